@@ -1,0 +1,73 @@
+# aifsweep build.  `make` builds build/aif-sweep; `make test` runs every test;
+# `make run` runs the small default sweep; `make bench` prints benchmark figures.
+# `make setup` installs missing Debian packages (as root) and is a prerequisite of
+# run/test/bench, so a fresh machine needs nothing else.
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+NP      ?= 3
+PKGS    := hdf5-openmpi ompi-c openblas yaml-0.1
+CC      := mpicc
+OPT     ?= -O2 -march=native
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -Wstrict-prototypes
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  ?=
+CFLAGS  += $(OPT) -g $(CSTD) $(WARN) -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm $(EXTRA_LDFLAGS)
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# A Python that can import h5py (the distribution's, if the first on PATH cannot).
+PYTHON ?= $(shell for p in python3 /usr/bin/python3; do $$p -c 'import h5py, numpy, pytest' >/dev/null 2>&1 && echo $$p && break; done)
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all setup test unit run bench clean install
+all: $(BUILD)/aif-sweep $(TEST_BIN)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/version.o: CFLAGS += -DAIF_VERSION='"$(VERSION)"' -DAIF_GIT_COMMIT='"$(GIT_COMMIT)"'
+$(BUILD)/libaif.a: $(LIB_OBJ)
+	ar rcs $@ $^
+$(BUILD)/aif-sweep: src/main.c $(BUILD)/libaif.a
+	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@
+$(BUILD)/tests/unit_%: tests/unit_%.c tests/unit.c tests/unit.h $(BUILD)/libaif.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests $< tests/unit.c $(BUILD)/libaif.a $(LDLIBS) -o $@
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libaif.a | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/bench:
+	mkdir -p $@
+
+# version.o must be rebuilt when the commit changes.
+.PHONY: FORCE
+$(BUILD)/obj/version.o: FORCE
+
+setup:
+	@sh scripts/setup.sh
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	@sh scripts/test.sh "$(PYTHON)"
+
+run: setup
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-default.sh $(NP)
+
+bench: setup
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@sh scripts/bench.sh
+
+install: $(BUILD)/aif-sweep
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/aifsweep/jobs
+	install -m 755 $(BUILD)/aif-sweep $(DESTDIR)$(PREFIX)/bin/aif-sweep
+	install -m 644 jobs/*.yaml $(DESTDIR)$(PREFIX)/share/aifsweep/jobs/
+
+clean:
+	rm -rf $(BUILD)

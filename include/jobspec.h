@@ -1,0 +1,82 @@
+/* jobspec: the YAML job file, validated against the schema in code, and its
+ * expansion into the ordered run list.
+ *
+ * Every error names the file, the line and the key path, e.g.
+ *   jobs/x.yaml:12: agents[1].params.alpha: expected a number, got "fast"
+ * Parsing uses libyaml's document API (node marks give the lines).
+ *
+ * Run order (stable run ids): for each agent entry (file order), for each
+ * environment (file order), for each parameter combination (odometer over the
+ * agent class's parameter table, the LAST parameter varying fastest), for each
+ * seed: run_id = 0, 1, 2, ...  A "condition" is a run without its seed;
+ * condition ids count the same way. */
+#ifndef AIF_JOBSPEC_H
+#define AIF_JOBSPEC_H
+#include <stddef.h>
+#include <stdint.h>
+#include "agents.h"
+#include "gridworld.h"
+
+typedef struct {
+    char label[64];               /* `name:` of the entry, default the type */
+    const agent_class_t *cls;
+    int line;                     /* line of the entry in the file */
+    int *n_values;                /* [cls->n_params]: 1 unless swept */
+    double **values;              /* [cls->n_params][n_values[i]] */
+    long n_combos;                /* product of n_values */
+    long train_steps;             /* this agent's budget (the job's unless overridden) */
+} job_agent_t;
+
+typedef struct {
+    char *path;                   /* as given (used in messages) */
+    char *text;                   /* the file's bytes, NUL-terminated */
+    size_t text_len;
+    char sha256[65];              /* hex digest of text */
+    char name[64];
+    uint64_t seed;                /* sweep seed */
+    int n_seeds;
+    int64_t *seeds;               /* seed values (the `seed` column of a run) */
+    long train_steps;
+    int eval_episodes, log_episodes, checkpoints, curve_points;
+    char *output;                 /* default results path */
+    double max_file_gb;           /* refuse larger layouts without --force */
+    int n_envs;
+    gw_spec_t *envs;
+    int *env_line;
+    int n_agents;
+    job_agent_t *agents;
+} jobspec_t;
+
+typedef struct {
+    long run_id;
+    long condition;
+    int agent;                    /* index into job->agents */
+    int env;                      /* index into job->envs */
+    int seed_index;
+    int64_t seed;
+    long combo;                   /* parameter combination within the agent entry */
+    const double *pv;             /* [agent cls->n_params] values of this run */
+} run_t;
+
+typedef struct {
+    long n;
+    long n_conditions;
+    run_t *runs;
+    double *pool;                 /* storage behind every run's pv */
+} runlist_t;
+
+/* Read a whole file.  *text is NUL-terminated; caller frees. */
+int  jobspec_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
+/* Parse and validate job text; `path` is used in messages.  0, or -1 with a
+ * one-line message in err.  On success the job owns copies of path and text. */
+int  jobspec_parse(jobspec_t *job, const char *path, const char *text, size_t len,
+                   char *err, size_t errlen);
+void jobspec_free(jobspec_t *job);
+int  jobspec_expand(const jobspec_t *job, runlist_t *rl, char *err, size_t errlen);
+void runlist_free(runlist_t *rl);
+
+/* Largest max_steps over the job's worlds, and largest action count. */
+int  jobspec_max_steps(const jobspec_t *job);
+int  jobspec_max_actions(const jobspec_t *job);
+
+#endif

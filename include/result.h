@@ -1,0 +1,54 @@
+/* result: the record of one run, as the worker fills it and the store writes it.
+ * Fixed-size arrays sized by the sweep's layout, allocated once per worker. */
+#ifndef AIF_RESULT_H
+#define AIF_RESULT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESULT_MSG_LEN 256
+
+/* Run states in /runs/status. */
+enum { RUN_PENDING = 0, RUN_DONE = 1, RUN_FAILED = 2, RUN_STARTED = 3 };
+
+typedef struct {
+    long n_runs, n_conditions;
+    int eval_episodes;   /* E */
+    int log_episodes;    /* K: evaluation episodes with a trajectory log */
+    int max_steps;       /* T: largest max_steps over the worlds */
+    int n_actions;       /* NA: GW_MAX_ACTIONS, so every agent's record has one shape */
+    int curve_points;    /* C */
+    int n_ckpt;          /* checkpoints per run */
+} layout_dims_t;
+
+typedef struct {
+    long run_id;
+    int status;                  /* RUN_DONE or RUN_FAILED; RUN_PENDING if interrupted */
+    char message[RESULT_MSG_LEN];
+    int rank;
+    double t_start, t_end;       /* unix seconds */
+    double train_seconds, eval_seconds;
+    int64_t train_steps, train_episodes;
+    int32_t *eval_steps;         /* [E] */
+    uint8_t *eval_success;       /* [E] */
+    float   *eval_return;        /* [E] */
+    float   *curve_steps;        /* [C] mean steps of training episodes ending in the bin (NaN: none) */
+    float   *curve_success;      /* [C] success rate in the bin (NaN: none) */
+    float   *curve_return;       /* [C] mean return in the bin (NaN: none) */
+    int32_t *curve_episodes;     /* [C] episodes ending in the bin */
+    int32_t *traj_len;           /* [K] steps of each logged episode */
+    int32_t *traj_pos;           /* [K][T+1] true cell at t = 0..len (-1 after) */
+    int32_t *traj_obs;           /* [K][T+1] observed cell */
+    int8_t  *traj_action;        /* [K][T] action taken at t (-1 after) */
+    float   *traj_G, *traj_risk, *traj_ambiguity, *traj_p_action; /* [K][T][NA] */
+    size_t   ckpt_floats;        /* floats per checkpoint of this run (0: none) */
+    size_t   ckpt_cap;           /* capacity of ckpt per checkpoint */
+    float   *ckpt;               /* [n_ckpt][ckpt_floats] */
+    int64_t *ckpt_step;          /* [n_ckpt] training step of each checkpoint */
+} run_result_t;
+
+int  result_alloc(run_result_t *r, const layout_dims_t *d, size_t ckpt_cap);
+/* Back to "nothing recorded": NaN / -1 everywhere, so unused slots are well defined. */
+void result_reset(run_result_t *r, const layout_dims_t *d, long run_id);
+void result_free(run_result_t *r);
+
+#endif

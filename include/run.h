@@ -1,0 +1,33 @@
+/* run: one train-then-evaluate run, from the job's description to a filled
+ * result record.  Knows nothing of MPI or HDF5.
+ *
+ * Random streams: training environment RNG_ENV, training agent RNG_AGENT,
+ * initial weights RNG_INIT, evaluation environment RNG_EVAL_ENV, evaluation
+ * agent RNG_EVAL_AGENT, each seeded from (sweep seed, run id, purpose). */
+#ifndef AIF_RUN_H
+#define AIF_RUN_H
+#include <signal.h>
+#include "gridworld.h"
+#include "jobspec.h"
+#include "result.h"
+
+/* The job's worlds, built once per process. */
+typedef struct {
+    int n;
+    gridworld_t *w;
+} worlds_t;
+
+int  worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen);
+void worlds_free(worlds_t *ws);
+
+/* Floats in one checkpoint of a run (0 if its agent has none). */
+size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run);
+
+/* Execute a run into res (which must have been allocated for the job's layout).
+ * Returns 0 whether the run succeeded or failed (res->status says which, with
+ * res->message); -1 only if cancel was raised before it finished, in which case
+ * res->status is RUN_PENDING. */
+int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
+                const layout_dims_t *dims, run_result_t *res, volatile sig_atomic_t *cancel);
+
+#endif

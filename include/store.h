@@ -1,0 +1,72 @@
+/* store: the results file.  One HDF5 file shared by all ranks through MPI-IO.
+ *
+ * The whole layout is created collectively up front, sized by the expanded
+ * sweep, and never changes shape.  After that a worker writes only raw data of
+ * its own run's rows, independently; a run's data goes first and its status
+ * (/runs/status) last, so the status dataset is the only truth about a row.
+ * The layout is documented in docs/results-format.md.
+ *
+ * Creation is crash-safe: the file is built as PATH.partial and renamed to PATH
+ * only once complete, so an existing results file is never touched by a failed
+ * or killed creation, and a half-created file is never mistaken for a results
+ * file.
+ *
+ * Functions marked (collective) must be called by every rank of the
+ * communicator with the same arguments; they return the same status on every
+ * rank. */
+#ifndef AIF_STORE_H
+#define AIF_STORE_H
+#include <mpi.h>
+#include <stdint.h>
+#include "jobspec.h"
+#include "result.h"
+#include "run.h"
+
+#define STORE_FORMAT "aifsweep-results"
+#define STORE_FORMAT_VERSION 1
+
+typedef struct store store_t;
+
+/* Everything the layout depends on, derived from the job alone. */
+typedef struct {
+    const jobspec_t *job;
+    const runlist_t *rl;
+    const worlds_t *ws;
+    layout_dims_t dims;
+    int64_t *ckpt_floats;   /* [n_runs] floats per checkpoint (0: none) */
+    int64_t *ckpt_row;      /* [n_runs] row in its agent's checkpoint dataset (-1: none) */
+    int64_t *entry_rows;    /* [n_agents] rows of each agent entry's checkpoint dataset */
+    int64_t *entry_floats;  /* [n_agents] floats per checkpoint row (max over its runs) */
+    size_t max_ckpt_floats; /* over all runs */
+} store_plan_t;
+
+int  store_plan_build(store_plan_t *p, const jobspec_t *job, const runlist_t *rl,
+                      const worlds_t *ws, char *err, size_t errlen);
+void store_plan_free(store_plan_t *p);
+/* Bytes the file will take (raw data; metadata adds a little). */
+double store_estimate_bytes(const store_plan_t *p);
+
+/* (collective) Create a new file at path.  Fails if path exists unless force. */
+int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
+                 const store_plan_t *plan, char *err, size_t errlen);
+/* (collective) Open an existing file to resume it: checks that it is a results
+ * file of this format, written from this very job (SHA-256 of its text), with
+ * this layout. */
+int store_open(store_t **out, const char *path, MPI_Comm comm, const store_plan_t *plan,
+               char *err, size_t errlen);
+/* (independent) Read /runs/status into status[n_runs]. */
+int store_read_status(store_t *st, int8_t *status, char *err, size_t errlen);
+/* (independent) Mark a run started by rank (status RUN_STARTED). */
+int store_mark_started(store_t *st, long run_id, int rank, char *err, size_t errlen);
+/* (independent) Write a finished run's record; its status last. */
+int store_write_run(store_t *st, const run_result_t *res, char *err, size_t errlen);
+/* (independent) Put an interrupted run back to pending. */
+int store_mark_pending(store_t *st, long run_id, char *err, size_t errlen);
+/* (collective) Flush and close; frees st. */
+int store_close(store_t *st, char *err, size_t errlen);
+
+/* Version strings recorded in the file. */
+const char *aif_version(void);
+const char *aif_git_commit(void);
+
+#endif

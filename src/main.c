@@ -1,0 +1,301 @@
+/* aif-sweep: run a sweep described by a YAML job file into one HDF5 file. */
+#include <cblas.h>
+#include <getopt.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "jobspec.h"
+#include "run.h"
+#include "runner.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: aif-sweep JOB.yaml [-o RESULTS.h5] [--resume] [--force] [--dry-run]\n"
+    "                 [--progress SECONDS] [--quiet] [--help] [--version]\n"
+    "\n"
+    "Runs every run of the sweep described by JOB.yaml (agents x environments x\n"
+    "parameter grid x seeds; see jobs/README.md) and stores all results in one\n"
+    "HDF5 file (layout: docs/results-format.md).  Launch with mpirun/srun: rank 0\n"
+    "coordinates and the other ranks run; with one rank, rank 0 does everything.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE   results file (default: the job's `output`, else NAME.h5)\n"
+    "  --resume            finish an existing results file of this same job: runs\n"
+    "                      already done or failed are kept, the others are run\n"
+    "  --force             replace an existing results file (it is only replaced once\n"
+    "                      the new layout is complete), and allow layouts larger than\n"
+    "                      the job's max_file_gb\n"
+    "  --dry-run           print the expanded runs and the file size, write nothing\n"
+    "  --progress SECONDS  at most one progress line per SECONDS on stderr (default 5)\n"
+    "  -q, --quiet         no progress lines\n"
+    "  -h, --help          this text\n"
+    "  -V, --version       version and build information\n"
+    "\n"
+    "signals: SIGTERM, SIGUSR1 or SIGINT stop the sweep cleanly (runs in progress go\n"
+    "back to pending); finish it later with --resume.\n"
+    "\n"
+    "exit status: 0 every run done; 1 runtime error; 2 bad command line or job file\n"
+    "(nothing written); 3 stopped by a signal (resume with --resume); 4 sweep\n"
+    "complete but some runs failed (their messages are in /runs/message).\n";
+
+typedef struct {
+    const char *job_path, *output;
+    int resume, force, dry_run, quiet, help, version;
+    double progress;
+} cli_t;
+
+static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"resume", no_argument, 0, 'r'},
+        {"force", no_argument, 0, 'f'},        {"dry-run", no_argument, 0, 'd'},
+        {"progress", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    memset(c, 0, sizeof *c);
+    c->progress = 5.0;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":o:qhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': c->output = optarg; break;
+        case 'r': c->resume = 1; break;
+        case 'f': c->force = 1; break;
+        case 'd': c->dry_run = 1; break;
+        case 'q': c->quiet = 1; break;
+        case 'h': c->help = 1; break;
+        case 'V': c->version = 1; break;
+        case 'p': {
+            char *end;
+            c->progress = strtod(optarg, &end);
+            if (*end || !(c->progress >= 0)) {
+                snprintf(err, n, "--progress: expected a number of seconds >= 0, got \"%s\"", optarg);
+                return -1;
+            }
+            break;
+        }
+        case ':': snprintf(err, n, "option %s needs a value", argv[optind - 1]); return -1;
+        default: snprintf(err, n, "unknown option %s", argv[optind - 1]); return -1;
+        }
+    }
+    if (c->help || c->version) return 0;
+    if (optind >= argc) { snprintf(err, n, "missing the job file (JOB.yaml)"); return -1; }
+    if (optind + 1 < argc) { snprintf(err, n, "unexpected argument \"%s\"", argv[optind + 1]); return -1; }
+    c->job_path = argv[optind];
+    if (c->resume && c->force) { snprintf(err, n, "--resume and --force exclude each other"); return -1; }
+    return 0;
+}
+
+/* Rank 0 reads the job file and broadcasts its bytes; 0 or -1 on every rank. */
+static int bcast_job_text(const char *path, char **text, size_t *len, char *err, size_t n, int rank) {
+    long L = -1;
+    *text = NULL;
+    if (rank == 0 && jobspec_read_file(path, text, len, err, n) == 0) L = (long)*len;
+    MPI_Bcast(&L, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    if (L < 0) return -1;
+    if (rank != 0) {
+        *text = malloc((size_t)L + 1);
+        if (!*text) { snprintf(err, n, "out of memory"); return -1; }
+        (*text)[L] = 0;
+        *len = (size_t)L;
+    }
+    MPI_Bcast(*text, (int)L, MPI_CHAR, 0, MPI_COMM_WORLD);
+    return 0;
+}
+
+static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const store_plan_t *plan,
+                          const char *out) {
+    printf("# job %s (%s), sha256 %s\n", job->name, job->path, job->sha256);
+    printf("# %ld runs in %ld conditions x %d seeds; output %s\n", rl->n, rl->n_conditions, job->n_seeds, out);
+    printf("run_id\tcondition\tagent\tenv\tseed\tparams\n");
+    for (long i = 0; i < rl->n; i++) {
+        const run_t *r = &rl->runs[i];
+        const job_agent_t *ja = &job->agents[r->agent];
+        printf("%ld\t%ld\t%s\t%s\t%lld\t", r->run_id, r->condition, ja->label, job->envs[r->env].name,
+               (long long)r->seed);
+        for (int k = 0; k < ja->cls->n_params; k++) {
+            char v[64];
+            param_format(&ja->cls->params[k], r->pv[k], v, sizeof v);
+            printf("%s%s=%s", k ? "," : "", ja->cls->params[k].name, v);
+        }
+        printf("\n");
+    }
+    double b = store_estimate_bytes(plan);
+    printf("# results file: about %.3g MB (%.0f bytes per run)\n", b / 1e6, rl->n ? b / (double)rl->n : 0);
+}
+
+/* Rank 0: per agent and world, runs done, mean steps and success rate, read
+ * back from the file (so resumed runs count too). */
+static void print_summary(const char *path, const store_plan_t *plan) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return;
+    const long R = plan->dims.n_runs;
+    const int E = plan->dims.eval_episodes;
+    int8_t *status = malloc((size_t)R + 1);
+    int32_t *steps = malloc(sizeof(int32_t) * (size_t)R * (size_t)E + 1);
+    uint8_t *succ = malloc((size_t)R * (size_t)E + 1);
+    hid_t a = H5Dopen2(f, "/runs/status", H5P_DEFAULT), b = H5Dopen2(f, "/eval/steps", H5P_DEFAULT),
+          c = H5Dopen2(f, "/eval/success", H5P_DEFAULT);
+    int ok = status && steps && succ && a >= 0 && b >= 0 && c >= 0 &&
+             H5Dread(a, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) >= 0 &&
+             H5Dread(b, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, steps) >= 0 &&
+             H5Dread(c, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, succ) >= 0;
+    if (ok) {
+        const jobspec_t *job = plan->job;
+        fprintf(stderr, "%-20s %-16s %6s %6s %11s %9s\n", "agent", "env", "runs", "failed", "mean steps",
+                "success");
+        for (int ag = 0; ag < job->n_agents; ag++) {
+            for (int e = 0; e < job->n_envs; e++) {
+                long runs = 0, failed = 0, n = 0, ns = 0;
+                double sum = 0;
+                for (long r = 0; r < R; r++) {
+                    const run_t *run = &plan->rl->runs[r];
+                    if (run->agent != ag || run->env != e) continue;
+                    if (status[r] == RUN_FAILED) failed++;
+                    if (status[r] != RUN_DONE) continue;
+                    runs++;
+                    for (int k = 0; k < E; k++) {
+                        sum += steps[r * E + k];
+                        ns += succ[r * E + k] != 0;
+                        n++;
+                    }
+                }
+                if (runs + failed == 0) continue;
+                fprintf(stderr, "%-20s %-16s %6ld %6ld %11.2f %8.1f%%\n", job->agents[ag].label,
+                        job->envs[e].name, runs, failed, n ? sum / (double)n : NAN,
+                        n ? 100.0 * (double)ns / (double)n : NAN);
+            }
+        }
+    }
+    if (a >= 0) H5Dclose(a);
+    if (b >= 0) H5Dclose(b);
+    if (c >= 0) H5Dclose(c);
+    H5Fclose(f);
+    free(status);
+    free(steps);
+    free(succ);
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* One BLAS thread per rank: ranks are the parallelism, and results must not
+     * depend on a thread count. */
+    openblas_set_num_threads(1);
+    runner_install_signals();
+
+    char err[2048] = "";
+    cli_t cli;
+    int code = EXIT_DONE;
+    jobspec_t job;
+    runlist_t rl;
+    worlds_t ws;
+    store_plan_t plan;
+    int have_job = 0, have_rl = 0, have_ws = 0, have_plan = 0;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (parse_cli(argc, argv, &cli, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s (try --help)\n", err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (cli.help || cli.version) {
+        if (rank == 0 && cli.help) fputs(usage, stdout);
+        if (rank == 0 && cli.version) {
+            unsigned M, m, r;
+            H5get_libversion(&M, &m, &r);
+            printf("aif-sweep %s (commit %s), HDF5 %u.%u.%u, OpenBLAS %s\n", aif_version(), aif_git_commit(),
+                   M, m, r, openblas_get_config());
+        }
+        goto done;
+    }
+    if (bcast_job_text(cli.job_path, &text, &len, err, sizeof err, rank) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    /* Every rank parses the same bytes, so all reach the same verdict. */
+    if (jobspec_parse(&job, cli.job_path, text, len, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    have_job = 1;
+    if (jobspec_expand(&job, &rl, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    have_rl = 1;
+    if (worlds_build(&ws, &job, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    have_ws = 1;
+    if (store_plan_build(&plan, &job, &rl, &ws, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
+        code = EXIT_ERROR;
+        goto done;
+    }
+    have_plan = 1;
+    const char *out = cli.output ? cli.output : job.output;
+    double bytes = store_estimate_bytes(&plan);
+    if (cli.dry_run) {
+        if (rank == 0) print_dry_run(&job, &rl, &plan, out);
+        goto done;
+    }
+    if (!cli.resume && !cli.force && bytes > job.max_file_gb * 1e9) {
+        if (rank == 0)
+            fprintf(stderr,
+                    "aif-sweep: %s: the results file would take %.1f GB, more than max_file_gb = %g; "
+                    "reduce the sweep (log_episodes, checkpoints, eval_episodes) or pass --force\n",
+                    cli.job_path, bytes / 1e9, job.max_file_gb);
+        code = EXIT_USAGE;
+        goto done;
+    }
+
+    store_t *st = NULL;
+    int rc = cli.resume ? store_open(&st, out, MPI_COMM_WORLD, &plan, err, sizeof err)
+                        : store_create(&st, out, cli.force, MPI_COMM_WORLD, &plan, err, sizeof err);
+    if (rc != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
+        /* A refusal to touch an existing file is a usage error; the rest are I/O. */
+        code = strstr(err, "exists:") || strstr(err, "different job") || strstr(err, "not an") ||
+               strstr(err, "nothing to resume") || strstr(err, "cannot resume") || strstr(err, "holds")
+                   ? EXIT_USAGE : EXIT_ERROR;
+        goto done;
+    }
+    if (rank == 0 && !cli.quiet)
+        fprintf(stderr, "aif-sweep: %s: %ld runs (%ld conditions x %d seeds) on %d rank%s -> %s\n", job.name,
+                rl.n, rl.n_conditions, job.n_seeds, size, size > 1 ? "s" : "", out);
+    runner_opts_t ro = {.progress_seconds = cli.progress, .quiet = cli.quiet};
+    code = runner_run(st, &plan, &ro, MPI_COMM_WORLD);
+    if (store_close(st, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", out, err);
+        code = EXIT_ERROR;
+    }
+    if (rank == 0) {
+        if (!cli.quiet) print_summary(out, &plan);
+        if (code == EXIT_INTERRUPTED)
+            fprintf(stderr, "aif-sweep: stopped by signal; the file is closed and consistent. "
+                            "Finish with: aif-sweep %s -o %s --resume\n", cli.job_path, out);
+        else if (code == EXIT_DONE || code == EXIT_RUNS_FAILED)
+            fprintf(stderr, "aif-sweep: results in %s%s\n", out,
+                    code == EXIT_RUNS_FAILED ? " (some runs failed: see /runs/message)" : "");
+    }
+
+done:
+    if (have_plan) store_plan_free(&plan);
+    if (have_ws) worlds_free(&ws);
+    if (have_rl) runlist_free(&rl);
+    if (have_job) jobspec_free(&job);
+    free(text);
+    MPI_Finalize();
+    return code;
+}

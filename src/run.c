@@ -1,0 +1,168 @@
+/* run: one train-then-evaluate run. */
+#include "run.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen) {
+    ws->n = 0;
+    ws->w = calloc((size_t)job->n_envs, sizeof *ws->w);
+    if (!ws->w) { snprintf(err, errlen, "out of memory building worlds"); return -1; }
+    for (int i = 0; i < job->n_envs; i++) {
+        char e[256];
+        if (gw_build(&ws->w[i], &job->envs[i], e, sizeof e) != 0) {
+            snprintf(err, errlen, "environment %s: %s", job->envs[i].name, e);
+            worlds_free(ws);
+            return -1;
+        }
+        ws->n++;
+    }
+    return 0;
+}
+
+void worlds_free(worlds_t *ws) {
+    for (int i = 0; i < ws->n; i++) gw_free(&ws->w[i]);
+    free(ws->w);
+    ws->w = NULL;
+    ws->n = 0;
+}
+
+size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run) {
+    const agent_class_t *c = job->agents[run->agent].cls;
+    return c->ckpt_floats ? c->ckpt_floats(&ws->w[run->env], run->pv) : 0;
+}
+
+static double now_wall(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double now_mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One evaluation episode; logs the trajectory when k >= 0. */
+static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g,
+                         rng_t *env_rng, rng_t *agent_rng, const layout_dims_t *d,
+                         run_result_t *res, int e, int k) {
+    const size_t T = (size_t)d->max_steps, NA = (size_t)d->n_actions;
+    int s = g->start, o = gw_observe(g, s, env_rng);
+    double ret = 0;
+    int t = 0;
+    decision_t dec;
+    c->begin_episode(agent, o);
+    if (k >= 0) {
+        res->traj_pos[(size_t)k * (T + 1)] = s;
+        res->traj_obs[(size_t)k * (T + 1)] = o;
+    }
+    while (t < g->max_steps) {
+        decision_clear(&dec);
+        int a = c->act(agent, o, agent_rng, &dec);
+        s = gw_step(g, s, a, env_rng);
+        o = gw_observe(g, s, env_rng);
+        ret += gw_reward(g, s);
+        if (k >= 0) {
+            size_t base = ((size_t)k * T + (size_t)t) * NA;
+            res->traj_action[(size_t)k * T + (size_t)t] = (int8_t)a;
+            res->traj_pos[(size_t)k * (T + 1) + (size_t)t + 1] = s;
+            res->traj_obs[(size_t)k * (T + 1) + (size_t)t + 1] = o;
+            memcpy(res->traj_G + base, dec.G, sizeof(float) * NA);
+            memcpy(res->traj_risk + base, dec.risk, sizeof(float) * NA);
+            memcpy(res->traj_ambiguity + base, dec.ambiguity, sizeof(float) * NA);
+            memcpy(res->traj_p_action + base, dec.p_action, sizeof(float) * NA);
+        }
+        t++;
+        if (gw_terminal(g, s)) break;
+    }
+    res->eval_steps[e] = t;
+    res->eval_success[e] = s == g->goal;
+    res->eval_return[e] = (float)ret;
+    if (k >= 0) res->traj_len[k] = t;
+}
+
+int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
+                const layout_dims_t *d, run_result_t *res, volatile sig_atomic_t *cancel) {
+    const job_agent_t *ja = &job->agents[run->agent];
+    const agent_class_t *c = ja->cls;
+    const gridworld_t *g = &ws->w[run->env];
+    char err[RESULT_MSG_LEN] = "";
+    rng_t env_rng, agent_rng, init_rng, eval_env_rng, eval_agent_rng;
+    rng_seed(&env_rng, job->seed, (uint64_t)run->run_id, RNG_ENV);
+    rng_seed(&agent_rng, job->seed, (uint64_t)run->run_id, RNG_AGENT);
+    rng_seed(&init_rng, job->seed, (uint64_t)run->run_id, RNG_INIT);
+    rng_seed(&eval_env_rng, job->seed, (uint64_t)run->run_id, RNG_EVAL_ENV);
+    rng_seed(&eval_agent_rng, job->seed, (uint64_t)run->run_id, RNG_EVAL_AGENT);
+
+    result_reset(res, d, run->run_id);
+    res->t_start = now_wall();
+    size_t cf = c->ckpt_floats ? c->ckpt_floats(g, run->pv) : 0;
+    if (cf > res->ckpt_cap) {
+        snprintf(res->message, sizeof res->message,
+                 "internal: checkpoint of %zu floats exceeds the layout's %zu", cf, res->ckpt_cap);
+        res->status = RUN_FAILED;
+        res->t_end = now_wall();
+        return 0;
+    }
+    res->ckpt_floats = cf;
+
+    int C = d->curve_points;
+    double *bins = calloc((size_t)C * 3, sizeof *bins);
+    int *counts = calloc((size_t)C, sizeof *counts);
+    void *agent = NULL;
+    int rc = 0;
+    if (!bins || !counts) { snprintf(err, sizeof err, "out of memory"); goto failed; }
+    agent = c->create(g, run->pv, &init_rng, err, sizeof err);
+    if (!agent) {
+        if (!err[0]) snprintf(err, sizeof err, "%s: could not create the agent (out of memory?)", c->name);
+        goto failed;
+    }
+    train_log_t log = {
+        .budget = ja->train_steps, .curve_points = C,
+        .bin_steps = bins, .bin_success = bins + C, .bin_return = bins + 2 * C, .bin_count = counts,
+        .n_ckpt = d->n_ckpt, .ckpt_floats = cf, .ckpt_data = res->ckpt, .ckpt_step = res->ckpt_step,
+        .cancel = cancel,
+    };
+    double t0 = now_mono();
+    if (c->train(agent, g, &env_rng, &agent_rng, &log, err, sizeof err) != 0) goto failed;
+    if (cancel && *cancel) goto cancelled;
+    res->train_seconds = now_mono() - t0;
+    res->train_steps = log.steps_used;
+    res->train_episodes = log.episodes;
+    for (int b = 0; b < C; b++) {
+        res->curve_episodes[b] = counts[b];
+        if (counts[b] == 0) continue;
+        res->curve_steps[b] = (float)(bins[b] / counts[b]);
+        res->curve_success[b] = (float)(bins[C + b] / counts[b]);
+        res->curve_return[b] = (float)(bins[2 * C + b] / counts[b]);
+    }
+
+    t0 = now_mono();
+    for (int e = 0; e < d->eval_episodes; e++) {
+        if (cancel && *cancel) goto cancelled;
+        eval_episode(c, agent, g, &eval_env_rng, &eval_agent_rng, d, res, e,
+                     e < d->log_episodes ? e : -1);
+    }
+    res->eval_seconds = now_mono() - t0;
+    res->status = RUN_DONE;
+    goto out;
+
+failed:
+    res->status = RUN_FAILED;
+    snprintf(res->message, sizeof res->message, "%s", err[0] ? err : "unknown failure");
+    goto out;
+cancelled:
+    res->status = RUN_PENDING;
+    snprintf(res->message, sizeof res->message, "interrupted");
+    rc = -1;
+out:
+    if (agent) c->destroy(agent);
+    free(bins);
+    free(counts);
+    res->t_end = now_wall();
+    return rc;
+}

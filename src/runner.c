@@ -1,0 +1,214 @@
+/* runner: rank 0 coordinates, the other ranks work. */
+#include "runner.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+volatile sig_atomic_t runner_stop = 0;
+
+static void on_signal(int sig) { runner_stop = sig; }
+
+void runner_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+enum { TAG_REQUEST = 101, TAG_ASSIGN = 102 };
+/* Request payload: {finished run id or -1, its status, leaving (1: this worker stops)}. */
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_dur(double s, char *buf, size_t n) {
+    if (s < 0 || s > 1e8) { snprintf(buf, n, "?"); return; }
+    long t = (long)(s + 0.5);
+    snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+}
+
+typedef struct {
+    long total, done, failed, todo_at_start, finished_now, finished_at_print;
+    double t0, last_print;
+    const runner_opts_t *opts;
+} progress_t;
+
+static void progress(progress_t *p, int running, int force) {
+    double now = mono();
+    if (p->opts->quiet) return;
+    /* A line when something finished since the last one, else a heartbeat a minute. */
+    double gap = now - p->last_print;
+    if (!force && (gap < p->opts->progress_seconds || (p->finished_now == p->finished_at_print && gap < 60)))
+        return;
+    p->last_print = now;
+    p->finished_at_print = p->finished_now;
+    double el = now - p->t0;
+    double rate = el > 0 ? (double)p->finished_now / el : 0;
+    long left = p->todo_at_start - p->finished_now;
+    char e[32], eta[32];
+    fmt_dur(el, e, sizeof e);
+    fmt_dur(rate > 0 ? (double)left / rate : -1, eta, sizeof eta);
+    fprintf(stderr, "aif-sweep: %ld/%ld runs done, %ld failed, %d running | %.2f runs/s | elapsed %s | ETA %s\n",
+            p->done, p->total, p->failed, running, rate, e, left > 0 ? eta : "0:00:00");
+    fflush(stderr);
+}
+
+static void account(progress_t *p, int status) {
+    if (status == RUN_DONE) { p->done++; p->finished_now++; }
+    else if (status == RUN_FAILED) { p->failed++; p->finished_now++; }
+}
+
+/* Execute one run and store it.  Returns the run's final status, or -1 on an
+ * I/O error. */
+static int do_run(store_t *st, const store_plan_t *plan, long id, int rank, run_result_t *res) {
+    char err[512];
+    if (store_mark_started(st, id, rank, err, sizeof err) != 0) {
+        fprintf(stderr, "aif-sweep: rank %d: %s\n", rank, err);
+        return -1;
+    }
+    int rc = run_execute(plan->job, plan->ws, &plan->rl->runs[id], &plan->dims, res, &runner_stop);
+    res->rank = rank;
+    if (rc != 0) {
+        /* Interrupted: the run goes back to pending for --resume. */
+        if (store_mark_pending(st, id, err, sizeof err) != 0) {
+            fprintf(stderr, "aif-sweep: rank %d: %s\n", rank, err);
+            return -1;
+        }
+        return RUN_PENDING;
+    }
+    if (res->status == RUN_FAILED)
+        fprintf(stderr, "aif-sweep: run %ld failed: %s\n", id, res->message);
+    if (store_write_run(st, res, err, sizeof err) != 0) {
+        fprintf(stderr, "aif-sweep: rank %d: %s\n", rank, err);
+        return -1;
+    }
+    return res->status;
+}
+
+static void nap(double seconds) {
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts, MPI_Comm comm) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const long R = plan->dims.n_runs;
+    int io_error = 0;
+    run_result_t res;
+    int have_res = 0;
+
+    /* Workers (and a lone rank 0) hold one result record for the whole sweep. */
+    if (size == 1 || rank != 0) {
+        if (result_alloc(&res, &plan->dims, plan->max_ckpt_floats) != 0) {
+            fprintf(stderr, "aif-sweep: rank %d: out of memory for the result record\n", rank);
+            io_error = 1;
+        } else {
+            have_res = 1;
+        }
+    }
+    int alloc_ok = !io_error, all_alloc = 0;
+    MPI_Allreduce(&alloc_ok, &all_alloc, 1, MPI_INT, MPI_LAND, comm);
+    if (!all_alloc) {
+        if (have_res) result_free(&res);
+        return EXIT_ERROR;
+    }
+
+    int exit_code = EXIT_DONE;
+    if (rank == 0) {
+        char err[512];
+        int8_t *status = malloc((size_t)(R > 0 ? R : 1));
+        long *todo = malloc(sizeof(long) * (size_t)(R > 0 ? R : 1));
+        progress_t p = {.total = R, .t0 = mono(), .opts = opts};
+        p.last_print = p.t0;
+        long ntodo = 0, next = 0;
+        if (!status || !todo || store_read_status(st, status, err, sizeof err) != 0) {
+            fprintf(stderr, "aif-sweep: %s\n", status && todo ? err : "out of memory");
+            io_error = 1;
+            ntodo = 0;
+        } else {
+            for (long i = 0; i < R; i++) {
+                if (status[i] == RUN_DONE) p.done++;
+                else if (status[i] == RUN_FAILED) p.failed++;
+                else todo[ntodo++] = i;
+            }
+        }
+        p.todo_at_start = ntodo;
+        if (!opts->quiet && ntodo < R)
+            fprintf(stderr, "aif-sweep: resuming: %ld runs already done, %ld failed, %ld to run\n",
+                    p.done, p.failed, ntodo);
+        if (size == 1) {
+            while (next < ntodo && !runner_stop && !io_error) {
+                int s = do_run(st, plan, todo[next++], 0, &res);
+                if (s < 0) io_error = 1;
+                else account(&p, s);
+                progress(&p, 0, 0);
+            }
+        } else {
+            int active = size - 1, running = 0;
+            double sleep_s = 50e-6;
+            while (active > 0) {
+                int flag = 0;
+                MPI_Status ms;
+                MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, comm, &flag, &ms);
+                if (!flag) {
+                    /* Back off while idle: a blocking receive would spin a core. */
+                    nap(sleep_s);
+                    sleep_s = sleep_s * 2 > 5e-3 ? 5e-3 : sleep_s * 2;
+                    progress(&p, running, 0);
+                    continue;
+                }
+                sleep_s = 50e-6;
+                long msg[3];
+                MPI_Recv(msg, 3, MPI_LONG, ms.MPI_SOURCE, TAG_REQUEST, comm, MPI_STATUS_IGNORE);
+                if (msg[0] >= 0) {
+                    running--;
+                    if (msg[1] < 0) io_error = 1;
+                    else account(&p, (int)msg[1]);
+                }
+                if (msg[2]) {          /* the worker is leaving (signal or I/O error) */
+                    active--;
+                    if (!runner_stop) runner_stop = SIGTERM;
+                    continue;
+                }
+                long assign = -1;
+                if (!runner_stop && !io_error && next < ntodo) assign = todo[next++];
+                MPI_Send(&assign, 1, MPI_LONG, ms.MPI_SOURCE, TAG_ASSIGN, comm);
+                if (assign < 0) active--;
+                else running++;
+                progress(&p, running, 0);
+            }
+        }
+        progress(&p, 0, 1);
+        if (io_error) exit_code = EXIT_ERROR;
+        else if (p.done + p.failed < R) exit_code = EXIT_INTERRUPTED;
+        else if (p.failed > 0) exit_code = EXIT_RUNS_FAILED;
+        free(status);
+        free(todo);
+    } else {
+        long msg[3] = {-1, 0, 0};
+        for (;;) {
+            if (runner_stop || io_error) msg[2] = 1;
+            MPI_Send(msg, 3, MPI_LONG, 0, TAG_REQUEST, comm);
+            if (msg[2]) break;
+            long id;
+            MPI_Recv(&id, 1, MPI_LONG, 0, TAG_ASSIGN, comm, MPI_STATUS_IGNORE);
+            if (id < 0) break;
+            int s = do_run(st, plan, id, rank, &res);
+            msg[0] = id;
+            msg[1] = s;
+            if (s < 0) io_error = 1;
+        }
+    }
+    if (have_res) result_free(&res);
+    MPI_Bcast(&exit_code, 1, MPI_INT, 0, comm);
+    return exit_code;
+}
