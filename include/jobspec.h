@@ -75,6 +75,11 @@ void jobspec_free(jobspec_t *job);
 int  jobspec_expand(const jobspec_t *job, runlist_t *rl, char *err, size_t errlen);
 void runlist_free(runlist_t *rl);
 
+/* Resolve agent `type:` names in `classes` (NULL-terminated) instead of the
+ * registry agent_classes[]; NULL restores the registry.  For unit tests that
+ * need classes with every parameter type and a `validate`.  Not thread-safe. */
+void jobspec_use_agent_classes(const agent_class_t *const *classes);
+
 /* Largest max_steps over the job's worlds, and largest action count. */
 int  jobspec_max_steps(const jobspec_t *job);
 int  jobspec_max_actions(const jobspec_t *job);

@@ -1,0 +1,94 @@
+"""Shared helpers of the end-to-end tests: run the real aif-sweep through mpirun."""
+import hashlib
+import os
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build", "aif-sweep")
+MPIRUN = os.path.join(ROOT, "scripts", "mpirun.sh")
+
+
+def sweep_cmd(job, out=None, np_=1, *args):
+    cmd = ["sh", MPIRUN, str(np_), BIN, str(job)]
+    if out is not None:
+        cmd += ["-o", str(out)]
+    return cmd + list(args)
+
+
+def run_sweep(job, out=None, np_=1, *args, timeout=300, check=False):
+    p = subprocess.run(sweep_cmd(job, out, np_, *args), capture_output=True, text=True,
+                       timeout=timeout, cwd=ROOT)
+    if check and p.returncode != 0:
+        raise AssertionError(f"aif-sweep exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def write_job(tmp_path, text, name="job.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def sha256_file(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+# Datasets whose rows must be identical between two sweeps of the same job
+# (timings and the rank that ran a run legitimately differ).
+DETERMINISTIC = ["runs/status", "runs/train_steps", "runs/train_episodes", "runs/message",
+                 "eval/steps", "eval/success", "eval/return",
+                 "train/curve_steps", "train/curve_success", "train/curve_return", "train/curve_episodes",
+                 "traj/length", "traj/pos", "traj/obs", "traj/action", "traj/G", "traj/risk",
+                 "traj/ambiguity", "traj/p_action", "checkpoints/step", "checkpoints/floats",
+                 "checkpoints/row"]
+
+
+def assert_same_results(a, b):
+    """Every run marked done in both files has bit-identical results."""
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        sa, sb = fa["runs/status"][:], fb["runs/status"][:]
+        assert (sa == 1).all() and (sb == 1).all(), (sa, sb)
+        for name in DETERMINISTIC:
+            x, y = fa[name][:], fb[name][:]
+            assert x.shape == y.shape, name
+            if x.dtype.kind == "f":
+                assert np.array_equal(x, y, equal_nan=True), name
+            else:
+                assert np.array_equal(x, y), name
+        for name in fa["checkpoints"]:
+            if isinstance(fa["checkpoints"][name], h5py.Dataset) and name not in ("step", "floats", "row"):
+                assert np.array_equal(fa["checkpoints"][name][:], fb["checkpoints"][name][:], equal_nan=True)
+        assert fa["runs/params"][:].tobytes() == fb["runs/params"][:].tobytes()
+
+
+@pytest.fixture
+def small_job(tmp_path):
+    text = """
+name: small
+seed: 11
+seeds: 3
+train_steps: 4000
+eval_episodes: 6
+log_episodes: 2
+checkpoints: 2
+curve_points: 5
+environments:
+  - name: paper4x4
+    size: 4
+    max_steps: 50
+  - name: slippy
+    size: 5
+    slip: 0.2
+    obs_noise: 0.3
+    max_steps: 60
+agents:
+  - type: random
+  - type: q-learning
+    params:
+      alpha: [0.2, 0.6]
+"""
+    return write_job(tmp_path, text)
