@@ -18,6 +18,8 @@
 #include "params.h"
 #include "rng.h"
 
+#define DECISION_MAX_CHECK 64
+
 /* What an agent reports about one decision.  Fields it has no notion of are NaN
  * (q-learning and random fill only `action`). */
 typedef struct {
@@ -26,9 +28,17 @@ typedef struct {
     float risk[GW_MAX_ACTIONS];       /* its risk part */
     float ambiguity[GW_MAX_ACTIONS];  /* its ambiguity part */
     float p_action[GW_MAX_ACTIONS];   /* probability of choosing each action */
+    /* The efe_error diagnostic.  The caller sets want_check (after
+     * decision_clear); an agent that estimates EFE then also computes, from the
+     * world's true model and given its own inferred belief, the exact G of the
+     * same candidate policies (the first n_check of them). */
+    int want_check;
+    int n_check;                      /* 0: not done */
+    float check_est[DECISION_MAX_CHECK];
+    float check_exact[DECISION_MAX_CHECK];
 } decision_t;
 
-void decision_clear(decision_t *d); /* all floats NaN, action -1 */
+void decision_clear(decision_t *d); /* all floats NaN, action -1, no check */
 
 /* Training record: a learning curve binned over the step budget, and checkpoints
  * at evenly spaced steps (k * budget / n_ckpt, k = 1..n_ckpt). */
@@ -84,5 +94,7 @@ int agent_param_index(const agent_class_t *c, const char *name);
 /* The classes. */
 extern const agent_class_t agent_random;
 extern const agent_class_t agent_qlearning;
+extern const agent_class_t agent_exact_aif;
+extern const agent_class_t agent_diffusion_aif;
 
 #endif

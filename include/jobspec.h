@@ -38,6 +38,7 @@ typedef struct {
     int64_t *seeds;               /* seed values (the `seed` column of a run) */
     long train_steps;
     int eval_episodes, log_episodes, checkpoints, curve_points;
+    int efe_checks;               /* evaluation decisions per run with the exact-EFE diagnostic */
     char *output;                 /* default results path */
     double max_file_gb;           /* refuse larger layouts without --force */
     int n_envs;

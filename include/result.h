@@ -18,7 +18,10 @@ typedef struct {
     int n_actions;       /* NA: GW_MAX_ACTIONS, so every agent's record has one shape */
     int curve_points;    /* C */
     int n_ckpt;          /* checkpoints per run */
+    int n_check;         /* D: decisions per run with the exact-EFE diagnostic */
 } layout_dims_t;
+
+#define RESULT_CHECK_POLICIES 64   /* KP: policies compared per checked decision */
 
 typedef struct {
     long run_id;
@@ -40,6 +43,10 @@ typedef struct {
     int32_t *traj_obs;           /* [K][T+1] observed cell */
     int8_t  *traj_action;        /* [K][T] action taken at t (-1 after) */
     float   *traj_G, *traj_risk, *traj_ambiguity, *traj_p_action; /* [K][T][NA] */
+    int32_t *check_n;            /* [D] policies compared at each checked decision (0: none) */
+    float   *check_est, *check_exact; /* [D][KP] the agent's G and the exact G of those policies */
+    float   *check_rho;          /* [D] Spearman rank correlation of the two (NaN: undefined) */
+    float    check_rho_median;   /* median over the checked decisions (NaN: none) */
     size_t   ckpt_floats;        /* floats per checkpoint of this run (0: none) */
     size_t   ckpt_cap;           /* capacity of ckpt per checkpoint */
     float   *ckpt;               /* [n_ckpt][ckpt_floats] */

@@ -7,6 +7,8 @@
 const agent_class_t *const agent_classes[] = {
     &agent_random,
     &agent_qlearning,
+    &agent_exact_aif,
+    &agent_diffusion_aif,
     NULL,
 };
 
@@ -26,6 +28,8 @@ void decision_clear(decision_t *d) {
     d->action = -1;
     for (int a = 0; a < GW_MAX_ACTIONS; a++)
         d->G[a] = d->risk[a] = d->ambiguity[a] = d->p_action[a] = NAN;
+    d->want_check = 0;
+    d->n_check = 0;
 }
 
 void trainlog_episode(train_log_t *log, long step_end, int steps, int success, double ret) {

@@ -484,10 +484,10 @@ static int find_duplicate(const double *v, long n, long *first, long *second) {
 /* ---- top level ------------------------------------------------------------------- */
 
 enum { T_NAME, T_SEED, T_SEEDS, T_TRAIN, T_EVAL, T_LOG, T_CKPT, T_CURVE, T_OUTPUT, T_MAXGB,
-       T_ENVS, T_AGENTS, T_N };
+       T_ENVS, T_AGENTS, T_EFE_CHECKS, T_N };
 static const char *const top_keys[T_N] = {
     "name", "seed", "seeds", "train_steps", "eval_episodes", "log_episodes", "checkpoints",
-    "curve_points", "output", "max_file_gb", "environments", "agents"};
+    "curve_points", "output", "max_file_gb", "environments", "agents", "efe_checks"};
 
 enum { E_NAME, E_SIZE, E_ROWS, E_COLS, E_MAP, E_START, E_GOAL, E_SLIP, E_NOISE, E_RADIUS,
        E_MAXSTEPS, E_ACTIONS, E_STEPR, E_GOALR, E_HOLER, E_N };
@@ -1128,7 +1128,7 @@ static int parse_document(parser_t *p, jobspec_t *job, const yaml_node_t *root) 
     }
     struct { int key; long long lo, hi, def; } ints[] = {
         {T_TRAIN, 0, JOB_MAX_TRAIN, 10000}, {T_EVAL, 1, 100000, 20}, {T_CKPT, 0, 1000, 1},
-        {T_CURVE, 1, 100000, 20}};
+        {T_CURVE, 1, 100000, 20}, {T_EFE_CHECKS, 0, 10000, 16}};
     long long iv[T_N];
     for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
         int key = ints[k].key;
@@ -1142,6 +1142,7 @@ static int parse_document(parser_t *p, jobspec_t *job, const yaml_node_t *root) 
     job->eval_episodes = (int)iv[T_EVAL];
     job->checkpoints = (int)iv[T_CKPT];
     job->curve_points = (int)iv[T_CURVE];
+    job->efe_checks = (int)iv[T_EFE_CHECKS];
     if (v[T_LOG]) {
         m = kp_key(p, "log_episodes");
         char e[96];

@@ -46,10 +46,47 @@ static double now_mono(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* One evaluation episode; logs the trajectory when k >= 0. */
+/* Average ranks (ties share the mean of their positions). */
+static void ranks(const float *x, int n, double *r) {
+    for (int i = 0; i < n; i++) {
+        int less = 0, equal = 0;
+        for (int j = 0; j < n; j++) {
+            less += x[j] < x[i];
+            equal += x[j] == x[i];
+        }
+        r[i] = less + (equal + 1) / 2.0;
+    }
+}
+
+/* Spearman's rank correlation; NaN when either side is constant or n < 2. */
+static float spearman(const float *x, const float *y, int n) {
+    double rx[RESULT_CHECK_POLICIES], ry[RESULT_CHECK_POLICIES];
+    if (n < 2 || n > RESULT_CHECK_POLICIES) return NAN;
+    ranks(x, n, rx);
+    ranks(y, n, ry);
+    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) { mx += rx[i]; my += ry[i]; }
+    mx /= n;
+    my /= n;
+    for (int i = 0; i < n; i++) {
+        sxy += (rx[i] - mx) * (ry[i] - my);
+        sxx += (rx[i] - mx) * (rx[i] - mx);
+        syy += (ry[i] - my) * (ry[i] - my);
+    }
+    return sxx > 0 && syy > 0 ? (float)(sxy / sqrt(sxx * syy)) : NAN;
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* One evaluation episode; logs the trajectory when k >= 0.  The first
+ * d->n_check decisions of the run (over all episodes) ask for the exact-EFE
+ * diagnostic; *n_checked counts them. */
 static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g,
                          rng_t *env_rng, rng_t *agent_rng, const layout_dims_t *d,
-                         run_result_t *res, int e, int k) {
+                         run_result_t *res, int e, int k, int *n_checked) {
     const size_t T = (size_t)d->max_steps, NA = (size_t)d->n_actions;
     int s = g->start, o = gw_observe(g, s, env_rng);
     double ret = 0;
@@ -62,7 +99,15 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     }
     while (t < g->max_steps) {
         decision_clear(&dec);
+        dec.want_check = *n_checked < d->n_check;
         int a = c->act(agent, o, agent_rng, &dec);
+        if (dec.want_check && dec.n_check > 0) {
+            int i = (*n_checked)++, np = dec.n_check < RESULT_CHECK_POLICIES ? dec.n_check : RESULT_CHECK_POLICIES;
+            res->check_n[i] = np;
+            memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec.check_est, sizeof(float) * (size_t)np);
+            memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, dec.check_exact, sizeof(float) * (size_t)np);
+            res->check_rho[i] = spearman(dec.check_est, dec.check_exact, np);
+        }
         s = gw_step(g, s, a, env_rng);
         o = gw_observe(g, s, env_rng);
         ret += gw_reward(g, s);
@@ -142,12 +187,23 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     }
 
     t0 = now_mono();
+    int n_checked = 0;
     for (int e = 0; e < d->eval_episodes; e++) {
         if (cancel && *cancel) goto cancelled;
         eval_episode(c, agent, g, &eval_env_rng, &eval_agent_rng, d, res, e,
-                     e < d->log_episodes ? e : -1);
+                     e < d->log_episodes ? e : -1, &n_checked);
     }
     res->eval_seconds = now_mono() - t0;
+    {
+        float rho[d->n_check > 0 ? d->n_check : 1];
+        int nr = 0;
+        for (int i = 0; i < n_checked; i++)
+            if (!isnan(res->check_rho[i])) rho[nr++] = res->check_rho[i];
+        if (nr > 0) {
+            qsort(rho, (size_t)nr, sizeof(float), cmp_float);
+            res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
+        }
+    }
     res->status = RUN_DONE;
     goto out;
 

@@ -15,7 +15,7 @@
 
 /* Shape of a per-run dataset: [n_runs, a, b, c] where each tail dimension is
  * taken from the layout dims. */
-typedef enum { X_NONE, X_E, X_K, X_T, X_T1, X_NA, X_C, X_CK } extent_t;
+typedef enum { X_NONE, X_E, X_K, X_T, X_T1, X_NA, X_C, X_CK, X_D, X_KP } extent_t;
 
 typedef struct {
     const char *path;
@@ -34,6 +34,7 @@ enum {
     DS_TRAJ_LEN, DS_TRAJ_POS, DS_TRAJ_OBS, DS_TRAJ_ACTION,
     DS_TRAJ_G, DS_TRAJ_RISK, DS_TRAJ_AMB, DS_TRAJ_P,
     DS_CKPT_STEP,
+    DS_CHECK_N, DS_CHECK_EST, DS_CHECK_EXACT, DS_CHECK_RHO, DS_CHECK_RHO_MED,
     DS_COUNT
 };
 
@@ -82,6 +83,17 @@ static ds_def_t defs[DS_COUNT] = {
         "probability of each action at each decision (NaN: agent has none)"},
     [DS_CKPT_STEP] = {"/checkpoints/step", 0, 3, {X_CK}, "environment steps",
         "training step at which each checkpoint was taken (-1: none)"},
+    [DS_CHECK_N] = {"/efe_check/n_policies", 0, 2, {X_D}, "policies",
+        "candidate policies compared at each checked evaluation decision (0: no check; agents "
+        "without an EFE estimate never check)"},
+    [DS_CHECK_EST] = {"/efe_check/G_estimate", 0, 4, {X_D, X_KP}, "nats",
+        "the agent's estimate of G for each compared candidate policy"},
+    [DS_CHECK_EXACT] = {"/efe_check/G_exact", 0, 4, {X_D, X_KP}, "nats",
+        "exact G of the same policies from the world's true A and B, given the agent's inferred belief"},
+    [DS_CHECK_RHO] = {"/efe_check/spearman", 0, 4, {X_D}, "",
+        "Spearman rank correlation of G_estimate and G_exact at each checked decision (NaN: undefined)"},
+    [DS_CHECK_RHO_MED] = {"/efe_check/spearman_median", 0, 4, {0}, "",
+        "median over the run's checked decisions of /efe_check/spearman (NaN: none)"},
 };
 
 typedef struct {
@@ -137,6 +149,8 @@ static hsize_t extent_of(extent_t e, const layout_dims_t *d) {
     case X_NA: return (hsize_t)d->n_actions;
     case X_C: return (hsize_t)d->curve_points;
     case X_CK: return (hsize_t)d->n_ckpt;
+    case X_D: return (hsize_t)d->n_check;
+    case X_KP: return RESULT_CHECK_POLICIES;
     default: return 0;
     }
 }
@@ -251,6 +265,7 @@ int store_plan_build(store_plan_t *p, const jobspec_t *job, const runlist_t *rl,
     p->dims.n_actions = GW_MAX_ACTIONS;
     p->dims.curve_points = job->curve_points;
     p->dims.n_ckpt = job->checkpoints;
+    p->dims.n_check = job->efe_checks;
     size_t R = (size_t)(rl->n > 0 ? rl->n : 1), A = (size_t)job->n_agents;
     p->ckpt_floats = calloc(R, sizeof(int64_t));
     p->ckpt_row = calloc(R, sizeof(int64_t));
@@ -865,6 +880,11 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_TRAJ_AMB], (hsize_t)id, r->traj_ambiguity);
         rc |= write_row(&st->ds[DS_TRAJ_P], (hsize_t)id, r->traj_p_action);
         rc |= write_row(&st->ds[DS_CKPT_STEP], (hsize_t)id, r->ckpt_step);
+        rc |= write_row(&st->ds[DS_CHECK_N], (hsize_t)id, r->check_n);
+        rc |= write_row(&st->ds[DS_CHECK_EST], (hsize_t)id, r->check_est);
+        rc |= write_row(&st->ds[DS_CHECK_EXACT], (hsize_t)id, r->check_exact);
+        rc |= write_row(&st->ds[DS_CHECK_RHO], (hsize_t)id, r->check_rho);
+        rc |= write_scalar(st, DS_CHECK_RHO_MED, id, &r->check_rho_median);
         int a = p->rl->runs[id].agent;
         int64_t row = p->ckpt_row[id];
         dset_t *ck = &st->ck[a];

@@ -1,0 +1,127 @@
+/* scorenet: the transformer denoiser (epsilon prediction) of the diffusion agent.
+ *
+ *   x (B,L,D_tok) --linear--> (B,L,d) + pos (L,d) + temb(t) (B,d, same for every token)
+ *   temb(t) = W2 silu(W1 sinusoid_64(t) + b1) + b2
+ *   n_layers x pre-LN block:  r += Wo attn(LN1(r)) + bo;  r += W2 gelu(W1 LN2(r) + b1) + b2
+ *   eps = Wout LNf(r) + bout                                          (B,L,D_tok)
+ *
+ * One contiguous float buffer holds every parameter and one the gradients (layout
+ * in docs/nn.md), so Adam, EMA and checkpoints are single loops over
+ * scorenet_n_params() floats.  Activations are laid out once for max_batch;
+ * forward, loss and backward never allocate.  Single-threaded by design: the
+ * caller (runner, benchmark) sets OpenBLAS to one thread. */
+#ifndef AIF_SCORENET_H
+#define AIF_SCORENET_H
+#include <stddef.h>
+#include "optim.h"
+#include "rng.h"
+
+typedef struct {
+    int d_model;    /* width d; divisible by n_heads */
+    int n_heads;
+    int n_layers;
+    int L;          /* tokens per window */
+    int d_tok;      /* entries per token */
+    int t_emb_dim;  /* sinusoidal embedding width (even); 64 by default */
+} scorenet_config_t;
+
+/* Per-layer parameter views into the flat buffer (and the same for gradients). */
+typedef struct {
+    float *ln1_w, *ln1_b;     /* (d), (d) */
+    float *qkv_w, *qkv_b;     /* (3d,d), (3d) */
+    float *proj_w, *proj_b;   /* (d,d), (d) */
+    float *ln2_w, *ln2_b;     /* (d), (d) */
+    float *fc1_w, *fc1_b;     /* (4d,d), (4d) */
+    float *fc2_w, *fc2_b;     /* (d,4d), (d) */
+} scorenet_block_t;
+
+typedef struct {
+    float *tok_w, *tok_b;     /* (d,D_tok), (d) */
+    float *pos;               /* (L,d) */
+    float *t1_w, *t1_b;       /* (d,t_emb_dim), (d) */
+    float *t2_w, *t2_b;       /* (d,d), (d) */
+    scorenet_block_t *blk;    /* n_layers */
+    float *lnf_w, *lnf_b;     /* (d), (d) */
+    float *out_w, *out_b;     /* (D_tok,d), (D_tok) */
+} scorenet_tensors_t;
+
+/* Activations of one layer, (B*L) rows unless stated. */
+typedef struct {
+    float *ln1, *ln1_mean, *ln1_rstd;   /* (N,d), (N), (N) */
+    float *qkv;                         /* (N,3d) */
+    float *att;                         /* (B,H,L,L) */
+    float *atty;                        /* (N,d) */
+    float *res1;                        /* (N,d) residual after attention */
+    float *ln2, *ln2_mean, *ln2_rstd;
+    float *fch;                         /* (N,4d) pre-GELU */
+    float *fcg;                         /* (N,4d) GELU output */
+    float *res2;                        /* (N,d) residual after MLP = next layer's input */
+} scorenet_layer_acts_t;
+
+typedef struct {
+    scorenet_config_t cfg;
+    int max_batch;
+    size_t n_params;
+    float *params, *grads;              /* n_params each */
+    scorenet_tensors_t p, g;            /* views into params and grads */
+    /* activations (allocated once for max_batch) */
+    float *arena;
+    float *tsin, *th, *ta, *temb;       /* (B,t_emb_dim), (B,d) x3 */
+    float *res0;                        /* (N,d) */
+    scorenet_layer_acts_t *la;
+    float *lnf, *lnf_mean, *lnf_rstd;   /* (N,d), (N), (N) */
+    float *eps;                         /* (N,D_tok) last forward's output */
+    /* gradient scratch, shared by all layers */
+    float *d_res, *d_ln, *d_atty, *d_qkv, *d_fc, *d_eps, *d_temb, *d_th, *d_scratch;
+    int last_B;                         /* batch of the last forward */
+} scorenet_t;
+
+/* 0 if cfg is usable, else -1 with a message naming the bad field. */
+int scorenet_config_check(const scorenet_config_t *cfg, char *err, size_t errn);
+size_t scorenet_count_params(const scorenet_config_t *cfg);
+
+/* Allocates everything for batches up to max_batch and initialises the weights
+ * from `init` (normal, std 1/sqrt(fan_in), residual projections further scaled by
+ * 1/sqrt(2 n_layers), positional embedding std 0.02, biases 0, LN gain 1).
+ * Returns 0, or -1 with a message (bad config, out of memory). */
+int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch,
+                    rng_t *init, char *err, size_t errn);
+void scorenet_free(scorenet_t *net);
+size_t scorenet_n_params(const scorenet_t *net);
+
+/* x (B,L,D_tok), t (B) diffusion step (any float scale) -> eps_out (B,L,D_tok)
+ * (eps_out may be NULL: the result stays in net->eps).  1 <= B <= max_batch. */
+void scorenet_forward(scorenet_t *net, const float *x, const float *t, int B, float *eps_out);
+/* Forward only: masked MSE of the prediction against eps_target (mask NULL: all). */
+float scorenet_loss(scorenet_t *net, const float *x, const float *t,
+                    const float *eps_target, const float *mask, int B);
+/* Forward, loss and backward: net->grads is zeroed, then holds d loss / d params.
+ * Returns the loss (mean over the mask's weight, see mse_forward_backward). */
+float scorenet_loss_backward(scorenet_t *net, const float *x, const float *t,
+                             const float *eps_target, const float *mask, int B);
+
+/* GEMM FLOPs (2 M N K per matrix product, elementwise work not counted) of one
+ * forward pass and of one training step (forward + backward) at batch B. */
+double scorenet_flops_forward(const scorenet_config_t *cfg, int B);
+double scorenet_flops_train(const scorenet_config_t *cfg, int B);
+
+/* ---- checkpoints -------------------------------------------------------------
+ * One flat float buffer of scorenet_ckpt_floats(cfg) floats:
+ *   [0..15]  header: magic, format version, d_model, n_heads, n_layers, L, d_tok,
+ *            t_emb_dim, n_params/2^24, n_params mod 2^24, Adam step, has_ema,
+ *            4 zeros  (every entry an integer exactly representable)
+ *   then params, Adam m, Adam v, EMA weights (n_params each; EMA = params when
+ *   the run has none).
+ * Loading restores everything bit for bit, so a loaded model gives the saved
+ * model's outputs and training continues as if never interrupted. */
+#define SCORENET_CKPT_HEADER 16
+size_t scorenet_ckpt_floats(const scorenet_config_t *cfg);
+/* adam and ema may be NULL (their slots are then written as zeros / params). */
+void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *ema, float *out);
+/* Returns 0, or -1 with a message (size, magic or shape mismatch, bad step count);
+ * on failure nothing is changed.  adam/ema may be NULL (their slots are ignored);
+ * ema must have been created if the checkpoint has one to restore it. */
+int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *in,
+                       size_t n, char *err, size_t errn);
+
+#endif

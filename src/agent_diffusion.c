@@ -1,0 +1,611 @@
+/* diffusion-aif: the paper's agent (Algorithm 1).  A DDPM over trajectory windows
+ * of tokens x_k = [o_k, z_k, a_k] is the generative model; conditioned sampling by
+ * inpainting infers the hidden states and predicts the future under candidate
+ * policies; actions minimise expected free energy (efe module).
+ *
+ * Window: L = context + 1 + horizon tokens; token `context` (c) is the present.
+ * Token layout (D_tok = 4 + n_actions): o as (x, y) in [-1, 1], z as (x, y), the
+ * action one-hot in +-1 (all -1: no action, used before the episode started).
+ * At a decision, known entries are the past observations and actions, the
+ * present observation, and the candidate policy's actions (tokens c .. c+H-1);
+ * generated are every z (state inference), and o, z of tokens c+1 .. c+H
+ * (prediction).  Training windows come from the agent's own experience, with
+ * the true state z logged as Algorithm 1 does.
+ *
+ * Training (within the run's step budget): explore_frac of the budget with
+ * random actions, then `rounds` rounds of (fit the network on all data so far,
+ * warm-started; act with EFE minimisation; add the new steps), and a last fit.
+ * After each fit the ambiguity table H(p(o|z)) is re-estimated from the model by
+ * inpainting o given z for every cell: the simulator's A is never read. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agents.h"
+#include "diffusion.h"
+#include "efe.h"
+#include "scorenet.h"
+
+enum {
+    P_HORIZON, P_CONTEXT, P_SAMPLES, P_MAX_POL, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA,
+    P_C_GOAL, P_HOLE, P_SELECTION,
+    P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
+    P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
+    P_WARM, P_AMB_SAMPLES, P_N
+};
+
+static const char *const pref_choices[] = {"distance", "goal", NULL};
+static const char *const sel_choices[] = {"argmax", "sample", NULL};
+
+static const param_spec_t dif_params[P_N] = {
+    [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
+    [P_CONTEXT] = {"context", PT_INT, 2, 0, 16, NULL, "past steps in the window before the present token"},
+    [P_SAMPLES] = {"samples", PT_INT, 8, 1, 256, NULL, "samples M drawn per candidate policy"},
+    [P_MAX_POL] = {"max_policies", PT_INT, 64, 4, 1024, NULL,
+                   "candidate policies K: all |A|^H if at most this many, else this many drawn "
+                   "at random (equally many per first action)"},
+    [P_GAMMA] = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
+    [P_W_RISK] = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
+    [P_W_AMB] = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(z|pi) H[p(o|z)] in G"},
+    [P_PREF] = {"preference", PT_CHOICE, 0, 0, 0, pref_choices,
+                "prior preference p~(o): distance = exp(-lambda dist), goal = goal only"},
+    [P_LAMBDA] = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "distance preference: C(o) = -lambda * shortest-path distance"},
+    [P_C_GOAL] = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 elsewhere"},
+    [P_HOLE] = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL, "C of a hole below the lowest floor cell (nats)"},
+    [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices, "action selection: argmax or sample from P(a)"},
+    [P_SCHEDULE] = {"schedule", PT_CHOICE, 1, 0, 0, sched_names, "noise schedule: linear, cosine or sigmoid"},
+    [P_T] = {"T", PT_INT, 50, 2, 1000, NULL, "diffusion steps T"},
+    [P_SAMPLER] = {"sampler", PT_CHOICE, 1, 0, 0, sampler_names, "reverse sampler: ddpm or ddim"},
+    [P_STEPS] = {"sample_steps", PT_INT, 10, 1, 1000, NULL, "DDIM reverse steps (<= T; ddpm always uses T)"},
+    [P_ETA] = {"ddim_eta", PT_REAL, 0.0, 0.0, 1.0, NULL, "DDIM eta (0 deterministic, 1 DDPM-like)"},
+    [P_JUMP] = {"jump_len", PT_INT, 0, 0, 1000, NULL, "RePaint resampling jump length (0 = plain replacement)"},
+    [P_RESAMPLE] = {"n_resample", PT_INT, 0, 0, 20, NULL, "RePaint extra passes per jump (0 = off)"},
+    [P_CLIP] = {"clip_x0", PT_REAL, 1.0, 0.0, 100.0, NULL, "clip predicted x0 to [-c, c] (0 = off)"},
+    [P_DMODEL] = {"d_model", PT_INT, 64, 8, 1024, NULL, "transformer width"},
+    [P_HEADS] = {"heads", PT_INT, 4, 1, 64, NULL, "attention heads (divide d_model)"},
+    [P_LAYERS] = {"layers", PT_INT, 2, 1, 32, NULL, "transformer blocks"},
+    [P_LR] = {"lr", PT_REAL, 2e-3, 1e-7, 1.0, NULL, "peak Adam learning rate (warm-up over 5% of a fit, cosine decay to lr/10)"},
+    [P_BATCH] = {"batch", PT_INT, 128, 1, 4096, NULL, "training batch (windows)"},
+    [P_ITERS] = {"train_iters", PT_INT, 4000, 0, 10000000, NULL, "gradient steps per fit"},
+    [P_ROUNDS] = {"rounds", PT_INT, 2, 0, 1000, NULL,
+                  "retraining rounds after exploration (the retraining criterion: equal shares of the "
+                  "remaining step budget)"},
+    [P_EXPLORE] = {"explore_frac", PT_REAL, 0.5, 0.0, 1.0, NULL,
+                   "fraction of the training budget spent on random exploration first"},
+    [P_TRAIN_EPS] = {"train_epsilon", PT_REAL, 0.1, 0.0, 1.0, NULL,
+                     "probability of a random action while acting during training"},
+    [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
+    [P_AMB_SAMPLES] = {"amb_samples", PT_INT, 32, 1, 1024, NULL,
+                       "samples per cell when estimating H(p(o|z)) from the model"},
+};
+
+enum { OFF_O = 0, OFF_Z = 2, OFF_A = 4 };
+
+typedef struct {
+    const gridworld_t *g;
+    int NA, D, L, c, H, M, K, dim, max_batch, enumerate;
+    double gamma;
+    efe_weights_t w;
+    efe_select_t sel;
+    int iters, batch, rounds, warm, amb_samples;
+    double explore, train_eps;
+    scorenet_config_t ncfg;
+    adam_config_t acfg;
+    scorenet_t net;
+    adam_t adam;
+    schedule_t sched;
+    sampler_t samp;
+    rng_t init_rng;
+    float *cell_xy;            /* [n_states][2] */
+    /* decision buffers */
+    int *pol;                  /* [K][H] */
+    float *known, *x0;         /* [max_batch][dim] */
+    unsigned char *mask;       /* [max_batch][dim] */
+    double *lnp, *H_amb, *q;   /* [n_obs], [n_states], [n_states] */
+    double *G, *risk, *amb, *P;/* [K] */
+    int *first;                /* [K] */
+    int *hist_o, *hist_a, t;   /* episode history, [max_steps + 2] */
+    /* training */
+    float *tx, *tmask, *tscratch;
+    long cap, n;               /* dataset tokens */
+    int32_t *d_o, *d_z, *d_a;  /* per token */
+    int32_t *d_start, *d_end;  /* episode bounds per token (flat indices) */
+    uint8_t *d_term;           /* episode ended in an absorbing cell */
+    /* the efe_error diagnostic only: the world's true model */
+    efe_model_t truth;
+    double *belief, *work;     /* [n_states], [2 n_states + n_obs] */
+} dif_t;
+
+static int ipow(int b, int e) {
+    long r = 1;
+    for (int i = 0; i < e && r <= 1 << 20; i++) r *= b;
+    return r > 1 << 20 ? 1 << 20 : (int)r;
+}
+
+static size_t dif_ckpt_floats(const gridworld_t *env, const double *pv) {
+    scorenet_config_t c = {(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
+                           (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + env->n_actions, 64};
+    return scorenet_ckpt_floats(&c);
+}
+
+static int dif_validate(const gridworld_t *env, const double *pv, char *err, size_t n) {
+    if ((int)pv[P_DMODEL] % (int)pv[P_HEADS] != 0) {
+        snprintf(err, n, "d_model %d is not divisible by heads %d", (int)pv[P_DMODEL], (int)pv[P_HEADS]);
+        return -1;
+    }
+    if ((int)pv[P_HORIZON] > env->max_steps) {
+        snprintf(err, n, "horizon %d exceeds the world's max_steps %d", (int)pv[P_HORIZON], env->max_steps);
+        return -1;
+    }
+    if ((int)pv[P_SAMPLER] == SAMPLER_DDIM && (int)pv[P_STEPS] > (int)pv[P_T]) {
+        snprintf(err, n, "sample_steps %d exceeds T %d", (int)pv[P_STEPS], (int)pv[P_T]);
+        return -1;
+    }
+    int K = ipow(env->n_actions, (int)pv[P_HORIZON]);
+    if (K > (int)pv[P_MAX_POL]) K = (int)pv[P_MAX_POL];
+    if ((long)K * (long)pv[P_SAMPLES] > 65536) {
+        snprintf(err, n, "policies x samples = %ld rows per network call; at most 65536", (long)K * (long)pv[P_SAMPLES]);
+        return -1;
+    }
+    return 0;
+}
+
+static void dif_destroy(void *self) {
+    dif_t *a = self;
+    if (!a) return;
+    scorenet_free(&a->net);
+    adam_free(&a->adam);
+    sampler_free(&a->samp);
+    schedule_free(&a->sched);
+    free(a->cell_xy); free(a->pol); free(a->known); free(a->x0); free(a->mask);
+    free(a->lnp); free(a->H_amb); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
+    free(a->first); free(a->hist_o); free(a->hist_a);
+    free(a->tx); free(a->tmask); free(a->tscratch);
+    efe_model_free(&a->truth);
+    free(a->belief); free(a->work);
+    free(a->d_o); free(a->d_z); free(a->d_a); free(a->d_start); free(a->d_end); free(a->d_term);
+    free(a);
+}
+
+static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng, char *err, size_t n) {
+    dif_t *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->g = g;
+    a->NA = g->n_actions;
+    a->D = 4 + a->NA;
+    a->c = (int)pv[P_CONTEXT];
+    a->H = (int)pv[P_HORIZON];
+    a->L = a->c + 1 + a->H;
+    a->dim = a->L * a->D;
+    a->M = (int)pv[P_SAMPLES];
+    int all = ipow(a->NA, a->H);
+    a->enumerate = all <= (int)pv[P_MAX_POL];
+    a->K = a->enumerate ? all : ((int)pv[P_MAX_POL] / a->NA) * a->NA;
+    a->gamma = pv[P_GAMMA];
+    a->w.w_risk = pv[P_W_RISK];
+    a->w.w_ambiguity = pv[P_W_AMB];
+    a->sel = (efe_select_t)(int)pv[P_SELECTION];
+    a->iters = (int)pv[P_ITERS];
+    a->batch = (int)pv[P_BATCH];
+    a->rounds = (int)pv[P_ROUNDS];
+    a->warm = pv[P_WARM] != 0;
+    a->amb_samples = (int)pv[P_AMB_SAMPLES];
+    a->explore = pv[P_EXPLORE];
+    a->train_eps = pv[P_TRAIN_EPS];
+    a->init_rng = *init_rng;
+    int rows = a->K * a->M;
+    a->max_batch = rows > a->batch ? rows : a->batch;
+    if (a->max_batch < 256) a->max_batch = 256;
+
+    a->ncfg = (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS], a->L, a->D, 64};
+    a->acfg = adam_defaults();
+    a->acfg.lr = (float)pv[P_LR];
+    a->acfg.clip_norm = 1.0f;
+    if (scorenet_create(&a->net, &a->ncfg, a->max_batch, init_rng, err, n) != 0) goto fail;
+    if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) goto fail;
+    if (schedule_create(&a->sched, (sched_kind_t)(int)pv[P_SCHEDULE], (int)pv[P_T], 0, 0, err, n) != 0) goto fail;
+    sampler_config_t sc = sampler_defaults();
+    sc.kind = (sampler_kind_t)(int)pv[P_SAMPLER];
+    sc.steps = sc.kind == SAMPLER_DDIM ? (int)pv[P_STEPS] : 0;
+    sc.ddim_eta = (float)pv[P_ETA];
+    sc.jump_len = (int)pv[P_JUMP];
+    sc.n_resample = (int)pv[P_RESAMPLE];
+    sc.clip_x0 = (float)pv[P_CLIP];
+    if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) goto fail;
+
+    size_t S = (size_t)g->n_states, B = (size_t)a->max_batch, dim = (size_t)a->dim;
+    a->cell_xy = malloc(sizeof(float) * 2 * S);
+    a->pol = malloc(sizeof(int) * (size_t)a->K * (size_t)a->H);
+    a->known = malloc(sizeof(float) * B * dim);
+    a->x0 = malloc(sizeof(float) * B * dim);
+    a->mask = malloc(B * dim);
+    a->lnp = malloc(sizeof(double) * (size_t)g->n_obs);
+    a->H_amb = calloc(S, sizeof(double));
+    a->q = malloc(sizeof(double) * S);
+    a->G = malloc(sizeof(double) * (size_t)a->K);
+    a->risk = malloc(sizeof(double) * (size_t)a->K);
+    a->amb = malloc(sizeof(double) * (size_t)a->K);
+    a->P = malloc(sizeof(double) * (size_t)a->K);
+    a->first = malloc(sizeof(int) * (size_t)a->K);
+    a->hist_o = malloc(sizeof(int) * (size_t)(g->max_steps + 2));
+    a->hist_a = malloc(sizeof(int) * (size_t)(g->max_steps + 2));
+    a->tx = malloc(sizeof(float) * (size_t)a->batch * dim);
+    a->tmask = malloc(sizeof(float) * (size_t)a->batch * dim);
+    a->tscratch = malloc(sizeof(float) * diffusion_train_scratch_floats(a->batch, a->dim));
+    a->belief = malloc(sizeof(double) * S);
+    a->work = malloc(sizeof(double) * (2 * S + (size_t)g->n_obs));
+    if (!a->belief || !a->work || efe_model_from_world(&a->truth, g) != 0) {
+        snprintf(err, n, "diffusion-aif: out of memory");
+        goto fail;
+    }
+    if (!a->cell_xy || !a->pol || !a->known || !a->x0 || !a->mask || !a->lnp || !a->q || !a->G ||
+        !a->risk || !a->amb || !a->P || !a->first || !a->hist_o || !a->hist_a || !a->tx || !a->tmask ||
+        !a->tscratch || !a->H_amb) {
+        snprintf(err, n, "diffusion-aif: out of memory");
+        goto fail;
+    }
+    for (int s = 0; s < g->n_states; s++) gw_cell_to_xy(g, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
+    efe_pref_t pref = {(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
+    efe_log_preferences(g, &pref, a->lnp);
+    if (a->enumerate) {
+        for (int k = 0; k < a->K; k++) {
+            int x = k;
+            for (int h = a->H - 1; h >= 0; h--) { a->pol[k * a->H + h] = x % a->NA; x /= a->NA; }
+        }
+    }
+    return a;
+fail:
+    dif_destroy(a);
+    return NULL;
+}
+
+/* ---- tokens ------------------------------------------------------------------------ */
+
+static void put_cell(const dif_t *a, float *tok, int off, int cell) {
+    tok[off] = a->cell_xy[2 * cell];
+    tok[off + 1] = a->cell_xy[2 * cell + 1];
+}
+
+static void put_action(const dif_t *a, float *tok, int act) {
+    for (int i = 0; i < a->NA; i++) tok[OFF_A + i] = i == act ? 1.0f : -1.0f;
+}
+
+static int decode(const dif_t *a, const float *tok, int off) {
+    return gw_xy_to_cell(a->g, tok[off], tok[off + 1]);
+}
+
+/* ---- deciding ------------------------------------------------------------------------ */
+
+/* Candidate policies for this decision (when not enumerated): equally many per
+ * first action, the rest drawn uniformly. */
+static void draw_policies(dif_t *a, rng_t *r) {
+    if (a->enumerate) return;
+    for (int k = 0; k < a->K; k++) {
+        a->pol[k * a->H] = k % a->NA;
+        for (int h = 1; h < a->H; h++) a->pol[k * a->H + h] = (int)rng_below(r, (uint32_t)a->NA);
+    }
+}
+
+/* Fill known/mask for every (policy, sample) row from the episode history. */
+static void build_rows(dif_t *a) {
+    const int D = a->D, dim = a->dim, t = a->t;
+    float *row0 = a->known;
+    unsigned char *m0 = a->mask;
+    memset(row0, 0, sizeof(float) * (size_t)dim);
+    memset(m0, 0, (size_t)dim);
+    for (int j = -a->c; j <= a->H; j++) {
+        float *tok = row0 + (j + a->c) * D;
+        unsigned char *mt = m0 + (j + a->c) * D;
+        if (j < 0) {
+            int s = t + j;
+            put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+            put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
+            mt[OFF_O] = mt[OFF_O + 1] = 1;
+            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
+        } else if (j == 0) {
+            put_cell(a, tok, OFF_O, a->hist_o[t]);
+            mt[OFF_O] = mt[OFF_O + 1] = 1;
+        }
+        if (j >= 0 && j < a->H)
+            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
+    }
+    for (int k = 0; k < a->K; k++) {
+        for (int m = 0; m < a->M; m++) {
+            size_t r = (size_t)(k * a->M + m) * (size_t)dim;
+            if (r) {
+                memcpy(a->known + r, row0, sizeof(float) * (size_t)dim);
+                memcpy(a->mask + r, m0, (size_t)dim);
+            }
+            for (int h = 0; h < a->H; h++)
+                put_action(a, a->known + r + (size_t)(a->c + h) * D, a->pol[k * a->H + h]);
+        }
+    }
+}
+
+/* G of every candidate from the samples in x0. */
+static void score_policies(dif_t *a) {
+    const int S = a->g->n_states, D = a->D;
+    double *qo = a->q;
+    for (int k = 0; k < a->K; k++) {
+        double risk = 0, amb = 0;
+        for (int h = 1; h <= a->H; h++) {
+            memset(qo, 0, sizeof(double) * (size_t)S);
+            double ambh = 0;
+            for (int m = 0; m < a->M; m++) {
+                const float *tok = a->x0 + (size_t)(k * a->M + m) * (size_t)a->dim + (size_t)(a->c + h) * D;
+                qo[decode(a, tok, OFF_O)] += 1.0 / a->M;
+                ambh += a->H_amb[decode(a, tok, OFF_Z)];
+            }
+            risk += efe_kl_log(qo, a->lnp, S);
+            amb += ambh / a->M;
+        }
+        a->risk[k] = risk;
+        a->amb[k] = amb;
+        a->G[k] = efe_combine(&a->w, risk, amb);
+        a->first[k] = a->pol[k * a->H];
+    }
+}
+
+/* The efe_error diagnostic: the agent's belief about the present state is the
+ * distribution of its inferred z over all rows; from it, the exact G of the
+ * first candidates under the world's true A and B, next to the estimates. */
+static void exact_check(dif_t *a, decision_t *d) {
+    const int S = a->g->n_states, B = a->K * a->M;
+    memset(a->belief, 0, sizeof(double) * (size_t)S);
+    for (int r = 0; r < B; r++)
+        a->belief[decode(a, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
+    int n = a->K < DECISION_MAX_CHECK ? a->K : DECISION_MAX_CHECK;
+    for (int k = 0; k < n; k++) {
+        double risk, amb;
+        d->check_exact[k] = (float)efe_policy_G(&a->truth, a->belief, a->pol + k * a->H, a->H, a->lnp, &a->w,
+                                                &risk, &amb, a->work);
+        d->check_est[k] = (float)a->G[k];
+    }
+    d->n_check = n;
+}
+
+/* One EFE decision at the present step (history already holds hist_o[t]).
+ * Fills d (may be NULL).  Returns the action. */
+static int decide(dif_t *a, rng_t *r, decision_t *d) {
+    draw_policies(a, r);
+    build_rows(a);
+    int B = a->K * a->M;
+    sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
+    score_policies(a);
+    double p_act[GW_MAX_ACTIONS] = {0};
+    efe_policy_posterior(a->G, NULL, a->gamma, a->K, a->P);
+    efe_action_marginals(a->P, a->first, a->K, a->NA, p_act);
+    int act = efe_select_action(p_act, a->NA, a->sel, r);
+    if (d) {
+        efe_first_action_summary(a->G, a->risk, a->amb, a->first, a->K, a->NA, p_act, d->G, d->risk,
+                                 d->ambiguity, d->p_action);
+        d->action = act;
+        if (d->want_check) exact_check(a, d);
+    }
+    return act;
+}
+
+static void dif_begin(void *self, int obs0) {
+    dif_t *a = self;
+    a->t = 0;
+    a->hist_o[0] = obs0;
+}
+
+static int dif_act(void *self, int obs, rng_t *rng, decision_t *d) {
+    dif_t *a = self;
+    if (a->t > a->g->max_steps) a->t = a->g->max_steps; /* never past the history */
+    a->hist_o[a->t] = obs;
+    int act = decide(a, rng, d);
+    a->hist_a[a->t] = act;
+    a->t++;
+    return act;
+}
+
+/* ---- learning -------------------------------------------------------------------------- */
+
+/* Training window centred on dataset token i into x (dim floats) and its loss
+ * mask m.  Past the start of the episode: its first token with no action.  Past
+ * an absorbing end: the last cell with random actions (it stays there).  Past a
+ * truncated end (time limit, budget): unknown, so masked out of the loss. */
+static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
+    const int D = a->D;
+    long st = a->d_start[i], en = a->d_end[i];
+    int term = a->d_term[i];
+    for (int j = -a->c; j <= a->H; j++) {
+        float *tok = x + (j + a->c) * D;
+        float *mt = m + (j + a->c) * D;
+        long idx = i + j;
+        for (int e = 0; e < D; e++) mt[e] = 1.0f;
+        if (idx < st) {
+            put_cell(a, tok, OFF_O, a->d_o[st]);
+            put_cell(a, tok, OFF_Z, a->d_z[st]);
+            put_action(a, tok, -1);
+        } else if (idx > en) {
+            put_cell(a, tok, OFF_O, a->d_o[en]);
+            put_cell(a, tok, OFF_Z, a->d_z[en]);
+            put_action(a, tok, (int)rng_below(r, (uint32_t)a->NA));
+            if (!term) for (int e = 0; e < D; e++) mt[e] = 0.0f;
+        } else {
+            put_cell(a, tok, OFF_O, a->d_o[idx]);
+            put_cell(a, tok, OFF_Z, a->d_z[idx]);
+            int act = a->d_a[idx];
+            if (act < 0) {
+                /* The last token of an episode: at an absorbing cell any action
+                 * keeps it there; after a truncation the action is unknown. */
+                act = (int)rng_below(r, (uint32_t)a->NA);
+                if (!term) for (int e = 0; e < a->NA; e++) mt[OFF_A + e] = 0.0f;
+            }
+            put_action(a, tok, act);
+        }
+    }
+}
+
+/* H(p(o|z)) for every cell, estimated from the model: inpaint o at the present
+ * token given z there, amb_samples draws per cell, plug-in entropy of the
+ * decoded cells. */
+static void estimate_ambiguity(dif_t *a, rng_t *r) {
+    const gridworld_t *g = a->g;
+    const int D = a->D, dim = a->dim, S = g->n_states, Ms = a->amb_samples;
+    int per = a->max_batch / Ms;
+    if (per < 1) per = 1;
+    int cells[4096];
+    int nc = 0;
+    for (int s = 0; s < S; s++) {
+        if (g->cells[s] == '#') { a->H_amb[s] = 0; continue; }
+        if (nc < 4096) cells[nc++] = s;
+    }
+    for (int c0 = 0; c0 < nc; c0 += per) {
+        int ncell = nc - c0 < per ? nc - c0 : per;
+        int ms = Ms > a->max_batch ? a->max_batch : Ms;
+        int B = ncell * ms;
+        memset(a->mask, 0, (size_t)B * (size_t)dim);
+        memset(a->known, 0, sizeof(float) * (size_t)B * (size_t)dim);
+        for (int i = 0; i < ncell; i++) {
+            for (int m = 0; m < ms; m++) {
+                size_t row = (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
+                put_cell(a, a->known + row, OFF_Z, cells[c0 + i]);
+                a->mask[row + OFF_Z] = a->mask[row + OFF_Z + 1] = 1;
+            }
+        }
+        sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
+        for (int i = 0; i < ncell; i++) {
+            memset(a->q, 0, sizeof(double) * (size_t)S);
+            for (int m = 0; m < ms; m++) {
+                const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
+                a->q[decode(a, tok, OFF_O)] += 1.0 / ms;
+            }
+            a->H_amb[cells[c0 + i]] = efe_entropy(a->q, S);
+        }
+    }
+}
+
+static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
+    if (a->n == 0 || a->iters == 0) return 0;
+    if (!a->warm) {
+        scorenet_free(&a->net);
+        adam_free(&a->adam);
+        rng_t init = a->init_rng;
+        if (scorenet_create(&a->net, &a->ncfg, a->max_batch, &init, err, n) != 0) return -1;
+        if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) return -1;
+    }
+    for (int it = 0; it < a->iters; it++) {
+        if (trainlog_cancelled(log)) return 0;
+        /* Per fit: linear warm-up over the first 5% of the steps, then cosine
+         * decay to a tenth of lr; the decay settles the weights the sampler uses. */
+        double warm = 0.05 * a->iters;
+        double sc = it < warm ? (it + 1) / warm : 0.1 + 0.45 * (1 + cos(M_PI * (it - warm) / (a->iters - warm)));
+        a->adam.cfg.lr = (float)(a->acfg.lr * sc);
+        for (int b = 0; b < a->batch; b++) {
+            long i = (long)rng_below(r, (uint32_t)a->n);
+            make_window(a, i, a->tx + (size_t)b * (size_t)a->dim, a->tmask + (size_t)b * (size_t)a->dim, r);
+        }
+        float loss = diffusion_train_step(&a->net, &a->adam, NULL, &a->sched, a->tx, a->tmask, a->batch, r,
+                                          a->tscratch);
+        if (getenv("AIF_DEBUG_LOSS") && (it % 100 == 0 || it == a->iters - 1))
+            fprintf(stderr, "fit: n=%ld it=%d loss=%.4f\n", a->n, it, loss);
+        if (!isfinite(loss)) {
+            snprintf(err, n, "diffusion-aif: training loss diverged (not finite) at gradient step %lld",
+                     (long long)a->adam.step);
+            return -1;
+        }
+    }
+    estimate_ambiguity(a, r);
+    return 0;
+}
+
+static void dif_checkpoint(const void *self, float *out) {
+    const dif_t *a = self;
+    scorenet_ckpt_save(&a->net, &a->adam, NULL, out);
+}
+
+/* Run training episodes until `until` steps are used (the last episode is cut
+ * at the budget).  explore: random actions, else EFE decisions. */
+static int collect(dif_t *a, const gridworld_t *g, rng_t *env_rng, rng_t *r, train_log_t *log,
+                   long *t, long until, int explore) {
+    while (*t < until && !trainlog_cancelled(log)) {
+        int s = g->start, o = gw_observe(g, s, env_rng), steps = 0, term = 0;
+        double ret = 0;
+        long st = a->n;
+        dif_begin(a, o);
+        for (;;) {
+            a->d_o[a->n] = o;
+            a->d_z[a->n] = s;
+            a->d_a[a->n] = -1;
+            a->n++;
+            if (term || steps >= g->max_steps || *t >= until) break;
+            int act;
+            if (explore || (a->train_eps > 0 && rng_uniform(r) < a->train_eps)) {
+                act = (int)rng_below(r, (uint32_t)a->NA);
+                a->hist_o[a->t] = o;
+                a->hist_a[a->t] = act;
+                a->t++;
+            } else {
+                act = dif_act(a, o, r, NULL);
+            }
+            a->d_a[a->n - 1] = act;
+            s = gw_step(g, s, act, env_rng);
+            o = gw_observe(g, s, env_rng);
+            ret += gw_reward(g, s);
+            steps++;
+            (*t)++;
+            term = gw_terminal(g, s);
+            float *slot = trainlog_ckpt_slot(log, *t);
+            if (slot) dif_checkpoint(a, slot);
+        }
+        for (long i = st; i < a->n; i++) {
+            a->d_start[i] = (int32_t)st;
+            a->d_end[i] = (int32_t)(a->n - 1);
+            a->d_term[i] = (uint8_t)term;
+        }
+        if (term || steps >= g->max_steps) trainlog_episode(log, *t, steps, term && s == g->goal, ret);
+    }
+    return 0;
+}
+
+static int dif_train(void *self, const gridworld_t *g, rng_t *env_rng, rng_t *r, train_log_t *log,
+                     char *err, size_t n) {
+    dif_t *a = self;
+    long budget = log->budget;
+    /* The dataset holds every step plus one closing token per episode. */
+    a->cap = 2 * budget + 2;
+    a->n = 0;
+    a->d_o = malloc(sizeof(int32_t) * (size_t)a->cap);
+    a->d_z = malloc(sizeof(int32_t) * (size_t)a->cap);
+    a->d_a = malloc(sizeof(int32_t) * (size_t)a->cap);
+    a->d_start = malloc(sizeof(int32_t) * (size_t)a->cap);
+    a->d_end = malloc(sizeof(int32_t) * (size_t)a->cap);
+    a->d_term = malloc((size_t)a->cap);
+    if (!a->d_o || !a->d_z || !a->d_a || !a->d_start || !a->d_end || !a->d_term) {
+        snprintf(err, n, "diffusion-aif: out of memory for a dataset of %ld steps", budget);
+        return -1;
+    }
+    long t = 0;
+    long explore_steps = (long)(a->explore * (double)budget);
+    if (a->rounds == 0) explore_steps = budget;
+    collect(a, g, env_rng, r, log, &t, explore_steps, 1);
+    if (fit(a, r, log, err, n) != 0) return -1;
+    for (int k = 0; k < a->rounds && !trainlog_cancelled(log); k++) {
+        long until = explore_steps + (budget - explore_steps) * (k + 1) / a->rounds;
+        collect(a, g, env_rng, r, log, &t, until, 0);
+        if (fit(a, r, log, err, n) != 0) return -1;
+    }
+    log->steps_used = t;
+    float *slot;
+    while ((slot = trainlog_ckpt_slot(log, budget))) dif_checkpoint(a, slot);
+    return 0;
+}
+
+const agent_class_t agent_diffusion_aif = {
+    .name = "diffusion-aif",
+    .help = "active inference with a diffusion-model generative model (Algorithm 1 of the paper)",
+    .params = dif_params,
+    .n_params = P_N,
+    .ckpt_floats = dif_ckpt_floats,
+    .validate = dif_validate,
+    .create = dif_create,
+    .train = dif_train,
+    .begin_episode = dif_begin,
+    .act = dif_act,
+    .checkpoint = dif_checkpoint,
+    .destroy = dif_destroy,
+};
