@@ -29,7 +29,7 @@ extern const char *const sched_names[];
  * data: beta[0] = 0, alpha[0] = alpha_bar[0] = 1, posterior entries 0.
  *
  *   linear  (Ho et al. 2020):  beta_t = beta_start + (beta_end - beta_start) (t-1)/(T-1)
- *           (T = 1: beta_1 = beta_start).
+ *           (T = 1: beta_1 = beta_end, so the one step reaches noise).
  *   cosine  (Nichol & Dhariwal 2021, s = 0.008):  abar(t) = f(t)/f(0),
  *           f(t) = cos^2(((t/T + s)/(1 + s)) pi/2);  beta_t = min(1 - abar_t/abar_{t-1}, 0.999)
  *           and abar recomputed as the product of the clipped alphas.
@@ -72,6 +72,10 @@ void schedule_free(schedule_t *s);
  * x0, eps, xt [B, dim]; t[B] integer steps in 0..T.  xt may alias x0. */
 void diffusion_q_sample(const schedule_t *s, const float *x0, const float *eps,
                         const int *t, int B, int dim, float *xt);
+
+/* n standard normal deviates from r (ziggurat, 64-bit words of r's stream), the
+ * generator every function here uses for its noise. */
+void diffusion_randn(rng_t *r, float *out, size_t n);
 
 /* ---- eps predictors -------------------------------------------------------------- */
 
@@ -121,11 +125,17 @@ typedef struct {
                                those steps are redone; 0 = off. */
     int n_resample;         /* extra passes over each jump_len segment (RePaint's
                                jump_n_sample - 1); 0 = off (plain replacement). */
+    int known_clean;        /* 1: known entries are pasted as they are (not re-noised) before
+                               every network call, for a network trained with the known
+                               entries clean (conditional training); 0 = RePaint's
+                               re-noising (the default). */
     float clip_x0;          /* > 0: the predicted x_0 is clipped to [-clip_x0, clip_x0]
                                before the update (1 for data in [-1, 1]); 0 = off. */
 } sampler_config_t;
 
-/* DDPM, posterior variance, no resampling, no clipping. */
+/* DDPM, posterior variance, no resampling, clip_x0 = 1 (the agent's data lie in
+ * [-1, 1]; without the clip, an eps error d at t = T becomes an x0 error
+ * d / sqrt(abar_T), ~1000 d for cosine at T = 50: see docs/diffusion.md). */
 sampler_config_t sampler_defaults(void);
 /* 0 if cfg is usable with schedule s, else -1 with a message naming the field. */
 int sampler_config_check(const sampler_config_t *cfg, const schedule_t *s, char *err, size_t errn);

@@ -31,11 +31,13 @@ enum {
     P_C_GOAL, P_HOLE, P_SELECTION,
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
-    P_WARM, P_AMB_SAMPLES, P_N
+    P_WARM, P_AMB_SAMPLES, P_COND, P_N
 };
 
 static const char *const pref_choices[] = {"distance", "goal", NULL};
 static const char *const sel_choices[] = {"argmax", "sample", NULL};
+enum { COND_CLEAN = 0, COND_REPAINT = 1 };
+static const char *const cond_choices[] = {"clean", "repaint", NULL};
 
 static const param_spec_t dif_params[P_N] = {
     [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
@@ -76,14 +78,24 @@ static const param_spec_t dif_params[P_N] = {
                      "probability of a random action while acting during training"},
     [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
     [P_AMB_SAMPLES] = {"amb_samples", PT_INT, 32, 1, 1024, NULL,
-                       "samples per cell when estimating H(p(o|z)) from the model"},
+                       "samples per cell when estimating the likelihood p(o|z) (and its entropy) from the model"},
+    [P_COND] = {"conditioning", PT_CHOICE, 0, 0, 0, cond_choices,
+                "inpainting: clean = known entries pasted as they are at every reverse step, the network "
+                "trained with the same masks (loss on generated entries only); repaint = known entries "
+                "re-noised to the current step and pasted (Lugmayr et al. 2022), network trained "
+                "unconditionally as in the paper"},
 };
 
+/* Token entries: o (x, y), z (x, y), the action one-hot, then three flags
+ * (+1 known / -1 generated) for o, z and a, so the network knows which entries
+ * are given at this call. */
 enum { OFF_O = 0, OFF_Z = 2, OFF_A = 4 };
+#define N_FLAGS 3
+
 
 typedef struct {
     const gridworld_t *g;
-    int NA, D, L, c, H, M, K, dim, max_batch, enumerate;
+    int NA, D, L, c, H, M, K, dim, max_batch, enumerate, cond;
     double gamma;
     efe_weights_t w;
     efe_select_t sel;
@@ -102,11 +114,17 @@ typedef struct {
     float *known, *x0;         /* [max_batch][dim] */
     unsigned char *mask;       /* [max_batch][dim] */
     double *lnp, *H_amb, *q;   /* [n_obs], [n_states], [n_states] */
+    /* The learned likelihood p^(o|z), estimated from the model after each fit:
+     * row z holds a_n[z] cells a_idx[z][j] with probabilities a_p[z][j]. */
+    int a_w;                   /* slots per row */
+    int *a_n, *a_idx;          /* [n_states], [n_states][a_w] */
+    double *a_p;               /* [n_states][a_w] */
     double *G, *risk, *amb, *P;/* [K] */
     int *first;                /* [K] */
     int *hist_o, *hist_a, t;   /* episode history, [max_steps + 2] */
     /* training */
-    float *tx, *tmask, *tscratch;
+    float *tx, *tmask, *tscratch, *txt, *teps, *tt;
+    unsigned char *tknown;
     long cap, n;               /* dataset tokens */
     int32_t *d_o, *d_z, *d_a;  /* per token */
     int32_t *d_start, *d_end;  /* episode bounds per token (flat indices) */
@@ -124,7 +142,7 @@ static int ipow(int b, int e) {
 
 static size_t dif_ckpt_floats(const gridworld_t *env, const double *pv) {
     scorenet_config_t c = {(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
-                           (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + env->n_actions, 64};
+                           (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + env->n_actions + N_FLAGS, 64};
     return scorenet_ckpt_floats(&c);
 }
 
@@ -158,9 +176,10 @@ static void dif_destroy(void *self) {
     sampler_free(&a->samp);
     schedule_free(&a->sched);
     free(a->cell_xy); free(a->pol); free(a->known); free(a->x0); free(a->mask);
+    free(a->a_n); free(a->a_idx); free(a->a_p);
     free(a->lnp); free(a->H_amb); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
     free(a->first); free(a->hist_o); free(a->hist_a);
-    free(a->tx); free(a->tmask); free(a->tscratch);
+    free(a->tx); free(a->tmask); free(a->tscratch); free(a->txt); free(a->teps); free(a->tt); free(a->tknown);
     efe_model_free(&a->truth);
     free(a->belief); free(a->work);
     free(a->d_o); free(a->d_z); free(a->d_a); free(a->d_start); free(a->d_end); free(a->d_term);
@@ -172,7 +191,8 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     if (!a) return NULL;
     a->g = g;
     a->NA = g->n_actions;
-    a->D = 4 + a->NA;
+    a->D = 4 + a->NA + N_FLAGS;
+    a->cond = (int)pv[P_COND];
     a->c = (int)pv[P_CONTEXT];
     a->H = (int)pv[P_HORIZON];
     a->L = a->c + 1 + a->H;
@@ -211,6 +231,7 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     sc.jump_len = (int)pv[P_JUMP];
     sc.n_resample = (int)pv[P_RESAMPLE];
     sc.clip_x0 = (float)pv[P_CLIP];
+    sc.known_clean = a->cond == COND_CLEAN;
     if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) goto fail;
 
     size_t S = (size_t)g->n_states, B = (size_t)a->max_batch, dim = (size_t)a->dim;
@@ -221,6 +242,10 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     a->mask = malloc(B * dim);
     a->lnp = malloc(sizeof(double) * (size_t)g->n_obs);
     a->H_amb = calloc(S, sizeof(double));
+    a->a_w = a->amb_samples < g->n_states ? a->amb_samples : g->n_states;
+    a->a_n = malloc(sizeof(int) * S);
+    a->a_idx = malloc(sizeof(int) * S * (size_t)a->a_w);
+    a->a_p = malloc(sizeof(double) * S * (size_t)a->a_w);
     a->q = malloc(sizeof(double) * S);
     a->G = malloc(sizeof(double) * (size_t)a->K);
     a->risk = malloc(sizeof(double) * (size_t)a->K);
@@ -232,6 +257,14 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     a->tx = malloc(sizeof(float) * (size_t)a->batch * dim);
     a->tmask = malloc(sizeof(float) * (size_t)a->batch * dim);
     a->tscratch = malloc(sizeof(float) * diffusion_train_scratch_floats(a->batch, a->dim));
+    a->txt = malloc(sizeof(float) * (size_t)a->batch * dim);
+    a->teps = malloc(sizeof(float) * (size_t)a->batch * dim);
+    a->tt = malloc(sizeof(float) * (size_t)a->batch);
+    a->tknown = malloc((size_t)a->batch * dim);
+    if (!a->txt || !a->teps || !a->tt || !a->tknown) {
+        snprintf(err, n, "diffusion-aif: out of memory");
+        goto fail;
+    }
     a->belief = malloc(sizeof(double) * S);
     a->work = malloc(sizeof(double) * (2 * S + (size_t)g->n_obs));
     if (!a->belief || !a->work || efe_model_from_world(&a->truth, g) != 0) {
@@ -240,11 +273,17 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     }
     if (!a->cell_xy || !a->pol || !a->known || !a->x0 || !a->mask || !a->lnp || !a->q || !a->G ||
         !a->risk || !a->amb || !a->P || !a->first || !a->hist_o || !a->hist_a || !a->tx || !a->tmask ||
-        !a->tscratch || !a->H_amb) {
+        !a->tscratch || !a->H_amb || !a->a_n || !a->a_idx || !a->a_p) {
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
-    for (int s = 0; s < g->n_states; s++) gw_cell_to_xy(g, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
+    for (int s = 0; s < g->n_states; s++) {
+        gw_cell_to_xy(g, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
+        /* Until the first fit: every cell is observed as itself. */
+        a->a_n[s] = 1;
+        a->a_idx[(size_t)s * a->a_w] = s;
+        a->a_p[(size_t)s * a->a_w] = 1.0;
+    }
     efe_pref_t pref = {(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
     efe_log_preferences(g, &pref, a->lnp);
     if (a->enumerate) {
@@ -286,29 +325,53 @@ static void draw_policies(dif_t *a, rng_t *r) {
     }
 }
 
+/* Which entries are given.  DECIDE: past observations and actions, the present
+ * observation, the policy's actions (tokens c .. c+H-1).  LIKELIHOOD: the
+ * present state only (to read p(o|z) off the model).  Flag entries are always
+ * given. */
+enum { PAT_DECIDE, PAT_LIKELIHOOD };
+
+static void pattern(const dif_t *a, int pat, unsigned char *m) {
+    const int D = a->D, FO = 4 + a->NA;
+    memset(m, 0, (size_t)a->dim);
+    for (int j = -a->c; j <= a->H; j++) {
+        unsigned char *mt = m + (j + a->c) * D;
+        if (pat == PAT_DECIDE) {
+            if (j <= 0) mt[OFF_O] = mt[OFF_O + 1] = 1;
+            if (j < a->H) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
+        } else if (j == 0) {
+            mt[OFF_Z] = mt[OFF_Z + 1] = 1;
+        }
+        for (int f = 0; f < N_FLAGS; f++) mt[FO + f] = 1;
+    }
+}
+
+/* The flag entries of window x from its mask. */
+static void put_flags(const dif_t *a, float *x, const unsigned char *m) {
+    const int D = a->D, FO = 4 + a->NA;
+    for (int k = 0; k < a->L; k++) {
+        float *tok = x + k * D;
+        const unsigned char *mt = m + k * D;
+        tok[FO] = mt[OFF_O] ? 1.0f : -1.0f;
+        tok[FO + 1] = mt[OFF_Z] ? 1.0f : -1.0f;
+        tok[FO + 2] = mt[OFF_A] ? 1.0f : -1.0f;
+    }
+}
+
 /* Fill known/mask for every (policy, sample) row from the episode history. */
 static void build_rows(dif_t *a) {
     const int D = a->D, dim = a->dim, t = a->t;
     float *row0 = a->known;
     unsigned char *m0 = a->mask;
     memset(row0, 0, sizeof(float) * (size_t)dim);
-    memset(m0, 0, (size_t)dim);
-    for (int j = -a->c; j <= a->H; j++) {
+    pattern(a, PAT_DECIDE, m0);
+    for (int j = -a->c; j <= 0; j++) {
         float *tok = row0 + (j + a->c) * D;
-        unsigned char *mt = m0 + (j + a->c) * D;
-        if (j < 0) {
-            int s = t + j;
-            put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
-            put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
-            mt[OFF_O] = mt[OFF_O + 1] = 1;
-            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
-        } else if (j == 0) {
-            put_cell(a, tok, OFF_O, a->hist_o[t]);
-            mt[OFF_O] = mt[OFF_O + 1] = 1;
-        }
-        if (j >= 0 && j < a->H)
-            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
+        int s = t + j;
+        put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+        if (j < 0) put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
     }
+    put_flags(a, row0, m0);
     for (int k = 0; k < a->K; k++) {
         for (int m = 0; m < a->M; m++) {
             size_t r = (size_t)(k * a->M + m) * (size_t)dim;
@@ -322,7 +385,11 @@ static void build_rows(dif_t *a) {
     }
 }
 
-/* G of every candidate from the samples in x0. */
+/* G of every candidate from the samples in x0.  The model's predicted states
+ * z_tau (M per policy) and its learned likelihood p^(o|z) give
+ * q(o_tau|pi) = 1/M sum_m p^(o | z_tau^m) (a Rao-Blackwellised estimate: far
+ * less noisy than the histogram of M sampled observations) and the ambiguity
+ * 1/M sum_m H[p^(o | z_tau^m)]. */
 static void score_policies(dif_t *a) {
     const int S = a->g->n_states, D = a->D;
     double *qo = a->q;
@@ -333,8 +400,11 @@ static void score_policies(dif_t *a) {
             double ambh = 0;
             for (int m = 0; m < a->M; m++) {
                 const float *tok = a->x0 + (size_t)(k * a->M + m) * (size_t)a->dim + (size_t)(a->c + h) * D;
-                qo[decode(a, tok, OFF_O)] += 1.0 / a->M;
-                ambh += a->H_amb[decode(a, tok, OFF_Z)];
+                int z = decode(a, tok, OFF_Z);
+                const int *idx = a->a_idx + (size_t)z * a->a_w;
+                const double *p = a->a_p + (size_t)z * a->a_w;
+                for (int j = 0; j < a->a_n[z]; j++) qo[idx[j]] += p[j] / a->M;
+                ambh += a->H_amb[z];
             }
             risk += efe_kl_log(qo, a->lnp, S);
             amb += ambh / a->M;
@@ -440,9 +510,9 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
     }
 }
 
-/* H(p(o|z)) for every cell, estimated from the model: inpaint o at the present
- * token given z there, amb_samples draws per cell, plug-in entropy of the
- * decoded cells. */
+/* The likelihood p^(o|z) and its entropy H for every cell, estimated from the
+ * model: inpaint o at the present token given z there, amb_samples draws per
+ * cell, the histogram of the decoded cells. */
 static void estimate_ambiguity(dif_t *a, rng_t *r) {
     const gridworld_t *g = a->g;
     const int D = a->D, dim = a->dim, S = g->n_states, Ms = a->amb_samples;
@@ -451,20 +521,20 @@ static void estimate_ambiguity(dif_t *a, rng_t *r) {
     int cells[4096];
     int nc = 0;
     for (int s = 0; s < S; s++) {
-        if (g->cells[s] == '#') { a->H_amb[s] = 0; continue; }
+        if (g->cells[s] == '#') continue;
         if (nc < 4096) cells[nc++] = s;
     }
     for (int c0 = 0; c0 < nc; c0 += per) {
         int ncell = nc - c0 < per ? nc - c0 : per;
         int ms = Ms > a->max_batch ? a->max_batch : Ms;
         int B = ncell * ms;
-        memset(a->mask, 0, (size_t)B * (size_t)dim);
         memset(a->known, 0, sizeof(float) * (size_t)B * (size_t)dim);
         for (int i = 0; i < ncell; i++) {
             for (int m = 0; m < ms; m++) {
-                size_t row = (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
-                put_cell(a, a->known + row, OFF_Z, cells[c0 + i]);
-                a->mask[row + OFF_Z] = a->mask[row + OFF_Z + 1] = 1;
+                size_t row = (size_t)(i * ms + m) * (size_t)dim;
+                pattern(a, PAT_LIKELIHOOD, a->mask + row);
+                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, cells[c0 + i]);
+                put_flags(a, a->known + row, a->mask + row);
             }
         }
         sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
@@ -474,9 +544,46 @@ static void estimate_ambiguity(dif_t *a, rng_t *r) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
                 a->q[decode(a, tok, OFF_O)] += 1.0 / ms;
             }
-            a->H_amb[cells[c0 + i]] = efe_entropy(a->q, S);
+            int z = cells[c0 + i], nz = 0;
+            a->H_amb[z] = efe_entropy(a->q, S);
+            for (int o = 0; o < S && nz < a->a_w; o++) {
+                if (a->q[o] <= 0) continue;
+                a->a_idx[(size_t)z * a->a_w + nz] = o;
+                a->a_p[(size_t)z * a->a_w + nz] = a->q[o];
+                nz++;
+            }
+            a->a_n[z] = nz;
         }
     }
+}
+
+/* Conditional training for clean inpainting: the given entries stay clean, the
+ * others are noised to a uniform step t, and the loss covers the generated
+ * entries only (weighted by the window's validity mask). */
+static float clean_train_step(dif_t *a, rng_t *r) {
+    const schedule_t *s = &a->sched;
+    const size_t dim = (size_t)a->dim;
+    for (int b = 0; b < a->batch; b++) {
+        int t = 1 + (int)rng_below(r, (uint32_t)s->T);
+        float ca = (float)s->sqrt_ab[t], cn = (float)s->sqrt_1m_ab[t];
+        a->tt[b] = (float)t;
+        size_t o = (size_t)b * dim;
+        for (size_t i = 0; i < dim; i++) {
+            float e = rng_normalf(r);
+            if (a->tknown[o + i]) {
+                a->txt[o + i] = a->tx[o + i];
+                a->teps[o + i] = 0.0f;
+                a->tmask[o + i] = 0.0f;
+            } else {
+                a->txt[o + i] = ca * a->tx[o + i] + cn * e;
+                a->teps[o + i] = e;
+            }
+        }
+    }
+    float loss = scorenet_loss_backward(&a->net, a->txt, a->tt, a->teps, a->tmask, a->batch);
+    if (!isfinite(loss)) return loss;
+    adam_step(&a->adam, a->net.params, a->net.grads);
+    return loss;
 }
 
 static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
@@ -497,10 +604,15 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
         a->adam.cfg.lr = (float)(a->acfg.lr * sc);
         for (int b = 0; b < a->batch; b++) {
             long i = (long)rng_below(r, (uint32_t)a->n);
-            make_window(a, i, a->tx + (size_t)b * (size_t)a->dim, a->tmask + (size_t)b * (size_t)a->dim, r);
+            size_t o = (size_t)b * (size_t)a->dim;
+            make_window(a, i, a->tx + o, a->tmask + o, r);
+            /* The two masks the agent samples with, in proportion to their use. */
+            pattern(a, rng_uniform(r) < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD, a->tknown + o);
+            put_flags(a, a->tx + o, a->tknown + o);
         }
-        float loss = diffusion_train_step(&a->net, &a->adam, NULL, &a->sched, a->tx, a->tmask, a->batch, r,
-                                          a->tscratch);
+        float loss = a->cond == COND_CLEAN ? clean_train_step(a, r)
+                                           : diffusion_train_step(&a->net, &a->adam, NULL, &a->sched, a->tx,
+                                                                  a->tmask, a->batch, r, a->tscratch);
         if (getenv("AIF_DEBUG_LOSS") && (it % 100 == 0 || it == a->iters - 1))
             fprintf(stderr, "fit: n=%ld it=%d loss=%.4f\n", a->n, it, loss);
         if (!isfinite(loss)) {

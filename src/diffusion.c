@@ -34,31 +34,84 @@ static int fail(char *err, size_t errn, const char *fmt, ...) {
 }
 
 /* ---- normal deviates ----------------------------------------------------------
- * Box-Muller using both outputs of each pair (rng_normal discards one), since the
- * sampler draws ~dim normals per row per step and should stay cheap next to the
- * network.  The stream is consumed in a fixed order, so results are reproducible. */
-typedef struct {
-    rng_t *r;
-    int have;
-    float spare;
-} normal_gen_t;
+ * The sampler draws about one normal per entry per step, so the generator must be
+ * cheap next to the network: Marsaglia & Tsang's ziggurat (J. Stat. Softw. 5(8),
+ * 2000; 128 layers), fed with 64-bit words: the layer index from the low 7 bits,
+ * the signed value from the top 53 (disjoint bits, avoiding the correlation
+ * Doornik 2005 found in the 32-bit original).  The words come from the caller's
+ * rng_t through an inlined copy of rng_u64 (xoshiro256**, identical output), so
+ * the stream stays the run's own and reproducible. */
+static inline uint64_t xo_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t xo_next(rng_t *r) {
+    uint64_t *s = r->s;
+    const uint64_t result = xo_rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = xo_rotl(s[3], 45);
+    return result;
+}
+static inline double xo_open01(rng_t *r) { return ((double)(xo_next(r) >> 11) + 0.5) * 0x1.0p-53; }
 
-static inline float gen_normal(normal_gen_t *g) {
-    if (g->have) {
-        g->have = 0;
-        return g->spare;
+#define ZIG_N 128
+#define ZIG_R 3.442619855899
+static uint64_t zig_k[ZIG_N];
+static double zig_w[ZIG_N], zig_f[ZIG_N];
+static int zig_ready;
+
+/* Tables for |value| < 2^52 (the top 53 bits of a word, signed). */
+static void zig_init(void) {
+    if (zig_ready) return;
+    const double m = 0x1.0p52, vn = 9.91256303526217e-3;
+    double dn = ZIG_R, tn = dn;
+    const double q = vn / exp(-0.5 * dn * dn);
+    zig_k[0] = (uint64_t)((dn / q) * m);
+    zig_k[1] = 0;
+    zig_w[0] = q / m;
+    zig_w[ZIG_N - 1] = dn / m;
+    zig_f[0] = 1.0;
+    zig_f[ZIG_N - 1] = exp(-0.5 * dn * dn);
+    for (int i = ZIG_N - 2; i >= 1; i--) {
+        dn = sqrt(-2.0 * log(vn / dn + exp(-0.5 * dn * dn)));
+        zig_k[i + 1] = (uint64_t)((dn / tn) * m);
+        tn = dn;
+        zig_f[i] = exp(-0.5 * dn * dn);
+        zig_w[i] = dn / m;
     }
-    /* u1 in (0, 1] (log finite), u2 in [0, 1) */
-    const double u1 = (double)((rng_u64(g->r) >> 11) + 1) * 0x1.0p-53;
-    const double u2 = (double)(rng_u64(g->r) >> 11) * 0x1.0p-53;
-    const float rad = sqrtf(-2.0f * logf((float)u1));
-    float s, c;
-    const float th = (float)(2.0 * M_PI * u2);
-    s = sinf(th);
-    c = cosf(th);
-    g->spare = rad * s;
-    g->have = 1;
-    return rad * c;
+    zig_ready = 1;
+}
+
+static double zig_slow(rng_t *r, int64_t hz, int iz) {
+    for (;;) {
+        double x = (double)hz * zig_w[iz];
+        if (iz == 0) { /* the tail beyond R (Marsaglia 1964) */
+            double y;
+            do {
+                x = -log(xo_open01(r)) / ZIG_R;
+                y = -log(xo_open01(r));
+            } while (y + y < x * x);
+            return hz > 0 ? ZIG_R + x : -ZIG_R - x;
+        }
+        if (zig_f[iz] + xo_open01(r) * (zig_f[iz - 1] - zig_f[iz]) < exp(-0.5 * x * x)) return x;
+        const uint64_t u = xo_next(r);
+        iz = (int)(u & (ZIG_N - 1));
+        hz = (int64_t)u >> 11;
+        if ((uint64_t)(hz < 0 ? -hz : hz) < zig_k[iz]) return (double)hz * zig_w[iz];
+    }
+}
+
+/* One standard normal; zig_init() must have run. */
+static inline float randn1(rng_t *r) {
+    const uint64_t u = xo_next(r);
+    const int iz = (int)(u & (ZIG_N - 1));
+    const int64_t hz = (int64_t)u >> 11;
+    if ((uint64_t)(hz < 0 ? -hz : hz) < zig_k[iz]) return (float)((double)hz * zig_w[iz]);
+    return (float)zig_slow(r, hz, iz);
+}
+
+void diffusion_randn(rng_t *r, float *out, size_t n) {
+    zig_init();
+    for (size_t i = 0; i < n; i++) out[i] = randn1(r);
 }
 
 /* ---- schedules ---------------------------------------------------------------- */
@@ -116,7 +169,7 @@ int schedule_create(schedule_t *s, sched_kind_t kind, int T, double beta_start,
     for (int t = 1; t <= T; t++) {
         double b;
         if (kind == SCHED_LINEAR) {
-            b = T == 1 ? beta_start : beta_start + (beta_end - beta_start) * (t - 1) / (double)(T - 1);
+            b = T == 1 ? beta_end : beta_start + (beta_end - beta_start) * (t - 1) / (double)(T - 1);
         } else {
             const double u0 = (t - 1) / (double)T, u1 = t / (double)T;
             double a0, a1;
@@ -178,14 +231,14 @@ float diffusion_train_step(scorenet_t *net, adam_t *adam, ema_t *ema, const sche
     const int dim = net->cfg.L * net->cfg.d_tok;
     const size_t n = (size_t)B * dim;
     float *xt = scratch, *eps = scratch + n, *tf = scratch + 2 * n;
-    normal_gen_t g = {rng, 0, 0};
+    zig_init();
     for (int b = 0; b < B; b++) {
         const int t = 1 + (int)rng_below(rng, (uint32_t)s->T);
         tf[b] = (float)t;
         const float ca = (float)s->sqrt_ab[t], cn = (float)s->sqrt_1m_ab[t];
         const size_t o = (size_t)b * dim;
         for (int i = 0; i < dim; i++) {
-            const float e = gen_normal(&g);
+            const float e = randn1(rng);
             eps[o + i] = e;
             xt[o + i] = ca * x0[o + i] + cn * e;
         }
@@ -201,7 +254,8 @@ float diffusion_train_step(scorenet_t *net, adam_t *adam, ema_t *ema, const sche
 /* ---- samplers -------------------------------------------------------------------- */
 
 sampler_config_t sampler_defaults(void) {
-    sampler_config_t c = {SAMPLER_DDPM, 0, 0.0f, 1, 0, 0, 0.0f};
+    sampler_config_t c = {.kind = SAMPLER_DDPM, .steps = 0, .ddim_eta = 0.0f, .ddpm_posterior_var = 1,
+                          .jump_len = 0, .n_resample = 0, .known_clean = 0, .clip_x0 = 1.0f};
     return c;
 }
 
@@ -281,6 +335,7 @@ int sampler_create(sampler_t *sp, const schedule_t *s, const sampler_config_t *c
                    int max_batch, int dim, char *err, size_t errn) {
     memset(sp, 0, sizeof *sp);
     if (sampler_config_check(cfg, s, err, errn)) return -1;
+    zig_init();
     if (max_batch < 1 || dim < 1)
         return fail(err, errn, "sampler: max_batch = %d and dim = %d must be >= 1", max_batch, dim);
     const int S = n_steps(cfg, s);
@@ -319,10 +374,10 @@ int sampler_create(sampler_t *sp, const schedule_t *s, const sampler_config_t *c
 
 /* Known entries of x set to a fresh draw of q(x_t | known). */
 static void paste_known(float *x, const float *known, const unsigned char *mask, size_t n,
-                        double sa, double s1, normal_gen_t *g) {
+                        double sa, double s1, rng_t *rng) {
     const float ca = (float)sa, cn = (float)s1;
     for (size_t i = 0; i < n; i++)
-        if (mask[i]) x[i] = ca * known[i] + cn * gen_normal(g);
+        if (mask[i]) x[i] = ca * known[i] + cn * randn1(rng);
 }
 
 int sampler_run(sampler_t *sp, eps_fn_t f, void *ctx, int B, const float *known,
@@ -334,10 +389,9 @@ int sampler_run(sampler_t *sp, eps_fn_t f, void *ctx, int B, const float *known,
     const sampler_config_t *c = &sp->cfg;
     const size_t n = (size_t)B * sp->dim;
     float *x = sp->x, *e = sp->eps;
-    normal_gen_t g = {rng, 0, 0};
     const float clip = c->clip_x0;
 
-    for (size_t i = 0; i < n; i++) x[i] = (mask && mask[i]) ? 0.0f : gen_normal(&g);
+    for (size_t i = 0; i < n; i++) x[i] = (mask && mask[i]) ? 0.0f : randn1(rng);
 
     for (int k = 0; k + 1 < sp->n_seq; k++) {
         const int t = sp->tau[sp->seq[k]], u = sp->tau[sp->seq[k + 1]];
@@ -347,10 +401,15 @@ int sampler_run(sampler_t *sp, eps_fn_t f, void *ctx, int B, const float *known,
             const double ratio = s->alpha_bar[u] / s->alpha_bar[t];
             const float cr = (float)sqrt(ratio), cn = (float)sqrt(1.0 - ratio);
             for (size_t i = 0; i < n; i++)
-                if (!(mask && mask[i])) x[i] = cr * x[i] + cn * gen_normal(&g);
+                if (!(mask && mask[i])) x[i] = cr * x[i] + cn * randn1(rng);
             continue;
         }
-        if (mask) paste_known(x, known, mask, n, s->sqrt_ab[t], s->sqrt_1m_ab[t], &g);
+        if (mask) {
+            if (sp->cfg.known_clean)
+                for (size_t i = 0; i < n; i++) { if (mask[i]) x[i] = known[i]; }
+            else
+                paste_known(x, known, mask, n, s->sqrt_ab[t], s->sqrt_1m_ab[t], rng);
+        }
         for (int b = 0; b < B; b++) sp->tt[b] = (float)t;
         f(ctx, x, sp->tt, B, e);
 
@@ -390,7 +449,7 @@ int sampler_run(sampler_t *sp, eps_fn_t f, void *ctx, int B, const float *known,
                 x0h = x0c;
             }
             float v = cx0 * x0h + cxt * xi + ce * ep;
-            if (noise) v += sigma * gen_normal(&g);
+            if (noise) v += sigma * randn1(rng);
             x[i] = v;
         }
     }
