@@ -83,6 +83,9 @@ typedef struct agent_class {
     void  (*begin_episode)(void *self, int obs0);
     int   (*act)(void *self, int obs, rng_t *rng, decision_t *d);
     void  (*checkpoint)(const void *self, float *out);
+    /* Optional (may be NULL): the agent's belief q(s_t) over cells about the
+     * present state at its last decision (n_states doubles). */
+    void  (*belief)(const void *self, double *q_state);
     void  (*destroy)(void *self);
 } agent_class_t;
 
@@ -96,5 +99,6 @@ extern const agent_class_t agent_random;
 extern const agent_class_t agent_qlearning;
 extern const agent_class_t agent_exact_aif;
 extern const agent_class_t agent_diffusion_aif;
+extern const agent_class_t agent_null;   /* "null-work": benchmarks and fault tests */
 
 #endif

@@ -163,8 +163,9 @@ void sampler_free(sampler_t *sp);
  * Conditioning by inpainting: mask [B, dim] (1 = known) with the known values in
  * known [B, dim]; both NULL for unconditional sampling.  x_T ~ N(0, I); before
  * every network call the known entries hold a fresh draw of q(x_t | known)
- * (re-noised to the current step), the unknown ones the sampler's state; the
- * known entries of x0_out are exactly `known`.  Each row is an independent
+ * (re-noised to the current step; with cfg.known_clean, `known` itself), the
+ * unknown ones the sampler's state; the known entries of x0_out are exactly
+ * `known`.  Each row is an independent
  * chain, so K candidate policies x M samples go in as one batch of B = K M rows.
  * Random numbers come from rng in a fixed order: a given (config, B, mask, rng
  * state, eps_fn) gives identical output.  No allocation.

@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
 libopenblas-dev libyaml-dev python3 python3-h5py python3-numpy python3-scipy
-python3-matplotlib python3-pytest"
+python3-matplotlib python3-pytest python3-yaml"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

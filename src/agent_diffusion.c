@@ -41,7 +41,7 @@ static const char *const cond_choices[] = {"clean", "repaint", NULL};
 
 static const param_spec_t dif_params[P_N] = {
     [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
-    [P_CONTEXT] = {"context", PT_INT, 2, 0, 16, NULL, "past steps in the window before the present token"},
+    [P_CONTEXT] = {"context", PT_INT, 3, 0, 16, NULL, "past steps in the window before the present token"},
     [P_SAMPLES] = {"samples", PT_INT, 8, 1, 256, NULL, "samples M drawn per candidate policy"},
     [P_MAX_POL] = {"max_policies", PT_INT, 64, 4, 1024, NULL,
                    "candidate policies K: all |A|^H if at most this many, else this many drawn "
@@ -265,7 +265,7 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
-    a->belief = malloc(sizeof(double) * S);
+    a->belief = calloc(S, sizeof(double));
     a->work = malloc(sizeof(double) * (2 * S + (size_t)g->n_obs));
     if (!a->belief || !a->work || efe_model_from_world(&a->truth, g) != 0) {
         snprintf(err, n, "diffusion-aif: out of memory");
@@ -416,14 +416,23 @@ static void score_policies(dif_t *a) {
     }
 }
 
-/* The efe_error diagnostic: the agent's belief about the present state is the
- * distribution of its inferred z over all rows; from it, the exact G of the
- * first candidates under the world's true A and B, next to the estimates. */
-static void exact_check(dif_t *a, decision_t *d) {
+/* The agent's belief about the present state: the distribution of its
+ * inferred z over every row of the last decision (state inference). */
+static void infer_belief(dif_t *a) {
     const int S = a->g->n_states, B = a->K * a->M;
     memset(a->belief, 0, sizeof(double) * (size_t)S);
     for (int r = 0; r < B; r++)
         a->belief[decode(a, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
+}
+
+static void dif_belief(const void *self, double *q) {
+    const dif_t *a = self;
+    memcpy(q, a->belief, sizeof(double) * (size_t)a->g->n_states);
+}
+
+/* The efe_error diagnostic: from the belief, the exact G of the first
+ * candidates under the world's true A and B, next to the estimates. */
+static void exact_check(dif_t *a, decision_t *d) {
     int n = a->K < DECISION_MAX_CHECK ? a->K : DECISION_MAX_CHECK;
     for (int k = 0; k < n; k++) {
         double risk, amb;
@@ -442,6 +451,7 @@ static int decide(dif_t *a, rng_t *r, decision_t *d) {
     int B = a->K * a->M;
     sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
     score_policies(a);
+    infer_belief(a);
     double p_act[GW_MAX_ACTIONS] = {0};
     efe_policy_posterior(a->G, NULL, a->gamma, a->K, a->P);
     efe_action_marginals(a->P, a->first, a->K, a->NA, p_act);
@@ -719,5 +729,6 @@ const agent_class_t agent_diffusion_aif = {
     .begin_episode = dif_begin,
     .act = dif_act,
     .checkpoint = dif_checkpoint,
+    .belief = dif_belief,
     .destroy = dif_destroy,
 };

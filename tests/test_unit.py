@@ -18,5 +18,7 @@ def _cases():
 
 @pytest.mark.parametrize("binary,name", list(_cases()))
 def test_c_unit(binary, name):
-    p = subprocess.run([binary, name], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    # One BLAS thread, as in the runner: tests must not depend on a thread count.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    p = subprocess.run([binary, name], capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
     assert p.returncode == 0, f"{name} failed:\n{p.stdout}\n{p.stderr}"

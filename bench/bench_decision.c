@@ -1,0 +1,112 @@
+/* bench_decision: time of one diffusion-aif decision on the 4x4 world with the
+ * default settings (one core), next to the network forward passes it is made
+ * of and to exact-aif's decision on the same world.  Decision time does not
+ * depend on the weights, so the agent is not trained. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "agents.h"
+#include "scorenet.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median ms per act() over n decisions after warm-up, walking the world. */
+static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n) {
+    double pv[128];
+    for (int i = 0; i < c->n_params; i++) pv[i] = c->params[i].def;
+    rng_t init, r, env;
+    rng_seed(&init, 1, 0, RNG_INIT);
+    rng_seed(&r, 1, 0, RNG_AGENT);
+    rng_seed(&env, 1, 0, RNG_ENV);
+    char err[256];
+    void *a = c->create(g, pv, &init, err, sizeof err);
+    if (!a) { fprintf(stderr, "%s: %s\n", c->name, err); exit(1); }
+    double *t = malloc(sizeof(double) * (size_t)n);
+    int s = g->start, o = s;
+    c->begin_episode(a, o);
+    for (int i = -5, k = 0; i < n; i++) {
+        decision_t d;
+        decision_clear(&d);
+        double t0 = now();
+        int act = c->act(a, o, &r, &d);
+        if (i >= 0) t[k++] = 1e3 * (now() - t0);
+        s = gw_step(g, s, act, &env);
+        o = gw_observe(g, s, &env);
+        if (gw_terminal(g, s) || (i + 6) % 20 == 0) {
+            s = g->start;
+            o = s;
+            c->begin_episode(a, o);
+        }
+    }
+    qsort(t, (size_t)n, sizeof(double), cmp);
+    double med = t[n / 2];
+    free(t);
+    c->destroy(a);
+    return med;
+}
+
+int main(void) {
+    openblas_set_num_threads(1);
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    snprintf(sp.name, sizeof sp.name, "paper4x4");
+    gridworld_t g;
+    char err[256];
+    if (gw_build(&g, &sp, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); return 1; }
+
+    const agent_class_t *c = &agent_diffusion_aif;
+    double ms = time_decisions(c, &g, 60);
+    double ex = time_decisions(&agent_exact_aif, &g, 200);
+
+    /* The network part: the defaults' batch (K policies x M samples) and window. */
+    int H = 0, M = 0, ctx = 0, K = 1, d = 0, heads = 0, layers = 0, steps = 0;
+    for (int i = 0; i < c->n_params; i++) {
+        const char *n = c->params[i].name;
+        int v = (int)c->params[i].def;
+        if (!strcmp(n, "horizon")) H = v;
+        else if (!strcmp(n, "samples")) M = v;
+        else if (!strcmp(n, "context")) ctx = v;
+        else if (!strcmp(n, "d_model")) d = v;
+        else if (!strcmp(n, "heads")) heads = v;
+        else if (!strcmp(n, "layers")) layers = v;
+        else if (!strcmp(n, "sample_steps")) steps = v;
+    }
+    for (int h = 0; h < H; h++) K *= g.n_actions;
+    int B = K * M;
+    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64};
+    scorenet_t net;
+    rng_t init;
+    rng_seed(&init, 2, 0, RNG_INIT);
+    if (scorenet_create(&net, &cfg, B, &init, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); return 1; }
+    float *x = calloc((size_t)B * (size_t)(cfg.L * cfg.d_tok), sizeof(float));
+    float *tt = calloc((size_t)B, sizeof(float));
+    double f[41];
+    for (int i = 0; i < 41; i++) {
+        double t0 = now();
+        scorenet_forward(&net, x, tt, B, NULL);
+        f[i] = 1e3 * (now() - t0);
+    }
+    qsort(f, 41, sizeof(double), cmp);
+    printf("bench: decision_4x4_ms %.3f ms\n", ms);
+    printf("bench: decision_4x4_batch %d rows\n", B);
+    printf("bench: decision_4x4_network_ms %.3f ms\n", f[20] * steps);
+    printf("bench: decision_4x4_network_share %.1f %%\n", 100.0 * f[20] * steps / ms);
+    printf("bench: exact_aif_decision_4x4_ms %.4f ms\n", ex);
+    printf("bench: decision_4x4_vs_exact_aif %.1f x\n", ms / ex);
+    free(x);
+    free(tt);
+    scorenet_free(&net);
+    gw_free(&g);
+    return 0;
+}
