@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fault.h"
 #include "jobspec.h"
 #include "run.h"
 #include "runner.h"
@@ -13,7 +14,7 @@
 
 static const char usage[] =
     "usage: aif-sweep JOB.yaml [-o RESULTS.h5] [--resume] [--force] [--dry-run]\n"
-    "                 [--progress SECONDS] [--quiet] [--help] [--version]\n"
+    "                 [--progress SECONDS] [--quiet] [--list-agents] [--help] [--version]\n"
     "\n"
     "Runs every run of the sweep described by JOB.yaml (agents x environments x\n"
     "parameter grid x seeds; see jobs/README.md) and stores all results in one\n"
@@ -29,6 +30,7 @@ static const char usage[] =
     "                      the job's max_file_gb\n"
     "  --dry-run           print the expanded runs and the file size, write nothing\n"
     "  --progress SECONDS  at most one progress line per SECONDS on stderr (default 5)\n"
+    "  --list-agents       print every agent type and its parameters (Markdown), then exit\n"
     "  -q, --quiet         no progress lines\n"
     "  -h, --help          this text\n"
     "  -V, --version       version and build information\n"
@@ -42,7 +44,7 @@ static const char usage[] =
 
 typedef struct {
     const char *job_path, *output;
-    int resume, force, dry_run, quiet, help, version;
+    int resume, force, dry_run, quiet, help, version, list_agents;
     double progress;
 } cli_t;
 
@@ -52,6 +54,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         {"force", no_argument, 0, 'f'},        {"dry-run", no_argument, 0, 'd'},
         {"progress", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {"list-agents", no_argument, 0, 'L'},
         {0, 0, 0, 0},
     };
     memset(c, 0, sizeof *c);
@@ -67,6 +70,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         case 'q': c->quiet = 1; break;
         case 'h': c->help = 1; break;
         case 'V': c->version = 1; break;
+        case 'L': c->list_agents = 1; break;
         case 'p': {
             char *end;
             c->progress = strtod(optarg, &end);
@@ -80,7 +84,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         default: snprintf(err, n, "unknown option %s", argv[optind - 1]); return -1;
         }
     }
-    if (c->help || c->version) return 0;
+    if (c->help || c->version || c->list_agents) return 0;
     if (optind >= argc) { snprintf(err, n, "missing the job file (JOB.yaml)"); return -1; }
     if (optind + 1 < argc) { snprintf(err, n, "unexpected argument \"%s\"", argv[optind + 1]); return -1; }
     c->job_path = argv[optind];
@@ -103,6 +107,41 @@ static int bcast_job_text(const char *path, char **text, size_t *len, char *err,
     }
     MPI_Bcast(*text, (int)L, MPI_CHAR, 0, MPI_COMM_WORLD);
     return 0;
+}
+
+/* Every agent class with its parameter table, as Markdown (jobs/README.md
+ * carries this output). */
+static void print_agents(void) {
+    static const char *const tn[] = {"integer", "real", "boolean", "choice"};
+    for (int i = 0; agent_classes[i]; i++) {
+        const agent_class_t *c = agent_classes[i];
+        printf("**%s** — %s.\n\n", c->name, c->help);
+        if (c->n_params == 0) {
+            printf("No parameters.\n\n");
+            continue;
+        }
+        printf("| parameter | type | default | range or choices | meaning |\n| --- | --- | --- | --- | --- |\n");
+        for (int k = 0; k < c->n_params; k++) {
+            const param_spec_t *p = &c->params[k];
+            char def[64], range[256] = "";
+            param_format(p, p->def, def, sizeof def);
+            if (p->type == PT_CHOICE || p->type == PT_BOOL) {
+                size_t o = 0;
+                for (int j = 0; p->type == PT_CHOICE && p->choices[j]; j++)
+                    o += (size_t)snprintf(range + o, sizeof range - o, "%s`%s`", j ? ", " : "", p->choices[j]);
+                if (p->type == PT_BOOL) snprintf(range, sizeof range, "`true`, `false`");
+            } else {
+                snprintf(range, sizeof range, "[%g, %g]", p->lo, p->hi);
+            }
+            printf("| `%s` | %s | %s | %s | ", p->name, tn[p->type], def, range);
+            for (const char *h = p->help; *h; h++) {
+                if (*h == '|') putchar('\\');
+                putchar(*h);
+            }
+            printf(" |\n");
+        }
+        printf("\n");
+    }
 }
 
 static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const store_plan_t *plan,
@@ -187,6 +226,7 @@ int main(int argc, char **argv) {
      * depend on a thread count. */
     openblas_set_num_threads(1);
     runner_install_signals();
+    fault_init();
 
     char err[2048] = "";
     cli_t cli;
@@ -202,6 +242,10 @@ int main(int argc, char **argv) {
     if (parse_cli(argc, argv, &cli, err, sizeof err) != 0) {
         if (rank == 0) fprintf(stderr, "aif-sweep: %s (try --help)\n", err);
         code = EXIT_USAGE;
+        goto done;
+    }
+    if (cli.list_agents) {
+        if (rank == 0) print_agents();
         goto done;
     }
     if (cli.help || cli.version) {
@@ -261,8 +305,10 @@ int main(int argc, char **argv) {
     }
 
     store_t *st = NULL;
+    double t_open = MPI_Wtime();
     int rc = cli.resume ? store_open(&st, out, MPI_COMM_WORLD, &plan, err, sizeof err)
                         : store_create(&st, out, cli.force, MPI_COMM_WORLD, &plan, err, sizeof err);
+    t_open = MPI_Wtime() - t_open;
     if (rc != 0) {
         if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
         /* A refusal to touch an existing file is a usage error; the rest are I/O. */
@@ -271,9 +317,12 @@ int main(int argc, char **argv) {
                    ? EXIT_USAGE : EXIT_ERROR;
         goto done;
     }
-    if (rank == 0 && !cli.quiet)
+    if (rank == 0 && !cli.quiet) {
         fprintf(stderr, "aif-sweep: %s: %ld runs (%ld conditions x %d seeds) on %d rank%s -> %s\n", job.name,
                 rl.n, rl.n_conditions, job.n_seeds, size, size > 1 ? "s" : "", out);
+        fprintf(stderr, "aif-sweep: %s %s in %.3f s\n", cli.resume ? "opened and checked" : "created the layout of",
+                out, t_open);
+    }
     runner_opts_t ro = {.progress_seconds = cli.progress, .quiet = cli.quiet};
     code = runner_run(st, &plan, &ro, MPI_COMM_WORLD);
     if (store_close(st, err, sizeof err) != 0) {

@@ -1,5 +1,6 @@
 #include "params.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int param_n_choices(const param_spec_t *p) {
@@ -23,6 +24,12 @@ void param_format(const param_spec_t *p, double v, char *buf, int buflen) {
         snprintf(buf, (size_t)buflen, "%s", (i >= 0 && i < param_n_choices(p)) ? p->choices[i] : "?");
         break;
     }
-    default: snprintf(buf, (size_t)buflen, "%.17g", v); break;
+    default:
+        /* The shortest form that reads back as the same double. */
+        for (int prec = 6; prec <= 17; prec++) {
+            snprintf(buf, (size_t)buflen, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
     }
 }

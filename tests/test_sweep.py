@@ -303,3 +303,11 @@ def test_sigusr1_to_mpirun_is_forwarded(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
     assert "--resume" in err
+
+
+def test_jobs_readme_lists_every_agent_parameter():
+    """jobs/README.md carries the output of --list-agents, so the documented
+    parameters are exactly the ones the loader accepts."""
+    p = subprocess.run([BIN, "--list-agents"], capture_output=True, text=True, check=True)
+    readme = open(os.path.join(ROOT, "jobs", "README.md")).read()
+    assert p.stdout.strip() in readme
