@@ -73,7 +73,6 @@ typedef struct {
     float *eps;                         /* (N,D_tok) last forward's output */
     /* gradient scratch, shared by all layers */
     float *d_res, *d_ln, *d_atty, *d_qkv, *d_fc, *d_eps, *d_temb, *d_th, *d_scratch;
-    int last_B;                         /* batch of the last forward */
 } scorenet_t;
 
 /* 0 if cfg is usable, else -1 with a message naming the bad field. */
@@ -89,10 +88,14 @@ int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch
 void scorenet_free(scorenet_t *net);
 size_t scorenet_n_params(const scorenet_t *net);
 
-/* x (B,L,D_tok), t (B) diffusion step (any float scale) -> eps_out (B,L,D_tok)
- * (eps_out may be NULL: the result stays in net->eps).  1 <= B <= max_batch. */
-void scorenet_forward(scorenet_t *net, const float *x, const float *t, int B, float *eps_out);
-/* Forward only: masked MSE of the prediction against eps_target (mask NULL: all). */
+/* x (B,L,D_tok), t (B) diffusion step (any float scale, |t| < 1e9) -> eps_out
+ * (B,L,D_tok) (eps_out may be NULL: the result stays in net->eps).
+ * Returns 0, or -1 (nothing computed) unless 1 <= B <= max_batch.  An inference
+ * pass: it keeps no per-layer activations, so it cannot be followed by a
+ * backward (scorenet_loss_backward runs its own forward). */
+int scorenet_forward(scorenet_t *net, const float *x, const float *t, int B, float *eps_out);
+/* Forward only: masked MSE of the prediction against eps_target (mask NULL: all).
+ * Both loss functions return NAN, computing nothing, unless 1 <= B <= max_batch. */
 float scorenet_loss(scorenet_t *net, const float *x, const float *t,
                     const float *eps_target, const float *mask, int B);
 /* Forward, loss and backward: net->grads is zeroed, then holds d loss / d params.
@@ -106,10 +109,11 @@ double scorenet_flops_forward(const scorenet_config_t *cfg, int B);
 double scorenet_flops_train(const scorenet_config_t *cfg, int B);
 
 /* ---- checkpoints -------------------------------------------------------------
- * One flat float buffer of scorenet_ckpt_floats(cfg) floats:
- *   [0..15]  header: magic, format version, d_model, n_heads, n_layers, L, d_tok,
- *            t_emb_dim, n_params/2^24, n_params mod 2^24, Adam step, has_ema,
- *            4 zeros  (every entry an integer exactly representable)
+ * One flat float buffer of scorenet_ckpt_floats(cfg) floats (docs/nn.md):
+ *   [0] magic 0xABCDEF, [1] format version 1,
+ *   [2..7] d_model, n_heads, n_layers, L, d_tok, t_emb_dim,
+ *   [8..9] n_params = [8] 2^24 + [9], [10..11] Adam step = [10] 2^24 + [11],
+ *   [12] 1 if an EMA is stored, [13..15] 0  (every entry an integer < 2^24, so exact)
  *   then params, Adam m, Adam v, EMA weights (n_params each; EMA = params when
  *   the run has none).
  * Loading restores everything bit for bit, so a loaded model gives the saved

@@ -210,7 +210,6 @@ static void forward(scorenet_t *net, const float *x, const float *t, int B, int 
     const int d = c->d_model, D = c->d_tok, L = c->L, E = c->t_emb_dim, H = c->n_heads;
     const int N = B * L;
     const scorenet_tensors_t *p = &net->p;
-    net->last_B = B;
 
     /* diffusion-step embedding (B,d), added to every token */
     timestep_embedding(net->tsin, t, B, E);
@@ -225,27 +224,35 @@ static void forward(scorenet_t *net, const float *x, const float *t, int B, int 
     for (int l = 0; l < c->n_layers; l++) {
         const scorenet_block_t *w = &p->blk[l];
         scorenet_layer_acts_t *a = &net->la[keep_all ? l : 0];
+        /* inference keeps nothing for backward: LN2 reuses LN1's buffer and GELU
+         * runs in place, shrinking the working set further */
+        float *ln2 = keep_all ? a->ln2 : a->ln1, *fcg = keep_all ? a->fcg : a->fch;
         layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, r, w->ln1_w, w->ln1_b, N, d);
         linear_forward(a->qkv, a->ln1, w->qkv_w, w->qkv_b, NULL, N, d, 3 * d);
         attention_forward(a->atty, a->att, a->qkv, B, L, d, H);
         linear_forward(a->res1, a->atty, w->proj_w, w->proj_b, r, N, d, d);
-        layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res1, w->ln2_w, w->ln2_b, N, d);
-        linear_forward(a->fch, a->ln2, w->fc1_w, w->fc1_b, NULL, N, d, 4 * d);
-        gelu_forward(a->fcg, a->fch, (size_t)N * 4 * d);
-        linear_forward(a->res2, a->fcg, w->fc2_w, w->fc2_b, a->res1, N, 4 * d, d);
+        layernorm_forward(ln2, a->ln2_mean, a->ln2_rstd, a->res1, w->ln2_w, w->ln2_b, N, d);
+        linear_forward(a->fch, ln2, w->fc1_w, w->fc1_b, NULL, N, d, 4 * d);
+        gelu_forward(fcg, a->fch, (size_t)N * 4 * d);
+        linear_forward(a->res2, fcg, w->fc2_w, w->fc2_b, a->res1, N, 4 * d, d);
         r = a->res2;
     }
     layernorm_forward(net->lnf, net->lnf_mean, net->lnf_rstd, r, p->lnf_w, p->lnf_b, N, d);
     linear_forward(net->eps, net->lnf, p->out_w, p->out_b, NULL, N, d, D);
 }
 
-void scorenet_forward(scorenet_t *net, const float *x, const float *t, int B, float *eps_out) {
+static int batch_ok(const scorenet_t *net, int B) { return B >= 1 && B <= net->max_batch; }
+
+int scorenet_forward(scorenet_t *net, const float *x, const float *t, int B, float *eps_out) {
+    if (!batch_ok(net, B)) return -1;
     forward(net, x, t, B, 0);
     if (eps_out) memcpy(eps_out, net->eps, (size_t)B * net->cfg.L * net->cfg.d_tok * sizeof(float));
+    return 0;
 }
 
 float scorenet_loss(scorenet_t *net, const float *x, const float *t,
                     const float *eps_target, const float *mask, int B) {
+    if (!batch_ok(net, B)) return NAN;
     forward(net, x, t, B, 0);
     return mse_forward_backward(NULL, net->eps, eps_target, mask,
                                 (size_t)B * net->cfg.L * net->cfg.d_tok);
@@ -258,6 +265,7 @@ float scorenet_loss_backward(scorenet_t *net, const float *x, const float *t,
     const int N = B * L;
     const scorenet_tensors_t *p = &net->p, *g = &net->g;
 
+    if (!batch_ok(net, B)) return NAN;
     forward(net, x, t, B, 1);
     const float loss = mse_forward_backward(net->d_eps, net->eps, eps_target, mask,
                                             (size_t)N * D);

@@ -171,7 +171,8 @@ static void test_denoiser_gradcheck(void) {
     }
 }
 
-/* An all-zero mask gives loss 0 and all-zero gradients (no NaN from 0/0). */
+/* An all-zero mask gives loss 0 and all-zero gradients (no NaN from 0/0); a bad
+ * batch size is refused. */
 static void test_zero_mask(void) {
     scorenet_config_t c = cfg_of(8, 2, 1, 3, 2, 8);
     scorenet_t net;
@@ -187,6 +188,13 @@ static void test_zero_mask(void) {
     scorenet_free(&net);
     CHECK(loss == 0.0f);
     CHECK(zero);
+    /* a batch outside [1, max_batch] is refused, not computed */
+    CHECK(scorenet_create(&net, &c, 2, &r, err, sizeof err) == 0);
+    int refused = scorenet_forward(&net, x, t, 3, NULL) == -1 && scorenet_forward(&net, x, t, 0, NULL) == -1
+               && isnan(scorenet_loss(&net, x, t, tg, NULL, 3))
+               && isnan(scorenet_loss_backward(&net, x, t, tg, NULL, 0));
+    scorenet_free(&net);
+    CHECK(refused);
 }
 
 /* A sample's prediction does not depend on the rest of its batch. */
@@ -414,7 +422,7 @@ int main(int argc, char **argv) {
         { "config_errors", test_config_errors },
         { "param_count", test_param_count },
         { "denoiser_gradcheck", test_denoiser_gradcheck },
-        { "zero_mask", test_zero_mask },
+        { "zero_mask_and_bad_batch", test_zero_mask },
         { "batch_independence", test_batch_independence },
         { "training_lowers_loss", test_training_lowers_loss },
         { "checkpoint_roundtrip", test_checkpoint_roundtrip },
