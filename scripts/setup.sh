@@ -5,6 +5,8 @@ set -e
 PKGS="gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
 libopenblas-dev libyaml-dev python3 python3-h5py python3-numpy python3-scipy
 python3-matplotlib python3-pytest python3-yaml"
+# `setup.sh bench` also wants PyTorch, to time the reference model (optional).
+[ "${1:-}" = bench ] && PKGS="$PKGS python3-torch"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

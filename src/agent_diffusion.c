@@ -68,8 +68,8 @@ static const param_spec_t dif_params[P_N] = {
     [P_LAYERS] = {"layers", PT_INT, 2, 1, 32, NULL, "transformer blocks"},
     [P_LR] = {"lr", PT_REAL, 2e-3, 1e-7, 1.0, NULL, "peak Adam learning rate (warm-up over 5% of a fit, cosine decay to lr/10)"},
     [P_BATCH] = {"batch", PT_INT, 128, 1, 4096, NULL, "training batch (windows)"},
-    [P_ITERS] = {"train_iters", PT_INT, 4000, 0, 10000000, NULL, "gradient steps per fit"},
-    [P_ROUNDS] = {"rounds", PT_INT, 2, 0, 1000, NULL,
+    [P_ITERS] = {"train_iters", PT_INT, 3000, 0, 10000000, NULL, "gradient steps per fit"},
+    [P_ROUNDS] = {"rounds", PT_INT, 1, 0, 1000, NULL,
                   "retraining rounds after exploration (the retraining criterion: equal shares of the "
                   "remaining step budget)"},
     [P_EXPLORE] = {"explore_frac", PT_REAL, 0.5, 0.0, 1.0, NULL,
@@ -609,8 +609,9 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
         if (trainlog_cancelled(log)) return 0;
         /* Per fit: linear warm-up over the first 5% of the steps, then cosine
          * decay to a tenth of lr; the decay settles the weights the sampler uses. */
-        double warm = 0.05 * a->iters;
-        double sc = it < warm ? (it + 1) / warm : 0.1 + 0.45 * (1 + cos(M_PI * (it - warm) / (a->iters - warm)));
+        double warm = 0.05 * a->iters < 1 ? 1 : 0.05 * a->iters, rest = a->iters - warm;
+        double sc = it < warm ? (it + 1) / warm
+                              : rest > 0 ? 0.1 + 0.45 * (1 + cos(M_PI * (it - warm) / rest)) : 1.0;
         a->adam.cfg.lr = (float)(a->acfg.lr * sc);
         for (int b = 0; b < a->batch; b++) {
             long i = (long)rng_below(r, (uint32_t)a->n);
@@ -623,8 +624,6 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
         float loss = a->cond == COND_CLEAN ? clean_train_step(a, r)
                                            : diffusion_train_step(&a->net, &a->adam, NULL, &a->sched, a->tx,
                                                                   a->tmask, a->batch, r, a->tscratch);
-        if (getenv("AIF_DEBUG_LOSS") && (it % 100 == 0 || it == a->iters - 1))
-            fprintf(stderr, "fit: n=%ld it=%d loss=%.4f\n", a->n, it, loss);
         if (!isfinite(loss)) {
             snprintf(err, n, "diffusion-aif: training loss diverged (not finite) at gradient step %lld",
                      (long long)a->adam.step);
