@@ -28,7 +28,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all setup test unit run bench clean install
+.PHONY: all setup test unit run bench clean install check-asan fuzz
 all: $(BUILD)/aif-sweep $(TEST_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
@@ -60,14 +60,46 @@ run: setup
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-default.sh $(NP)
 
-bench: setup
+bench:
+	@sh scripts/setup.sh bench
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@sh scripts/bench.sh
+
+# Tables and figures of a results file: make report RESULTS=results/x.h5 [OUT=dir]
+.PHONY: report
+report: ; $(PYTHON) -m analysis report $(RESULTS) --out $(or $(OUT),report)
 
 install: $(BUILD)/aif-sweep
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/aifsweep/jobs
 	install -m 755 $(BUILD)/aif-sweep $(DESTDIR)$(PREFIX)/bin/aif-sweep
 	install -m 644 jobs/*.yaml $(DESTDIR)$(PREFIX)/share/aifsweep/jobs/
+
+# ---- hardening (docs/hardening.md) ---------------------------------------------------
+# `make check-asan`: everything rebuilt with AddressSanitizer + UBSan in
+# build/asan/, then the unit tests and an MPI smoke sweep; any report fails.
+ASAN_BUILD ?= $(BUILD)/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="$(OPT)" EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+		EXTRA_LDFLAGS="$(ASAN_FLAGS)" all
+	@sh scripts/check-asan.sh $(ASAN_BUILD)
+
+# `make fuzz FUZZ_SECONDS=60`: libFuzzer on the job-file loader (clang; no MPI or
+# HDF5 needed: the loader, the worlds and the agents are plain C).  Seeds:
+# tests/fuzz/corpus, tests/bad_jobs, jobs; new inputs go to build/fuzz/corpus,
+# a crashing input to build/fuzz/crash-*.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := tests/fuzz/fuzz_jobspec.c $(filter-out src/store.c src/runner.c src/fault.c src/version.c,$(LIB_SRC))
+$(BUILD)/fuzz/fuzz_jobspec: $(FUZZ_SRC) $(wildcard include/*.h)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-psabi \
+		$(CSTD) -Iinclude $(shell pkg-config --cflags openblas yaml-0.1) $(FUZZ_SRC) \
+		$(shell pkg-config --libs openblas yaml-0.1) -lm -o $@
+fuzz: $(BUILD)/fuzz/fuzz_jobspec
+	OPENBLAS_NUM_THREADS=1 $(BUILD)/fuzz/fuzz_jobspec -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+		-rss_limit_mb=2048 -dict=tests/fuzz/jobspec.dict -artifact_prefix=$(BUILD)/fuzz/ \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus tests/fuzz/corpus tests/bad_jobs jobs
 
 clean:
 	rm -rf $(BUILD)

@@ -133,7 +133,7 @@ class SlurmCluster:
                                             start_new_session=True)
         out.close()
 
-    def _log_tail(self, name, n=15):
+    def log_tail(self, name, n=15):
         lines = []
         for fn in (self._path("log", name + ".log"), self._path("log", name + ".out")):
             try:
@@ -170,11 +170,11 @@ class SlurmCluster:
                 if p.poll() is not None:
                     self.stop()
                     raise SlurmUnavailable(f"{name} exited with status {p.returncode} while waiting for "
-                                           f"{what}:\n{self._log_tail(name)}")
+                                           f"{what}:\n{self.log_tail(name)}")
             if cond():
                 return
             time.sleep(0.3)
-        tails = "\n".join(f"--- {n}:\n{self._log_tail(n)}" for n in self.procs)
+        tails = "\n".join(f"--- {n}:\n{self.log_tail(n)}" for n in self.procs)
         self.stop()
         raise SlurmUnavailable(f"timed out after {timeout}s waiting for {what}:\n{tails}")
 

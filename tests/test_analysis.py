@@ -1,0 +1,510 @@
+"""The analysis package (python3 -m analysis, make report) on results files
+made by the real runner: every table recomputed here from the raw datasets,
+every figure produced, rows not marked done never read, status of a sweep
+that was killed, clear errors for files that are not results."""
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from conftest import sweep_cmd
+from conftest_analysis import (ROOT, agent_known, analysis, analysis_ok, close, copy_results, num, raw, read_csv,
+                               run_sweep, smoke_results, write_job)  # noqa: F401  (smoke_results: fixture)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def expected_conditions(path, unit="episode"):
+    """Table I per condition, recomputed from /runs/status and /eval."""
+    d = raw(path)
+    with h5py.File(path, "r") as f:
+        rho = f["efe_check/spearman_median"][:].astype(float) if "efe_check" in f \
+            else np.full(len(d["status"]), np.nan)
+    out = {}
+    for c in np.unique(d["condition"]):
+        runs = np.flatnonzero(d["condition"] == c)
+        done = runs[d["status"][runs] == 1]
+        s = d["steps"][done].astype(float)
+        x = s.mean(axis=1) if unit == "run" else s.ravel()
+        succ = d["success"][done]
+        ok = s[succ.astype(bool)]
+        out[int(c)] = {
+            "runs": len(runs), "done": len(done), "failed": int((d["status"][runs] == 2).sum()),
+            "samples": x.size, "agent": d["agent"][runs[0]], "env": d["env"][runs[0]],
+            "mean_steps": x.mean() if x.size else math.nan,
+            "median_steps": float(np.median(x)) if x.size else math.nan,
+            "sd_steps": x.std(ddof=1) if x.size > 1 else math.nan,
+            "success_rate": succ.mean() if succ.size else math.nan,
+            "mean_steps_successful": ok.mean() if ok.size else math.nan,
+            "efe_spearman": np.nanmean(rho[done]) if np.isfinite(rho[done]).any() else math.nan,
+            "x": x,
+        }
+    return out
+
+
+def check_summary_csv(path, csv_path, unit="episode"):
+    exp = expected_conditions(path, unit)
+    rows = read_csv(csv_path)
+    assert sorted(int(r["condition"]) for r in rows) == sorted(exp)
+    for r in rows:
+        e = exp[int(r["condition"])]
+        assert r["agent"] == e["agent"] and r["env"] == e["env"]
+        for k in ("runs", "done", "failed", "samples"):
+            assert int(r[k]) == e[k], (k, r, e)
+        for k in ("mean_steps", "median_steps", "sd_steps", "success_rate", "mean_steps_successful",
+                  "efe_spearman"):
+            assert close(num(r[k]), float(e[k])), (k, r[k], e[k])
+    return exp
+
+
+def check_comparisons_csv(exp, csv_path):
+    """Welch's t, df, p and Cohen's d from their formulas, for every pair of
+    conditions of different agents in the same world."""
+    rows = read_csv(csv_path)
+    pairs = set()
+    for a in sorted(exp):
+        for b in sorted(exp):
+            if a < b and exp[a]["env"] == exp[b]["env"] and exp[a]["agent"] != exp[b]["agent"] \
+                    and exp[a]["done"] and exp[b]["done"]:
+                pairs.add((a, b))
+    assert {(int(r["condition_a"]), int(r["condition_b"])) for r in rows} == pairs
+    assert pairs
+    for r in rows:
+        xa, xb = exp[int(r["condition_a"])]["x"], exp[int(r["condition_b"])]["x"]
+        na, nb = xa.size, xb.size
+        va, vb = xa.var(ddof=1), xb.var(ddof=1)
+        diff = xa.mean() - xb.mean()
+        assert int(r["n_a"]) == na and int(r["n_b"]) == nb
+        assert close(num(r["mean_a"]), xa.mean()) and close(num(r["mean_b"]), xb.mean())
+        if va == 0 and vb == 0:        # no finite t: equal means give nothing, others +-inf and p = 0
+            t = math.nan if diff == 0 else math.copysign(math.inf, diff)
+            assert close(num(r["welch_t"]), t) and close(num(r["p_value"]), math.nan if diff == 0 else 0.0)
+            assert math.isnan(num(r["welch_df"])) and math.isnan(num(r["cohens_d"]))
+            continue
+        se = math.sqrt(va / na + vb / nb)
+        t = diff / se
+        df = (va / na + vb / nb) ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
+        p = 2 * sps.t.sf(abs(t), df)
+        d = diff / math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
+        assert close(num(r["welch_t"]), t, 1e-9), (r, t)
+        assert close(num(r["welch_df"]), df, 1e-9), (r, df)
+        assert close(num(r["p_value"]), p, 1e-6), (r, p)
+        assert close(num(r["cohens_d"]), d, 1e-9), (r, d)
+
+
+def test_summary_tables_equal_raw_datasets(smoke_results, tmp_path):
+    out = tmp_path / "s"
+    p = analysis_ok("summary", smoke_results, "--out", out)
+    assert "summary.md" in p.stdout
+    exp = check_summary_csv(smoke_results, out / "summary.csv")
+    check_comparisons_csv(exp, out / "comparisons.csv")
+    md = (out / "summary.md").read_text()
+    for e in exp.values():
+        assert f"{e['mean_steps']:.2f}" in md and f"{100 * e['success_rate']:.1f}%" in md
+    assert "## paper4x4" in md and "## paper8x8" in md and "Welch t" in md
+    # Markdown to stdout without --out; the same CSV with --csv.
+    assert analysis_ok("summary", smoke_results).stdout == md
+    assert analysis_ok("summary", smoke_results, "--csv").stdout == (out / "summary.csv").read_text()
+    # The parameter columns (every field after seed_index) are in the CSV.
+    header = (out / "summary.csv").read_text().splitlines()[0].split(",")
+    names = raw(smoke_results)["params"].dtype.names
+    params = list(names[names.index("seed_index") + 1:])
+    assert params and header[5:5 + len(params)] == params
+
+
+def test_summary_with_runs_as_samples(smoke_results, tmp_path):
+    out = tmp_path / "s"
+    analysis_ok("summary", smoke_results, "--out", out, "--unit", "run")
+    exp = check_summary_csv(smoke_results, out / "summary.csv", unit="run")
+    check_comparisons_csv(exp, out / "comparisons.csv")
+
+
+def test_rows_not_done_are_never_read(smoke_results, tmp_path):
+    """A failed, a started and a pending run with garbage in their rows: the
+    tables ignore them, status reports them."""
+    path = copy_results(smoke_results, tmp_path / "r.h5")
+    d = raw(path)
+    R = len(d["status"])
+    failed, started, pending = 1, R // 2, R - 1
+    with h5py.File(path, "r+") as f:
+        st = f["runs/status"]
+        st[failed], st[started], st[pending] = 2, 3, 0
+        f["runs/message"][failed] = np.bytes_(b"loss diverged (NaN) at training step 17")
+        for r in (failed, started, pending):
+            f["eval/steps"][r] = 99999
+            f["eval/success"][r] = 1
+            f["traj/length"][r] = 123456
+            f["traj/pos"][r] = 987654
+            f["traj/G"][r] = 1e30
+            f["train/curve_steps"][r] = 1e9
+        f["runs/rank"][started] = 2
+    out = tmp_path / "rep"
+    p = analysis_ok("report", path, "--out", out)
+    exp = check_summary_csv(path, out / "summary.csv")
+    check_comparisons_csv(exp, out / "comparisons.csv")
+    for r in (failed, started, pending):
+        assert exp[int(d["condition"][r])]["done"] == (d["condition"] == d["condition"][r]).sum() - 1
+    for e in exp.values():
+        assert e["x"].max() <= 200
+    text = (out / "status.txt").read_text()
+    assert f"{R - 3} done, 1 failed, 1 started, 1 pending" in text
+    assert "loss diverged (NaN) at training step 17" in text
+    assert f"run {failed} ({d['agent'][failed]} on {d['env'][failed]}" in text
+    s = json.loads((out / "status.json").read_text())
+    assert s["counts"] == {"done": R - 3, "failed": 1, "started": 1, "pending": 1}
+    assert [x["run_id"] for x in s["started"]] == [started] and s["started"][0]["rank"] == 2
+    pend = [r for r in s["run_list"] if r["run_id"] == pending][0]
+    assert pend["status"] == "pending" and pend["rank"] is None and pend["seconds"] is None
+    assert "incomplete: 2 runs to do" in text and "--resume" in text
+    assert "wrote" in p.stdout
+
+
+def expected_figures(path):
+    """The figure files a report of this file must hold, and the skip notes."""
+    d = raw(path)
+    envs = sorted(set(d["env"]))
+    done = d["status"] == 1
+    with h5py.File(path, "r") as f:
+        G = f["traj/G"][:]
+        P = f["traj/p_action"][:]
+        checked = (f["efe_check/n_policies"][:] > 0).any(axis=1)
+        names = f["runs/params"].dtype.names
+    files = [f"fig1_paths_{e}.png" for e in envs] + [f"fig2a_distance_{e}.png" for e in envs] + \
+        ["fig2b_performance.png"] + [f"curves_{e}.png" for e in envs]
+    notes = []
+    for e in envs:
+        mine = done & (d["env"] == e)
+        if np.isfinite(P[mine]).any():
+            files.append(f"fig3_action_probs_{e}.png")
+        if np.isfinite(G[mine]).any():
+            files.append(f"fig4_efe_{e}.png")
+        if checked[mine].any():
+            files.append(f"efecheck_{e}.png")
+    if not np.isfinite(G[done]).any():
+        notes.append("fig4 skipped: no agent in this file logs EFE")
+    if not checked[done].any():
+        notes.append("efecheck skipped: no agent in this file checks its EFE estimates")
+    if "schedule" in names:
+        files += ["heatmap_steps.png", "heatmap_success.png", "heatmap_steps.csv", "heatmap_success.csv"]
+    else:
+        notes.append("heatmap skipped: no `schedule` parameter column")
+    return files, notes
+
+
+def test_make_report_writes_every_table_and_figure(smoke_results, tmp_path):
+    out = tmp_path / "report"
+    p = subprocess.run(["make", "-s", "--no-print-directory", "report", f"RESULTS={smoke_results}",
+                        f"OUT={out}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stderr == ""
+    figures, notes = expected_figures(smoke_results)
+    expected = ["README.md", "summary.md", "summary.csv", "comparisons.csv", "status.txt", "status.json"] + figures
+    # The smoke job has every agent: every figure is drawn.
+    assert not notes and any(f.startswith("fig4_") for f in figures) and "heatmap_steps.png" in figures
+    assert any(f.startswith("efecheck_") for f in figures)
+    for name in expected:
+        path = out / name
+        assert path.is_file() and path.stat().st_size > 0, name
+        if name.endswith(".png"):
+            assert path.read_bytes()[:8] == PNG, name
+            assert path.stat().st_size > 5000, name       # a drawn figure, not an empty canvas
+        assert f"wrote {path}" in p.stdout, name
+    assert sorted(os.listdir(out)) == sorted(expected)
+    index = (out / "README.md").read_text()
+    assert "[fig1_paths_paper4x4.png]" in index
+    # The default heatmap (grid size x schedule, a panel per EFE weighting)
+    # equals its cells recomputed from the raw datasets.
+    rows = read_csv(out / "heatmap_steps.csv")
+    exp = expected_heatmap(smoke_results, "env", "schedule", ["w_risk", "w_ambiguity"])
+    assert len(rows) == len(exp) > 0
+    for r in rows:
+        n, mean = exp[_key(r, ["w_risk", "w_ambiguity", "x_env", "y_schedule"])]
+        assert int(r["runs"]) == n and close(float(r["mean_steps"]), mean)
+    # The default directory of `make report` is ./report
+    assert "report: ; $(PYTHON) -m analysis report $(RESULTS) --out $(or $(OUT),report)" in \
+        open(os.path.join(ROOT, "Makefile")).read()
+
+
+@pytest.mark.parametrize("cmd", ["fig1", "fig2a", "fig2b", "fig3", "fig4", "efecheck", "curves", "heatmap"])
+def test_each_figure_command(smoke_results, tmp_path, cmd):
+    p = analysis_ok(cmd, smoke_results, "--out", tmp_path)
+    prefix = {"fig2b": "fig2b_", "heatmap": "heatmap_"}.get(cmd, cmd + "_")
+    files = [f for f in expected_figures(smoke_results)[0] if f.startswith(prefix)]
+    assert files and sorted(os.listdir(tmp_path)) == sorted(files), p.stdout
+    for name in files:
+        if name.endswith(".png"):
+            assert (tmp_path / name).read_bytes()[:8] == PNG
+
+
+def test_figures_say_why_they_are_skipped(smoke_results, tmp_path):
+    """Without a done run of an agent that logs EFE (or has a schedule), fig4
+    and the heatmap are skipped, with the reason."""
+    path = copy_results(smoke_results, tmp_path / "r.h5")
+    d = raw(path)
+    with h5py.File(path, "r+") as f:
+        keep = np.isin(d["agent"], ["random", "q-learning"])
+        f["runs/status"][:] = np.where(keep, 1, 0).astype(np.int8)
+    out = tmp_path / "o"
+    p = analysis_ok("fig4", path, "--out", out)
+    assert p.stdout.startswith("fig4 skipped: no agent in this file logs EFE")
+    p = analysis_ok("heatmap", path, "--out", out)
+    assert p.stdout.startswith("heatmap skipped: no done run has a `schedule` value")
+    p = analysis_ok("efecheck", path, "--out", out)
+    assert p.stdout.startswith("efecheck skipped: no agent in this file checks its EFE estimates")
+    assert os.listdir(out) == []
+
+
+def expected_heatmap(path, xcol, ycol, panel_cols):
+    d = raw(path)
+    p = d["params"]
+
+    def val(col, r):
+        if col == "env":
+            return d["env"][r]
+        v = p[col][r]
+        return v.decode() if isinstance(v, bytes) else float(v)
+    cells = {}
+    for r in np.flatnonzero(d["status"] == 1):
+        vals = [val(c, r) for c in panel_cols + [xcol, ycol]]
+        if any(isinstance(v, float) and np.isnan(v) for v in vals[-2:]) or "" in vals[-2:]:
+            continue
+        cells.setdefault(tuple(vals), []).append(r)
+    return {k: (len(rs), d["steps"][rs].astype(float).mean()) for k, rs in cells.items()}
+
+
+def _key(row, cols):
+    out = []
+    for c in cols:
+        v = row[c]
+        try:
+            out.append(float(v))
+        except ValueError:
+            out.append(v)
+    return tuple(out)
+
+
+def test_heatmap_over_any_parameter(smoke_results, tmp_path):
+    """The heatmap's axes can be any parameter columns: q-learning's alpha x world."""
+    p = analysis_ok("heatmap", smoke_results, "--out", tmp_path, "--y", "alpha", "--panel", "none")
+    assert (tmp_path / "heatmap_steps.png").read_bytes()[:8] == PNG
+    assert (tmp_path / "heatmap_success.png").read_bytes()[:8] == PNG
+    rows = read_csv(tmp_path / "heatmap_steps.csv")
+    exp = expected_heatmap(smoke_results, "env", "alpha", [])
+    assert len(rows) == len(exp) == 4        # 2 worlds x 2 alphas; only q-learning has alpha
+    for r in rows:
+        n, mean = exp[_key(r, ["x_env", "y_alpha"])]
+        assert int(r["runs"]) == n and close(float(r["mean_steps"]), mean)
+    assert "wrote" in p.stdout
+
+
+EFE_JOB = """
+name: efe
+seed: 5
+seeds: 2
+train_steps: 500
+eval_episodes: 4
+log_episodes: 2
+checkpoints: 1
+curve_points: 4
+environments:
+  - name: det4
+    size: 4
+    max_steps: 40
+  - name: noisy5
+    size: 5
+    slip: 0.1
+    obs_noise: 0.2
+    max_steps: 50
+agents:
+  - type: random
+  - type: exact-aif
+    params:
+      horizon: 2
+      w_ambiguity: [0, 1]
+      preference: [distance, goal]
+"""
+
+
+def test_efe_figures_and_heatmap_panels(tmp_path):
+    """With an agent that logs EFE (exact-aif): fig3 and fig4 for every world,
+    and a heatmap over grid size x a choice parameter, a panel per weighting."""
+    if not agent_known("exact-aif"):
+        pytest.skip("the built aif-sweep has no exact-aif agent (make)")
+    job = write_job(tmp_path, EFE_JOB)
+    path = tmp_path / "efe.h5"
+    run_sweep(job, path, 2, "--quiet", check=True)
+    out = tmp_path / "rep"
+    p = analysis_ok("report", path, "--out", out)
+    for name in ("fig3_action_probs_det4.png", "fig3_action_probs_noisy5.png", "fig4_efe_det4.png",
+                 "fig4_efe_noisy5.png"):
+        assert (out / name).read_bytes()[:8] == PNG, name
+    assert "fig4 skipped" not in p.stdout
+    assert "curves skipped for det4: no agent on it trains" in p.stdout
+    exp = check_summary_csv(path, out / "summary.csv")
+    check_comparisons_csv(exp, out / "comparisons.csv")
+    hm = tmp_path / "hm"
+    analysis_ok("heatmap", path, "--out", hm, "--y", "preference", "--panel", "w_risk,w_ambiguity")
+    rows = read_csv(hm / "heatmap_steps.csv")
+    exp = expected_heatmap(path, "env", "preference", ["w_risk", "w_ambiguity"])
+    assert len(rows) == len(exp) == 8        # 2 weightings x 2 worlds x 2 preferences
+    for r in rows:
+        n, mean = exp[_key(r, ["w_risk", "w_ambiguity", "x_env", "y_preference"])]
+        assert int(r["runs"]) == n == 2 and close(float(r["mean_steps"]), mean)
+    assert (hm / "heatmap_steps.png").stat().st_size > 5000
+
+
+KILL_JOB = """
+name: killme
+seed: 3
+seeds: 3
+train_steps: 30000000
+eval_episodes: 4
+log_episodes: 1
+checkpoints: 1
+curve_points: 4
+environments:
+  - name: w
+    size: 6
+    slip: 0.1
+    max_steps: 80
+agents:
+  - type: q-learning
+    params:
+      alpha: [0.1, 0.3]
+"""
+
+
+def _tree(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = [int(k) for k in open(f"/proc/{p}/task/{p}/children").read().split()]
+        except OSError:
+            kids = []
+        out += kids
+        todo += kids
+    return out
+
+
+def test_status_of_a_sweep_running_then_killed(tmp_path):
+    job = write_job(tmp_path, KILL_JOB)
+    path = tmp_path / "k.h5"
+    proc = subprocess.Popen(sweep_cmd(job, path, 3, "--progress", "0"), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        seen, live = [], None
+        t0 = time.time()
+        while time.time() - t0 < 120:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            m = re.search(r"(\d+)/(\d+) runs done", line)
+            if m and live is None:
+                # While the sweep writes the file: status reads it (no file locks).
+                live = analysis("status", path, "--json")
+            if m and int(m.group(1)) >= 2:
+                break
+        assert live is not None and live.returncode == 0, (seen, live and live.stderr)
+        assert json.loads(live.stdout)["runs"] == 6
+    finally:
+        for p in [proc.pid] + _tree(proc.pid):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
+    time.sleep(0.3)
+    with h5py.File(path, "r") as f:
+        st = f["runs/status"][:]
+        cond = f["runs/params"]["condition"][:]
+        rank = f["runs/rank"][:]
+    assert (st == 1).sum() >= 2 and (st == 3).any() and (st != 1).any(), st
+    s = json.loads(analysis_ok("status", path, "--json", "--runs").stdout)
+    assert s["counts"] == {"done": int((st == 1).sum()), "failed": int((st == 2).sum()),
+                           "started": int((st == 3).sum()), "pending": int((st == 0).sum())}
+    assert not s["complete"]
+    for c in s["conditions"]:
+        mine = st[cond == c["condition"]]
+        assert (c["done"], c["failed"], c["started"], c["pending"]) == \
+            tuple(int((mine == k).sum()) for k in (1, 2, 3, 0))
+    assert sorted(d["run_id"] for d in s["started"]) == list(np.flatnonzero(st == 3))
+    for d in s["started"]:
+        assert d["rank"] == rank[d["run_id"]] and d["rank"] in (1, 2)
+    by_rank = {d["rank"]: d for d in s["ranks"]}
+    for k in (1, 2):
+        mine = (rank == k) & (st != 0)
+        assert by_rank[k]["done"] == int((mine & (st == 1)).sum())
+        assert by_rank[k]["started"] == int((mine & (st == 3)).sum())
+    for r in s["run_list"]:
+        if st[r["run_id"]] == 1:
+            assert r["seconds"] > 0 and r["rank"] in (1, 2)
+        else:
+            assert r["seconds"] is None
+    text = analysis_ok("status", path).stdout
+    assert (f"{int((st == 1).sum())} done, 0 failed, {int((st == 3).sum())} started, "
+            f"{int((st == 0).sum())} pending") in text
+    assert "interrupted by a kill" in text
+    # The other commands work on the partial file: only done runs are read.
+    out = tmp_path / "rep"
+    analysis_ok("report", path, "--out", out)
+    rows = read_csv(out / "summary.csv")
+    assert sum(int(r["done"]) for r in rows) == int((st == 1).sum())
+
+
+def test_a_file_with_no_done_run(smoke_results, tmp_path):
+    path = copy_results(smoke_results, tmp_path / "r.h5")
+    with h5py.File(path, "r+") as f:
+        f["runs/status"][:] = 0
+    out = tmp_path / "rep"
+    p = analysis_ok("report", path, "--out", out)
+    assert "No run is done yet" in (out / "summary.md").read_text()
+    for fig in ("fig1", "fig2a", "fig2b", "fig3", "fig4", "efecheck", "curves", "heatmap"):
+        assert f"{fig} skipped: no run is done yet" in p.stdout
+    assert not list(out.glob("*.png"))
+    R = len(raw(path)["status"])
+    assert f"0 done, 0 failed, 0 started, {R} pending" in (out / "status.txt").read_text()
+
+
+def test_files_that_are_not_results(tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = 1
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["format"] = "something-else"
+    damaged = tmp_path / "damaged.h5"
+    with h5py.File(damaged, "w") as f:
+        f.attrs["format"] = "aifsweep-results"
+        f["runs/status"] = np.zeros(3, np.int8)
+    (tmp_path / "half.h5.partial").write_bytes(b"x")
+    cases = [
+        (tmp_path / "missing.h5", "missing.h5: no such file"),
+        (tmp_path / "half.h5", "half.h5.partial exists"),
+        (junk, "junk.h5: not an HDF5 file"),
+        (foreign, "foreign.h5: not an aifsweep results file (no root attribute format"),
+        (other, "not an aifsweep results file (its format attribute is \"something-else\""),
+        (damaged, "damaged results file: /runs/params is missing"),
+        (tmp_path, "is a directory"),
+    ]
+    for path, msg in cases:
+        for cmd in ("summary", "status", "report", "fig1"):
+            p = analysis(cmd, path, *(["--out", tmp_path / "o"] if cmd in ("report", "fig1") else []))
+            assert p.returncode == 2, (cmd, path, p.stderr)
+            lines = p.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("analysis: ") and msg in lines[0], (cmd, lines)
+            assert p.stdout == ""
+    assert not (tmp_path / "o").exists()
+    p = analysis("nonsense", junk)
+    assert p.returncode == 2 and "invalid choice" in p.stderr
