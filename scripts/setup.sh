@@ -4,7 +4,9 @@
 set -e
 PKGS="gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
 libopenblas-dev libyaml-dev python3 python3-h5py python3-numpy python3-scipy
-python3-matplotlib python3-pytest python3-yaml"
+python3-matplotlib python3-pytest python3-yaml
+clang libclang-rt-dev"
+# (clang and its sanitizer runtimes: the fuzz target of `make fuzz`, run by `make test`)
 # `setup.sh bench` also wants PyTorch, to time the reference model (optional).
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-torch"
 missing=""

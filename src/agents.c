@@ -9,6 +9,7 @@ const agent_class_t *const agent_classes[] = {
     &agent_qlearning,
     &agent_exact_aif,
     &agent_diffusion_aif,
+    &agent_null,
     NULL,
 };
 

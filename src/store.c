@@ -1,6 +1,7 @@
 /* store: the HDF5 layout (see docs/results-format.md), its creation, validation
  * on resume, and the independent per-run writes. */
 #include "store.h"
+#include "fault.h"
 #include <errno.h>
 #include <hdf5.h>
 #include <math.h>
@@ -564,8 +565,9 @@ static int open_dset(hid_t file, const char *path, hid_t mtype, int ndims, const
     o->ndims = nd;
     memcpy(o->dims, dims, sizeof(hsize_t) * (size_t)nd);
     o->mtype = mtype;
-    /* Memory space of one row: the tail dimensions. */
-    hsize_t one[4] = {1, dims[1], dims[2], dims[3]};
+    /* Memory space of one row: the tail dimensions (o->dims, not dims: the
+     * caller's array has only ndims entries). */
+    hsize_t one[4] = {1, o->dims[1], o->dims[2], o->dims[3]};
     o->mspace = H5Screate_simple(nd, one, NULL);
     return 0;
 }
@@ -700,9 +702,11 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
         snprintf(err, errlen, "cannot create %s: %s", partial, errno ? strerror(errno) : "HDF5 error");
         return -1;
     }
+    FAULT_POINT("create_begin");
     hid_t msg_type = new_msg_type();
     int lrc = create_layout(file, plan, msg_type, created, mpi_version);
     H5Tclose(msg_type);
+    FAULT_POINT("create_after_layout");
     if (!all_ok(comm, lrc == 0)) {
         H5Fclose(file);
         if (rank == 0) unlink(partial);
@@ -710,7 +714,9 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
         return -1;
     }
     int wrc = rank == 0 ? write_static_data(file, plan) : 0;
+    FAULT_POINT("create_before_close");
     herr_t frc = H5Fclose(file);
+    FAULT_POINT("before_rename");
     if (!all_ok(comm, wrc == 0 && frc >= 0)) {
         if (rank == 0) unlink(partial);
         snprintf(err, errlen, "cannot write %s (disk full?)", partial);
@@ -724,6 +730,7 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
         snprintf(err, errlen, "cannot rename %s to %s: %s", partial, path, strerror(rrc));
         return -1;
     }
+    FAULT_POINT("after_rename");
     return store_open(out, path, comm, plan, err, errlen);
 }
 
@@ -794,6 +801,7 @@ int store_open(store_t **out, const char *path, MPI_Comm comm, const store_plan_
     }
     if (open_handles(st, err, errlen) != 0) goto bad;
     if (!all_ok(comm, 1)) goto bad_quiet;
+    FAULT_POINT("after_open");
     *out = st;
     return 0;
 bad:
@@ -867,6 +875,7 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_EVAL_STEPS], (hsize_t)id, r->eval_steps);
         rc |= write_row(&st->ds[DS_EVAL_SUCCESS], (hsize_t)id, r->eval_success);
         rc |= write_row(&st->ds[DS_EVAL_RETURN], (hsize_t)id, r->eval_return);
+        FAULT_POINT("mid_data");
         rc |= write_row(&st->ds[DS_CURVE_STEPS], (hsize_t)id, r->curve_steps);
         rc |= write_row(&st->ds[DS_CURVE_SUCCESS], (hsize_t)id, r->curve_success);
         rc |= write_row(&st->ds[DS_CURVE_RETURN], (hsize_t)id, r->curve_return);
@@ -903,24 +912,28 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         snprintf(err, errlen, "%s: cannot write the results of run %ld (disk full?)", st->path, id);
         return -1;
     }
+    FAULT_POINT("mid_write");
     /* Last: the status that makes the row true. */
     int8_t s = (int8_t)r->status;
     if (write_scalar(st, DS_STATUS, id, &s)) {
         snprintf(err, errlen, "%s: cannot write the status of run %ld", st->path, id);
         return -1;
     }
+    FAULT_POINT("after_status");
     return 0;
 }
 
 int store_close(store_t *st, char *err, size_t errlen) {
     if (!st) return 0;
     MPI_Comm comm = st->comm;
+    FAULT_POINT("before_close");
     herr_t frc = H5Fflush(st->file, H5F_SCOPE_GLOBAL);
     hid_t file = st->file;
     st->file = -1;
     for (int i = 0; i < DS_COUNT; i++) close_dset(&st->ds[i]);
     for (int a = 0; a < st->n_entries; a++) close_dset(&st->ck[a]);
     herr_t crc = H5Fclose(file);
+    FAULT_POINT("after_close");
     st->n_entries = 0;
     store_release(st);
     if (!all_ok(comm, frc >= 0 && crc >= 0)) {

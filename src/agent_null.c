@@ -1,0 +1,110 @@
+/* null-work: an agent that learns nothing but fills every field of the run
+ * record, so the runner and the store can be measured (make bench) and tested
+ * (fault injection) on their own, without the cost of real training.
+ *
+ * Everything it writes is a deterministic function of the run's random
+ * streams: checkpoints of `ckpt_floats` values, G / risk / ambiguity /
+ * p_action at every decision, and the exact-EFE diagnostic when asked.  Its
+ * actions are uniform from the evaluation stream, like random's.  `sleep_ms`
+ * makes each run last about that long without using the CPU (the fault tests
+ * need runs that are in flight when the job is killed).
+ *
+ * Named "null-work" rather than "null": `type: null` is YAML's null value. */
+#include <stdlib.h>
+#include <time.h>
+#include "agents.h"
+
+enum { P_CKPT, P_SLEEP, P_N };
+
+static const param_spec_t null_params[P_N] = {
+    [P_CKPT]  = {"ckpt_floats", PT_INT, 1024, 0, 16777216, NULL,
+                 "values in each checkpoint (synthetic), so the record has a realistic size"},
+    [P_SLEEP] = {"sleep_ms", PT_REAL, 0, 0, 3600e3, NULL,
+                 "milliseconds each run sleeps in `training` (no CPU), to simulate slow runs"},
+};
+
+typedef struct {
+    int n_actions;
+    size_t ckpt_floats;
+    double sleep_ms;
+    uint64_t salt;     /* from the run's init stream: makes checkpoints run-specific */
+} null_agent_t;
+
+static size_t null_ckpt_floats(const gridworld_t *env, const double *pv) { return (size_t)pv[P_CKPT]; }
+
+static void *null_create(const gridworld_t *env, const double *pv, rng_t *init_rng, char *err, size_t n) {
+    null_agent_t *a = malloc(sizeof *a);
+    if (!a) return NULL;
+    a->n_actions = env->n_actions;
+    a->ckpt_floats = (size_t)pv[P_CKPT];
+    a->sleep_ms = pv[P_SLEEP];
+    a->salt = rng_u64(init_rng);
+    return a;
+}
+
+static void null_checkpoint(const void *self, float *out) {
+    const null_agent_t *a = self;
+    for (size_t i = 0; i < a->ckpt_floats; i++) out[i] = (float)((a->salt >> (i % 48)) & 0xffff) + (float)i;
+}
+
+/* Sleeps in slices of at most 10 ms so a stop signal is seen quickly. */
+static void nap_ms(double ms, const train_log_t *log) {
+    while (ms > 0 && !trainlog_cancelled(log)) {
+        double s = ms > 10 ? 10 : ms;
+        struct timespec ts = {0, (long)(s * 1e6)};
+        nanosleep(&ts, NULL);
+        ms -= s;
+    }
+}
+
+/* No learning and no environment steps; checkpoints at their due steps. */
+static int null_train(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *agent_rng,
+                      train_log_t *log, char *err, size_t n) {
+    null_agent_t *a = self;
+    nap_ms(a->sleep_ms, log);
+    float *slot;
+    while ((slot = trainlog_ckpt_slot(log, log->budget))) {
+        null_checkpoint(a, slot);
+        a->salt = a->salt * 6364136223846793005ULL + 1442695040888963407ULL;
+    }
+    log->steps_used = 0;
+    return 0;
+}
+
+static void null_begin(void *self, int obs0) {}
+
+static int null_act(void *self, int obs, rng_t *rng, decision_t *d) {
+    null_agent_t *a = self;
+    int act = (int)rng_below(rng, (uint32_t)a->n_actions);
+    for (int i = 0; i < a->n_actions; i++) {
+        d->risk[i] = (float)obs + 0.25f * (float)i;
+        d->ambiguity[i] = 0.5f * (float)i;
+        d->G[i] = d->risk[i] + d->ambiguity[i];
+        d->p_action[i] = 1.0f / (float)a->n_actions;
+    }
+    if (d->want_check) {
+        d->n_check = DECISION_MAX_CHECK;
+        for (int k = 0; k < DECISION_MAX_CHECK; k++) {
+            d->check_est[k] = (float)((k * 7 + obs) % DECISION_MAX_CHECK);
+            d->check_exact[k] = (float)k;
+        }
+    }
+    d->action = act;
+    return act;
+}
+
+static void null_destroy(void *self) { free(self); }
+
+const agent_class_t agent_null = {
+    .name = "null-work",
+    .help = "no learning; fills every field of the record with synthetic values (runner and store benchmarks, fault tests)",
+    .params = null_params,
+    .n_params = P_N,
+    .ckpt_floats = null_ckpt_floats,
+    .create = null_create,
+    .train = null_train,
+    .begin_episode = null_begin,
+    .act = null_act,
+    .checkpoint = null_checkpoint,
+    .destroy = null_destroy,
+};
