@@ -123,7 +123,8 @@ def test_warning_signal_requeues_and_resumes(cluster, tmp_path):
                          str(out), cwd=ROOT).stdout.strip().split(";")[0]
 
     def diag():
-        return f"{cluster.job_info(job_id)}\n{log.read_text()}\n{cluster.log_tail('slurmctld', 30)}"
+        return (f"{cluster.job_info(job_id)}\n{log.read_text()}\n{cluster.log_tail('slurmctld', 30)}\n"
+                f"{cluster.log_tail('slurmd', 40)}")
     try:
         def some_done():
             s = _status(out) if out.exists() else None
@@ -142,6 +143,14 @@ def test_warning_signal_requeues_and_resumes(cluster, tmp_path):
             return i if (i.get("JobState"), i.get("Restarts"), i.get("Reason")) == ("PENDING", "1", "BeginTime") \
                 else None
         _wait(requeued, 90, "the job to be requeued", why=diag)
+
+        def node_idle():
+            # Under load the node can still be cleaning up the first attempt
+            # (State=...+COMPLETING); a job released onto it may then fail to
+            # launch.  Release it only onto an idle node.
+            out = cluster.run("scontrol", "-o", "show", "node", check=False).stdout
+            return "State=IDLE" in out and "COMPLETING" not in out
+        _wait(node_idle, 90, "the node to be idle again", why=diag)
         # Between the two attempts the file is closed and consistent.
         with h5py.File(out, "r") as f:
             st1 = f["runs/status"][:]
@@ -149,8 +158,9 @@ def test_warning_signal_requeues_and_resumes(cluster, tmp_path):
         done1 = np.flatnonzero(st1 == 1)
         assert set(np.unique(st1)) <= {0, 1}, st1          # nothing left "started"
         assert 1 <= len(done1) < len(st1), st1
-        # A requeued job waits about two minutes before it may start again.
-        cluster.run("scontrol", "update", f"JobId={job_id}", "StartTime=now")
+        # A requeued job may start again once its revoked credential has
+        # expired (cred_expire, 10 s on the test cluster; releasing it earlier
+        # with StartTime=now gets it killed at launch: "Job credential revoked").
 
         def finished():
             # A job may pass through other states while it is requeued: wait
