@@ -28,7 +28,13 @@ report() {   # report NAME EXIT_STATUS LOGFILE
 for t in "$B"/tests/unit_*; do
     [ -x "$t" ] || continue
     s=$(date +%s)
-    "$t" >"$LOG/out" 2>&1
+    case "$t" in
+        # It starts MPI (to drive the real store), whose own leaks are suppressed.
+        */unit_ckpt_hdf5)
+            OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+            LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0" "$t" >"$LOG/out" 2>&1 ;;
+        *) "$t" >"$LOG/out" 2>&1 ;;
+    esac
     rc=$?
     report "$(basename "$t")" $rc "$LOG/out" $(( $(date +%s) - s ))
 done
