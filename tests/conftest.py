@@ -92,3 +92,29 @@ agents:
       alpha: [0.2, 0.6]
 """
     return write_job(tmp_path, text)
+
+
+def descendants(pid):
+    """Pids of every process below pid (mpirun's ranks and their helpers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = [int(k) for k in open(f"/proc/{p}/task/{p}/children").read().split()]
+        except OSError:
+            kids = []
+        out += kids
+        todo += kids
+    return out
+
+
+def sweep_ranks(pid):
+    """Pids of the aif-sweep processes below pid."""
+    res = []
+    for p in descendants(pid):
+        try:
+            if open(f"/proc/{p}/comm").read().strip() == "aif-sweep":
+                res.append(p)
+        except OSError:
+            pass
+    return res

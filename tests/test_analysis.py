@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from conftest import sweep_cmd
+from conftest import descendants, sweep_cmd
 from conftest_analysis import (ROOT, agent_known, analysis, analysis_ok, close, copy_results, num, raw, read_csv,
                                run_sweep, smoke_results, write_job)  # noqa: F401  (smoke_results: fixture)
 
@@ -382,19 +382,6 @@ agents:
 """
 
 
-def _tree(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = [int(k) for k in open(f"/proc/{p}/task/{p}/children").read().split()]
-        except OSError:
-            kids = []
-        out += kids
-        todo += kids
-    return out
-
-
 def test_status_of_a_sweep_running_then_killed(tmp_path):
     job = write_job(tmp_path, KILL_JOB)
     path = tmp_path / "k.h5"
@@ -417,7 +404,7 @@ def test_status_of_a_sweep_running_then_killed(tmp_path):
         assert live is not None and live.returncode == 0, (seen, live and live.stderr)
         assert json.loads(live.stdout)["runs"] == 6
     finally:
-        for p in [proc.pid] + _tree(proc.pid):
+        for p in [proc.pid] + descendants(proc.pid):
             try:
                 os.kill(p, signal.SIGKILL)
             except ProcessLookupError:

@@ -25,7 +25,8 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import DETERMINISTIC, ROOT, assert_same_results, sha256_file, sweep_cmd, write_job
+from conftest import (DETERMINISTIC, ROOT, assert_same_results, descendants, sha256_file, sweep_cmd,
+                      sweep_ranks, write_job)
 
 # 32 runs: null-work runs that sleep (so runs are in flight when the job dies)
 # and quick q-learning runs with real checkpoints.
@@ -243,7 +244,7 @@ def test_one_worker_rank_killed(fault_job, reference, tmp_path):
             m = re.search(r"(\d+)/\d+ runs done", line)
             if m and int(m.group(1)) >= 4:
                 break
-        victims = [q for q in _ranks(proc.pid) if _mpi_rank(q) == 2]
+        victims = [q for q in sweep_ranks(proc.pid) if _mpi_rank(q) == 2]
         assert victims, "no rank 2 found"
         os.kill(victims[0], signal.SIGKILL)
         proc.communicate(timeout=60)
@@ -276,7 +277,7 @@ def test_kill_at_random_moment(seed, fault_job, reference, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     time.sleep(delay)
-    for q in [proc.pid] + _descendants(proc.pid):
+    for q in [proc.pid] + descendants(proc.pid):
         try:
             os.kill(q, signal.SIGKILL)
         except ProcessLookupError:
@@ -311,7 +312,7 @@ def test_stopped_by_signal_is_readable(fault_job, reference, tmp_path):
             m = re.search(r"(\d+)/\d+ runs done", proc.stderr.readline())
             if m and int(m.group(1)) >= 4:
                 break
-        for q in _ranks(proc.pid):
+        for q in sweep_ranks(proc.pid):
             os.kill(q, signal.SIGTERM)
         proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -343,31 +344,6 @@ def test_null_work_record_is_full(reference):
 
 
 # ---- process helpers ----------------------------------------------------------------
-
-def _descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = open(f"/proc/{p}/task/{p}/children").read().split()
-        except OSError:
-            kids = []
-        for k in kids:
-            out.append(int(k))
-            todo.append(int(k))
-    return out
-
-
-def _ranks(pid):
-    res = []
-    for p in _descendants(pid):
-        try:
-            if open(f"/proc/{p}/comm").read().strip() == "aif-sweep":
-                res.append(p)
-        except OSError:
-            pass
-    return res
-
 
 def _mpi_rank(pid):
     """The MPI rank of a process started by mpirun (from its environment)."""

@@ -11,8 +11,8 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import (BIN, ROOT, assert_same_results, run_sweep, sha256_file, sweep_cmd,
-                      write_job)
+from conftest import (BIN, ROOT, assert_same_results, descendants, run_sweep, sha256_file,
+                      sweep_cmd, sweep_ranks, write_job)
 
 
 def test_help_and_version():
@@ -153,34 +153,8 @@ def _start(job, out, np_, *args):
                             start_new_session=True)
 
 
-def _descendants(pid):
-    """Pids of every process below pid (mpirun's ranks)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = open(f"/proc/{p}/task/{p}/children").read().split()
-        except OSError:
-            kids = []
-        for k in kids:
-            out.append(int(k))
-            todo.append(int(k))
-    return out
-
-
-def _ranks(pid):
-    res = []
-    for p in _descendants(pid):
-        try:
-            if open(f"/proc/{p}/comm").read().strip() == "aif-sweep":
-                res.append(p)
-        except OSError:
-            pass
-    return res
-
-
 def _kill_all(pid, sig):
-    for p in [pid] + _descendants(pid):
+    for p in [pid] + descendants(pid):
         try:
             os.kill(p, sig)
         except ProcessLookupError:
@@ -228,7 +202,7 @@ def test_sigterm_stops_cleanly_then_resume(tmp_path):
     _wait_for_done(proc, 2)
     # As Slurm does at a time limit: SIGTERM to every task.  (SIGTERM to mpirun
     # itself also stops the sweep cleanly, but mpirun then exits 1.)
-    for p in _ranks(proc.pid):
+    for p in sweep_ranks(proc.pid):
         os.kill(p, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
@@ -297,7 +271,7 @@ def test_sigusr1_to_mpirun_is_forwarded(tmp_path):
     out = tmp_path / "r.h5"
     proc = _start(job, out, 3)
     _wait_for_done(proc, 1)
-    mpirun = [p for p in [proc.pid] + _descendants(proc.pid) if open(f"/proc/{p}/comm").read().strip() == "mpirun"]
+    mpirun = [p for p in [proc.pid] + descendants(proc.pid) if open(f"/proc/{p}/comm").read().strip() == "mpirun"]
     assert mpirun
     os.kill(mpirun[0], signal.SIGUSR1)
     _, err = proc.communicate(timeout=120)
