@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "agents.h"
+#include "env.h"
 #include "scorenet.h"
 
 static double now(void) {
@@ -30,7 +31,11 @@ static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n
     rng_seed(&r, 1, 0, RNG_AGENT);
     rng_seed(&env, 1, 0, RNG_ENV);
     char err[256];
-    void *a = c->create(g, pv, &init, err, sizeof err);
+    world_knowledge_t kn;
+    if (world_knowledge_build(&kn, g) != 0) exit(1);
+    task_t task;
+    task_from_world(&task, g, &kn, c->needs ? c->needs(pv) : 0u);
+    void *a = c->create(&task, pv, &init, err, sizeof err);
     if (!a) { fprintf(stderr, "%s: %s\n", c->name, err); exit(1); }
     double *t = malloc(sizeof(double) * (size_t)n);
     int s = g->start, o = s;
@@ -53,6 +58,7 @@ static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n
     double med = t[n / 2];
     free(t);
     c->destroy(a);
+    world_knowledge_free(&kn);
     return med;
 }
 

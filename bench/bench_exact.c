@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include "agents.h"
+#include "env.h"
 #include "efe.h"
 
 #define MAX_SAMPLES 4000
@@ -75,7 +76,11 @@ static double time_agent(const gridworld_t *g, int horizon, int min_decisions) {
     for (int i = 0; i < c->n_params; i++) pv[i] = c->params[i].def;
     pv[agent_param_index(c, "horizon")] = horizon;
     char err[256];
-    void *ag = c->create(g, pv, NULL, err, sizeof err);
+    world_knowledge_t kn;
+    if (world_knowledge_build(&kn, g) != 0) exit(1);
+    task_t task;
+    task_from_world(&task, g, &kn, c->needs(pv));
+    void *ag = c->create(&task, pv, NULL, err, sizeof err);
     if (!ag) {
         fprintf(stderr, "bench_exact: %s\n", err);
         exit(1);
@@ -100,6 +105,7 @@ static double time_agent(const gridworld_t *g, int horizon, int min_decisions) {
         }
     }
     c->destroy(ag);
+    world_knowledge_free(&kn);
     return median(t, k);
 }
 
@@ -138,8 +144,8 @@ static double time_dense(const gridworld_t *g, int reps) {
     double *q0 = calloc((size_t)n, sizeof *q0), *q = malloc(sizeof(double) * n), *q2 = malloc(sizeof(double) * n);
     double *qo = malloc(sizeof(double) * g->n_obs), *lnp = malloc(sizeof(double) * g->n_obs);
     double *G = malloc(sizeof(double) * 1024);
-    efe_pref_t pref = {EFE_PREF_DISTANCE, 1.0, 8.0, 10.0};
-    efe_log_preferences(g, &pref, lnp);
+    efe_pref_t pref = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
+    efe_log_preferences(&pref, g->rows, g->cols, g->goal, NULL, NULL, lnp);
     q0[g->start] = 1.0;
     static double t[MAX_SAMPLES];
     volatile double sink = 0.0;

@@ -1,44 +1,58 @@
 /* agents: every agent behind one interface.
  *
+ * An agent is created from the agent's view of its task (task.h): the grid's
+ * shape, the actions, the goal's observation and max_steps, plus the oracle
+ * distances or the true model only if its parameters ask for them (`needs`).
  * A run is train-then-evaluate.  `train` spends at most the run's budget of
- * environment steps however the agent likes (episodes it runs itself with
- * gw_step / gw_observe), reporting finished training episodes and checkpoints
- * through the train_log_t.  Evaluation is driven from outside (run.c): per
- * episode `begin_episode` with the first observation, then `act` once per step
- * with the newest observation (the agent remembers its previous action, so
- * belief filtering needs nothing more).
+ * environment steps however the agent likes, in episodes it runs itself
+ * through env_reset / env_step, reporting finished training episodes and
+ * checkpoints through the train_log_t.  Evaluation is driven from outside
+ * (run.c): per episode `begin_episode` with the first observation, then `act`
+ * once per step with the newest observation (the agent remembers its previous
+ * action, so belief filtering needs nothing more).
  *
- * The agent knows nothing of MPI or HDF5.  All its memory is allocated in
- * `create`; `train` and `act` do not allocate. */
+ * The agent knows nothing of MPI or HDF5, nor of the world's definition.  All
+ * its memory is allocated in `create`; `train` and `act` do not allocate. */
 #ifndef AIF_AGENTS_H
 #define AIF_AGENTS_H
 #include <signal.h>
 #include <stddef.h>
-#include "gridworld.h"
 #include "params.h"
 #include "rng.h"
+#include "task.h"
 
 #define DECISION_MAX_CHECK 64
+#define DECISION_MAX_H 16
 
 /* What an agent reports about one decision.  Fields it has no notion of are NaN
  * (q-learning and random fill only `action`). */
 typedef struct {
     int action;
-    float G[GW_MAX_ACTIONS];          /* expected free energy per first action */
-    float risk[GW_MAX_ACTIONS];       /* its risk part */
-    float ambiguity[GW_MAX_ACTIONS];  /* its ambiguity part */
-    float p_action[GW_MAX_ACTIONS];   /* probability of choosing each action */
-    /* The efe_error diagnostic.  The caller sets want_check (after
-     * decision_clear); an agent that estimates EFE then also computes, from the
-     * world's true model and given its own inferred belief, the exact G of the
-     * same candidate policies (the first n_check of them). */
+    float G[TASK_MAX_ACTIONS];          /* expected free energy per first action */
+    float risk[TASK_MAX_ACTIONS];       /* its risk part */
+    float ambiguity[TASK_MAX_ACTIONS];  /* its ambiguity part */
+    float p_action[TASK_MAX_ACTIONS];   /* probability of choosing each action */
+    /* The EFE diagnostic.  The caller sets want_check (after decision_clear);
+     * an agent that estimates EFE then exposes its first n_check candidate
+     * policies (check_H actions each) with its estimates of their G, and run.c,
+     * which has the world, scores the same policies exactly from the true
+     * model, given the agent's belief and preference (check_context below). */
     int want_check;
     int n_check;                      /* 0: not done */
+    int check_H;
+    signed char check_policy[DECISION_MAX_CHECK][DECISION_MAX_H];
     float check_est[DECISION_MAX_CHECK];
-    float check_exact[DECISION_MAX_CHECK];
 } decision_t;
 
 void decision_clear(decision_t *d); /* all floats NaN, action -1, no check */
+
+/* What run.c needs, besides the policies, to score an agent's candidates
+ * exactly: what the agent believed and preferred at its last decision. */
+typedef struct {
+    const double *belief;      /* q(s) about the present state [n_cells] */
+    const double *lnp;         /* ln p~(o) it planned with [n_cells] */
+    double w_risk, w_ambiguity;
+} check_context_t;
 
 /* Training record: a learning curve binned over the step budget, and checkpoints
  * at evenly spaced steps (k * budget / n_ckpt, k = 1..n_ckpt). */
@@ -70,22 +84,26 @@ typedef struct agent_class {
     const char *help;
     const param_spec_t *params;
     int n_params;
-    /* Floats in one checkpoint for this world and these parameters; 0 = none. */
-    size_t (*ckpt_floats)(const gridworld_t *env, const double *pv);
-    /* Checks that depend on the world (e.g. horizon vs max_steps); may be NULL. */
-    int   (*validate)(const gridworld_t *env, const double *pv, char *err, size_t errlen);
-    /* init_rng: the run's stream for initial weights (unused by table agents). */
-    void *(*create)(const gridworld_t *env, const double *pv, rng_t *init_rng,
+    /* TASK_NEEDS_* flags: the knowledge beyond the agent's view that these
+     * parameters ask for (may be NULL: none). */
+    unsigned (*needs)(const double *pv);
+    /* Floats in one checkpoint for this task and these parameters; 0 = none. */
+    size_t (*ckpt_floats)(const task_t *task, const double *pv);
+    /* Checks that depend on the task (e.g. horizon vs max_steps); may be NULL.
+     * The task given here has neither oracle nor truth. */
+    int   (*validate)(const task_t *task, const double *pv, char *err, size_t errlen);
+    /* init_rng: the run's stream for initial weights (unused by table agents).
+     * The task (and what it points to) outlives the agent. */
+    void *(*create)(const task_t *task, const double *pv, rng_t *init_rng,
                     char *err, size_t errlen);
     /* Returns 0, or -1 with a message (the run is recorded as failed). */
-    int   (*train)(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *agent_rng,
-                   train_log_t *log, char *err, size_t errlen);
+    int   (*train)(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t errlen);
     void  (*begin_episode)(void *self, int obs0);
     int   (*act)(void *self, int obs, rng_t *rng, decision_t *d);
     void  (*checkpoint)(const void *self, float *out);
-    /* Optional (may be NULL): the agent's belief q(s_t) over cells about the
-     * present state at its last decision (n_states doubles). */
-    void  (*belief)(const void *self, double *q_state);
+    /* Optional (may be NULL): belief, preference and weights of the last
+     * decision, for the EFE diagnostic.  0, or -1 if it has none. */
+    int   (*check_context)(const void *self, check_context_t *ctx);
     void  (*destroy)(void *self);
 } agent_class_t;
 

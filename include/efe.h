@@ -24,30 +24,42 @@
 #ifndef AIF_EFE_H
 #define AIF_EFE_H
 #include <stddef.h>
-#include "gridworld.h"
 #include "rng.h"
 
 #define EFE_EPS 1e-16
 
 /* ---- preferences ------------------------------------------------------------ */
 
-typedef enum { EFE_PREF_DISTANCE = 0, EFE_PREF_GOAL = 1 } efe_pref_kind_t;
+/* What the preference is computed from (docs/efe.md):
+ *   GOAL:      C(goal) = c_goal, 0 on every other cell: the goal's
+ *              observation and nothing else (the default);
+ *   MANHATTAN: C(o) = -lambda * (|drow| + |dcol|) to the goal: knows where the
+ *              goal is, not the map;
+ *   ORACLE:    C(o) = -lambda * shortest-path distance on the true map
+ *              ("oracle-distance"): the optimal value function in disguise,
+ *              an ablation only. */
+typedef enum { EFE_PREF_GOAL = 0, EFE_PREF_MANHATTAN = 1, EFE_PREF_ORACLE = 2 } efe_pref_kind_t;
+extern const char *const efe_pref_names[]; /* "goal", "manhattan", "oracle-distance", NULL */
 
 typedef struct {
     efe_pref_kind_t kind;
-    double lambda;        /* DISTANCE: C(o) = -lambda * dist(o) */
-    double c_goal;        /* GOAL: C(goal) = c_goal, 0 on other floor cells */
-    double hole_penalty;  /* holes: C = (lowest floor C) - hole_penalty */
+    double lambda;        /* MANHATTAN, ORACLE: cost per step of distance */
+    double c_goal;        /* GOAL: C(goal) */
+    double hole_penalty;  /* cells to avoid: C = (lowest floor C) - hole_penalty */
 } efe_pref_t;
 
-/* ln p~(o) for every observation (cell) of g into lnp[n_obs].
- *   DISTANCE: C(o) = -lambda * dist(o) on cells that reach the goal;
- *   GOAL:     C(goal) = c_goal, 0 elsewhere;
- *   both:     cells that cannot reach the goal (walls, enclosed floor) get the
- *             lowest floor value, C_floor = -lambda * (max dist + 1) (DISTANCE)
- *             or 0 (GOAL); holes get C_floor - hole_penalty.
- * Then ln p~ = C - logsumexp(C).  Every entry is finite. */
-void efe_log_preferences(const gridworld_t *g, const efe_pref_t *pref, double *lnp);
+/* ln p~(o) for the rows*cols observations into lnp.
+ *   oracle_dist: the true map's distances (task.h: -1 unreachable, -2 hole);
+ *                required for ORACLE, ignored otherwise;
+ *   avoid:       NULL, or [rows*cols] flags of cells to avoid: cells in which
+ *                an episode ended without the goal, learned from experience
+ *                (or, for the reference with the true model, its holes).
+ * C_floor, the lowest value of a cell that can still reach the goal, is 0
+ * (GOAL), -lambda * (largest distance + 1) (MANHATTAN, ORACLE); unreachable
+ * cells get C_floor, cells to avoid (and ORACLE's holes) C_floor -
+ * hole_penalty.  Then ln p~ = C - logsumexp(C): every entry is finite. */
+void efe_log_preferences(const efe_pref_t *pref, int rows, int cols, int goal, const int *oracle_dist,
+                         const unsigned char *avoid, double *lnp);
 
 /* ---- divergences and terms ------------------------------------------------------ */
 
@@ -99,7 +111,7 @@ void efe_first_action_summary(const double *G, const double *risk, const double 
 
 /* Sparse rows of fixed width: slot k of row r holds an index (-1 = unused; used
  * slots come first) and its probability. */
-typedef struct {
+typedef struct efe_model {
     int n_states, n_obs, n_actions;
     int b_width;      /* successor slots per (a, s) */
     int *b_idx;       /* [n_actions][n_states][b_width] */
@@ -113,9 +125,9 @@ typedef struct {
 
 /* Allocate with every slot unused (idx -1, p 0) and A zero.  0 or -1 (no memory). */
 int  efe_model_alloc(efe_model_t *m, int n_states, int n_obs, int n_actions, int b_width, int a_width);
-/* The world's own A and B (nonzero entries of g->B and g->A).  0 or -1. */
-int  efe_model_from_world(efe_model_t *m, const gridworld_t *g);
 void efe_model_free(efe_model_t *m);
+/* dst = a deep copy of src.  0 or -1 (no memory; dst is then empty). */
+int  efe_model_copy(efe_model_t *dst, const efe_model_t *src);
 /* Recompute H_A[s] from the dense row A[s]. */
 void efe_model_update_entropy(efe_model_t *m, int s);
 

@@ -20,12 +20,14 @@
  * A[s][o] = p(o | s), whose entropy varies with eta. */
 #ifndef AIF_GRIDWORLD_H
 #define AIF_GRIDWORLD_H
+#ifdef AIF_AGENT_VIEW_ONLY
+#error "an agent source must not see the world's definition: it gets only its view (task.h)"
+#endif
 #include <stddef.h>
 #include "rng.h"
+#include "task.h"   /* the actions (ACT_*) */
 
-enum { ACT_UP = 0, ACT_DOWN = 1, ACT_LEFT = 2, ACT_RIGHT = 3, ACT_STAY = 4 };
-#define GW_MAX_ACTIONS 5
-extern const char *const gw_action_names[GW_MAX_ACTIONS]; /* "up","down","left","right","stay" */
+#define GW_MAX_ACTIONS TASK_MAX_ACTIONS
 
 /* What a job file says about one world (filled by jobspec, consumed by gw_build). */
 typedef struct {
@@ -80,10 +82,5 @@ int  gw_step(const gridworld_t *g, int s, int a, rng_t *r);
 int  gw_observe(const gridworld_t *g, int s, rng_t *r);
 /* Reward for arriving in s2 (goal / hole / step reward). */
 double gw_reward(const gridworld_t *g, int s2);
-
-/* Cell coordinates scaled to [-1, 1] (used by the diffusion tokens) and the
- * nearest non-wall cell to a point in that scale. */
-void gw_cell_to_xy(const gridworld_t *g, int s, float *x, float *y);
-int  gw_xy_to_cell(const gridworld_t *g, float x, float y);
 
 #endif

@@ -7,6 +7,9 @@
 
 #define RESULT_MSG_LEN 256
 
+/* How an evaluation episode ended (/eval/outcome). */
+enum { RESULT_GOAL = 0, RESULT_HOLE = 1, RESULT_TIMEOUT = 2 };
+
 /* Run states in /runs/status. */
 enum { RUN_PENDING = 0, RUN_DONE = 1, RUN_FAILED = 2, RUN_STARTED = 3 };
 
@@ -34,6 +37,7 @@ typedef struct {
     int32_t *eval_steps;         /* [E] */
     uint8_t *eval_success;       /* [E] */
     float   *eval_return;        /* [E] */
+    int8_t  *eval_outcome;       /* [E] RESULT_GOAL / RESULT_HOLE / RESULT_TIMEOUT */
     float   *curve_steps;        /* [C] mean steps of training episodes ending in the bin (NaN: none) */
     float   *curve_success;      /* [C] success rate in the bin (NaN: none) */
     float   *curve_return;       /* [C] mean return in the bin (NaN: none) */

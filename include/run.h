@@ -1,20 +1,29 @@
 /* run: one train-then-evaluate run, from the job's description to a filled
  * result record.  Knows nothing of MPI or HDF5.
  *
+ * The agent is created from the agent's view of its world (task.h), with the
+ * oracle or the true model only if its parameters ask for them, and trains in
+ * an env_t over the world.  The EFE diagnostic is computed here, where the
+ * world is: the agent exposes its candidate policies, belief and preference,
+ * and they are scored exactly with the true model.
+ *
  * Random streams: training environment RNG_ENV, training agent RNG_AGENT,
  * initial weights RNG_INIT, evaluation environment RNG_EVAL_ENV, evaluation
  * agent RNG_EVAL_AGENT, each seeded from (sweep seed, run id, purpose). */
 #ifndef AIF_RUN_H
 #define AIF_RUN_H
 #include <signal.h>
+#include "env.h"
 #include "gridworld.h"
 #include "jobspec.h"
 #include "result.h"
 
-/* The job's worlds, built once per process. */
+/* The job's worlds, built once per process, with what only the reference
+ * agent, the oracle ablations and the EFE diagnostic may know of each. */
 typedef struct {
     int n;
     gridworld_t *w;
+    world_knowledge_t *k;
 } worlds_t;
 
 int  worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen);

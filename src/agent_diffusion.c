@@ -16,7 +16,15 @@
  * random actions, then `rounds` rounds of (fit the network on all data so far,
  * warm-started; act with EFE minimisation; add the new steps), and a last fit.
  * After each fit the ambiguity table H(p(o|z)) is re-estimated from the model by
- * inpainting o given z for every cell: the simulator's A is never read. */
+ * inpainting o given z for every cell: the simulator's A is never read.
+ *
+ * What it knows: the agent's view (task.h) and its own experience; it cannot
+ * see the world's definition.  Coordinates decode to the nearest cell of the
+ * grid's shape; cells in which a training episode ended without the goal are
+ * learned as cells to avoid (efe.h). */
+/* An agent sees only its view of the task: gridworld.h and env.h refuse to
+ * compile here (task.h). */
+#define AIF_AGENT_VIEW_ONLY
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +42,6 @@ enum {
     P_WARM, P_AMB_SAMPLES, P_COND, P_N
 };
 
-static const char *const pref_choices[] = {"distance", "goal", NULL};
 static const char *const sel_choices[] = {"argmax", "sample", NULL};
 enum { COND_CLEAN = 0, COND_REPAINT = 1 };
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
@@ -49,11 +56,15 @@ static const param_spec_t dif_params[P_N] = {
     [P_GAMMA] = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
     [P_W_RISK] = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
     [P_W_AMB] = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(z|pi) H[p(o|z)] in G"},
-    [P_PREF] = {"preference", PT_CHOICE, 0, 0, 0, pref_choices,
-                "prior preference p~(o): distance = exp(-lambda dist), goal = goal only"},
-    [P_LAMBDA] = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "distance preference: C(o) = -lambda * shortest-path distance"},
+    [P_PREF] = {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,
+                "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "
+                "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "
+                "shortest-path distance on the true map (map-aware shaping: ablations only)"},
+    [P_LAMBDA] = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"},
     [P_C_GOAL] = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 elsewhere"},
-    [P_HOLE] = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL, "C of a hole below the lowest floor cell (nats)"},
+    [P_HOLE] = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,
+                "C of a cell where a training episode ended without the goal (learned), below the lowest "
+                "floor cell (nats)"},
     [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices, "action selection: argmax or sample from P(a)"},
     [P_SCHEDULE] = {"schedule", PT_CHOICE, 1, 0, 0, sched_names, "noise schedule: linear, cosine or sigmoid"},
     [P_T] = {"T", PT_INT, 50, 2, 1000, NULL, "diffusion steps T"},
@@ -94,7 +105,10 @@ enum { OFF_O = 0, OFF_Z = 2, OFF_A = 4 };
 
 
 typedef struct {
-    const gridworld_t *g;
+    task_t task;
+    int S;                     /* cells */
+    efe_pref_t pref;
+    unsigned char *avoid;      /* [S] cells where a training episode ended without the goal */
     int NA, D, L, c, H, M, K, dim, max_batch, enumerate, cond;
     double gamma;
     efe_weights_t w;
@@ -129,9 +143,7 @@ typedef struct {
     int32_t *d_o, *d_z, *d_a;  /* per token */
     int32_t *d_start, *d_end;  /* episode bounds per token (flat indices) */
     uint8_t *d_term;           /* episode ended in an absorbing cell */
-    /* the efe_error diagnostic only: the world's true model */
-    efe_model_t truth;
-    double *belief, *work;     /* [n_states], [2 n_states + n_obs] */
+    double *belief;            /* [S] inferred present state at the last decision */
 } dif_t;
 
 static int ipow(int b, int e) {
@@ -140,13 +152,17 @@ static int ipow(int b, int e) {
     return r > 1 << 20 ? 1 << 20 : (int)r;
 }
 
-static size_t dif_ckpt_floats(const gridworld_t *env, const double *pv) {
+static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
     scorenet_config_t c = {(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
-                           (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + env->n_actions + N_FLAGS, 64};
+                           (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + task->n_actions + N_FLAGS, 64};
     return scorenet_ckpt_floats(&c);
 }
 
-static int dif_validate(const gridworld_t *env, const double *pv, char *err, size_t n) {
+static unsigned dif_needs(const double *pv) {
+    return (int)pv[P_PREF] == EFE_PREF_ORACLE ? TASK_NEEDS_ORACLE : 0u;
+}
+
+static int dif_validate(const task_t *env, const double *pv, char *err, size_t n) {
     if ((int)pv[P_DMODEL] % (int)pv[P_HEADS] != 0) {
         snprintf(err, n, "d_model %d is not divisible by heads %d", (int)pv[P_DMODEL], (int)pv[P_HEADS]);
         return -1;
@@ -180,17 +196,21 @@ static void dif_destroy(void *self) {
     free(a->lnp); free(a->H_amb); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
     free(a->first); free(a->hist_o); free(a->hist_a);
     free(a->tx); free(a->tmask); free(a->tscratch); free(a->txt); free(a->teps); free(a->tt); free(a->tknown);
-    efe_model_free(&a->truth);
-    free(a->belief); free(a->work);
+    free(a->belief); free(a->avoid);
     free(a->d_o); free(a->d_z); free(a->d_a); free(a->d_start); free(a->d_end); free(a->d_term);
     free(a);
 }
 
-static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng, char *err, size_t n) {
+static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
+    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+        snprintf(err, n, "diffusion-aif: preference: oracle-distance needs the oracle, which this task does not give");
+        return NULL;
+    }
     dif_t *a = calloc(1, sizeof *a);
     if (!a) return NULL;
-    a->g = g;
-    a->NA = g->n_actions;
+    a->task = *task;
+    a->S = task->n_cells;
+    a->NA = task->n_actions;
     a->D = 4 + a->NA + N_FLAGS;
     a->cond = (int)pv[P_COND];
     a->c = (int)pv[P_CONTEXT];
@@ -234,15 +254,15 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     sc.known_clean = a->cond == COND_CLEAN;
     if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) goto fail;
 
-    size_t S = (size_t)g->n_states, B = (size_t)a->max_batch, dim = (size_t)a->dim;
+    size_t S = (size_t)a->S, B = (size_t)a->max_batch, dim = (size_t)a->dim;
     a->cell_xy = malloc(sizeof(float) * 2 * S);
     a->pol = malloc(sizeof(int) * (size_t)a->K * (size_t)a->H);
     a->known = malloc(sizeof(float) * B * dim);
     a->x0 = malloc(sizeof(float) * B * dim);
     a->mask = malloc(B * dim);
-    a->lnp = malloc(sizeof(double) * (size_t)g->n_obs);
+    a->lnp = malloc(sizeof(double) * S);
     a->H_amb = calloc(S, sizeof(double));
-    a->a_w = a->amb_samples < g->n_states ? a->amb_samples : g->n_states;
+    a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
     a->a_n = malloc(sizeof(int) * S);
     a->a_idx = malloc(sizeof(int) * S * (size_t)a->a_w);
     a->a_p = malloc(sizeof(double) * S * (size_t)a->a_w);
@@ -252,8 +272,8 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
     a->amb = malloc(sizeof(double) * (size_t)a->K);
     a->P = malloc(sizeof(double) * (size_t)a->K);
     a->first = malloc(sizeof(int) * (size_t)a->K);
-    a->hist_o = malloc(sizeof(int) * (size_t)(g->max_steps + 2));
-    a->hist_a = malloc(sizeof(int) * (size_t)(g->max_steps + 2));
+    a->hist_o = malloc(sizeof(int) * (size_t)(task->max_steps + 2));
+    a->hist_a = malloc(sizeof(int) * (size_t)(task->max_steps + 2));
     a->tx = malloc(sizeof(float) * (size_t)a->batch * dim);
     a->tmask = malloc(sizeof(float) * (size_t)a->batch * dim);
     a->tscratch = malloc(sizeof(float) * diffusion_train_scratch_floats(a->batch, a->dim));
@@ -266,8 +286,8 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
         goto fail;
     }
     a->belief = calloc(S, sizeof(double));
-    a->work = malloc(sizeof(double) * (2 * S + (size_t)g->n_obs));
-    if (!a->belief || !a->work || efe_model_from_world(&a->truth, g) != 0) {
+    a->avoid = calloc(S, 1);
+    if (!a->belief || !a->avoid) {
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
@@ -277,15 +297,15 @@ static void *dif_create(const gridworld_t *g, const double *pv, rng_t *init_rng,
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
-    for (int s = 0; s < g->n_states; s++) {
-        gw_cell_to_xy(g, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
+    for (int s = 0; s < a->S; s++) {
+        task_cell_to_xy(task, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
         /* Until the first fit: every cell is observed as itself. */
         a->a_n[s] = 1;
         a->a_idx[(size_t)s * a->a_w] = s;
         a->a_p[(size_t)s * a->a_w] = 1.0;
     }
-    efe_pref_t pref = {(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
-    efe_log_preferences(g, &pref, a->lnp);
+    a->pref = (efe_pref_t){(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
+    efe_log_preferences(&a->pref, task->rows, task->cols, task->goal, task->oracle_dist, a->avoid, a->lnp);
     if (a->enumerate) {
         for (int k = 0; k < a->K; k++) {
             int x = k;
@@ -310,7 +330,7 @@ static void put_action(const dif_t *a, float *tok, int act) {
 }
 
 static int decode(const dif_t *a, const float *tok, int off) {
-    return gw_xy_to_cell(a->g, tok[off], tok[off + 1]);
+    return task_xy_to_cell(&a->task, tok[off], tok[off + 1]);
 }
 
 /* ---- deciding ------------------------------------------------------------------------ */
@@ -391,7 +411,7 @@ static void build_rows(dif_t *a) {
  * less noisy than the histogram of M sampled observations) and the ambiguity
  * 1/M sum_m H[p^(o | z_tau^m)]. */
 static void score_policies(dif_t *a) {
-    const int S = a->g->n_states, D = a->D;
+    const int S = a->S, D = a->D;
     double *qo = a->q;
     for (int k = 0; k < a->K; k++) {
         double risk = 0, amb = 0;
@@ -419,27 +439,31 @@ static void score_policies(dif_t *a) {
 /* The agent's belief about the present state: the distribution of its
  * inferred z over every row of the last decision (state inference). */
 static void infer_belief(dif_t *a) {
-    const int S = a->g->n_states, B = a->K * a->M;
+    const int S = a->S, B = a->K * a->M;
     memset(a->belief, 0, sizeof(double) * (size_t)S);
     for (int r = 0; r < B; r++)
         a->belief[decode(a, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
 }
 
-static void dif_belief(const void *self, double *q) {
+static int dif_check_context(const void *self, check_context_t *ctx) {
     const dif_t *a = self;
-    memcpy(q, a->belief, sizeof(double) * (size_t)a->g->n_states);
+    ctx->belief = a->belief;
+    ctx->lnp = a->lnp;
+    ctx->w_risk = a->w.w_risk;
+    ctx->w_ambiguity = a->w.w_ambiguity;
+    return 0;
 }
 
-/* The efe_error diagnostic: from the belief, the exact G of the first
- * candidates under the world's true A and B, next to the estimates. */
-static void exact_check(dif_t *a, decision_t *d) {
+/* The EFE diagnostic: the first candidates and their estimated G; run.c
+ * scores the same policies exactly from the belief. */
+static void expose_policies(const dif_t *a, decision_t *d) {
+    if (a->H > DECISION_MAX_H) return;
     int n = a->K < DECISION_MAX_CHECK ? a->K : DECISION_MAX_CHECK;
     for (int k = 0; k < n; k++) {
-        double risk, amb;
-        d->check_exact[k] = (float)efe_policy_G(&a->truth, a->belief, a->pol + k * a->H, a->H, a->lnp, &a->w,
-                                                &risk, &amb, a->work);
+        for (int h = 0; h < a->H; h++) d->check_policy[k][h] = (signed char)a->pol[k * a->H + h];
         d->check_est[k] = (float)a->G[k];
     }
+    d->check_H = a->H;
     d->n_check = n;
 }
 
@@ -452,7 +476,7 @@ static int decide(dif_t *a, rng_t *r, decision_t *d) {
     sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
     score_policies(a);
     infer_belief(a);
-    double p_act[GW_MAX_ACTIONS] = {0};
+    double p_act[TASK_MAX_ACTIONS] = {0};
     efe_policy_posterior(a->G, NULL, a->gamma, a->K, a->P);
     efe_action_marginals(a->P, a->first, a->K, a->NA, p_act);
     int act = efe_select_action(p_act, a->NA, a->sel, r);
@@ -460,7 +484,7 @@ static int decide(dif_t *a, rng_t *r, decision_t *d) {
         efe_first_action_summary(a->G, a->risk, a->amb, a->first, a->K, a->NA, p_act, d->G, d->risk,
                                  d->ambiguity, d->p_action);
         d->action = act;
-        if (d->want_check) exact_check(a, d);
+        if (d->want_check) expose_policies(a, d);
     }
     return act;
 }
@@ -473,7 +497,7 @@ static void dif_begin(void *self, int obs0) {
 
 static int dif_act(void *self, int obs, rng_t *rng, decision_t *d) {
     dif_t *a = self;
-    if (a->t > a->g->max_steps) a->t = a->g->max_steps; /* never past the history */
+    if (a->t > a->task.max_steps) a->t = a->task.max_steps; /* never past the history */
     a->hist_o[a->t] = obs;
     int act = decide(a, rng, d);
     a->hist_a[a->t] = act;
@@ -520,20 +544,16 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
     }
 }
 
-/* The likelihood p^(o|z) and its entropy H for every cell, estimated from the
- * model: inpaint o at the present token given z there, amb_samples draws per
- * cell, the histogram of the decoded cells. */
+/* The likelihood p^(o|z) and its entropy H for every cell of the grid,
+ * estimated from the model: inpaint o at the present token given z there,
+ * amb_samples draws per cell, the histogram of the decoded cells.  (Cells the
+ * agent never visited, walls among them, get whatever the model generalises
+ * to; it does not know which they are.) */
 static void estimate_ambiguity(dif_t *a, rng_t *r) {
-    const gridworld_t *g = a->g;
-    const int D = a->D, dim = a->dim, S = g->n_states, Ms = a->amb_samples;
+    const int D = a->D, dim = a->dim, S = a->S, Ms = a->amb_samples;
     int per = a->max_batch / Ms;
     if (per < 1) per = 1;
-    int cells[4096];
-    int nc = 0;
-    for (int s = 0; s < S; s++) {
-        if (g->cells[s] == '#') continue;
-        if (nc < 4096) cells[nc++] = s;
-    }
+    const int nc = S;
     for (int c0 = 0; c0 < nc; c0 += per) {
         int ncell = nc - c0 < per ? nc - c0 : per;
         int ms = Ms > a->max_batch ? a->max_batch : Ms;
@@ -543,7 +563,7 @@ static void estimate_ambiguity(dif_t *a, rng_t *r) {
             for (int m = 0; m < ms; m++) {
                 size_t row = (size_t)(i * ms + m) * (size_t)dim;
                 pattern(a, PAT_LIKELIHOOD, a->mask + row);
-                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, cells[c0 + i]);
+                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, (c0 + i));
                 put_flags(a, a->known + row, a->mask + row);
             }
         }
@@ -554,7 +574,7 @@ static void estimate_ambiguity(dif_t *a, rng_t *r) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
                 a->q[decode(a, tok, OFF_O)] += 1.0 / ms;
             }
-            int z = cells[c0 + i], nz = 0;
+            int z = (c0 + i), nz = 0;
             a->H_amb[z] = efe_entropy(a->q, S);
             for (int o = 0; o < S && nz < a->a_w; o++) {
                 if (a->q[o] <= 0) continue;
@@ -641,10 +661,10 @@ static void dif_checkpoint(const void *self, float *out) {
 
 /* Run training episodes until `until` steps are used (the last episode is cut
  * at the budget).  explore: random actions, else EFE decisions. */
-static int collect(dif_t *a, const gridworld_t *g, rng_t *env_rng, rng_t *r, train_log_t *log,
-                   long *t, long until, int explore) {
+static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, long until, int explore) {
+    const int max_steps = a->task.max_steps;
     while (*t < until && !trainlog_cancelled(log)) {
-        int s = g->start, o = gw_observe(g, s, env_rng), steps = 0, term = 0;
+        int s, o = env_reset(env, &s), steps = 0, outcome = ENV_RUNNING;
         double ret = 0;
         long st = a->n;
         dif_begin(a, o);
@@ -653,7 +673,7 @@ static int collect(dif_t *a, const gridworld_t *g, rng_t *env_rng, rng_t *r, tra
             a->d_z[a->n] = s;
             a->d_a[a->n] = -1;
             a->n++;
-            if (term || steps >= g->max_steps || *t >= until) break;
+            if (outcome != ENV_RUNNING || steps >= max_steps || *t >= until) break;
             int act;
             if (explore || (a->train_eps > 0 && rng_uniform(r) < a->train_eps)) {
                 act = (int)rng_below(r, (uint32_t)a->NA);
@@ -664,27 +684,32 @@ static int collect(dif_t *a, const gridworld_t *g, rng_t *env_rng, rng_t *r, tra
                 act = dif_act(a, o, r, NULL);
             }
             a->d_a[a->n - 1] = act;
-            s = gw_step(g, s, act, env_rng);
-            o = gw_observe(g, s, env_rng);
-            ret += gw_reward(g, s);
+            double rwd;
+            o = env_step(env, act, &s, &rwd, &outcome);
+            ret += rwd;
             steps++;
             (*t)++;
-            term = gw_terminal(g, s);
             float *slot = trainlog_ckpt_slot(log, *t);
             if (slot) dif_checkpoint(a, slot);
         }
+        int term = outcome != ENV_RUNNING;
         for (long i = st; i < a->n; i++) {
             a->d_start[i] = (int32_t)st;
             a->d_end[i] = (int32_t)(a->n - 1);
             a->d_term[i] = (uint8_t)term;
         }
-        if (term || steps >= g->max_steps) trainlog_episode(log, *t, steps, term && s == g->goal, ret);
+        /* An episode that ended without the goal: its last cell is one to avoid. */
+        if (outcome == ENV_FAILED && !a->avoid[s]) {
+            a->avoid[s] = 1;
+            efe_log_preferences(&a->pref, a->task.rows, a->task.cols, a->task.goal, a->task.oracle_dist, a->avoid,
+                                a->lnp);
+        }
+        if (term || steps >= max_steps) trainlog_episode(log, *t, steps, outcome == ENV_GOAL, ret);
     }
     return 0;
 }
 
-static int dif_train(void *self, const gridworld_t *g, rng_t *env_rng, rng_t *r, train_log_t *log,
-                     char *err, size_t n) {
+static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *err, size_t n) {
     dif_t *a = self;
     long budget = log->budget;
     /* The dataset holds every step plus one closing token per episode. */
@@ -703,11 +728,11 @@ static int dif_train(void *self, const gridworld_t *g, rng_t *env_rng, rng_t *r,
     long t = 0;
     long explore_steps = (long)(a->explore * (double)budget);
     if (a->rounds == 0) explore_steps = budget;
-    collect(a, g, env_rng, r, log, &t, explore_steps, 1);
+    collect(a, env, r, log, &t, explore_steps, 1);
     if (fit(a, r, log, err, n) != 0) return -1;
     for (int k = 0; k < a->rounds && !trainlog_cancelled(log); k++) {
         long until = explore_steps + (budget - explore_steps) * (k + 1) / a->rounds;
-        collect(a, g, env_rng, r, log, &t, until, 0);
+        collect(a, env, r, log, &t, until, 0);
         if (fit(a, r, log, err, n) != 0) return -1;
     }
     log->steps_used = t;
@@ -721,6 +746,7 @@ const agent_class_t agent_diffusion_aif = {
     .help = "active inference with a diffusion-model generative model (Algorithm 1 of the paper)",
     .params = dif_params,
     .n_params = P_N,
+    .needs = dif_needs,
     .ckpt_floats = dif_ckpt_floats,
     .validate = dif_validate,
     .create = dif_create,
@@ -728,6 +754,6 @@ const agent_class_t agent_diffusion_aif = {
     .begin_episode = dif_begin,
     .act = dif_act,
     .checkpoint = dif_checkpoint,
-    .belief = dif_belief,
+    .check_context = dif_check_context,
     .destroy = dif_destroy,
 };

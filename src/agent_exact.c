@@ -22,17 +22,27 @@
  * Learned model.  Counts a(o|s) and b(s'|s,a) start at dirichlet_prior and grow
  * by one per experienced (s, o) and (s, a, s') during training: as in the
  * diffusion agent's data, the true state is known while training (the logs hold
- * z); evaluation filters on observations only.  The agent knows the task's map
- * (it needs it for the distance preference anyway): the goal and holes end the
- * episode, so they are absorbing; walls are never entered nor observed; moves
- * are local (a successor is the cell itself or one of its four neighbours).  It
- * does not know slip, the observation noise or where moves are blocked.
+ * z); evaluation filters on observations only.  The agent knows what its task
+ * tells it (task.h): the grid's shape, so moves are local (a successor is the
+ * cell itself or one of its four neighbours), and the goal, which ends the
+ * episode (absorbing).  Everything else is learned: the start cell (where its
+ * training episodes began), the cells in which an episode ended without the
+ * goal (absorbing, and avoided through the preference: see efe.h), slip,
+ * the observation noise and where moves are blocked.  It does not know the
+ * map.
+ *
+ * True model.  With `model: true` the agent is the reference that has the
+ * world's A and B by definition (TASK_NEEDS_TRUTH): also its start cell, its
+ * walls (for a uniform initial belief) and its holes (the cells to avoid).
  *
  * Training budget.  With model: true nothing is learned and no step of the
  * budget is spent (steps_used = 0, as for random): the agent is the reference
  * that knows the world.  With model: learned the whole budget is spent, acting
  * at random with probability `explore` and otherwise by planning with the
  * model learned so far. */
+/* An agent sees only its view of the task: gridworld.h and env.h refuse to
+ * compile here (task.h). */
+#define AIF_AGENT_VIEW_ONLY
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +55,6 @@ enum {
     P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_N
 };
 
-static const char *const pref_choices[] = {"distance", "goal", NULL};
 static const char *const sel_choices[] = {"argmax", "sample", NULL};
 static const char *const model_choices[] = {"true", "learned", NULL};
 static const char *const search_choices[] = {"auto", "exhaustive", "beam", NULL};
@@ -59,11 +68,15 @@ static const param_spec_t exact_params[P_N] = {
     [P_GAMMA]     = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
     [P_W_RISK]    = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
     [P_W_AMB]     = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(s|pi) H[p(o|s)] in G"},
-    [P_PREF]      = {"preference", PT_CHOICE, 0, 0, 0, pref_choices,
-                     "prior preference p~(o): distance = softmax(-lambda dist(o)), goal = softmax(c_goal at the goal)"},
-    [P_LAMBDA]    = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "distance preference: C(o) = -lambda * shortest-path distance"},
+    [P_PREF]      = {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,
+                     "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "
+                     "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "
+                     "shortest-path distance on the true map (map-aware shaping: ablations only)"},
+    [P_LAMBDA]    = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"},
     [P_C_GOAL]    = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 on other floor cells"},
-    [P_HOLE]      = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL, "C of a hole below the lowest floor cell (nats)"},
+    [P_HOLE]      = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,
+                     "C of a cell where an episode ended without the goal (learned; the true model's holes "
+                     "with model: true), below the lowest floor cell (nats)"},
     [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices,
                      "first action: argmax of P(a) (random among ties) or a sample from P(a)"},
     [P_MODEL]     = {"model", PT_CHOICE, 0, 0, 0, model_choices,
@@ -77,7 +90,8 @@ static const param_spec_t exact_params[P_N] = {
     [P_EXPLORE]   = {"explore", PT_REAL, 0.5, 0.0, 1.0, NULL,
                      "learned model: probability of a uniformly random action during training"},
     [P_START_KNOWN] = {"start_known", PT_BOOL, 1, 0, 1, NULL,
-                       "initial belief: the start cell (true) or uniform over non-wall cells (false)"},
+                       "initial belief: the start cell (true: the true model's, or where the training episodes "
+                       "began) or uniform over the cells (false)"},
 };
 
 /* Successor slots of a learned B: the cell itself, then up, down, left, right. */
@@ -87,14 +101,18 @@ static const param_spec_t exact_params[P_N] = {
 struct cand { double G, r, a; int parent, action, order; };
 
 typedef struct {
-    /* world and parameters */
-    int n, no, na, rows, cols, start, H;
+    /* task and parameters */
+    task_t task;
+    int n, no, na, rows, cols, start, H, max_steps;
     double gamma;
     efe_weights_t w;
     efe_select_t sel;
+    efe_pref_t pref;
     int learned, start_known;
     double prior, explore;
-    char *cells;              /* [n] map letters (known task) */
+    unsigned char *wall;      /* [n] known walls (true model), else all 0 */
+    unsigned char *avoid;     /* [n] cells to avoid: the true model's holes, or learned */
+    unsigned char *absorb;    /* [n] cells that end the episode (learned model) */
     efe_model_t m;
     double *lnp;              /* [no] ln p~(o) */
 
@@ -163,9 +181,9 @@ static plan_shape_t plan_shape(int na, int H, long cap, int search) {
 }
 
 /* Bytes the agent allocates (validate refuses absurd ones before create). */
-static double exact_bytes(const gridworld_t *env, const double *pv) {
-    double n = env->n_states, no = env->n_obs, na = env->n_actions, H = pv[P_HORIZON];
-    plan_shape_t ps = plan_shape(env->n_actions, (int)H, (long)pv[P_CAP], (int)pv[P_SEARCH]);
+static double exact_bytes(const task_t *task, const double *pv) {
+    double n = task->n_cells, no = task->n_cells, na = task->n_actions, H = pv[P_HORIZON];
+    plan_shape_t ps = plan_shape(task->n_actions, (int)H, (long)pv[P_CAP], (int)pv[P_SEARCH]);
     double b = 8.0 * (n * no * 2 + n * 6 + no * 3) + 44.0 * ps.max_pol + 12.0 * (H + 1) * n;
     if (pv[P_MODEL] == MODEL_LEARNED) b += 8.0 * (n * no * 2 + 2.0 * na * n * LB_WIDTH);
     else b += 12.0 * na * n * 3 + 12.0 * n * no;
@@ -173,16 +191,23 @@ static double exact_bytes(const gridworld_t *env, const double *pv) {
     return b;
 }
 
-static size_t exact_ckpt_floats(const gridworld_t *env, const double *pv) {
+static size_t exact_ckpt_floats(const task_t *task, const double *pv) {
     if (pv[P_MODEL] != MODEL_LEARNED) return 0;
-    return (size_t)env->n_states * env->n_obs + (size_t)env->n_actions * env->n_states * LB_WIDTH;
+    return (size_t)task->n_cells * task->n_cells + (size_t)task->n_actions * task->n_cells * LB_WIDTH;
 }
 
-static int exact_validate(const gridworld_t *env, const double *pv, char *err, size_t errlen) {
-    int H = (int)pv[P_HORIZON], na = env->n_actions;
+static unsigned exact_needs(const double *pv) {
+    unsigned k = 0;
+    if ((int)pv[P_MODEL] == MODEL_TRUE) k |= TASK_NEEDS_TRUTH;
+    if ((int)pv[P_PREF] == EFE_PREF_ORACLE) k |= TASK_NEEDS_ORACLE;
+    return k;
+}
+
+static int exact_validate(const task_t *task, const double *pv, char *err, size_t errlen) {
+    int H = (int)pv[P_HORIZON], na = task->n_actions;
     long cap = (long)pv[P_CAP];
-    if (H > env->max_steps) {
-        snprintf(err, errlen, "exact-aif: horizon %d exceeds the world's max_steps %d", H, env->max_steps);
+    if (H > task->max_steps) {
+        snprintf(err, errlen, "exact-aif: horizon %d exceeds the world's max_steps %d", H, task->max_steps);
         return -1;
     }
     if (cap < (long)na * na) {
@@ -200,10 +225,10 @@ static int exact_validate(const gridworld_t *env, const double *pv, char *err, s
                  na, H, count, cap);
         return -1;
     }
-    double gib = exact_bytes(env, pv) / (1024.0 * 1024.0 * 1024.0);
+    double gib = exact_bytes(task, pv) / (1024.0 * 1024.0 * 1024.0);
     if (gib > 2.0) {
         snprintf(err, errlen, "exact-aif: would need %.1f GiB for world '%s' (limit 2 GiB); "
-                 "lower policy_cap or the world size", gib, env->name);
+                 "lower policy_cap or the world size", gib, task->name);
         return -1;
     }
     return 0;
@@ -211,10 +236,7 @@ static int exact_validate(const gridworld_t *env, const double *pv, char *err, s
 
 /* ---- learned model ------------------------------------------------------------------- */
 
-static int is_wall(const exact_t *x, int s) { return x->cells[s] == '#'; }
-static int is_absorbing(const exact_t *x, int s) {
-    return x->cells[s] == 'G' || x->cells[s] == 'H' || x->cells[s] == '#';
-}
+static int is_absorbing(const exact_t *x, int s) { return x->absorb[s]; }
 
 /* B row (a, s) from its counts. */
 static void learned_refresh_B(exact_t *x, int a, int s) {
@@ -235,35 +257,52 @@ static void learned_refresh_A(exact_t *x, int s) {
     efe_model_update_entropy(&x->m, s);
 }
 
-/* Slots, prior counts and the expected model they give. */
+/* The B rows of s: its neighbours on the open grid (and itself) with prior
+ * counts, or only itself if s is absorbing. */
+static void learned_rows_B(exact_t *x, int s) {
+    const int n = x->n;
+    for (int a = 0; a < x->na; a++) {
+        const size_t base = ((size_t)a * n + s) * LB_WIDTH;
+        int k = 0;
+        x->m.b_idx[base + k] = s;
+        x->cB[base + k++] = x->prior;
+        for (int b = 0; b < 4 && !is_absorbing(x, s); b++) {
+            int s2 = task_neighbour(&x->task, s, b);
+            if (s2 == s) continue;
+            x->m.b_idx[base + k] = s2;
+            x->cB[base + k++] = x->prior;
+        }
+        for (; k < LB_WIDTH; k++) { x->m.b_idx[base + k] = -1; x->cB[base + k] = 0.0; }
+        learned_refresh_B(x, a, s);
+    }
+}
+
+/* Slots, prior counts and the expected model they give.  The goal is the one
+ * cell known to end the episode. */
 static void learned_init(exact_t *x) {
     const int n = x->n, no = x->no, aw = x->m.a_width;
-    static const int dr[LB_WIDTH] = {0, -1, 1, 0, 0}, dc[LB_WIDTH] = {0, 0, 0, -1, 1};
-    for (int a = 0; a < x->na; a++)
-        for (int s = 0; s < n; s++) {
-            const size_t base = ((size_t)a * n + s) * LB_WIDTH;
-            int k = 0;
-            for (int j = 0; j < LB_WIDTH; j++) {
-                int r = s / x->cols + dr[j], c = s % x->cols + dc[j];
-                if (r < 0 || r >= x->rows || c < 0 || c >= x->cols) continue;
-                int s2 = r * x->cols + c;
-                if (is_wall(x, s2) && s2 != s) continue;
-                if (is_absorbing(x, s) && s2 != s) continue; /* terminal: stays put */
-                x->m.b_idx[base + k] = s2;
-                x->cB[base + k] = x->prior;
-                k++;
-            }
-            for (; k < LB_WIDTH; k++) { x->m.b_idx[base + k] = -1; x->cB[base + k] = 0.0; }
-            learned_refresh_B(x, a, s);
-        }
+    x->absorb[x->task.goal] = 1;
+    for (int s = 0; s < n; s++) learned_rows_B(x, s);
     for (int s = 0; s < n; s++) {
         int k = 0;
         for (int o = 0; o < no; o++) {
-            int allowed = !is_wall(x, o);
-            x->cA[(size_t)s * no + o] = allowed ? x->prior : 0.0;
-            if (allowed && k < aw) x->m.a_idx[(size_t)s * aw + k++] = o;
+            x->cA[(size_t)s * no + o] = x->prior;
+            if (k < aw) x->m.a_idx[(size_t)s * aw + k++] = o;
         }
         learned_refresh_A(x, s);
+    }
+}
+
+/* An episode ended on entering s: s is absorbing from now on, and if the
+ * goal was not reached there, a cell to avoid (the preference changes). */
+static void learn_ending(exact_t *x, int s, int failed) {
+    if (!x->absorb[s]) {
+        x->absorb[s] = 1;
+        learned_rows_B(x, s);
+    }
+    if (failed && !x->avoid[s]) {
+        x->avoid[s] = 1;
+        efe_log_preferences(&x->pref, x->rows, x->cols, x->task.goal, x->task.oracle_dist, x->avoid, x->lnp);
     }
 }
 
@@ -279,7 +318,6 @@ static void learn_transition(exact_t *x, int s, int a, int s2) {
 }
 
 static void learn_observation(exact_t *x, int s, int o) {
-    if (is_wall(x, o)) return;
     x->cA[(size_t)s * x->no + o] += 1.0;
     learned_refresh_A(x, s);
 }
@@ -290,7 +328,7 @@ static void exact_destroy(void *self) {
     exact_t *x = self;
     if (!x) return;
     efe_model_free(&x->m);
-    free(x->cells); free(x->lnp); free(x->q); free(x->q_tmp);
+    free(x->wall); free(x->avoid); free(x->absorb); free(x->lnp); free(x->q); free(x->q_tmp);
     free(x->cA); free(x->cB);
     free(x->pol_G); free(x->pol_risk); free(x->pol_amb); free(x->pol_P); free(x->pol_first);
     free(x->lvl_q); free(x->lvl_supp); free(x->lvl_ns); free(x->qo); free(x->obs_list);
@@ -303,46 +341,60 @@ static void exact_destroy(void *self) {
     free(x);
 }
 
-static void *exact_create(const gridworld_t *env, const double *pv, rng_t *init_rng,
+static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
                           char *err, size_t errlen) {
-    if (exact_validate(env, pv, err, errlen)) return NULL;
+    if (exact_validate(task, pv, err, errlen)) return NULL;
+    const int learned = (int)pv[P_MODEL] == MODEL_LEARNED;
+    if (!learned && !task->truth) {
+        snprintf(err, errlen, "exact-aif: model: true needs the world's true model, which this task does not give");
+        return NULL;
+    }
+    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+        snprintf(err, errlen, "exact-aif: preference: oracle-distance needs the oracle, which this task does not give");
+        return NULL;
+    }
     exact_t *x = calloc(1, sizeof *x);
     if (!x) return NULL;
-    const int n = env->n_states, no = env->n_obs, na = env->n_actions, H = (int)pv[P_HORIZON];
-    x->n = n; x->no = no; x->na = na; x->rows = env->rows; x->cols = env->cols;
-    x->start = env->start; x->H = H;
+    const int n = task->n_cells, no = task->n_cells, na = task->n_actions, H = (int)pv[P_HORIZON];
+    x->task = *task;
+    x->n = n; x->no = no; x->na = na; x->rows = task->rows; x->cols = task->cols;
+    x->H = H;
+    x->max_steps = task->max_steps;
     x->gamma = pv[P_GAMMA];
     x->w.w_risk = pv[P_W_RISK];
     x->w.w_ambiguity = pv[P_W_AMB];
     x->sel = (int)pv[P_SELECTION] == 1 ? EFE_SELECT_SAMPLE : EFE_SELECT_ARGMAX;
-    x->learned = (int)pv[P_MODEL] == MODEL_LEARNED;
+    x->learned = learned;
     x->start_known = pv[P_START_KNOWN] != 0.0;
     x->prior = pv[P_DIRICHLET];
     x->explore = pv[P_EXPLORE];
     x->prev_action = -1;
+    x->start = learned ? -1 : task->truth->start; /* learned: where training episodes begin */
 
-    x->cells = malloc((size_t)n);
+    x->wall = calloc((size_t)n, 1);
+    x->avoid = calloc((size_t)n, 1);
+    x->absorb = calloc((size_t)n, 1);
     x->lnp = malloc(sizeof(double) * no);
     x->q = calloc((size_t)n, sizeof(double));
     x->q_tmp = calloc((size_t)n, sizeof(double));
-    if (!x->cells || !x->lnp || !x->q || !x->q_tmp) goto oom;
-    memcpy(x->cells, env->cells, (size_t)n);
-
-    efe_pref_t pref = {
-        .kind = (int)pv[P_PREF] == 1 ? EFE_PREF_GOAL : EFE_PREF_DISTANCE,
+    if (!x->wall || !x->avoid || !x->absorb || !x->lnp || !x->q || !x->q_tmp) goto oom;
+    if (!learned) {
+        memcpy(x->wall, task->truth->wall, (size_t)n);
+        memcpy(x->avoid, task->truth->failure, (size_t)n);
+    }
+    x->pref = (efe_pref_t){
+        .kind = (efe_pref_kind_t)(int)pv[P_PREF],
         .lambda = pv[P_LAMBDA], .c_goal = pv[P_C_GOAL], .hole_penalty = pv[P_HOLE],
     };
-    efe_log_preferences(env, &pref, x->lnp);
+    efe_log_preferences(&x->pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
 
-    if (x->learned) {
-        int n_floor = 0;
-        for (int s = 0; s < n; s++) n_floor += env->cells[s] != '#';
-        if (efe_model_alloc(&x->m, n, no, na, LB_WIDTH, n_floor)) goto oom;
+    if (learned) {
+        if (efe_model_alloc(&x->m, n, no, na, LB_WIDTH, no)) goto oom;
         x->cA = malloc(sizeof(double) * (size_t)n * no);
         x->cB = malloc(sizeof(double) * (size_t)na * n * LB_WIDTH);
         if (!x->cA || !x->cB) goto oom;
         learned_init(x);
-    } else if (efe_model_from_world(&x->m, env)) {
+    } else if (efe_model_copy(&x->m, task->truth->model)) {
         goto oom;
     }
 
@@ -384,7 +436,7 @@ static void *exact_create(const gridworld_t *env, const double *pv, rng_t *init_
     return x;
 oom:
     snprintf(err, errlen, "exact-aif: out of memory for a %dx%d world (horizon %d, policy_cap %ld)",
-             env->rows, env->cols, H, (long)pv[P_CAP]);
+             task->rows, task->cols, H, (long)pv[P_CAP]);
     exact_destroy(x);
     return NULL;
 }
@@ -393,13 +445,13 @@ oom:
 
 static void belief_begin(exact_t *x, int obs0) {
     const int n = x->n;
-    if (x->start_known) {
+    if (x->start_known && x->start >= 0) {
         memset(x->q, 0, sizeof(double) * n);
         x->q[x->start] = 1.0;
     } else {
         int k = 0;
-        for (int s = 0; s < n; s++) k += !is_wall(x, s);
-        for (int s = 0; s < n; s++) x->q[s] = is_wall(x, s) ? 0.0 : 1.0 / k;
+        for (int s = 0; s < n; s++) k += !x->wall[s];
+        for (int s = 0; s < n; s++) x->q[s] = x->wall[s] ? 0.0 : 1.0 / k;
     }
     efe_observe(&x->m, x->q, obs0);
     x->prev_action = -1;
@@ -581,6 +633,21 @@ static void set_root(exact_t *x) {
     x->lvl_ns[0] = ns;
 }
 
+/* The EFE diagnostic: the first policies in the depth-first (lexicographic)
+ * order, whose actions are the base-|A| digits of their index.  Beam search
+ * keeps no action sequences, so it exposes none. */
+static void expose_policies(const exact_t *x, decision_t *d) {
+    if (x->beam || x->H > DECISION_MAX_H) return;
+    int n = x->n_pol < DECISION_MAX_CHECK ? (int)x->n_pol : DECISION_MAX_CHECK;
+    for (int k = 0; k < n; k++) {
+        int i = k;
+        for (int h = x->H - 1; h >= 0; h--) { d->check_policy[k][h] = (signed char)(i % x->na); i /= x->na; }
+        d->check_est[k] = (float)x->pol_G[k];
+    }
+    d->check_H = x->H;
+    d->n_check = n;
+}
+
 /* Score every policy, form P(pi), choose the first action; fill d. */
 static int plan(exact_t *x, rng_t *rng, decision_t *d) {
     set_root(x);
@@ -588,13 +655,14 @@ static int plan(exact_t *x, rng_t *rng, decision_t *d) {
     if (x->beam) beam_search(x);
     else dfs(x, 0, -1, 0.0, 0.0);
     efe_policy_posterior(x->pol_G, NULL, x->gamma, (int)x->n_pol, x->pol_P);
-    double p_action[GW_MAX_ACTIONS];
+    double p_action[TASK_MAX_ACTIONS];
     efe_action_marginals(x->pol_P, x->pol_first, (int)x->n_pol, x->na, p_action);
     int a = efe_select_action(p_action, x->na, x->sel, rng);
     if (d) {
         efe_first_action_summary(x->pol_G, x->pol_risk, x->pol_amb, x->pol_first, (int)x->n_pol, x->na,
                                  p_action, d->G, d->risk, d->ambiguity, d->p_action);
         d->action = a;
+        if (d->want_check) expose_policies(x, d);
     }
     return a;
 }
@@ -619,38 +687,48 @@ static void exact_checkpoint(const void *self, float *out) {
     for (size_t i = 0; i < nb; i++) out[na + i] = (float)x->cB[i];
 }
 
-static int exact_train(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *agent_rng,
-                       train_log_t *log, char *err, size_t errlen) {
+static int exact_check_context(const void *self, check_context_t *ctx) {
+    const exact_t *x = self;
+    ctx->belief = x->q;
+    ctx->lnp = x->lnp;
+    ctx->w_risk = x->w.w_risk;
+    ctx->w_ambiguity = x->w.w_ambiguity;
+    return 0;
+}
+
+static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t errlen) {
     exact_t *x = self;
     log->steps_used = 0;
     if (!x->learned) return 0; /* the true model needs no training */
     long t = 0;
     decision_t dec;
     while (t < log->budget && !trainlog_cancelled(log)) {
-        int s = env->start, o = gw_observe(env, s, env_rng);
+        int s, o = env_reset(env, &s);
+        if (x->start < 0) x->start = s; /* the start cell, from experience */
         learn_observation(x, s, o);
         belief_begin(x, o);
         double ret = 0.0;
         int steps = 0;
         while (t < log->budget && !trainlog_cancelled(log)) {
-            int a;
+            int a, s2, outcome;
+            double rwd;
             if (x->explore > 0.0 && rng_uniform(agent_rng) < x->explore)
                 a = (int)rng_below(agent_rng, (uint32_t)x->na);
             else
                 a = plan(x, agent_rng, &dec);
-            int s2 = gw_step(env, s, a, env_rng);
-            int o2 = gw_observe(env, s2, env_rng);
+            int o2 = env_step(env, a, &s2, &rwd, &outcome);
             learn_transition(x, s, a, s2);
             learn_observation(x, s2, o2);
+            if (outcome != ENV_RUNNING) learn_ending(x, s2, outcome == ENV_FAILED);
             belief_step(x, a, o2);
-            ret += gw_reward(env, s2);
+            ret += rwd;
             t++;
             steps++;
             float *slot = trainlog_ckpt_slot(log, t);
             if (slot) exact_checkpoint(x, slot);
             s = s2;
-            if (gw_terminal(env, s2) || steps >= env->max_steps) {
-                trainlog_episode(log, t, steps, s2 == env->goal, ret);
+            if (outcome != ENV_RUNNING || steps >= x->max_steps) {
+                trainlog_episode(log, t, steps, outcome == ENV_GOAL, ret);
                 break;
             }
         }
@@ -668,6 +746,7 @@ const agent_class_t agent_exact_aif = {
             "with the true or a Dirichlet-learned A/B",
     .params = exact_params,
     .n_params = P_N,
+    .needs = exact_needs,
     .ckpt_floats = exact_ckpt_floats,
     .validate = exact_validate,
     .create = exact_create,
@@ -675,5 +754,6 @@ const agent_class_t agent_exact_aif = {
     .begin_episode = exact_begin,
     .act = exact_act,
     .checkpoint = exact_checkpoint,
+    .check_context = exact_check_context,
     .destroy = exact_destroy,
 };

@@ -10,6 +10,10 @@
  * need runs that are in flight when the job is killed).
  *
  * Named "null-work" rather than "null": `type: null` is YAML's null value. */
+/* An agent sees only its view of the task: gridworld.h and env.h refuse to
+ * compile here (task.h). */
+#define AIF_AGENT_VIEW_ONLY
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 #include "agents.h"
@@ -24,18 +28,26 @@ static const param_spec_t null_params[P_N] = {
 };
 
 typedef struct {
-    int n_actions;
+    int n_actions, n_cells;
+    double *flat;      /* [2][n_cells] uniform: the belief and the preference (logs) it reports */
     size_t ckpt_floats;
     double sleep_ms;
     uint64_t salt;     /* from the run's init stream: makes checkpoints run-specific */
 } null_agent_t;
 
-static size_t null_ckpt_floats(const gridworld_t *env, const double *pv) { return (size_t)pv[P_CKPT]; }
+static size_t null_ckpt_floats(const task_t *task, const double *pv) { return (size_t)pv[P_CKPT]; }
 
-static void *null_create(const gridworld_t *env, const double *pv, rng_t *init_rng, char *err, size_t n) {
+static void *null_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
     null_agent_t *a = malloc(sizeof *a);
     if (!a) return NULL;
-    a->n_actions = env->n_actions;
+    a->n_actions = task->n_actions;
+    a->n_cells = task->n_cells;
+    a->flat = malloc(sizeof(double) * 2 * (size_t)task->n_cells);
+    if (!a->flat) { free(a); return NULL; }
+    for (int s = 0; s < a->n_cells; s++) {
+        a->flat[s] = 1.0 / a->n_cells;
+        a->flat[a->n_cells + s] = -log((double)a->n_cells);
+    }
     a->ckpt_floats = (size_t)pv[P_CKPT];
     a->sleep_ms = pv[P_SLEEP];
     a->salt = rng_u64(init_rng);
@@ -58,8 +70,7 @@ static void nap_ms(double ms, const train_log_t *log) {
 }
 
 /* No learning and no environment steps; checkpoints at their due steps. */
-static int null_train(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *agent_rng,
-                      train_log_t *log, char *err, size_t n) {
+static int null_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t n) {
     null_agent_t *a = self;
     nap_ms(a->sleep_ms, log);
     float *slot;
@@ -84,16 +95,33 @@ static int null_act(void *self, int obs, rng_t *rng, decision_t *d) {
     }
     if (d->want_check) {
         d->n_check = DECISION_MAX_CHECK;
+        d->check_H = 2;
         for (int k = 0; k < DECISION_MAX_CHECK; k++) {
             d->check_est[k] = (float)((k * 7 + obs) % DECISION_MAX_CHECK);
-            d->check_exact[k] = (float)k;
+            d->check_policy[k][0] = (signed char)(k % a->n_actions);
+            d->check_policy[k][1] = (signed char)((k / a->n_actions) % a->n_actions);
         }
     }
     d->action = act;
     return act;
 }
 
-static void null_destroy(void *self) { free(self); }
+/* A uniform belief and a flat preference (ln p~ = -ln n), so the exact side
+ * of the diagnostic has something well defined to score. */
+static int null_check_context(const void *self, check_context_t *ctx) {
+    const null_agent_t *a = self;
+    ctx->belief = a->flat;
+    ctx->lnp = a->flat + a->n_cells;
+    ctx->w_risk = 1.0;
+    ctx->w_ambiguity = 1.0;
+    return 0;
+}
+
+static void null_destroy(void *self) {
+    null_agent_t *a = self;
+    if (a) free(a->flat);
+    free(a);
+}
 
 const agent_class_t agent_null = {
     .name = "null-work",
@@ -106,5 +134,6 @@ const agent_class_t agent_null = {
     .begin_episode = null_begin,
     .act = null_act,
     .checkpoint = null_checkpoint,
+    .check_context = null_check_context,
     .destroy = null_destroy,
 };

@@ -1,14 +1,29 @@
 /* q-learning: tabular Q over observations (Watkins & Dayan 1992), epsilon-greedy
  * with epsilon decaying linearly from epsilon_start to epsilon_end over the first
  * epsilon_decay_frac of the step budget.  Greedy ties are broken at random so an
- * untrained table does not walk into a wall forever. */
+ * untrained table does not walk into a wall forever.
+ *
+ * Shaping.  To get the same information as an active-inference agent with a
+ * shaped preference, the reward can be shaped by a potential (Ng, Harada &
+ * Russell 1999): r + discount * Phi(o') - Phi(o), with Phi(o) = -shaping_lambda
+ * * d(o), d the Manhattan distance to the goal (`manhattan`, which knows where
+ * the goal is, not the map) or the true map's shortest-path distance
+ * (`oracle-distance`, an ablation).  Phi is 0 on arriving in a terminal cell,
+ * which keeps the optimal policy of the episodic task unchanged. */
+/* An agent sees only its view of the task: gridworld.h and env.h refuse to
+ * compile here (task.h). */
+#define AIF_AGENT_VIEW_ONLY
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
 
-enum { P_ALPHA, P_DISCOUNT, P_EPS_START, P_EPS_END, P_EPS_FRAC, P_EVAL_EPS, P_QINIT, P_N };
+enum { P_ALPHA, P_DISCOUNT, P_EPS_START, P_EPS_END, P_EPS_FRAC, P_EVAL_EPS, P_QINIT, P_SHAPING,
+       P_SHAPING_LAMBDA, P_N };
+
+enum { SHAPE_NONE = 0, SHAPE_MANHATTAN = 1, SHAPE_ORACLE = 2 };
+static const char *const shaping_choices[] = {"none", "manhattan", "oracle-distance", NULL};
 
 static const param_spec_t ql_params[P_N] = {
     [P_ALPHA]     = {"alpha", PT_REAL, 0.2, 1e-6, 1.0, NULL, "learning rate"},
@@ -19,23 +34,56 @@ static const param_spec_t ql_params[P_N] = {
                      "fraction of the training budget over which epsilon decays linearly"},
     [P_EVAL_EPS]  = {"eval_epsilon", PT_REAL, 0.0, 0.0, 1.0, NULL, "exploration rate during evaluation"},
     [P_QINIT]     = {"q_init", PT_REAL, 0.0, -100.0, 100.0, NULL, "initial value of every Q entry"},
+    [P_SHAPING]   = {"shaping", PT_CHOICE, SHAPE_NONE, 0, 0, shaping_choices,
+                     "potential-based reward shaping: none (sparse reward), manhattan (Phi = -lambda * "
+                     "Manhattan distance to the goal), oracle-distance (Phi = -lambda * true shortest-path "
+                     "distance: map-aware, for ablations)"},
+    [P_SHAPING_LAMBDA] = {"shaping_lambda", PT_REAL, 1.0, 0.0, 100.0, NULL,
+                          "shaping: Phi(o) = -shaping_lambda * distance(o)"},
 };
 
 typedef struct {
-    int n_obs, n_actions;
+    int n_obs, n_actions, max_steps;
     double alpha, discount, eps0, eps1, eps_frac, eval_eps;
-    double *Q; /* [n_obs][n_actions] */
+    double *Q;   /* [n_obs][n_actions] */
+    double *phi; /* [n_obs] shaping potential, or NULL */
 } ql_t;
 
-static size_t ql_ckpt_floats(const gridworld_t *env, const double *pv) {
-    return (size_t)env->n_obs * (size_t)env->n_actions;
+static size_t ql_ckpt_floats(const task_t *task, const double *pv) {
+    return (size_t)task->n_cells * (size_t)task->n_actions;
 }
 
-static void *ql_create(const gridworld_t *env, const double *pv, rng_t *init_rng, char *err, size_t n) {
+static unsigned ql_needs(const double *pv) {
+    return (int)pv[P_SHAPING] == SHAPE_ORACLE ? TASK_NEEDS_ORACLE : 0u;
+}
+
+/* Phi(o) = -lambda * d(o); cells the oracle says cannot reach the goal get the
+ * largest distance + 1. */
+static int ql_potential(ql_t *q, const task_t *task, int kind, double lambda) {
+    if (kind == SHAPE_NONE) return 0;
+    if (kind == SHAPE_ORACLE && !task->oracle_dist) return -1;
+    q->phi = malloc(sizeof(double) * (size_t)q->n_obs);
+    if (!q->phi) return -1;
+    int dmax = 0;
+    for (int o = 0; o < q->n_obs; o++) {
+        int d = kind == SHAPE_ORACLE ? task->oracle_dist[o] : task_manhattan(task, o, task->goal);
+        if (d > dmax) dmax = d;
+    }
+    for (int o = 0; o < q->n_obs; o++) {
+        int d = kind == SHAPE_ORACLE ? task->oracle_dist[o] : task_manhattan(task, o, task->goal);
+        q->phi[o] = -lambda * (d >= 0 ? d : dmax + 1);
+    }
+    return 0;
+}
+
+static void ql_destroy(void *self);
+
+static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
     ql_t *q = calloc(1, sizeof *q);
     if (!q) return NULL;
-    q->n_obs = env->n_obs;
-    q->n_actions = env->n_actions;
+    q->n_obs = task->n_cells;
+    q->n_actions = task->n_actions;
+    q->max_steps = task->max_steps;
     q->alpha = pv[P_ALPHA];
     q->discount = pv[P_DISCOUNT];
     q->eps0 = pv[P_EPS_START];
@@ -43,7 +91,11 @@ static void *ql_create(const gridworld_t *env, const double *pv, rng_t *init_rng
     q->eps_frac = pv[P_EPS_FRAC];
     q->eval_eps = pv[P_EVAL_EPS];
     q->Q = malloc(sizeof(double) * (size_t)q->n_obs * (size_t)q->n_actions);
-    if (!q->Q) { free(q); return NULL; }
+    if (!q->Q || ql_potential(q, task, (int)pv[P_SHAPING], pv[P_SHAPING_LAMBDA]) != 0) {
+        snprintf(err, n, "q-learning: out of memory (or shaping: oracle-distance without the oracle)");
+        ql_destroy(q);
+        return NULL;
+    }
     for (int i = 0; i < q->n_obs * q->n_actions; i++) q->Q[i] = pv[P_QINIT];
     return q;
 }
@@ -69,25 +121,24 @@ static void ql_checkpoint(const void *self, float *out) {
     for (int i = 0; i < q->n_obs * q->n_actions; i++) out[i] = (float)q->Q[i];
 }
 
-static int ql_train(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *agent_rng,
-                    train_log_t *log, char *err, size_t n) {
+static int ql_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t n) {
     ql_t *q = self;
     long t = 0;
     const double decay_steps = q->eps_frac * (double)log->budget;
     while (t < log->budget && !trainlog_cancelled(log)) {
-        int s = env->start, o = gw_observe(env, s, env_rng);
+        int o = env_reset(env, NULL);
         double ret = 0;
         int steps = 0, success = 0, ended = 0;
         while (t < log->budget) {
             double frac = decay_steps > 0 ? (double)t / decay_steps : 1.0;
             double eps = frac >= 1.0 ? q->eps1 : q->eps0 + (q->eps1 - q->eps0) * frac;
-            int a = eps_greedy(q, o, eps, agent_rng);
-            int s2 = gw_step(env, s, a, env_rng);
-            int o2 = gw_observe(env, s2, env_rng);
-            double rwd = gw_reward(env, s2);
-            int term = gw_terminal(env, s2);
+            int a = eps_greedy(q, o, eps, agent_rng), outcome;
+            double rwd;
+            int o2 = env_step(env, a, NULL, &rwd, &outcome);
+            int term = outcome != ENV_RUNNING;
             double *qa = q->Q + (size_t)o * q->n_actions + a;
             double target = rwd;
+            if (q->phi) target += (term ? 0.0 : q->discount * q->phi[o2]) - q->phi[o];
             if (!term) {
                 const double *row = q->Q + (size_t)o2 * q->n_actions;
                 double m = row[0];
@@ -104,10 +155,9 @@ static int ql_train(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *a
             ret += rwd;
             float *slot = trainlog_ckpt_slot(log, t);
             if (slot) ql_checkpoint(q, slot);
-            s = s2;
             o = o2;
-            if (term || steps >= env->max_steps) {
-                success = s2 == env->goal;
+            if (term || steps >= q->max_steps) {
+                success = outcome == ENV_GOAL;
                 ended = 1;
                 break;
             }
@@ -133,6 +183,7 @@ static void ql_destroy(void *self) {
     ql_t *q = self;
     if (!q) return;
     free(q->Q);
+    free(q->phi);
     free(q);
 }
 
@@ -141,6 +192,7 @@ const agent_class_t agent_qlearning = {
     .help = "tabular Q-learning over observations, epsilon-greedy with linear decay",
     .params = ql_params,
     .n_params = P_N,
+    .needs = ql_needs,
     .ckpt_floats = ql_ckpt_floats,
     .create = ql_create,
     .train = ql_train,

@@ -1,18 +1,20 @@
 /* random: uniform actions; the baseline with no learning at all. */
+/* An agent sees only its view of the task: gridworld.h and env.h refuse to
+ * compile here (task.h). */
+#define AIF_AGENT_VIEW_ONLY
 #include <stdlib.h>
 #include "agents.h"
 
 typedef struct { int n_actions; } random_agent_t;
 
-static void *random_create(const gridworld_t *env, const double *pv, rng_t *init_rng, char *err, size_t n) {
+static void *random_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
     random_agent_t *a = malloc(sizeof *a);
-    if (a) a->n_actions = env->n_actions;
+    if (a) a->n_actions = task->n_actions;
     return a;
 }
 
 /* It does not learn, so it spends none of its budget. */
-static int random_train(void *self, const gridworld_t *env, rng_t *env_rng, rng_t *agent_rng,
-                        train_log_t *log, char *err, size_t n) {
+static int random_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t n) {
     log->steps_used = 0;
     return 0;
 }

@@ -27,10 +27,11 @@ int agent_param_index(const agent_class_t *c, const char *name) {
 
 void decision_clear(decision_t *d) {
     d->action = -1;
-    for (int a = 0; a < GW_MAX_ACTIONS; a++)
+    for (int a = 0; a < TASK_MAX_ACTIONS; a++)
         d->G[a] = d->risk[a] = d->ambiguity[a] = d->p_action[a] = NAN;
     d->want_check = 0;
     d->n_check = 0;
+    d->check_H = 0;
 }
 
 void trainlog_episode(train_log_t *log, long step_end, int steps, int success, double ret) {

@@ -7,20 +7,27 @@
 
 /* ---- preferences ------------------------------------------------------------ */
 
-void efe_log_preferences(const gridworld_t *g, const efe_pref_t *pref, double *lnp) {
-    int n = g->n_obs, dmax = 0;
-    for (int o = 0; o < n; o++)
-        if (g->dist[o] > dmax) dmax = g->dist[o];
-    const int by_dist = pref->kind == EFE_PREF_DISTANCE;
+const char *const efe_pref_names[] = {"goal", "manhattan", "oracle-distance", NULL};
+
+void efe_log_preferences(const efe_pref_t *pref, int rows, int cols, int goal, const int *oracle_dist,
+                         const unsigned char *avoid, double *lnp) {
+    const int n = rows * cols, gr = goal / cols, gc = goal % cols;
+    const int oracle = pref->kind == EFE_PREF_ORACLE && oracle_dist;
+    int dmax = 0;
+    for (int o = 0; o < n; o++) {
+        int d = oracle ? oracle_dist[o] : abs(o / cols - gr) + abs(o % cols - gc);
+        if (d > dmax) dmax = d;
+    }
     /* The lowest value a cell that reaches the goal can have: cells that cannot
      * (walls never emit an observation; enclosed floor may, through noise) get it. */
-    const double c_floor = by_dist ? -pref->lambda * (dmax + 1) : 0.0;
+    const double c_floor = pref->kind == EFE_PREF_GOAL ? 0.0 : -pref->lambda * (dmax + 1);
     for (int o = 0; o < n; o++) {
         double c;
-        if (g->cells[o] == 'H') c = c_floor - pref->hole_penalty;
-        else if (g->dist[o] < 0) c = c_floor;
-        else if (by_dist) c = -pref->lambda * g->dist[o];
-        else c = o == g->goal ? pref->c_goal : 0.0;
+        if (pref->kind == EFE_PREF_GOAL) c = o == goal ? pref->c_goal : 0.0;
+        else if (!oracle) c = -pref->lambda * (abs(o / cols - gr) + abs(o % cols - gc));
+        else c = oracle_dist[o] >= 0 ? -pref->lambda * oracle_dist[o] : c_floor;
+        int bad = (avoid && avoid[o]) || (oracle && oracle_dist[o] == -2);
+        if (bad && o != goal) c = c_floor - pref->hole_penalty;
         lnp[o] = c;
     }
     double z = efe_logsumexp(lnp, n);
@@ -169,45 +176,15 @@ void efe_model_free(efe_model_t *m) {
     memset(m, 0, sizeof *m);
 }
 
-static int row_nonzeros(const double *row, int n) {
-    int k = 0;
-    for (int j = 0; j < n; j++) k += row[j] > 0.0;
-    return k;
-}
-
-int efe_model_from_world(efe_model_t *m, const gridworld_t *g) {
-    int n = g->n_states, no = g->n_obs, na = g->n_actions, bw = 1, aw = 1;
-    for (int r = 0; r < na * n; r++) {
-        int k = row_nonzeros(g->B + (size_t)r * n, n);
-        if (k > bw) bw = k;
-    }
-    for (int s = 0; s < n; s++) {
-        int k = row_nonzeros(g->A + (size_t)s * no, no);
-        if (k > aw) aw = k;
-    }
-    if (efe_model_alloc(m, n, no, na, bw, aw)) return -1;
-    for (int r = 0; r < na * n; r++) {
-        const double *row = g->B + (size_t)r * n;
-        int k = 0;
-        for (int s2 = 0; s2 < n; s2++)
-            if (row[s2] > 0.0) {
-                m->b_idx[(size_t)r * bw + k] = s2;
-                m->b_p[(size_t)r * bw + k] = row[s2];
-                k++;
-            }
-    }
-    memcpy(m->A, g->A, sizeof(double) * (size_t)n * no);
-    for (int s = 0; s < n; s++) {
-        const double *row = g->A + (size_t)s * no;
-        int k = 0;
-        for (int o = 0; o < no; o++)
-            if (row[o] > 0.0) {
-                m->a_idx[(size_t)s * aw + k] = o;
-                m->a_p[(size_t)s * aw + k] = row[o];
-                k++;
-            }
-        m->H_A[s] = g->H_A[s];
-    }
+int efe_model_copy(efe_model_t *dst, const efe_model_t *src) {
+    if (efe_model_alloc(dst, src->n_states, src->n_obs, src->n_actions, src->b_width, src->a_width)) return -1;
+    size_t nb = (size_t)src->n_actions * src->n_states * src->b_width, na = (size_t)src->n_states * src->a_width;
+    memcpy(dst->b_idx, src->b_idx, nb * sizeof *dst->b_idx);
+    memcpy(dst->b_p, src->b_p, nb * sizeof *dst->b_p);
+    memcpy(dst->a_idx, src->a_idx, na * sizeof *dst->a_idx);
+    memcpy(dst->a_p, src->a_p, na * sizeof *dst->a_p);
+    memcpy(dst->A, src->A, (size_t)src->n_states * src->n_obs * sizeof *dst->A);
+    memcpy(dst->H_A, src->H_A, (size_t)src->n_states * sizeof *dst->H_A);
     return 0;
 }
 

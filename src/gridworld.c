@@ -25,8 +25,6 @@
 #define GW_MAX_SIDE 256
 #define GW_MAX_DENSE_BYTES (1024.0 * 1024.0 * 1024.0)
 
-const char *const gw_action_names[GW_MAX_ACTIONS] = {"up", "down", "left", "right", "stay"};
-
 /* Row and column offsets of each action (stay = no move). */
 static const int act_dr[GW_MAX_ACTIONS] = {-1, 1, 0, 0, 0};
 static const int act_dc[GW_MAX_ACTIONS] = {0, 0, -1, 1, 0};
@@ -404,42 +402,4 @@ double gw_reward(const gridworld_t *g, int s2) {
     if (g->cells[s2] == 'G') return g->goal_reward;
     if (g->cells[s2] == 'H') return g->hole_reward;
     return g->step_reward;
-}
-
-/* ---- coordinates -------------------------------------------------------------- */
-
-static double to_unit(int i, int n) { return n > 1 ? 2.0 * i / (n - 1) - 1.0 : 0.0; }
-
-/* Nearest index to scaled coordinate v; ties go to the lower index, matching the
- * strict "<" of the wall fallback scan.  NaN behaves like -1. */
-static int nearest_index(double v, int n) {
-    if (n <= 1) return 0;
-    if (!(v >= -1.0)) v = -1.0;
-    if (v > 1.0) v = 1.0;
-    int i = (int)ceil((v + 1.0) * 0.5 * (n - 1) - 0.5);
-    return i < 0 ? 0 : i > n - 1 ? n - 1 : i;
-}
-
-void gw_cell_to_xy(const gridworld_t *g, int s, float *x, float *y) {
-    *x = (float)to_unit(gw_col(g, s), g->cols);
-    *y = (float)to_unit(gw_row(g, s), g->rows);
-}
-
-int gw_xy_to_cell(const gridworld_t *g, float x, float y) {
-    int s = nearest_index(y, g->rows) * g->cols + nearest_index(x, g->cols);
-    if (!is_wall(g, s)) return s; /* the lattice is rectangular: per-axis rounding is nearest */
-    double px = x, py = y;
-    if (!(px >= -1.0)) px = -1.0;
-    if (px > 1.0) px = 1.0;
-    if (!(py >= -1.0)) py = -1.0;
-    if (py > 1.0) py = 1.0;
-    int best = -1;
-    double best_d = INFINITY;
-    for (int o = 0; o < g->n_states; o++) {
-        if (is_wall(g, o)) continue;
-        double dx = to_unit(gw_col(g, o), g->cols) - px, dy = to_unit(gw_row(g, o), g->rows) - py;
-        double d = dx * dx + dy * dy;
-        if (d < best_d) { best_d = d; best = o; }
-    }
-    return best; /* start and goal are never walls, so best >= 0 */
 }

@@ -9,6 +9,7 @@
  * (yes/no/on/off, integers with leading zeros, explicit tags).  The schema is
  * documented for users in jobs/README.md; keep the two in step. */
 #include "jobspec.h"
+#include "env.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -1241,12 +1242,14 @@ static int parse_document(parser_t *p, jobspec_t *job, const yaml_node_t *root) 
             kp_idx(p, e);
             return fail(p, job->env_line[e], "%s", msg);
         }
+        task_t task;
+        task_from_world(&task, &w, NULL, 0);
         for (int a = 0; a < job->n_agents; a++) {
             const job_agent_t *ag = &job->agents[a];
             if (!ag->cls->validate) continue;
             for (long c = 0; c < ag->n_combos; c++) {
                 combo_values(ag, c, pv);
-                if (ag->cls->validate(&w, pv, msg, sizeof msg) == 0) continue;
+                if (ag->cls->validate(&task, pv, msg, sizeof msg) == 0) continue;
                 char with[512], vb[64];
                 size_t o = 0;
                 with[0] = '\0';

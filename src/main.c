@@ -183,11 +183,12 @@ static void print_summary(const char *path, const store_plan_t *plan) {
              H5Dread(c, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, succ) >= 0;
     if (ok) {
         const jobspec_t *job = plan->job;
-        fprintf(stderr, "%-20s %-16s %6s %6s %11s %9s\n", "agent", "env", "runs", "failed", "mean steps",
-                "success");
+        fprintf(stderr, "%-20s %-16s %6s %6s %11s %9s %7s %9s\n", "agent", "env", "runs", "failed",
+                "mean steps", "success", "holes", "time-outs");
         for (int ag = 0; ag < job->n_agents; ag++) {
             for (int e = 0; e < job->n_envs; e++) {
-                long runs = 0, failed = 0, n = 0, ns = 0;
+                const int cap = job->envs[e].max_steps;
+                long runs = 0, failed = 0, n = 0, ns = 0, nh = 0;
                 double sum = 0;
                 for (long r = 0; r < R; r++) {
                     const run_t *run = &plan->rl->runs[r];
@@ -195,16 +196,21 @@ static void print_summary(const char *path, const store_plan_t *plan) {
                     if (status[r] == RUN_FAILED) failed++;
                     if (status[r] != RUN_DONE) continue;
                     runs++;
+                    /* Steps to goal: a missed goal counts max_steps, however
+                     * soon the episode ended (a hole). */
                     for (int k = 0; k < E; k++) {
-                        sum += steps[r * E + k];
-                        ns += succ[r * E + k] != 0;
+                        int won = succ[r * E + k] != 0;
+                        sum += won ? steps[r * E + k] : cap;
+                        ns += won;
+                        nh += !won && steps[r * E + k] < cap;
                         n++;
                     }
                 }
                 if (runs + failed == 0) continue;
-                fprintf(stderr, "%-20s %-16s %6ld %6ld %11.2f %8.1f%%\n", job->agents[ag].label,
+                fprintf(stderr, "%-20s %-16s %6ld %6ld %11.2f %8.1f%% %6.1f%% %8.1f%%\n", job->agents[ag].label,
                         job->envs[e].name, runs, failed, n ? sum / (double)n : NAN,
-                        n ? 100.0 * (double)ns / (double)n : NAN);
+                        n ? 100.0 * (double)ns / (double)n : NAN, n ? 100.0 * (double)nh / (double)n : NAN,
+                        n ? 100.0 * (double)(n - ns - nh) / (double)n : NAN);
             }
         }
     }

@@ -9,11 +9,22 @@
 int worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen) {
     ws->n = 0;
     ws->w = calloc((size_t)job->n_envs, sizeof *ws->w);
-    if (!ws->w) { snprintf(err, errlen, "out of memory building worlds"); return -1; }
+    ws->k = calloc((size_t)job->n_envs, sizeof *ws->k);
+    if (!ws->w || !ws->k) {
+        snprintf(err, errlen, "out of memory building worlds");
+        worlds_free(ws);
+        return -1;
+    }
     for (int i = 0; i < job->n_envs; i++) {
         char e[256];
         if (gw_build(&ws->w[i], &job->envs[i], e, sizeof e) != 0) {
             snprintf(err, errlen, "environment %s: %s", job->envs[i].name, e);
+            worlds_free(ws);
+            return -1;
+        }
+        if (world_knowledge_build(&ws->k[i], &ws->w[i]) != 0) {
+            gw_free(&ws->w[i]);
+            snprintf(err, errlen, "environment %s: out of memory for its true model", job->envs[i].name);
             worlds_free(ws);
             return -1;
         }
@@ -23,15 +34,22 @@ int worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen) {
 }
 
 void worlds_free(worlds_t *ws) {
-    for (int i = 0; i < ws->n; i++) gw_free(&ws->w[i]);
+    for (int i = 0; i < ws->n; i++) {
+        gw_free(&ws->w[i]);
+        world_knowledge_free(&ws->k[i]);
+    }
     free(ws->w);
+    free(ws->k);
     ws->w = NULL;
+    ws->k = NULL;
     ws->n = 0;
 }
 
 size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run) {
     const agent_class_t *c = job->agents[run->agent].cls;
-    return c->ckpt_floats ? c->ckpt_floats(&ws->w[run->env], run->pv) : 0;
+    task_t task;
+    task_from_world(&task, &ws->w[run->env], NULL, 0);
+    return c->ckpt_floats ? c->ckpt_floats(&task, run->pv) : 0;
 }
 
 static double now_wall(void) {
@@ -81,12 +99,33 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The exact side of the EFE diagnostic: G of the agent's exposed candidates
+ * under the world's true A and B, from the agent's own belief and preference,
+ * into check slot i.  work: 2 n_states + n_obs doubles. */
+static void score_check(const agent_class_t *c, const void *agent, const world_knowledge_t *k,
+                        const decision_t *dec, run_result_t *res, int i, double *work) {
+    check_context_t ctx;
+    if (!c->check_context || c->check_context(agent, &ctx) != 0 || dec->check_H < 1) return;
+    const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
+    int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
+    float exact[RESULT_CHECK_POLICIES];
+    for (int p = 0; p < np; p++) {
+        int pol[DECISION_MAX_H];
+        for (int h = 0; h < dec->check_H; h++) pol[h] = dec->check_policy[p][h];
+        exact[p] = (float)efe_policy_G(&k->model, ctx.belief, pol, dec->check_H, ctx.lnp, &w, NULL, NULL, work);
+    }
+    res->check_n[i] = np;
+    memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
+    memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);
+    res->check_rho[i] = spearman(dec->check_est, exact, np);
+}
+
 /* One evaluation episode; logs the trajectory when k >= 0.  The first
- * d->n_check decisions of the run (over all episodes) ask for the exact-EFE
- * diagnostic; *n_checked counts them. */
-static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g,
+ * d->n_check decisions of the run (over all episodes) ask for the EFE
+ * diagnostic; *n_checked counts those that gave one. */
+static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g, const world_knowledge_t *wk,
                          rng_t *env_rng, rng_t *agent_rng, const layout_dims_t *d,
-                         run_result_t *res, int e, int k, int *n_checked) {
+                         run_result_t *res, int e, int k, int *n_checked, double *work) {
     const size_t T = (size_t)d->max_steps, NA = (size_t)d->n_actions;
     int s = g->start, o = gw_observe(g, s, env_rng);
     double ret = 0;
@@ -102,11 +141,8 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
         dec.want_check = *n_checked < d->n_check;
         int a = c->act(agent, o, agent_rng, &dec);
         if (dec.want_check && dec.n_check > 0) {
-            int i = (*n_checked)++, np = dec.n_check < RESULT_CHECK_POLICIES ? dec.n_check : RESULT_CHECK_POLICIES;
-            res->check_n[i] = np;
-            memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec.check_est, sizeof(float) * (size_t)np);
-            memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, dec.check_exact, sizeof(float) * (size_t)np);
-            res->check_rho[i] = spearman(dec.check_est, dec.check_exact, np);
+            score_check(c, agent, wk, &dec, res, *n_checked, work);
+            if (res->check_n[*n_checked] > 0) (*n_checked)++;
         }
         s = gw_step(g, s, a, env_rng);
         o = gw_observe(g, s, env_rng);
@@ -126,6 +162,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     }
     res->eval_steps[e] = t;
     res->eval_success[e] = s == g->goal;
+    res->eval_outcome[e] = (int8_t)(s == g->goal ? RESULT_GOAL : gw_terminal(g, s) ? RESULT_HOLE : RESULT_TIMEOUT);
     res->eval_return[e] = (float)ret;
     if (k >= 0) res->traj_len[k] = t;
 }
@@ -135,6 +172,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     const job_agent_t *ja = &job->agents[run->agent];
     const agent_class_t *c = ja->cls;
     const gridworld_t *g = &ws->w[run->env];
+    const world_knowledge_t *wk = &ws->k[run->env];
     char err[RESULT_MSG_LEN] = "";
     rng_t env_rng, agent_rng, init_rng, eval_env_rng, eval_agent_rng;
     rng_seed(&env_rng, job->seed, (uint64_t)run->run_id, RNG_ENV);
@@ -145,7 +183,9 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
 
     result_reset(res, d, run->run_id);
     res->t_start = now_wall();
-    size_t cf = c->ckpt_floats ? c->ckpt_floats(g, run->pv) : 0;
+    task_t task;
+    task_from_world(&task, g, wk, c->needs ? c->needs(run->pv) : 0u);
+    size_t cf = c->ckpt_floats ? c->ckpt_floats(&task, run->pv) : 0;
     if (cf > res->ckpt_cap) {
         snprintf(res->message, sizeof res->message,
                  "internal: checkpoint of %zu floats exceeds the layout's %zu", cf, res->ckpt_cap);
@@ -158,10 +198,13 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     int C = d->curve_points;
     double *bins = calloc((size_t)C * 3, sizeof *bins);
     int *counts = calloc((size_t)C, sizeof *counts);
+    double *work = malloc(sizeof(double) * (2 * (size_t)g->n_states + (size_t)g->n_obs));
     void *agent = NULL;
     int rc = 0;
-    if (!bins || !counts) { snprintf(err, sizeof err, "out of memory"); goto failed; }
-    agent = c->create(g, run->pv, &init_rng, err, sizeof err);
+    env_t env;
+    env_init(&env, g, &env_rng);
+    if (!bins || !counts || !work) { snprintf(err, sizeof err, "out of memory"); goto failed; }
+    agent = c->create(&task, run->pv, &init_rng, err, sizeof err);
     if (!agent) {
         if (!err[0]) snprintf(err, sizeof err, "%s: could not create the agent (out of memory?)", c->name);
         goto failed;
@@ -173,7 +216,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
         .cancel = cancel,
     };
     double t0 = now_mono();
-    if (c->train(agent, g, &env_rng, &agent_rng, &log, err, sizeof err) != 0) goto failed;
+    if (c->train(agent, &env, &agent_rng, &log, err, sizeof err) != 0) goto failed;
     if (cancel && *cancel) goto cancelled;
     res->train_seconds = now_mono() - t0;
     res->train_steps = log.steps_used;
@@ -190,8 +233,8 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     int n_checked = 0;
     for (int e = 0; e < d->eval_episodes; e++) {
         if (cancel && *cancel) goto cancelled;
-        eval_episode(c, agent, g, &eval_env_rng, &eval_agent_rng, d, res, e,
-                     e < d->log_episodes ? e : -1, &n_checked);
+        eval_episode(c, agent, g, wk, &eval_env_rng, &eval_agent_rng, d, res, e,
+                     e < d->log_episodes ? e : -1, &n_checked, work);
     }
     res->eval_seconds = now_mono() - t0;
     {
@@ -219,6 +262,7 @@ out:
     if (agent) c->destroy(agent);
     free(bins);
     free(counts);
+    free(work);
     res->t_end = now_wall();
     return rc;
 }

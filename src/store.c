@@ -30,7 +30,7 @@ typedef struct {
 enum {
     DS_STATUS, DS_RANK, DS_T_START, DS_T_END, DS_TRAIN_S, DS_EVAL_S, DS_TRAIN_STEPS,
     DS_TRAIN_EPISODES, DS_MESSAGE, DS_CKPT_FLOATS, DS_CKPT_ROW,
-    DS_EVAL_STEPS, DS_EVAL_SUCCESS, DS_EVAL_RETURN,
+    DS_EVAL_STEPS, DS_EVAL_SUCCESS, DS_EVAL_RETURN, DS_EVAL_OUTCOME,
     DS_CURVE_STEPS, DS_CURVE_SUCCESS, DS_CURVE_RETURN, DS_CURVE_EPISODES,
     DS_TRAJ_LEN, DS_TRAJ_POS, DS_TRAJ_OBS, DS_TRAJ_ACTION,
     DS_TRAJ_G, DS_TRAJ_RISK, DS_TRAJ_AMB, DS_TRAJ_P,
@@ -57,9 +57,13 @@ static ds_def_t defs[DS_COUNT] = {
     [DS_CKPT_ROW] = {"/checkpoints/row", 0, 3, {0}, "",
         "row of this run in /checkpoints/<agent name> (-1: none)"},
     [DS_EVAL_STEPS] = {"/eval/steps", 0, 2, {X_E}, "steps",
-        "steps taken in each evaluation episode (max_steps if the goal was not reached in time)"},
+        "steps taken in each evaluation episode (max_steps at a time-out, the step of the fall at a "
+        "hole death); the statistic `steps to goal` counts every failed episode as max_steps"},
     [DS_EVAL_SUCCESS] = {"/eval/success", 0, 1, {X_E}, "", "1 if the episode reached the goal"},
     [DS_EVAL_RETURN] = {"/eval/return", 0, 4, {X_E}, "reward", "undiscounted return of each evaluation episode"},
+    [DS_EVAL_OUTCOME] = {"/eval/outcome", 0, 0, {X_E}, "0 goal, 1 hole, 2 time-out",
+        "how each evaluation episode ended: 0 reached the goal, 1 ended without the goal (a hole), "
+        "2 reached max_steps"},
     [DS_CURVE_STEPS] = {"/train/curve_steps", 0, 4, {X_C}, "steps",
         "learning curve: mean steps of the training episodes that ended in each bin of the step "
         "budget (NaN: no episode ended there)"},
@@ -875,6 +879,7 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_EVAL_STEPS], (hsize_t)id, r->eval_steps);
         rc |= write_row(&st->ds[DS_EVAL_SUCCESS], (hsize_t)id, r->eval_success);
         rc |= write_row(&st->ds[DS_EVAL_RETURN], (hsize_t)id, r->eval_return);
+        rc |= write_row(&st->ds[DS_EVAL_OUTCOME], (hsize_t)id, r->eval_outcome);
         FAULT_POINT("mid_data");
         rc |= write_row(&st->ds[DS_CURVE_STEPS], (hsize_t)id, r->curve_steps);
         rc |= write_row(&st->ds[DS_CURVE_SUCCESS], (hsize_t)id, r->curve_success);

@@ -85,3 +85,50 @@ def test_small_version_of_job_runs(name, tmp_path):
         if name == "sweep.yaml":
             sched = set(_text(x) for x in p["schedule"][d])
             assert sched == {"linear", "cosine", "sigmoid"}
+
+
+EFE_CHECK_JOB = """
+name: efe_check
+seed: 3
+seeds: 2
+train_steps: 0
+eval_episodes: 2
+log_episodes: 1
+efe_checks: 6
+environments:
+  - name: w8
+    size: 8
+    slip: 0.1
+    max_steps: 40
+    obs_noise: ["00000000", "03300000", "03366000", "00066000",
+                "00000550", "00880550", "00880000", "00000000"]
+agents:
+  - type: exact-aif
+    params:
+      preference: [goal, oracle-distance]
+      horizon: 2
+"""
+
+
+def test_efe_diagnostic_matches_exact_scores(tmp_path):
+    """The diagnostic is computed in run.c from the world's true model, given
+    the belief and preference the agent exposes.  For exact-aif with the true
+    model the agent's own G is exact, so both sides must agree (to float
+    precision) on every checked policy: this checks run.c's scoring against the
+    agent's tree search, policy by policy."""
+    job = tmp_path / "j.yaml"
+    job.write_text(EFE_CHECK_JOB)
+    out = tmp_path / "r.h5"
+    run_sweep(job, out, 2, check=True, timeout=300)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        n = f["efe_check/n_policies"][:]
+        est, exact = f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
+        assert (n == 16).all(), n          # 4^2 policies, every checked decision
+        for r in range(n.shape[0]):
+            for d in range(n.shape[1]):
+                e, x = est[r, d, :16], exact[r, d, :16]
+                assert np.all(np.isfinite(e)) and np.all(np.isfinite(x))
+                assert np.allclose(e, x, rtol=1e-5, atol=1e-5), (r, d, e, x)
+        rho = f["efe_check/spearman_median"][:]
+        assert np.all(rho[~np.isnan(rho)] > 0.999)

@@ -329,7 +329,7 @@ agents:
     params:
       horizon: 2
       w_ambiguity: [0, 1]
-      preference: [distance, goal]
+      preference: [oracle-distance, goal]
 """
 
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
+#include "efe.h"
+#include "env.h"
 #include "unit.h"
 
 static const agent_class_t *const X = &agent_diffusion_aif;
@@ -32,6 +34,13 @@ static void small(double *pv) {
     setp(pv, "amb_samples", 8);
 }
 
+/* The agent's view of a world (no oracle, no truth). */
+static task_t view(const gridworld_t *g) {
+    task_t t;
+    task_from_world(&t, g, NULL, 0);
+    return t;
+}
+
 static void world3(gridworld_t *g) {
     gw_spec_t sp;
     gw_spec_init(&sp);
@@ -50,13 +59,16 @@ static void *train(const gridworld_t *g, const double *pv, long budget, uint64_t
     rng_seed(&init, seed, 0, RNG_INIT);
     rng_seed(&env, seed, 0, RNG_ENV);
     rng_seed(&ag, seed, 0, RNG_AGENT);
-    void *a = X->create(g, pv, &init, err, sizeof err);
+    task_t task = view(g);
+    void *a = X->create(&task, pv, &init, err, sizeof err);
     if (!a) { fprintf(stderr, "create: %s\n", err); return NULL; }
+    env_t e;
+    env_init(&e, g, &env);
     double bins[3] = {0};
     int cnt[1] = {0};
     train_log_t log = {.budget = budget, .curve_points = 1, .bin_steps = bins, .bin_success = bins + 1,
                        .bin_return = bins + 2, .bin_count = cnt};
-    if (X->train(a, g, &env, &ag, &log, err, sizeof err) != 0) {
+    if (X->train(a, &e, &ag, &log, err, sizeof err) != 0) {
         fprintf(stderr, "train: %s\n", err);
         X->destroy(a);
         return NULL;
@@ -71,7 +83,6 @@ static void evaluate(const agent_class_t *c, void *a, const gridworld_t *g, int 
     rng_t env, ag;
     rng_seed(&env, seed, 1, RNG_EVAL_ENV);
     rng_seed(&ag, seed, 1, RNG_EVAL_AGENT);
-    double q[64];
     long tot = 0, k = 0;
     int ok = 0;
     *min_belief = 1.0;
@@ -83,10 +94,9 @@ static void evaluate(const agent_class_t *c, void *a, const gridworld_t *g, int 
             decision_clear(&d);
             int act = c->act(a, o, &ag, &d);
             if (actions && k < nact) actions[k++] = act;
-            if (c->belief) {
-                c->belief(a, q);
-                if (q[o] < *min_belief) *min_belief = q[o];
-            }
+            check_context_t ctx;
+            if (c->check_context && c->check_context(a, &ctx) == 0 && ctx.belief[o] < *min_belief)
+                *min_belief = ctx.belief[o];
             s = gw_step(g, s, act, &env);
             o = gw_observe(g, s, &env);
             t++;
@@ -104,13 +114,15 @@ static void beats_random(void) {
     world3(&g);
     double pv[64];
     small(pv);
+    setp(pv, "preference", EFE_PREF_MANHATTAN); /* knows where the goal is, not the map */
     void *a = train(&g, pv, 600, 5);
     CHECK(a != NULL);
     double m, s, mb, rm, rs, rb;
     evaluate(X, a, &g, 20, 5, &m, &s, &mb, NULL, 0);
     rng_t dummy;
     rng_seed(&dummy, 0, 0, 0);
-    void *r = agent_random.create(&g, NULL, &dummy, NULL, 0);
+    task_t task = view(&g);
+    void *r = agent_random.create(&task, NULL, &dummy, NULL, 0);
     evaluate(&agent_random, r, &g, 200, 5, &rm, &rs, &rb, NULL, 0);
     agent_random.destroy(r);
     X->destroy(a);
@@ -165,14 +177,14 @@ static void validate_refuses(void) {
     double pv[64];
     small(pv);
     char err[256];
-    CHECK(X->validate(&g, pv, err, sizeof err) == 0);
+    task_t task = view(&g);
+    CHECK(X->validate(&task, pv, err, sizeof err) == 0);
     setp(pv, "heads", 3);
-    CHECK(X->validate(&g, pv, err, sizeof err) != 0 && strstr(err, "divisible"));
+    CHECK(X->validate(&task, pv, err, sizeof err) != 0 && strstr(err, "divisible"));
     small(pv);
     setp(pv, "horizon", 8);
-    g.max_steps = 5;
-    CHECK(X->validate(&g, pv, err, sizeof err) != 0 && strstr(err, "max_steps"));
-    g.max_steps = 30;
+    task.max_steps = 5;
+    CHECK(X->validate(&task, pv, err, sizeof err) != 0 && strstr(err, "max_steps"));
     gw_free(&g);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "efe.h"
+#include "env.h"
 #include "gridworld.h"
 #include "rng.h"
 #include "unit.h"
@@ -15,6 +16,15 @@
     CHECK_MSG(gw_build(&(g), &(spec), e_, sizeof e_) == 0, "gw_build: %s", e_); } while (0)
 
 static const efe_weights_t W11 = {1.0, 1.0};
+
+/* ln p~ of a world as the agents compute it: with the true map's distances
+ * (the oracle) and its holes as the cells to avoid. */
+static void prefs(const gridworld_t *g, const efe_pref_t *p, double *lnp) {
+    world_knowledge_t k;
+    if (world_knowledge_build(&k, g) != 0) abort();
+    efe_log_preferences(p, g->rows, g->cols, g->goal, k.oracle_dist, k.failure, lnp);
+    world_knowledge_free(&k);
+}
 
 /* 1x3 corridor: S F G, deterministic, fully observable.  dist = 2 1 0. */
 static void spec_corridor(gw_spec_t *sp) {
@@ -81,18 +91,18 @@ static void test_preferences_corridor(void) {
     gridworld_t g;
     BUILD(g, sp);
     double lnp[3];
-    efe_pref_t pd = {EFE_PREF_DISTANCE, 1.0, 0.0, 10.0};
-    efe_log_preferences(&g, &pd, lnp);
+    efe_pref_t pd = {EFE_PREF_ORACLE, 1.0, 0.0, 10.0};
+    prefs(&g, &pd, lnp);
     CHECK_NEAR(lnp[0], -2.0 - LNZ_CORRIDOR, 1e-12);
     CHECK_NEAR(lnp[1], -1.0 - LNZ_CORRIDOR, 1e-12);
     CHECK_NEAR(lnp[2], -LNZ_CORRIDOR, 1e-12);
     /* lambda scales the distances: lambda 2 gives Z = 1 + e^-2 + e^-4 */
     pd.lambda = 2.0;
-    efe_log_preferences(&g, &pd, lnp);
+    prefs(&g, &pd, lnp);
     CHECK_NEAR(lnp[0], -4.0 - log(1.0 + exp(-2.0) + exp(-4.0)), 1e-12);
     /* goal-only: C = (0, 0, 8) */
     efe_pref_t pg = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
-    efe_log_preferences(&g, &pg, lnp);
+    prefs(&g, &pg, lnp);
     CHECK_NEAR(lnp[2], -0.0006707002860757427, 1e-12);
     CHECK_NEAR(lnp[0], -8.000670700286076, 1e-12);
     CHECK_NEAR(lnp[1], lnp[0], 1e-15);
@@ -111,8 +121,8 @@ static void test_preferences_holes_walls(void) {
     gridworld_t g;
     BUILD(g, sp);
     double lnp[8];
-    efe_pref_t pd = {EFE_PREF_DISTANCE, 1.0, 0.0, 10.0};
-    efe_log_preferences(&g, &pd, lnp);
+    efe_pref_t pd = {EFE_PREF_ORACLE, 1.0, 0.0, 10.0};
+    prefs(&g, &pd, lnp);
     int dmax = 0;
     for (int s = 0; s < 8; s++) dmax = g.dist[s] > dmax ? g.dist[s] : dmax;
     double c[8];
@@ -131,18 +141,43 @@ static void test_preferences_holes_walls(void) {
     gw_free(&g);
 }
 
+/* manhattan knows where the goal is, not the map: C = -lambda (|dr| + |dc|)
+ * through walls; goal-only with learned cells to avoid puts them
+ * hole_penalty below the floor (0); neither needs the oracle. */
+static void test_preferences_manhattan_and_avoid(void) {
+    const int rows = 2, cols = 4, goal = 7;
+    double lnp[8], c[8];
+    efe_pref_t pm = {EFE_PREF_MANHATTAN, 0.5, 0.0, 10.0};
+    efe_log_preferences(&pm, rows, cols, goal, NULL, NULL, lnp);
+    for (int s = 0; s < 8; s++) c[s] = -0.5 * (abs(s / cols - 1) + abs(s % cols - 3));
+    double z = efe_logsumexp(c, 8);
+    for (int s = 0; s < 8; s++) CHECK_NEAR(lnp[s], c[s] - z, 1e-12);
+    unsigned char avoid[8] = {0, 0, 1, 0, 0, 0, 0, 1}; /* the goal itself is never avoided */
+    efe_pref_t pg = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
+    efe_log_preferences(&pg, rows, cols, goal, NULL, avoid, lnp);
+    for (int s = 0; s < 8; s++) c[s] = s == goal ? 8.0 : s == 2 ? -10.0 : 0.0;
+    z = efe_logsumexp(c, 8);
+    for (int s = 0; s < 8; s++) CHECK_NEAR(lnp[s], c[s] - z, 1e-12);
+    /* manhattan with a cell to avoid: floor - penalty, floor = -lambda (max + 1) = -2.5 */
+    efe_log_preferences(&pm, rows, cols, goal, NULL, avoid, lnp);
+    for (int s = 0; s < 8; s++) c[s] = -0.5 * (abs(s / cols - 1) + abs(s % cols - 3));
+    c[2] = -0.5 * 5 - 10.0;
+    z = efe_logsumexp(c, 8);
+    for (int s = 0; s < 8; s++) CHECK_NEAR(lnp[s], c[s] - z, 1e-12);
+}
+
 static void test_risk_ambiguity_2x2(void) {
     gw_spec_t sp;
     spec_2x2(&sp);
     gridworld_t g;
     BUILD(g, sp);
     efe_model_t m;
-    CHECK(efe_model_from_world(&m, &g) == 0);
+    CHECK(env_true_model(&m, &g) == 0);
     CHECK_NEAR(m.H_A[1], H_NOISY, 1e-12);
     CHECK(m.H_A[0] == 0.0 && m.H_A[3] == 0.0);
     double lnp[4];
-    efe_pref_t pd = {EFE_PREF_DISTANCE, 1.0, 0.0, 10.0};
-    efe_log_preferences(&g, &pd, lnp);
+    efe_pref_t pd = {EFE_PREF_ORACLE, 1.0, 0.0, 10.0};
+    prefs(&g, &pd, lnp);
     CHECK_NEAR(lnp[0], -2.0 - LNZ_2X2, 1e-12);
     double qs[4] = {0, 1, 0, 0}, qo[4];
     efe_predict_obs(&m, qs, qo);
@@ -170,10 +205,10 @@ static void test_policy_G_corridor(void) {
     gridworld_t g;
     BUILD(g, sp);
     efe_model_t m;
-    CHECK(efe_model_from_world(&m, &g) == 0);
+    CHECK(env_true_model(&m, &g) == 0);
     double lnp[3], work[9], r, a;
-    efe_pref_t pd = {EFE_PREF_DISTANCE, 1.0, 0.0, 10.0};
-    efe_log_preferences(&g, &pd, lnp);
+    efe_pref_t pd = {EFE_PREF_ORACLE, 1.0, 0.0, 10.0};
+    prefs(&g, &pd, lnp);
     double q0[3] = {1, 0, 0};
     /* right, right: observe 1 then 2: risk = (1 + lnZ) + lnZ, no ambiguity */
     int rr[2] = {ACT_RIGHT, ACT_RIGHT};
@@ -201,10 +236,10 @@ static void test_policy_G_2x2(void) {
     gridworld_t g;
     BUILD(g, sp);
     efe_model_t m;
-    CHECK(efe_model_from_world(&m, &g) == 0);
+    CHECK(env_true_model(&m, &g) == 0);
     double lnp[4], work[12], r, a;
-    efe_pref_t pd = {EFE_PREF_DISTANCE, 1.0, 0.0, 10.0};
-    efe_log_preferences(&g, &pd, lnp);
+    efe_pref_t pd = {EFE_PREF_ORACLE, 1.0, 0.0, 10.0};
+    prefs(&g, &pd, lnp);
     double q0[4] = {1, 0, 0, 0};
     int right[1] = {ACT_RIGHT}, down[1] = {ACT_DOWN};
     /* through the noisy cell: risk 0.38407, ambiguity 1.24245 */
@@ -303,7 +338,7 @@ static void test_model_from_world(void) {
     gridworld_t g;
     BUILD(g, sp);
     efe_model_t m;
-    CHECK(efe_model_from_world(&m, &g) == 0);
+    CHECK(env_true_model(&m, &g) == 0);
     CHECK(m.b_width == 3);
     int n = g.n_states;
     for (int a = 0; a < g.n_actions; a++)
@@ -331,7 +366,7 @@ static int check_filter(const gw_spec_t *sp, const int *acts, const int *obs, in
     char e[256];
     if (gw_build(&g, sp, e, sizeof e)) return 0;
     efe_model_t m;
-    if (efe_model_from_world(&m, &g)) return 0;
+    if (env_true_model(&m, &g)) return 0;
     const int n = g.n_states;
     double q[9] = {0}, q2[9], brute[9] = {0};
     q[g.start] = 1.0;
@@ -391,7 +426,7 @@ static void test_observe_impossible(void) {
     gridworld_t g;
     BUILD(g, sp);
     efe_model_t m;
-    CHECK(efe_model_from_world(&m, &g) == 0);
+    CHECK(env_true_model(&m, &g) == 0);
     double q[3] = {1, 0, 0};
     CHECK(efe_observe(&m, q, 0) == 0 && q[0] == 1.0);
     CHECK(efe_observe(&m, q, 2) == 1);
@@ -405,6 +440,7 @@ static const unit_test_t tests[] = {
     {"entropy_kl", test_entropy_kl},
     {"preferences_corridor", test_preferences_corridor},
     {"preferences_holes_walls", test_preferences_holes_walls},
+    {"preferences_manhattan_and_avoid", test_preferences_manhattan_and_avoid},
     {"risk_ambiguity_2x2", test_risk_ambiguity_2x2},
     {"policy_G_corridor", test_policy_G_corridor},
     {"policy_G_2x2", test_policy_G_2x2},

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "agents.h"
 #include "efe.h"
+#include "env.h"
 #include "gridworld.h"
 #include "unit.h"
 
@@ -16,8 +17,13 @@
 
 static const agent_class_t *const X = &agent_exact_aif;
 
+/* The class's defaults, except the preference: these tests of the machinery
+ * (search, beliefs, the learned model) use the map-aware oracle-distance
+ * preference, under which a short horizon suffices; the tests that are about
+ * the goal-only preference say so. */
 static void defaults(double *pv) {
     for (int i = 0; i < X->n_params; i++) pv[i] = X->params[i].def;
+    pv[agent_param_index(X, "preference")] = EFE_PREF_ORACLE;
 }
 
 /* Sets a parameter by name (choices by their text). */
@@ -34,11 +40,39 @@ static void setc(double *pv, const char *name, const char *choice) {
     pv[i] = k;
 }
 
+/* The knowledge behind the agents of the current test (at most KN_SLOTS at
+ * once), released with the world by free_world. */
+#define KN_SLOTS 8
+static world_knowledge_t kn[KN_SLOTS];
+static task_t kn_task[KN_SLOTS];
+static int kn_used;
+
+static task_t *task_for(const gridworld_t *g, const double *pv) {
+    int i = kn_used++ % KN_SLOTS;
+    world_knowledge_free(&kn[i]);
+    if (world_knowledge_build(&kn[i], g) != 0) abort();
+    task_from_world(&kn_task[i], g, &kn[i], X->needs(pv));
+    return &kn_task[i];
+}
+
+static void free_world(gridworld_t *g) {
+    for (int i = 0; i < KN_SLOTS; i++) world_knowledge_free(&kn[i]);
+    kn_used = 0;
+    gw_free(g);
+}
+
 static void *create(const gridworld_t *g, const double *pv) {
     char err[256] = "";
-    void *a = X->create(g, pv, NULL, err, sizeof err);
+    void *a = X->create(task_for(g, pv), pv, NULL, err, sizeof err);
     if (!a) fprintf(stderr, "create: %s\n", err);
     return a;
+}
+
+/* The agent's view alone (validate and ckpt_floats see nothing more). */
+static task_t view(const gridworld_t *g) {
+    task_t t;
+    task_from_world(&t, g, NULL, 0);
+    return t;
 }
 
 /* The paper's 8x8 (jobs/smoke.yaml): eta = 1 - digit / 10, slip 0.1. */
@@ -117,27 +151,29 @@ static void test_validate(void) {
     sp.max_steps = 5;
     gridworld_t g;
     BUILD(g, sp);
+    task_t tv = view(&g);
     double pv[64];
     char err[512];
     defaults(pv);
-    CHECK(X->validate(&g, pv, err, sizeof err) == 0);
+    CHECK(X->validate(&tv, pv, err, sizeof err) == 0);
     setp(pv, "horizon", 6);
-    CHECK(X->validate(&g, pv, err, sizeof err) != 0 && strstr(err, "horizon") && strstr(err, "max_steps"));
-    CHECK(X->create(&g, pv, NULL, err, sizeof err) == NULL); /* create refuses it too */
-    gw_free(&g);
+    CHECK(X->validate(&tv, pv, err, sizeof err) != 0 && strstr(err, "horizon") && strstr(err, "max_steps"));
+    CHECK(X->create(&tv, pv, NULL, err, sizeof err) == NULL); /* create refuses it too */
+    free_world(&g);
     sp.max_steps = 100;
     BUILD(g, sp);
+    tv = view(&g);
     defaults(pv);
     setp(pv, "horizon", 7); /* 4^7 = 16384 > 4096 */
-    CHECK(X->validate(&g, pv, err, sizeof err) == 0); /* auto: beam */
+    CHECK(X->validate(&tv, pv, err, sizeof err) == 0); /* auto: beam */
     setc(pv, "search", "exhaustive");
-    CHECK(X->validate(&g, pv, err, sizeof err) != 0);
+    CHECK(X->validate(&tv, pv, err, sizeof err) != 0);
     CHECK_MSG(strstr(err, "4^7 = 16384") && strstr(err, "policy_cap 4096"), "%s", err);
     setp(pv, "policy_cap", 16384);
-    CHECK(X->validate(&g, pv, err, sizeof err) == 0);
+    CHECK(X->validate(&tv, pv, err, sizeof err) == 0);
     setp(pv, "policy_cap", 15);
-    CHECK(X->validate(&g, pv, err, sizeof err) != 0 && strstr(err, "|A|^2"));
-    gw_free(&g);
+    CHECK(X->validate(&tv, pv, err, sizeof err) != 0 && strstr(err, "|A|^2"));
+    free_world(&g);
 }
 
 /* ---- the search against the reference -------------------------------------------- */
@@ -159,10 +195,10 @@ static void test_tree_matches_reference(void) {
     void *ag = create(&g, pv);
     CHECK(ag);
     efe_model_t m;
-    CHECK(efe_model_from_world(&m, &g) == 0);
+    CHECK(env_true_model(&m, &g) == 0);
     double lnp[64], q[64] = {0}, q2[64], work[3 * 64];
-    efe_pref_t pref = {EFE_PREF_DISTANCE, 1.0, 8.0, 10.0};
-    efe_log_preferences(&g, &pref, lnp);
+    efe_pref_t pref = {EFE_PREF_ORACLE, 1.0, 8.0, 10.0};
+    efe_log_preferences(&pref, g.rows, g.cols, g.goal, kn[0].oracle_dist, kn[0].failure, lnp);
     const efe_weights_t w = {1.3, 0.7};
     rng_t er, ar;
     rng_seed(&er, 3, 1, RNG_EVAL_ENV);
@@ -205,7 +241,7 @@ static void test_tree_matches_reference(void) {
     }
     efe_model_free(&m);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* The decision record: P(a) sums to 1, G = w_risk risk + w_amb ambiguity, and
@@ -239,7 +275,7 @@ static void test_decision_record(void) {
     /* argmax picks the most probable first action */
     for (int b = 0; b < 4; b++) CHECK(d.p_action[b] <= d.p_action[a]);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* search: beam with a width that covers the tree is the exhaustive search. */
@@ -278,7 +314,7 @@ static void test_beam_equals_exhaustive_when_wide(void) {
     }
     X->destroy(ex);
     X->destroy(bm);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* Beyond the cap: the beam's best G per first action can only be above the
@@ -310,7 +346,7 @@ static void test_beam_beyond_cap(void) {
     X->destroy(ex);
     X->destroy(bm);
     /* 4x4 with horizon 8 (65536 sequences, default cap 4096): still optimal */
-    gw_free(&g);
+    free_world(&g);
     gw_spec_init(&sp);
     BUILD(g, sp);
     defaults(pv);
@@ -320,7 +356,7 @@ static void test_beam_beyond_cap(void) {
     ev = evaluate(bm, &g, 10, 5, NULL);
     CHECK(ev.success == 10 && ev.max_steps == 6);
     X->destroy(bm);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* ---- behaviour ------------------------------------------------------------------- */
@@ -366,7 +402,7 @@ static void test_optimal_4x4(void) {
     ev = evaluate(ag, &g, 20, 3, NULL);
     CHECK(ev.success == 20 && ev.max_steps == 6);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* The paper's 8x8 (partially observable, slip 0.1), true model, defaults.
@@ -393,7 +429,7 @@ static void test_paper8x8_success(void) {
            ev.mean_steps);
     CHECK(ev.success >= 95);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* Epistemic value.  A 5x5 ring around a block of walls: from S two routes of
@@ -453,7 +489,7 @@ static void test_epistemic_route(void) {
     CHECK(p_right[1] < 0.5 && p_down[1] > 0.5);   /* w_ambiguity 0: not */
     CHECK(via_dark[0] < 60 && via_dark[1] > 120);
     /* no slip, certain beliefs, w_ambiguity = w_risk: an exact tie */
-    gw_free(&g);
+    free_world(&g);
     sp.slip = 0.0;
     BUILD(g, sp);
     defaults(pv);
@@ -467,7 +503,7 @@ static void test_epistemic_route(void) {
     CHECK_NEAR(d.G[ACT_RIGHT], d.G[ACT_DOWN], 1e-5);
     CHECK(d.ambiguity[ACT_DOWN] > 1.0 && d.ambiguity[ACT_RIGHT] == 0.0);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* Holes beside the diagonal of a slippery 4x4:
@@ -505,7 +541,7 @@ static void test_avoids_holes(void) {
     printf("holes (hole_penalty 30): success %d/200, mean steps %.2f\n", ev2.success, ev2.mean_steps);
     CHECK(ev2.success >= 197 && ev2.success >= ev.success);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* ---- training ---------------------------------------------------------------------- */
@@ -538,9 +574,10 @@ static void test_true_model_no_training(void) {
     gw_spec_init(&sp);
     gridworld_t g;
     BUILD(g, sp);
+    task_t tv = view(&g);
     double pv[64];
     defaults(pv);
-    CHECK(X->ckpt_floats(&g, pv) == 0);
+    CHECK(X->ckpt_floats(&tv, pv) == 0);
     void *ag = create(&g, pv);
     tlog_t t;
     tlog_init(&t, 5000, 0);
@@ -548,10 +585,12 @@ static void test_true_model_no_training(void) {
     rng_seed(&er, 1, 0, RNG_ENV);
     rng_seed(&ar, 1, 0, RNG_AGENT);
     char err[256];
-    CHECK(X->train(ag, &g, &er, &ar, &t.log, err, sizeof err) == 0);
+    env_t env;
+    env_init(&env, &g, &er);
+    CHECK(X->train(ag, &env, &ar, &t.log, err, sizeof err) == 0);
     CHECK(t.log.steps_used == 0 && t.log.episodes == 0 && t.log.ckpt_done == 0);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* The learned model on the 4x4: trained on 1000 steps of experience it reaches
@@ -562,11 +601,12 @@ static void test_learned_model_4x4(void) {
     gw_spec_init(&sp);
     gridworld_t g;
     BUILD(g, sp);
+    task_t tv = view(&g);
     double pv[64];
     defaults(pv);
     setc(pv, "model", "learned");
     setp(pv, "dirichlet_prior", 0.1);
-    size_t cf = X->ckpt_floats(&g, pv);
+    size_t cf = X->ckpt_floats(&tv, pv);
     CHECK(cf == 16 * 16 + 4 * 16 * 5);
     void *ag = create(&g, pv);
     CHECK(ag);
@@ -578,7 +618,9 @@ static void test_learned_model_4x4(void) {
     float *prior = calloc(cf, sizeof(float));
     X->checkpoint(ag, prior);
     char err[256];
-    CHECK(X->train(ag, &g, &er, &ar, &t.log, err, sizeof err) == 0);
+    env_t env;
+    env_init(&env, &g, &er);
+    CHECK(X->train(ag, &env, &ar, &t.log, err, sizeof err) == 0);
     CHECK(t.log.steps_used == 1000 && t.log.episodes > 0 && t.log.ckpt_done == 2);
     CHECK(t.ckpt_step[0] == 500 && t.ckpt_step[1] == 1000);
     double grownA = 0.0, grownB = 0.0;
@@ -599,7 +641,7 @@ static void test_learned_model_4x4(void) {
     ev = evaluate(ag, &g, 30, 2, NULL);
     CHECK(ev.mean_steps > 6.5);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* Learned model on the paper's 8x8, from random exploration. */
@@ -608,6 +650,7 @@ static void test_learned_paper8x8(void) {
     spec_paper8x8(&sp);
     gridworld_t g;
     BUILD(g, sp);
+    task_t tv = view(&g);
     double pv[64];
     defaults(pv);
     setc(pv, "model", "learned");
@@ -615,19 +658,21 @@ static void test_learned_paper8x8(void) {
     void *ag = create(&g, pv);
     CHECK(ag);
     tlog_t t;
-    tlog_init(&t, 10000, X->ckpt_floats(&g, pv));
+    tlog_init(&t, 10000, X->ckpt_floats(&tv, pv));
     rng_t er, ar;
     rng_seed(&er, 4, 0, RNG_ENV);
     rng_seed(&ar, 4, 0, RNG_AGENT);
     char err[256];
-    CHECK(X->train(ag, &g, &er, &ar, &t.log, err, sizeof err) == 0);
+    env_t env;
+    env_init(&env, &g, &er);
+    CHECK(X->train(ag, &env, &ar, &t.log, err, sizeof err) == 0);
     eval_t ev = evaluate(ag, &g, 100, 4, NULL);
     printf("paper8x8 exact-aif (learned model, 10000 steps of random exploration): success %.2f, mean steps %.2f\n",
            ev.success / 100.0, ev.mean_steps);
     CHECK(ev.success >= 90);
     free(t.ckpt);
     X->destroy(ag);
-    gw_free(&g);
+    free_world(&g);
 }
 
 /* Same streams, same actions (selection: sample draws from the agent stream). */
@@ -645,7 +690,7 @@ static void test_reproducible(void) {
     CHECK(e1.success == e2.success && e1.mean_steps == e2.mean_steps && e1.max_steps == e2.max_steps);
     X->destroy(a1);
     X->destroy(a2);
-    gw_free(&g);
+    free_world(&g);
 }
 
 static const unit_test_t tests[] = {

@@ -72,9 +72,9 @@ static void test_spec_defaults(void) {
     CHECK(sp.start == -1 && sp.goal == -1 && sp.slip == 0.0 && sp.eta_all == 1.0);
     CHECK(sp.noise_radius == 1 && sp.max_steps == 100 && sp.n_actions == 4);
     CHECK(sp.step_reward == 0.0 && sp.goal_reward == 1.0 && sp.hole_reward == 0.0);
-    CHECK(strcmp(gw_action_names[ACT_UP], "up") == 0 && strcmp(gw_action_names[ACT_DOWN], "down") == 0);
-    CHECK(strcmp(gw_action_names[ACT_LEFT], "left") == 0 && strcmp(gw_action_names[ACT_RIGHT], "right") == 0);
-    CHECK(strcmp(gw_action_names[ACT_STAY], "stay") == 0);
+    CHECK(strcmp(task_action_names[ACT_UP], "up") == 0 && strcmp(task_action_names[ACT_DOWN], "down") == 0);
+    CHECK(strcmp(task_action_names[ACT_LEFT], "left") == 0 && strcmp(task_action_names[ACT_RIGHT], "right") == 0);
+    CHECK(strcmp(task_action_names[ACT_STAY], "stay") == 0);
     gridworld_t g;
     BUILD(g, sp);
     CHECK(g.n_states == 16 && g.n_obs == 16 && g.start == 0 && g.goal == 15 && g.max_steps == 100);
@@ -538,73 +538,6 @@ static void test_walls_block(void) {
     gw_free(&g);
 }
 
-static void xy_round_trip(int rows, int cols, const char *map) {
-    gw_spec_t sp;
-    gw_spec_init(&sp);
-    sp.rows = rows;
-    sp.cols = cols;
-    sp.map = (char *)map;
-    gridworld_t g;
-    BUILD(g, sp);
-    for (int s = 0; s < g.n_states; s++) {
-        if (g.cells[s] == '#') continue;
-        float x, y;
-        gw_cell_to_xy(&g, s, &x, &y);
-        CHECK(x >= -1.0f && x <= 1.0f && y >= -1.0f && y <= 1.0f);
-        double want_x = cols > 1 ? 2.0 * gw_col(&g, s) / (cols - 1) - 1.0 : 0.0;
-        double want_y = rows > 1 ? 2.0 * gw_row(&g, s) / (rows - 1) - 1.0 : 0.0;
-        CHECK_NEAR(x, want_x, 1e-6);
-        CHECK_NEAR(y, want_y, 1e-6);
-        CHECK_MSG(gw_xy_to_cell(&g, x, y) == s, "%dx%d cell %d", rows, cols, s);
-        /* A small perturbation still lands on the same cell. */
-        float hx = cols > 1 ? 0.4f / (cols - 1) : 0.4f, hy = rows > 1 ? 0.4f / (rows - 1) : 0.4f;
-        CHECK(gw_xy_to_cell(&g, x + hx, y - hy) == s);
-    }
-    gw_free(&g);
-}
-
-static void test_xy_round_trip(void) {
-    xy_round_trip(1, 3, NULL);
-    xy_round_trip(3, 1, NULL);
-    xy_round_trip(4, 4, NULL);
-    xy_round_trip(5, 7, NULL);
-    xy_round_trip(8, 8, "SFFFFFFF" "F##FFFFF" "FFFFHFFF" "FFF#FFFF"
-                        "FFF#FFFF" "FHFFFFFF" "FFFFF##F" "FFFFFFFG");
-    xy_round_trip(16, 16, NULL);
-}
-
-static void test_xy_specifics(void) {
-    gw_spec_t sp;
-    gridworld_t g;
-    float x, y;
-    gw_spec_init(&sp);
-    sp.rows = 1;
-    sp.cols = 3;
-    BUILD(g, sp);
-    gw_cell_to_xy(&g, 1, &x, &y);
-    CHECK(x == 0.0f && y == 0.0f);
-    gw_cell_to_xy(&g, 2, &x, &y);
-    CHECK(x == 1.0f && y == 0.0f);
-    CHECK(gw_xy_to_cell(&g, -0.51f, 0.9f) == 0 && gw_xy_to_cell(&g, -0.49f, 0.9f) == 1 && gw_xy_to_cell(&g, -0.45f, -5.0f) == 1);
-    CHECK(gw_xy_to_cell(&g, 7.0f, 0.0f) == 2); /* clamped */
-    gw_free(&g);
-
-    /* 3x3 with a wall in the middle: the centre point is equidistant from the four
-     * edge midpoints and goes to the lowest index; off-centre it goes to the nearest. */
-    gw_spec_init(&sp);
-    sp.rows = sp.cols = 3;
-    sp.map = "SFF" "F#F" "FFG";
-    BUILD(g, sp);
-    CHECK(gw_xy_to_cell(&g, 0.0f, 0.0f) == 1);
-    CHECK(gw_xy_to_cell(&g, 0.1f, 0.0f) == 5);
-    CHECK(gw_xy_to_cell(&g, 0.0f, 0.1f) == 7);
-    CHECK(gw_xy_to_cell(&g, -0.1f, 0.05f) == 3);
-    CHECK(gw_xy_to_cell(&g, 5.0f, -7.0f) == 2);
-    CHECK(gw_xy_to_cell(&g, -1.0f, 1.0f) == 6);
-    CHECK(gw_xy_to_cell(&g, NAN, NAN) == 0);
-    gw_free(&g);
-}
-
 static void test_free_zeroes(void) {
     gridworld_t g;
     memset(&g, 0, sizeof g);
@@ -639,8 +572,6 @@ static const unit_test_t tests[] = {
     {"start_goal_resolution", test_start_goal_resolution},
     {"absorbing_and_rewards", test_absorbing_and_rewards},
     {"walls_block", test_walls_block},
-    {"xy_round_trip", test_xy_round_trip},
-    {"xy_specifics", test_xy_specifics},
     {"free_zeroes", test_free_zeroes},
     {0, 0},
 };

@@ -22,7 +22,7 @@ static const param_spec_t typed_params[] = {
     {"schedule", PT_CHOICE, 1, 0, 0, sched_choices, "noise schedule"},
 };
 
-static int typed_validate(const gridworld_t *env, const double *pv, char *err, size_t n) {
+static int typed_validate(const task_t *env, const double *pv, char *err, size_t n) {
     if (pv[0] > env->max_steps) {
         snprintf(err, n, "horizon %d exceeds max_steps %d", (int)pv[0], env->max_steps);
         return -1;

@@ -1,0 +1,49 @@
+/* env: the bridge between a world and an agent, on the world's side.
+ *
+ * It builds what an agent is told about a world (task.h) and implements the
+ * environment an agent trains in (env_reset / env_step).  It also builds,
+ * once per world, what only some may know (world_knowledge_t): the true model
+ * for the exact reference agent and for the EFE diagnostic in run.c, and the
+ * true map's distances for the `oracle-distance` ablation.  An agent gets a
+ * piece of that knowledge only when its parameters ask for it
+ * (agent_class_t.needs), through task_t. */
+#ifndef AIF_ENV_H
+#define AIF_ENV_H
+#ifdef AIF_AGENT_VIEW_ONLY
+#error "an agent source must not see the world's definition: it gets only its view (task.h)"
+#endif
+#include "efe.h"
+#include "gridworld.h"
+#include "rng.h"
+#include "task.h"
+
+struct env {
+    const gridworld_t *g;
+    rng_t *rng;           /* the environment's stream: slips and observation noise */
+    int s;                /* the true cell */
+};
+
+/* An environment on world g drawing from rng (both outlive it). */
+void env_init(env_t *e, const gridworld_t *g, rng_t *rng);
+
+typedef struct {
+    efe_model_t model;        /* the world's A and B, sparse */
+    unsigned char *failure;   /* [n] holes */
+    unsigned char *wall;      /* [n] walls */
+    int *oracle_dist;         /* [n] BFS distance to the goal; TASK_DIST_UNREACHABLE, TASK_DIST_HOLE */
+    task_truth_t truth;       /* points into the above */
+} world_knowledge_t;
+
+/* 0, or -1 (out of memory).  world_knowledge_free releases it. */
+int  world_knowledge_build(world_knowledge_t *k, const gridworld_t *g);
+void world_knowledge_free(world_knowledge_t *k);
+
+/* The agent's view of world g: shape, actions, goal, max_steps; plus the
+ * oracle distances and the true model from k if `needs` asks for them (k may
+ * be NULL when needs is 0).  t points into k: k must outlive the agent. */
+void task_from_world(task_t *t, const gridworld_t *g, const world_knowledge_t *k, unsigned needs);
+
+/* The world's A and B as a sparse model (nonzero entries).  0 or -1. */
+int  env_true_model(efe_model_t *m, const gridworld_t *g);
+
+#endif

@@ -1,0 +1,82 @@
+/* task: what an agent is told, and the environment it acts in.
+ *
+ * An agent knows the grid's shape (to decode coordinates), its actions, the
+ * goal's observation, the episode cap, and its own experience.  Never the map,
+ * the observability levels, shortest-path distances, A or B: no field here
+ * holds them, and the learning agents' sources cannot reach the world's
+ * definition (gridworld.h) at all; tests/test_view.py checks their include
+ * graph.
+ *
+ * Two kinds of knowledge are handed over only when an agent's parameters ask
+ * for them (agent_class_t.needs), and are labelled as what they are:
+ *   - TASK_NEEDS_ORACLE: shortest-path distances on the true map, for the
+ *     `oracle-distance` preference (an ablation: it is the optimal value
+ *     function in disguise) and q-learning's matching shaping;
+ *   - TASK_NEEDS_TRUTH: the world's true A and B, its start cell and which
+ *     cells end an episode without the goal: exact-aif with `model: true`,
+ *     the reference that by definition has the true model.
+ *
+ * Cells are numbered row-major, s = row * cols + col, row 0 at the top.
+ * Observations are cells too (n_obs == n_cells). */
+#ifndef AIF_TASK_H
+#define AIF_TASK_H
+#include <stddef.h>
+
+enum { ACT_UP = 0, ACT_DOWN = 1, ACT_LEFT = 2, ACT_RIGHT = 3, ACT_STAY = 4 };
+#define TASK_MAX_ACTIONS 5
+extern const char *const task_action_names[TASK_MAX_ACTIONS]; /* "up","down","left","right","stay" */
+
+/* oracle_dist values besides distances. */
+#define TASK_DIST_UNREACHABLE (-1)   /* wall or floor cut off from the goal */
+#define TASK_DIST_HOLE (-2)          /* a hole: entering it ends the episode without the goal */
+
+struct efe_model;
+
+/* The reference's knowledge of the true world (TASK_NEEDS_TRUTH only). */
+typedef struct {
+    const struct efe_model *model;     /* the true A and B (efe.h) */
+    int start;                         /* start cell */
+    const unsigned char *failure;      /* [n_cells] 1: entering it ends the episode without the goal */
+    const unsigned char *wall;         /* [n_cells] 1: a wall (never entered, never observed) */
+} task_truth_t;
+
+enum { TASK_NEEDS_ORACLE = 1u, TASK_NEEDS_TRUTH = 2u };
+
+typedef struct {
+    char name[64];          /* the world's name, for messages */
+    int rows, cols, n_cells;
+    int n_actions;          /* 4, or 5 with stay */
+    int goal;               /* the goal's observation (its cell) */
+    int max_steps;          /* episode cap */
+    const int *oracle_dist; /* [n_cells] or NULL: see TASK_NEEDS_ORACLE */
+    const task_truth_t *truth; /* or NULL: see TASK_NEEDS_TRUTH */
+} task_t;
+
+/* Coordinates of cell s scaled to [-1, 1] (x: column, y: row), and the cell
+ * nearest to a point in that scale: the grid's shape is all they use. */
+void task_cell_to_xy(const task_t *t, int s, float *x, float *y);
+int  task_xy_to_cell(const task_t *t, float x, float y);
+/* Moves between cells ignoring walls: where action a leads from s on an open
+ * grid of this shape (the border stops it). */
+int  task_neighbour(const task_t *t, int s, int a);
+/* |drow| + |dcol| between two cells. */
+int  task_manhattan(const task_t *t, int s1, int s2);
+
+/* ---- the environment an agent trains in ------------------------------------------ */
+
+/* Opaque: defined on the world's side (env.h), never visible to an agent. */
+typedef struct env env_t;
+
+/* How a step ended the episode, if it did. */
+enum { ENV_RUNNING = 0, ENV_GOAL = 1, ENV_FAILED = 2 };
+
+/* Start an episode: returns the first observation.  *state receives the true
+ * cell: training data logs it, as Algorithm 1 of the paper does (z); agents
+ * never see it during evaluation. */
+int env_reset(env_t *e, int *state);
+/* Take action a: returns the next observation; *state the true cell,
+ * *reward the world's reward, *outcome ENV_RUNNING / ENV_GOAL / ENV_FAILED.
+ * The step cap is the agent's to keep (task.max_steps). */
+int env_step(env_t *e, int a, int *state, double *reward, int *outcome);
+
+#endif

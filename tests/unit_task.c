@@ -1,0 +1,188 @@
+/* The agent's view (task.h): coordinates decode with the grid's shape alone,
+ * moves on the open grid, and what task_from_world hands over. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agents.h"
+#include "env.h"
+#include "unit.h"
+
+static task_t shape(int rows, int cols) {
+    task_t t;
+    memset(&t, 0, sizeof t);
+    t.rows = rows;
+    t.cols = cols;
+    t.n_cells = rows * cols;
+    t.n_actions = 4;
+    t.goal = t.n_cells - 1;
+    t.max_steps = 10;
+    return t;
+}
+
+static void xy_round_trip(int rows, int cols) {
+    task_t t = shape(rows, cols);
+    for (int s = 0; s < t.n_cells; s++) {
+        float x, y;
+        task_cell_to_xy(&t, s, &x, &y);
+        CHECK(x >= -1.0f && x <= 1.0f && y >= -1.0f && y <= 1.0f);
+        double want_x = cols > 1 ? 2.0 * (s % cols) / (cols - 1) - 1.0 : 0.0;
+        double want_y = rows > 1 ? 2.0 * (s / cols) / (rows - 1) - 1.0 : 0.0;
+        CHECK_NEAR(x, want_x, 1e-6);
+        CHECK_NEAR(y, want_y, 1e-6);
+        CHECK_MSG(task_xy_to_cell(&t, x, y) == s, "%dx%d cell %d", rows, cols, s);
+        /* A small perturbation still lands on the same cell. */
+        float hx = cols > 1 ? 0.4f / (cols - 1) : 0.4f, hy = rows > 1 ? 0.4f / (rows - 1) : 0.4f;
+        CHECK(task_xy_to_cell(&t, x + hx, y - hy) == s);
+    }
+}
+
+static void test_xy_round_trip(void) {
+    xy_round_trip(1, 3);
+    xy_round_trip(3, 1);
+    xy_round_trip(4, 4);
+    xy_round_trip(5, 7);
+    xy_round_trip(16, 16);
+}
+
+/* Decoding knows only the shape: a point on a wall of the true map decodes to
+ * the wall cell (the agent cannot know it is one), exactly as on an open grid
+ * of the same shape; rounding and clamping as documented. */
+static void test_decode_uses_shape_only(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = sp.cols = 3;
+    sp.map = "SFF" "F#F" "FFG";
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    task_t walled, open = shape(3, 3);
+    task_from_world(&walled, &g, NULL, 0);
+    CHECK(walled.oracle_dist == NULL && walled.truth == NULL);
+    for (float x = -1.2f; x <= 1.2f; x += 0.05f)
+        for (float y = -1.2f; y <= 1.2f; y += 0.05f)
+            CHECK(task_xy_to_cell(&walled, x, y) == task_xy_to_cell(&open, x, y));
+    CHECK(task_xy_to_cell(&walled, 0.0f, 0.0f) == 4); /* the wall cell */
+    CHECK(task_xy_to_cell(&walled, 0.1f, -0.2f) == 4);
+    CHECK(task_xy_to_cell(&walled, 0.6f, 0.0f) == 5);
+    CHECK(task_xy_to_cell(&walled, 5.0f, -7.0f) == 2);  /* clamped */
+    CHECK(task_xy_to_cell(&walled, -1.0f, 1.0f) == 6);
+    CHECK(task_xy_to_cell(&walled, NAN, NAN) == 0);
+    task_t row = shape(1, 3);
+    CHECK(task_xy_to_cell(&row, -0.51f, 0.9f) == 0 && task_xy_to_cell(&row, -0.49f, 0.9f) == 1);
+    CHECK(task_xy_to_cell(&row, 7.0f, 0.0f) == 2);
+    gw_free(&g);
+}
+
+static void test_neighbours(void) {
+    task_t t = shape(3, 4);
+    CHECK(task_neighbour(&t, 0, ACT_UP) == 0 && task_neighbour(&t, 0, ACT_LEFT) == 0);
+    CHECK(task_neighbour(&t, 0, ACT_RIGHT) == 1 && task_neighbour(&t, 0, ACT_DOWN) == 4);
+    CHECK(task_neighbour(&t, 11, ACT_DOWN) == 11 && task_neighbour(&t, 11, ACT_RIGHT) == 11);
+    CHECK(task_neighbour(&t, 5, ACT_STAY) == 5);
+    CHECK(task_manhattan(&t, 0, 11) == 5 && task_manhattan(&t, 6, 6) == 0 && task_manhattan(&t, 3, 8) == 5);
+}
+
+/* What the world side hands over: shape, actions, goal, max_steps; the oracle
+ * and the truth only when asked. */
+static void test_task_from_world(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = 2;
+    sp.cols = 4;
+    sp.map = "SFH#" "FFFG";
+    sp.max_steps = 17;
+    sp.n_actions = 5;
+    snprintf(sp.name, sizeof sp.name, "w");
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    world_knowledge_t k;
+    CHECK(world_knowledge_build(&k, &g) == 0);
+    task_t t;
+    task_from_world(&t, &g, &k, 0);
+    CHECK(t.rows == 2 && t.cols == 4 && t.n_cells == 8 && t.n_actions == 5 && t.goal == 7 && t.max_steps == 17);
+    CHECK(!strcmp(t.name, "w") && t.oracle_dist == NULL && t.truth == NULL);
+    task_from_world(&t, &g, &k, TASK_NEEDS_ORACLE);
+    CHECK(t.oracle_dist && t.truth == NULL);
+    CHECK(t.oracle_dist[0] == 4 && t.oracle_dist[2] == TASK_DIST_HOLE && t.oracle_dist[3] == TASK_DIST_UNREACHABLE);
+    task_from_world(&t, &g, &k, TASK_NEEDS_TRUTH);
+    CHECK(t.oracle_dist == NULL && t.truth && t.truth->start == 0);
+    CHECK(t.truth->failure[2] == 1 && t.truth->failure[7] == 0 && t.truth->wall[3] == 1);
+    world_knowledge_free(&k);
+    gw_free(&g);
+}
+
+/* The environment an agent trains in: outcomes and rewards as the world says. */
+static void test_env_steps(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = 2;
+    sp.cols = 3;
+    sp.map = "SHF" "FFG";
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    rng_t r;
+    rng_seed(&r, 1, 2, 3);
+    env_t env;
+    env_init(&env, &g, &r);
+    int s, outcome;
+    double rew;
+    CHECK(env_reset(&env, &s) == 0 && s == 0);
+    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 1 && s == 1 && outcome == ENV_FAILED);
+    CHECK(env_reset(&env, &s) == 0 && s == 0);
+    CHECK(env_step(&env, ACT_DOWN, &s, &rew, &outcome) == 3 && outcome == ENV_RUNNING && rew == 0.0);
+    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 4 && outcome == ENV_RUNNING);
+    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 5 && outcome == ENV_GOAL && rew == 1.0);
+    gw_free(&g);
+}
+
+/* Every learning agent is created from the agent's view alone (no oracle, no
+ * truth), with its default parameters. */
+static void test_learning_agents_from_view(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = sp.cols = 4;
+    sp.map = "SFFF" "F#HF" "FFFF" "FFFG";
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    task_t t;
+    task_from_world(&t, &g, NULL, 0);
+    const char *names[] = {"random", "q-learning", "exact-aif", "diffusion-aif"};
+    for (int i = 0; i < 4; i++) {
+        const agent_class_t *c = agent_class_find(names[i]);
+        CHECK(c);
+        double pv[64];
+        for (int j = 0; j < c->n_params; j++) pv[j] = c->params[j].def;
+        int m = agent_param_index(c, "model");
+        if (m >= 0) pv[m] = param_choice_index(&c->params[m], "learned");
+        CHECK_MSG(!c->needs || c->needs(pv) == 0, "%s needs more than its view", names[i]);
+        rng_t r;
+        rng_seed(&r, 1, 1, RNG_INIT);
+        char err[256] = "";
+        void *a = c->create(&t, pv, &r, err, sizeof err);
+        CHECK_MSG(a != NULL, "%s: %s", names[i], err);
+        c->destroy(a);
+    }
+    /* The reference asks for the truth, and cannot be made without it. */
+    const agent_class_t *x = agent_class_find("exact-aif");
+    double pv[64];
+    for (int j = 0; j < x->n_params; j++) pv[j] = x->params[j].def;
+    CHECK(x->needs(pv) == TASK_NEEDS_TRUTH);
+    char err[256] = "";
+    CHECK(x->create(&t, pv, NULL, err, sizeof err) == NULL && strstr(err, "true model"));
+    gw_free(&g);
+}
+
+static const unit_test_t tests[] = {
+    {"xy_round_trip", test_xy_round_trip},
+    {"decode_uses_shape_only", test_decode_uses_shape_only},
+    {"neighbours", test_neighbours},
+    {"task_from_world", test_task_from_world},
+    {"env_steps", test_env_steps},
+    {"learning_agents_from_view", test_learning_agents_from_view},
+    {0, 0},
+};
+
+int main(int argc, char **argv) { return unit_main(argc, argv, tests); }
