@@ -38,7 +38,7 @@ FIGURE_HELP = {"fig1": "the world with logged paths, observability shaded (Fig. 
                "fig3": "action probabilities over an episode (Fig. 3)",
                "fig4": "EFE, risk and ambiguity per action over an episode (Fig. 4)",
                "efecheck": "the agent's EFE estimates against the exact EFE of the same policies",
-               "curves": "learning curves over training",
+               "curves": "learning curves over training (training episodes)",
                "heatmap": "sweep heatmap: mean steps over grid size x schedule, a panel per EFE weighting"}
 
 
@@ -64,16 +64,18 @@ def _print_notes(notes):
 
 
 def cmd_summary(res, a):
-    from . import stats
+    from . import episodes, stats
     if a.out:
-        for p in stats.write_summary(res, _outdir(a.out), a.unit):
+        for p in stats.write_summary(res, _outdir(a.out), a.unit, a.resamples):
             print(f"wrote {p}")
         return 0
-    conds = stats.condition_table(res, a.unit)
+    ep = episodes.load(res)
+    conds = stats.condition_table(res, a.unit, a.resamples, ep)
     if a.csv:
         sys.stdout.write(stats.to_csv(conds, stats.condition_columns(res)))
     else:
-        sys.stdout.write(stats.to_markdown(res, conds, stats.comparison_table(res, a.unit), a.unit))
+        sys.stdout.write(stats.to_markdown(res, conds, stats.comparison_table(res, a.unit, ep), a.unit,
+                                           resamples=a.resamples, ep=ep))
     return 0
 
 
@@ -125,7 +127,7 @@ def cmd_figure(res, a):
 def cmd_report(res, a):
     from . import stats, status
     out = _outdir(a.out)
-    written = stats.write_summary(res, out, a.unit)
+    written = stats.write_summary(res, out, a.unit, a.resamples)
     s = status.collect(res, with_runs=True)
     for name, content in (("status.txt", status.to_text(s)), ("status.json", status.to_json(s))):
         p = os.path.join(out, name)
@@ -204,15 +206,20 @@ def parser():
         p.add_argument("--panel", help="heatmap: comma-separated parameters, one panel per combination "
                                        "(default w_risk,w_ambiguity; 'none' for one panel)")
 
+    def unit_opts(p):
+        p.add_argument("--unit", choices=["run", "episode"], default="run",
+                       help="statistical unit: the seed, each run's mean over its episodes (default), or "
+                            "the evaluation episode, pooled over runs (pseudo-replication: for comparison only)")
+        p.add_argument("--resamples", type=int, default=10000,
+                       help="bootstrap resamples of the 95%% intervals (default 10000)")
+
     p = add("report", "every table and figure into --out")
     fig_opts(p, "report")
-    p.add_argument("--unit", choices=["episode", "run"], default="episode",
-                   help="statistical sample: evaluation episode (default) or run mean")
+    unit_opts(p)
     p = add("summary", "Table I and tests between agents")
     p.add_argument("--out", help="write summary.md, summary.csv and comparisons.csv there")
     p.add_argument("--csv", action="store_true", help="CSV to stdout instead of Markdown")
-    p.add_argument("--unit", choices=["episode", "run"], default="episode",
-                   help="statistical sample: evaluation episode (default) or run mean")
+    unit_opts(p)
     p = add("status", "what the file holds, also while a sweep writes it")
     p.add_argument("--runs", action="store_true", help="also list every run")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
@@ -230,6 +237,9 @@ def main(argv=None):
     a = parser().parse_args(argv)
     if getattr(a, "max_series", None) is not None and a.max_series < 1:
         print("analysis: --max-series must be at least 1", file=sys.stderr)
+        return 2
+    if getattr(a, "resamples", None) is not None and a.resamples < 100:
+        print("analysis: --resamples must be at least 100", file=sys.stderr)
         return 2
     try:
         res = Results(a.results)

@@ -12,7 +12,7 @@ conditions, one per agent entry with its conditions pooled (and say so).
   fig3     action probabilities over one logged episode (paper Fig. 3)
   fig4     EFE, risk and ambiguity per action over one episode (paper Fig. 4)
   efecheck the agent's EFE estimates against the exact EFE (/efe_check)
-  curves   learning curves over training
+  curves   learning curves over training (training episodes, /train/curve_*)
   heatmap  a sweep's mean steps (or success) over grid size x noise schedule,
            one panel per EFE weighting (any parameter columns can be chosen)
 """
@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from . import episodes  # noqa: E402
 from .results import ACTIONS, fmt_value  # noqa: E402
 
 # Greys without its darkest quarter, so paths stay visible on the noisiest cells.
@@ -257,8 +258,8 @@ def fig2b(res, out_dir, opt):
         return [], notes
     notes = []
     envs = [e for e in res.env_names() if any(len(c.done) for c in res.conditions_in(e))]
-    steps = res.f["eval/steps"][:]
-    success = res.f["eval/success"][:]
+    ep = episodes.load(res)
+    steps, success = ep.censored, ep.success
     most = max(len(series_for_env(res, e, opt)[0]) for e in envs) if envs else 1
     fig, axes = _grid(len(envs), width=max(3.6, 1.3 * most), height=4.2, max_cols=2)
     for ax, env_name in zip(axes, envs):
@@ -286,7 +287,7 @@ def fig2b(res, out_dir, opt):
         ax.set_xticks(pos)
         ax.set_xticklabels([s.label for s in series], rotation=30, ha="right", fontsize=7)
         ax.set_ylim(0, top * 1.12)
-        ax.set_ylabel("steps to goal (missed: max_steps)")
+        ax.set_ylabel("steps to goal (failed: max_steps)")
         ax.set_title(f"{env_name} ({env.size}); top: success rate", fontsize=9)
     fig.suptitle("Evaluation episodes of done runs", fontsize=10)
     return [_save(fig, out_dir, "fig2b_performance.png", opt)], notes
@@ -568,8 +569,8 @@ def heatmap_table(res, opt):
     ys = _order([yv[r] for r in runs])
     panels = list(dict.fromkeys(tuple(p[r] for p in pv) for r in runs))
     panels = sorted(panels, key=lambda t: tuple((0, v) if isinstance(v, float) else (1, str(v)) for v in t))
-    steps = res.f["eval/steps"][:]
-    success = res.f["eval/success"][:]
+    ep = episodes.load(res)
+    steps, success = ep.censored, ep.success
     cells = {}
     for r in runs:
         key = (tuple(p[r] for p in pv), xv[r], yv[r])
