@@ -195,7 +195,7 @@ def test_summary_with_episodes_as_samples(smoke_results, tmp_path):
     assert "Welch's t on evaluation episodes (pooled)" in md
 
 
-# -- a world with holes: censoring, outcomes, seed-level intervals -------------------------------------
+# -- a world with holes: censoring, outcomes, seed-level intervals, status ----------------------------
 HOLES_JOB = """
 name: holes
 seed: 3
@@ -366,6 +366,20 @@ def test_preference_and_shaping_columns(holes_results, tmp_path):
     rows = read_csv(out / "summary.csv")
     assert {r["shaping"] for r in rows if r["agent_type"] == "q-learning"} == {"potential"}
     check_summary_csv(path, out / "summary.csv")
+
+
+def test_status_prints_each_worlds_optimal_length(holes_results, smoke_results):
+    for path in (holes_results, smoke_results):
+        opt = optimal_steps(path)
+        s = json.loads(analysis_ok("status", path, "--json").stdout)
+        assert {w["name"]: w["optimal_steps"] for w in s["worlds"]} == opt
+        text = analysis_ok("status", path).stdout
+        assert "worlds (optimal: BFS shortest path from the start to the goal, in moves):" in text
+        for name, n in opt.items():
+            assert re.search(rf"^  {name}  .* {n}$", text, re.M), (name, text)
+    assert opt == {"paper4x4": 6, "paper8x8": 14}
+    text = analysis_ok("status", holes_results).stdout
+    assert re.search(r"^  lake4  4x4, fully observable, slip 0.2, max 30 steps +4 +6$", text, re.M), text
 
 
 def test_rows_not_done_are_never_read(smoke_results, tmp_path):
