@@ -8,7 +8,7 @@ Commands:
   status    what the file holds: runs done / failed / started / pending per condition,
             failure messages, ranks, time per run (--runs: every run; --json)
   figures   every figure into --out DIR
-  fig1 fig2a fig2b fig3 fig4 efecheck curves heatmap   one figure into --out DIR
+  fig1 fig2a fig2b fig3 fig4 efecheck curves budgets heatmap   one figure into --out DIR
 
 Exit status: 0 done (a figure the file has no data for is skipped with a note,
 not an error), 1 unexpected error, 2 bad command line or a file that is not a
@@ -39,13 +39,15 @@ FIGURE_HELP = {"fig1": "the world with logged paths, observability shaded (Fig. 
                "fig4": "EFE, risk and ambiguity per action over an episode (Fig. 4)",
                "efecheck": "the agent's EFE estimates against the exact EFE of the same policies",
                "curves": "learning curves over training (training episodes)",
+               "budgets": "evaluation success and steps to goal against the training budget (runs at several "
+                          "train_steps)",
                "heatmap": "sweep heatmap: mean steps over grid size x schedule, a panel per EFE weighting"}
 
 
 def _figure_options(a):
     from . import figures as F
     opt = F.Options()
-    for k in ("max_series", "paths", "dpi", "metric", "x", "y"):
+    for k in ("max_series", "paths", "dpi", "metric", "x", "y", "resamples"):
         if getattr(a, k, None) is not None:
             setattr(opt, k, getattr(a, k))
     if getattr(a, "panel", None) is not None:
@@ -167,6 +169,8 @@ def _describe(name):
              ("fig4_efe_", "EFE, risk and ambiguity per action over an episode (Fig. 4)"),
              ("efecheck_", "EFE estimates against the exact EFE of the same policies"),
              ("curves_", "learning curves over training"),
+             ("budgets_", "evaluation against the training budget, 95% bootstrap band over seeds"),
+             ("budgets.csv", "the budget curves' points (CSV)"),
              ("heatmap_steps.csv", "the heatmap's cells (CSV)"),
              ("heatmap_success.csv", "the heatmap's cells (CSV)"),
              ("heatmap_steps", "sweep heatmap of mean steps"),
@@ -228,6 +232,9 @@ def parser():
     for name, help_ in FIGURE_HELP.items():
         p = add(name, help_)
         fig_opts(p, heat=name == "heatmap", fig1=name == "fig1")
+        if name == "budgets":
+            p.add_argument("--resamples", type=int, default=10000,
+                           help="bootstrap resamples of the 95%% bands (default 10000)")
         if name == "heatmap":
             p.add_argument("--metric", choices=["steps", "success"], help="heatmap: value (default steps)")
     return ap

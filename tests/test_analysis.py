@@ -195,7 +195,7 @@ def test_summary_with_episodes_as_samples(smoke_results, tmp_path):
     assert "Welch's t on evaluation episodes (pooled)" in md
 
 
-# -- a world with holes: censoring, outcomes, seed-level intervals, status ----------------------------
+# -- a world with holes: censoring, outcomes, seed-level intervals, budgets ----------------------------
 HOLES_JOB = """
 name: holes
 seed: 3
@@ -223,6 +223,8 @@ agents:
       horizon: 2
       preference: [goal, distance]
 """
+# Each entry's training budget, as the job above gives it.
+HOLES_BUDGETS = {"random": 1000, "q-200": 200, "q-1k": 1000, "q-3k": 3000, "exact-aif": 1000}
 
 
 @pytest.fixture(scope="module")
@@ -368,6 +370,66 @@ def test_preference_and_shaping_columns(holes_results, tmp_path):
     check_summary_csv(path, out / "summary.csv")
 
 
+def expected_budget_points(path):
+    """{(agent_type, preference, budget): (seeds, per-run censored steps, per-run success)}."""
+    d = raw(path)
+    censored, succ, _, _ = episode_table(d)
+    with h5py.File(path, "r") as f:
+        kind = np.array([x.decode() for x in f["runs/params"]["agent_type"]])
+        pref = np.array([x.decode() for x in f["runs/params"]["preference"]])
+    pts = {}
+    for r in np.flatnonzero(d["status"] == 1):
+        key = (kind[r], pref[r], HOLES_BUDGETS[d["agent"][r]])
+        pts.setdefault(key, []).append(r)
+    return {k: (len(rs), censored[rs].mean(axis=1), succ[rs].mean(axis=1)) for k, rs in pts.items()}
+
+
+def test_budget_curves(holes_results, tmp_path):
+    """Evaluation at training budgets: budgets from job_yaml (not the steps used), one point
+    per budget with the mean over seeds and a 95 % bootstrap band within the possible range."""
+    p = analysis_ok("budgets", holes_results, "--out", tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["budgets.csv", "budgets_lake4.png"], p.stdout
+    assert (tmp_path / "budgets_lake4.png").read_bytes()[:8] == PNG
+    assert (tmp_path / "budgets_lake4.png").stat().st_size > 5000
+    rows = read_csv(tmp_path / "budgets.csv")
+    exp = expected_budget_points(holes_results)
+    with h5py.File(holes_results, "r") as f:
+        agent = np.array([x.decode() for x in f["runs/params"]["agent"]])
+        assert (f["runs/train_steps"][:][agent == "random"] == 0).all()     # used none; budget 1000
+    assert sorted((r["agent_type"], int(r["budget"])) for r in rows) == \
+        sorted((k[0], k[2]) for k in exp) == [("exact-aif", 1000), ("exact-aif", 1000), ("q-learning", 200),
+                                              ("q-learning", 1000), ("q-learning", 3000), ("random", 1000)]
+    for r in rows:
+        pref = r["curve"].split("preference=")[1] if "preference=" in r["curve"] else ""
+        n, steps, success = exp[(r["agent_type"], pref, int(r["budget"]))]
+        assert int(r["seeds"]) == n == 4
+        assert close(num(r["mean_steps"]), steps.mean()) and close(num(r["success_rate"]), success.mean())
+        check_interval(num(r["steps_ci_lo"]), num(r["steps_ci_hi"]), steps, r)
+        check_interval(num(r["success_ci_lo"]), num(r["success_ci_hi"]), success, r)
+        assert 0.0 <= num(r["success_ci_lo"]) <= num(r["success_rate"]) <= num(r["success_ci_hi"]) <= 1.0
+        assert 0.0 <= num(r["steps_ci_lo"]) and num(r["steps_ci_hi"]) <= 30
+    assert {r["entries"] for r in rows if r["agent_type"] == "q-learning"} == {"q-200", "q-1k", "q-3k"}
+    # report includes it (the file has 3 budgets for q-learning on lake4).
+    out = tmp_path / "rep"
+    p = analysis_ok("report", holes_results, "--out", out)
+    assert (out / "budgets_lake4.png").is_file() and "budgets skipped" not in p.stdout
+    assert "[budgets_lake4.png]" in (out / "README.md").read_text()
+    assert (out / "budgets.csv").read_text() == (tmp_path / "budgets.csv").read_text()
+
+
+def test_budgets_check_the_steps_used(holes_results, tmp_path):
+    """A done run that used more training steps than the budget read from job_yaml: skipped,
+    with the run named."""
+    path = copy_results(holes_results, tmp_path / "b.h5")
+    d = raw(path)
+    r = int(np.flatnonzero(d["agent"] == "q-200")[0])
+    with h5py.File(path, "r+") as f:
+        f["runs/train_steps"][r] = 5000
+    p = analysis_ok("budgets", path, "--out", tmp_path / "o")
+    assert p.stdout.startswith(f"budgets skipped: run {r} (q-200 on lake4")
+    assert "more than its budget 200" in p.stdout
+
+
 def test_status_prints_each_worlds_optimal_length(holes_results, smoke_results):
     for path in (holes_results, smoke_results):
         opt = optimal_steps(path)
@@ -447,6 +509,8 @@ def expected_figures(path):
         notes.append("fig4 skipped: no agent in this file logs EFE")
     if not checked[done].any():
         notes.append("efecheck skipped: no agent in this file checks its EFE estimates")
+    # The smoke job trains every agent for one budget: no curve over budgets.
+    notes.append("budgets skipped: no agent class has done runs at two or more training budgets")
     if "schedule" in names:
         files += ["heatmap_steps.png", "heatmap_success.png", "heatmap_steps.csv", "heatmap_success.csv"]
     else:
@@ -462,8 +526,8 @@ def test_make_report_writes_every_table_and_figure(smoke_results, tmp_path):
     assert p.stderr == ""
     figures, notes = expected_figures(smoke_results)
     expected = ["README.md", "summary.md", "summary.csv", "comparisons.csv", "status.txt", "status.json"] + figures
-    # The smoke job has every agent: every figure is drawn.
-    assert not notes
+    # The smoke job has every agent: every figure is drawn but the curve over budgets.
+    assert len(notes) == 1 and notes[0] in p.stdout
     assert any(f.startswith("fig4_") for f in figures) and "heatmap_steps.png" in figures
     assert any(f.startswith("efecheck_") for f in figures)
     for name in expected:
@@ -712,7 +776,7 @@ def test_a_file_with_no_done_run(smoke_results, tmp_path):
     out = tmp_path / "rep"
     p = analysis_ok("report", path, "--out", out)
     assert "No run is done yet" in (out / "summary.md").read_text()
-    for fig in ("fig1", "fig2a", "fig2b", "fig3", "fig4", "efecheck", "curves", "heatmap"):
+    for fig in ("fig1", "fig2a", "fig2b", "fig3", "fig4", "efecheck", "curves", "budgets", "heatmap"):
         assert f"{fig} skipped: no run is done yet" in p.stdout
     assert not list(out.glob("*.png"))
     R = len(raw(path)["status"])
