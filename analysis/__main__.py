@@ -8,7 +8,7 @@ Commands:
   status    what the file holds: runs done / failed / started / pending per condition,
             failure messages, ranks, time per run (--runs: every run; --json)
   figures   every figure into --out DIR
-  fig1 fig2a fig2b fig3 fig4 efecheck curves heatmap   one figure into --out DIR
+  fig1 fig2a fig2b fig3 fig4 efecheck curves budgets heatmap   one figure into --out DIR
 
 Exit status: 0 done (a figure the file has no data for is skipped with a note,
 not an error), 1 unexpected error, 2 bad command line or a file that is not a
@@ -38,14 +38,16 @@ FIGURE_HELP = {"fig1": "the world with logged paths, observability shaded (Fig. 
                "fig3": "action probabilities over an episode (Fig. 3)",
                "fig4": "EFE, risk and ambiguity per action over an episode (Fig. 4)",
                "efecheck": "the agent's EFE estimates against the exact EFE of the same policies",
-               "curves": "learning curves over training",
+               "curves": "learning curves over training (training episodes)",
+               "budgets": "evaluation success and steps to goal against the training budget (runs at several "
+                          "train_steps)",
                "heatmap": "sweep heatmap: mean steps over grid size x schedule, a panel per EFE weighting"}
 
 
 def _figure_options(a):
     from . import figures as F
     opt = F.Options()
-    for k in ("max_series", "paths", "dpi", "metric", "x", "y"):
+    for k in ("max_series", "paths", "dpi", "metric", "x", "y", "resamples"):
         if getattr(a, k, None) is not None:
             setattr(opt, k, getattr(a, k))
     if getattr(a, "panel", None) is not None:
@@ -64,16 +66,18 @@ def _print_notes(notes):
 
 
 def cmd_summary(res, a):
-    from . import stats
+    from . import episodes, stats
     if a.out:
-        for p in stats.write_summary(res, _outdir(a.out), a.unit):
+        for p in stats.write_summary(res, _outdir(a.out), a.unit, a.resamples):
             print(f"wrote {p}")
         return 0
-    conds = stats.condition_table(res, a.unit)
+    ep = episodes.load(res)
+    conds = stats.condition_table(res, a.unit, a.resamples, ep)
     if a.csv:
         sys.stdout.write(stats.to_csv(conds, stats.condition_columns(res)))
     else:
-        sys.stdout.write(stats.to_markdown(res, conds, stats.comparison_table(res, a.unit), a.unit))
+        sys.stdout.write(stats.to_markdown(res, conds, stats.comparison_table(res, a.unit, ep), a.unit,
+                                           resamples=a.resamples, ep=ep))
     return 0
 
 
@@ -125,7 +129,7 @@ def cmd_figure(res, a):
 def cmd_report(res, a):
     from . import stats, status
     out = _outdir(a.out)
-    written = stats.write_summary(res, out, a.unit)
+    written = stats.write_summary(res, out, a.unit, a.resamples)
     s = status.collect(res, with_runs=True)
     for name, content in (("status.txt", status.to_text(s)), ("status.json", status.to_json(s))):
         p = os.path.join(out, name)
@@ -165,6 +169,8 @@ def _describe(name):
              ("fig4_efe_", "EFE, risk and ambiguity per action over an episode (Fig. 4)"),
              ("efecheck_", "EFE estimates against the exact EFE of the same policies"),
              ("curves_", "learning curves over training"),
+             ("budgets_", "evaluation against the training budget, 95% bootstrap band over seeds"),
+             ("budgets.csv", "the budget curves' points (CSV)"),
              ("heatmap_steps.csv", "the heatmap's cells (CSV)"),
              ("heatmap_success.csv", "the heatmap's cells (CSV)"),
              ("heatmap_steps", "sweep heatmap of mean steps"),
@@ -204,15 +210,20 @@ def parser():
         p.add_argument("--panel", help="heatmap: comma-separated parameters, one panel per combination "
                                        "(default w_risk,w_ambiguity; 'none' for one panel)")
 
+    def unit_opts(p):
+        p.add_argument("--unit", choices=["run", "episode"], default="run",
+                       help="statistical unit: the seed, each run's mean over its episodes (default), or "
+                            "the evaluation episode, pooled over runs (pseudo-replication: for comparison only)")
+        p.add_argument("--resamples", type=int, default=10000,
+                       help="bootstrap resamples of the 95%% intervals (default 10000)")
+
     p = add("report", "every table and figure into --out")
     fig_opts(p, "report")
-    p.add_argument("--unit", choices=["episode", "run"], default="episode",
-                   help="statistical sample: evaluation episode (default) or run mean")
+    unit_opts(p)
     p = add("summary", "Table I and tests between agents")
     p.add_argument("--out", help="write summary.md, summary.csv and comparisons.csv there")
     p.add_argument("--csv", action="store_true", help="CSV to stdout instead of Markdown")
-    p.add_argument("--unit", choices=["episode", "run"], default="episode",
-                   help="statistical sample: evaluation episode (default) or run mean")
+    unit_opts(p)
     p = add("status", "what the file holds, also while a sweep writes it")
     p.add_argument("--runs", action="store_true", help="also list every run")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
@@ -221,6 +232,9 @@ def parser():
     for name, help_ in FIGURE_HELP.items():
         p = add(name, help_)
         fig_opts(p, heat=name == "heatmap", fig1=name == "fig1")
+        if name == "budgets":
+            p.add_argument("--resamples", type=int, default=10000,
+                           help="bootstrap resamples of the 95%% bands (default 10000)")
         if name == "heatmap":
             p.add_argument("--metric", choices=["steps", "success"], help="heatmap: value (default steps)")
     return ap
@@ -230,6 +244,9 @@ def main(argv=None):
     a = parser().parse_args(argv)
     if getattr(a, "max_series", None) is not None and a.max_series < 1:
         print("analysis: --max-series must be at least 1", file=sys.stderr)
+        return 2
+    if getattr(a, "resamples", None) is not None and a.resamples < 100:
+        print("analysis: --resamples must be at least 100", file=sys.stderr)
         return 2
     try:
         res = Results(a.results)

@@ -12,7 +12,9 @@ conditions, one per agent entry with its conditions pooled (and say so).
   fig3     action probabilities over one logged episode (paper Fig. 3)
   fig4     EFE, risk and ambiguity per action over one episode (paper Fig. 4)
   efecheck the agent's EFE estimates against the exact EFE (/efe_check)
-  curves   learning curves over training
+  curves   learning curves over training (training episodes, /train/curve_*)
+  budgets  success and steps to goal of the evaluation against the training budget,
+           from separate sets of runs (agent entries that differ in train_steps)
   heatmap  a sweep's mean steps (or success) over grid size x noise schedule,
            one panel per EFE weighting (any parameter columns can be chosen)
 """
@@ -28,6 +30,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from . import budgets as budget_data  # noqa: E402
+from . import episodes  # noqa: E402
 from .results import ACTIONS, fmt_value  # noqa: E402
 
 # Greys without its darkest quarter, so paths stay visible on the noisiest cells.
@@ -46,6 +50,7 @@ class Options:
     x: str = "grid"            # heatmap axes and panels (parameter columns, or grid)
     y: str = "schedule"
     panel: list = field(default_factory=lambda: ["w_risk", "w_ambiguity"])
+    resamples: int = 10000     # bootstrap resamples of the budgets figure's bands
 
 
 @dataclass
@@ -257,8 +262,8 @@ def fig2b(res, out_dir, opt):
         return [], notes
     notes = []
     envs = [e for e in res.env_names() if any(len(c.done) for c in res.conditions_in(e))]
-    steps = res.f["eval/steps"][:]
-    success = res.f["eval/success"][:]
+    ep = episodes.load(res)
+    steps, success = ep.censored, ep.success
     most = max(len(series_for_env(res, e, opt)[0]) for e in envs) if envs else 1
     fig, axes = _grid(len(envs), width=max(3.6, 1.3 * most), height=4.2, max_cols=2)
     for ax, env_name in zip(axes, envs):
@@ -286,7 +291,7 @@ def fig2b(res, out_dir, opt):
         ax.set_xticks(pos)
         ax.set_xticklabels([s.label for s in series], rotation=30, ha="right", fontsize=7)
         ax.set_ylim(0, top * 1.12)
-        ax.set_ylabel("steps to goal (missed: max_steps)")
+        ax.set_ylabel("steps to goal (failed: max_steps)")
         ax.set_title(f"{env_name} ({env.size}); top: success rate", fontsize=9)
     fig.suptitle("Evaluation episodes of done runs", fontsize=10)
     return [_save(fig, out_dir, "fig2b_performance.png", opt)], notes
@@ -498,6 +503,84 @@ def curves(res, out_dir, opt):
     return paths, notes
 
 
+# -- evaluation at training budgets ----------------------------------------------------------
+def budgets(res, out_dir, opt):
+    """Success rate and censored steps to goal against the training budget, one curve per
+    agent class and parameter values, from separate sets of runs (analysis/budgets.py)."""
+    notes = _no_done(res, "budgets")
+    if notes:
+        return [], notes
+    try:
+        curves_ = budget_data.curves(res, opt.resamples)
+    except budget_data.Skip as e:
+        return [], [str(e)]
+    notes = []
+    if not budget_data.has_curve(curves_):
+        return [], ["budgets skipped: no agent class has done runs at two or more training budgets on one "
+                    "world (give agent entries of the same type different train_steps)"]
+    csv_path = os.path.join(out_dir, "budgets.csv")
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(budget_data.COLUMNS)
+        for row in budget_data.rows(curves_):
+            w.writerow(["" if isinstance(row[k], float) and math.isnan(row[k]) else
+                        (repr(row[k]) if isinstance(row[k], float) else row[k]) for k in budget_data.COLUMNS])
+    paths = []
+    for env_name in res.env_names():
+        mine = [cv for cv in curves_ if cv.env == env_name]
+        if not any(len(cv.points) >= 2 for cv in mine):
+            continue
+        if len(mine) > opt.max_series:
+            notes.append(f"budgets: {env_name}: {len(mine)} curves, more than --max-series {opt.max_series}: "
+                         f"the first {opt.max_series} drawn (all in budgets.csv)")
+        paths.append(_budget_figure(res.envs[env_name], mine[:opt.max_series], out_dir, opt))
+    return paths + [csv_path], notes
+
+
+def _budget_figure(env, curves_, out_dir, opt):
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.9), layout="constrained")
+    xs = [p.budget for cv in curves_ for p in cv.points]
+    dodge = 0
+    for j, cv in enumerate(curves_):
+        color = plt.cm.tab10(j % 10)
+        x = np.array([p.budget for p in cv.points], dtype=float)
+        seeds = sorted({p.stats["seeds"] for p in cv.points})
+        label = f"{cv.label} ({'/'.join(map(str, seeds))} seeds)"
+        for ax, key in ((axes[0], "steps"), (axes[1], "success")):
+            m = np.array([p.stats["mean_steps" if key == "steps" else "success_rate"] for p in cv.points])
+            lo = np.array([p.stats[f"{key}_ci_lo"] for p in cv.points], dtype=float)
+            hi = np.array([p.stats[f"{key}_ci_hi"] for p in cv.points], dtype=float)
+            if len(x) >= 2:
+                ax.plot(x, m, "-o", markersize=3.5, color=color, label=label)
+                ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
+            else:                       # one budget only: a point with its interval, dodged sideways
+                err = np.nan_to_num(np.vstack([m - lo, hi - m]))
+                ax.errorbar(x * 1.03 ** dodge, m, yerr=err, fmt="s", color=color, markersize=4, capsize=3,
+                            label=label + ", one budget")
+        dodge += len(x) < 2
+    ticks = sorted(set(xs))
+    for ax in axes:
+        if min(xs) > 0 and max(xs) >= 10 * min(xs):
+            ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{b:,}" for b in ticks], fontsize=7)
+        ax.minorticks_off()
+    if env.optimal_steps > 0:
+        axes[0].axhline(env.optimal_steps, linestyle="--", color="green", linewidth=0.8,
+                        label=f"BFS optimal ({env.optimal_steps})")
+    axes[0].axhline(env.max_steps, linestyle=":", color="grey", linewidth=0.8,
+                    label=f"max_steps ({env.max_steps})")
+    axes[0].set_ylim(0, env.max_steps * 1.05)
+    axes[0].set_ylabel("steps to goal (failed: max_steps)")
+    axes[1].set_ylim(-0.02, 1.02)
+    axes[1].set_ylabel("success rate")
+    for ax in axes:
+        ax.set_xlabel("training budget (environment steps)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{env.name} ({env.describe()}): evaluation after each training budget\n"
+                 f"mean over seeds, band: 95% percentile bootstrap over seeds", fontsize=10)
+    return _save(fig, out_dir, f"budgets_{env.name}.png", opt)
+
+
 class _quiet:
     def __enter__(self):
         import warnings
@@ -568,8 +651,8 @@ def heatmap_table(res, opt):
     ys = _order([yv[r] for r in runs])
     panels = list(dict.fromkeys(tuple(p[r] for p in pv) for r in runs))
     panels = sorted(panels, key=lambda t: tuple((0, v) if isinstance(v, float) else (1, str(v)) for v in t))
-    steps = res.f["eval/steps"][:]
-    success = res.f["eval/success"][:]
+    ep = episodes.load(res)
+    steps, success = ep.censored, ep.success
     cells = {}
     for r in runs:
         key = (tuple(p[r] for p in pv), xv[r], yv[r])
@@ -664,4 +747,4 @@ def heatmap(res, out_dir, opt):
 
 
 FIGURES = {"fig1": fig1, "fig2a": fig2a, "fig2b": fig2b, "fig3": fig3, "fig4": fig4, "efecheck": efecheck,
-           "curves": curves, "heatmap": heatmap}
+           "curves": curves, "budgets": budgets, "heatmap": heatmap}

@@ -67,6 +67,17 @@ class Env:
         return f"{self.rows}x{self.cols}"
 
     @property
+    def optimal_steps(self):
+        """BFS shortest path from the start to the goal (moves; -1: unreachable or unknown)."""
+        if not 0 <= self.start < self.dist.size:
+            return -1
+        return int(self.dist.ravel()[self.start])
+
+    @property
+    def holes(self):
+        return int((self.cells == "H").sum())
+
+    @property
     def fully_observable(self):
         return bool(np.all(self.eta[self.cells != "#"] >= 1.0))
 

@@ -1,14 +1,19 @@
-"""The paper's Table I for every condition, and tests between agents.
+"""Table I for every condition, and tests between agents (docs/analysis.md).
 
-Per condition (agent entry x world x parameter values): over the evaluation
-episodes of its done runs, the mean, median and sd of steps to goal (an
-episode that missed the goal counts its max_steps: censored episodes are
-kept, not dropped), the success rate, and the mean steps of the successful
-episodes.  With unit="run" each run's mean steps is one sample instead.
+Steps to goal are *censored*: every failed evaluation episode (hole death or
+time-out) counts its world's max_steps (analysis/episodes.py).  Hole deaths
+and time-outs get their own columns.
+
+The unit is the seed by default (unit="run"): per run, the mean censored steps
+and the success rate over its evaluation episodes; per condition, the mean
+over runs with a 95 % percentile-bootstrap interval over runs; between
+agents, Welch's t and Cohen's d on run means.  unit="episode" pools the
+episodes of all runs as samples instead (pseudo-replication: episodes of one
+seed share its training, so intervals come out too narrow and p too small);
+it is kept for comparison with the paper, and labelled.
 
 Between agents, within each world: every pair of conditions whose agents
-differ, Welch's two-sided t-test on the same samples, and Cohen's d with the
-pooled sd.  Signs: A minus B, so d > 0 means A needs more steps.
+differ.  Signs: A minus B, so d > 0 means A needs more steps.
 """
 import csv
 import io
@@ -19,56 +24,87 @@ import warnings
 import numpy as np
 from scipy import stats as sps
 
+from . import episodes
+from .results import fmt_value
+
+UNITS = ("run", "episode")
+RESAMPLES = 10000          # bootstrap resamples
+BOOT_SEED = 20240917       # fixed: the same file gives the same intervals
+LEVEL = 0.95
+# Shown as their own Markdown columns when the file has them (choices, stored as text).
+STRATEGY_COLUMNS = ("preference", "shaping")
 
 CONDITION_COLUMNS = ["condition", "agent", "agent_type", "env", "label", "runs", "done", "failed",
-                     "not_done", "samples", "mean_steps", "median_steps", "sd_steps", "success_rate",
-                     "mean_steps_successful", "efe_spearman"]
-COMPARISON_COLUMNS = ["env", "condition_a", "label_a", "condition_b", "label_b", "n_a", "n_b", "mean_a",
-                      "mean_b", "diff", "welch_t", "welch_df", "p_value", "cohens_d"]
+                     "not_done", "unit", "samples", "seeds", "mean_steps", "steps_ci_lo", "steps_ci_hi",
+                     "median_steps", "sd_steps", "success_rate", "success_ci_lo", "success_ci_hi",
+                     "hole_rate", "timeout_rate", "mean_steps_taken", "mean_steps_successful",
+                     "optimal_steps", "max_steps", "efe_spearman"]
+COMPARISON_COLUMNS = ["env", "unit", "condition_a", "label_a", "condition_b", "label_b", "n_a", "n_b",
+                      "mean_a", "mean_b", "diff", "welch_t", "welch_df", "p_value", "cohens_d"]
 
 
-def samples(res, c, steps, unit):
-    """The samples of condition c: episode steps of its done runs, or per-run means."""
-    s = steps[c.done].astype(float)
-    if unit == "run":
-        return s.mean(axis=1) if s.size else np.zeros(0)
-    return s.ravel()
+def bootstrap_ci(x, resamples=RESAMPLES, seed=BOOT_SEED, level=LEVEL):
+    """Percentile-bootstrap interval of the mean of x: (lo, hi), NaN for fewer than 2 values.
+    Each call starts its own generator from `seed`, so an interval depends only on x."""
+    x = np.asarray(x, dtype=float)
+    if x.size < 2:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    chunk = max(1, (1 << 22) // x.size)          # bounded memory for many episodes
+    for i in range(0, resamples, chunk):
+        k = min(chunk, resamples - i)
+        means[i:i + k] = x[rng.integers(0, x.size, size=(k, x.size))].mean(axis=1)
+    lo, hi = np.percentile(means, [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
 
 
-def condition_table(res, unit="episode"):
-    steps = res.f["eval/steps"][:]
-    success = res.f["eval/success"][:]
-    # How well the agent's EFE ranks policies against the exact EFE (agents
-    # that estimate it: /efe_check), as the mean over done runs of each run's
-    # median Spearman correlation.
-    spearman = res.f["efe_check/spearman_median"][:].astype(float) if res.has("efe_check/spearman_median") \
-        else np.full(res.n_runs, math.nan)
-    rows = []
-    for c in res.conditions:
-        x = samples(res, c, steps, unit)
-        succ = success[c.done].astype(float)
-        st = res.status[c.runs]
-        ok = steps[c.done][succ.astype(bool)].astype(float) if succ.size else np.zeros(0)
-        row = {
-            "condition": c.id, "agent": c.agent, "agent_type": c.agent_type, "env": c.env, "label": c.label,
-            "runs": len(c.runs), "done": len(c.done), "failed": int((st == 2).sum()),
-            "not_done": int(((st != 1) & (st != 2)).sum()), "samples": int(x.size),
-            "mean_steps": float(np.mean(x)) if x.size else math.nan,
-            "median_steps": float(np.median(x)) if x.size else math.nan,
-            "sd_steps": float(np.std(x, ddof=1)) if x.size > 1 else math.nan,
-            "success_rate": float(succ.mean()) if succ.size else math.nan,
-            "mean_steps_successful": float(ok.mean()) if ok.size else math.nan,
-            "efe_spearman": _nanmean(spearman[c.done]),
-        }
-        for k in res.param_names:
-            row["param:" + k] = c.params.get(k, "")
-        rows.append(row)
-    return rows
+def _mean(x):
+    return float(np.mean(x)) if np.size(x) else math.nan
 
 
 def _nanmean(x):
     x = x[np.isfinite(x)]
     return float(x.mean()) if x.size else math.nan
+
+
+def _spearman(res):
+    """Each run's median Spearman correlation of its EFE estimates against the exact EFE
+    (agents that check them: /efe_check), NaN for the others."""
+    if res.has("efe_check/spearman_median"):
+        return res.f["efe_check/spearman_median"][:].astype(float)
+    return np.full(res.n_runs, math.nan)
+
+
+def condition_row(res, ep, c, unit, resamples, spearman):
+    x = episodes.samples(ep, c.done, unit)
+    e = res.envs[c.env]
+    st = res.status[c.runs]
+    ok = ep.steps[c.done][ep.success[c.done]].astype(float)
+    s_lo, s_hi = bootstrap_ci(x["steps"], resamples)
+    p_lo, p_hi = bootstrap_ci(x["success"], resamples)
+    n = int(x["steps"].size)
+    row = {
+        "condition": c.id, "agent": c.agent, "agent_type": c.agent_type, "env": c.env, "label": c.label,
+        "runs": len(c.runs), "done": len(c.done), "failed": int((st == 2).sum()),
+        "not_done": int(((st != 1) & (st != 2)).sum()), "unit": unit, "samples": n, "seeds": len(c.done),
+        "mean_steps": _mean(x["steps"]), "steps_ci_lo": s_lo, "steps_ci_hi": s_hi,
+        "median_steps": float(np.median(x["steps"])) if n else math.nan,
+        "sd_steps": float(np.std(x["steps"], ddof=1)) if n > 1 else math.nan,
+        "success_rate": _mean(x["success"]), "success_ci_lo": p_lo, "success_ci_hi": p_hi,
+        "hole_rate": _mean(x["hole"]), "timeout_rate": _mean(x["timeout"]),
+        "mean_steps_taken": _mean(x["steps_taken"]), "mean_steps_successful": _mean(ok),
+        "optimal_steps": e.optimal_steps, "max_steps": e.max_steps, "efe_spearman": _nanmean(spearman[c.done]),
+    }
+    for k in res.param_names:
+        row["param:" + k] = c.params.get(k, "")
+    return row
+
+
+def condition_table(res, unit="run", resamples=RESAMPLES, ep=None):
+    ep = ep if ep is not None else episodes.load(res)
+    spearman = _spearman(res)
+    return [condition_row(res, ep, c, unit, resamples, spearman) for c in res.conditions]
 
 
 def welch(a, b):
@@ -88,20 +124,20 @@ def welch(a, b):
     return float(t), float(df), float(p), float(d)
 
 
-def comparison_table(res, unit="episode"):
-    steps = res.f["eval/steps"][:]
+def comparison_table(res, unit="run", ep=None):
+    ep = ep if ep is not None else episodes.load(res)
     rows = []
     for env in res.env_names():
         conds = [c for c in res.conditions_in(env) if len(c.done)]
         for i, a in enumerate(conds):
-            xa = samples(res, a, steps, unit)
+            xa = episodes.samples(ep, a.done, unit)["steps"]
             for b in conds[i + 1:]:
                 if a.agent == b.agent:
                     continue
-                xb = samples(res, b, steps, unit)
+                xb = episodes.samples(ep, b.done, unit)["steps"]
                 t, df, p, d = welch(xa, xb)
-                rows.append({"env": env, "condition_a": a.id, "label_a": a.label, "condition_b": b.id,
-                             "label_b": b.label, "n_a": int(xa.size), "n_b": int(xb.size),
+                rows.append({"env": env, "unit": unit, "condition_a": a.id, "label_a": a.label,
+                             "condition_b": b.id, "label_b": b.label, "n_a": int(xa.size), "n_b": int(xb.size),
                              "mean_a": float(xa.mean()), "mean_b": float(xb.mean()),
                              "diff": float(xa.mean() - xb.mean()), "welch_t": t, "welch_df": df,
                              "p_value": p, "cohens_d": d})
@@ -136,10 +172,23 @@ def _num(v, digits=2):
     return f"{v:.{digits}f}"
 
 
+def _pct(v, digits=1):
+    return "–" if math.isnan(v) else f"{100 * v:.{digits}f}%"
+
+
 def _p(p):
     if math.isnan(p):
         return "–"
     return f"{p:.2e}" if p < 1e-3 else f"{p:.3f}"
+
+
+def _with_ci(mean, lo, hi, n, fmt):
+    """'12.34 [11.90, 12.80]'; one sample: no interval, said so."""
+    if math.isnan(mean):
+        return "–"
+    if n < 2:
+        return f"{fmt(mean)} (n=1, no CI)"
+    return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
 
 
 def _md_table(header, body):
@@ -148,17 +197,71 @@ def _md_table(header, body):
     return out
 
 
-def to_markdown(res, conds, comps, unit="episode", max_comparisons=60):
+def _optimal_text(e):
+    return f"BFS optimal {e.optimal_steps} steps" if e.optimal_steps >= 0 else "goal unreachable from the start"
+
+
+def _method_text(unit, resamples, ep):
+    censor = ("*Steps to goal* count every failed evaluation episode (hole death or time-out) as the world's "
+              "`max_steps`; *holes* and *time-outs* are % of evaluation episodes ("
+              + ("inferred: a failure with steps < max_steps fell into a hole, one with steps = max_steps "
+                 "timed out" if ep.inferred else "from `/eval/outcome`")
+              + "); *steps (successful)* averages the successful episodes only.")
+    ci = f"95% percentile-bootstrap interval ({resamples} resamples, fixed seed {BOOT_SEED})"
+    if unit == "run":
+        how = (f"**Unit: the seed (run).** Per run: the mean steps to goal and the success rate over its "
+               f"evaluation episodes. Per condition: the mean over runs with a {ci} over runs (none for a "
+               f"condition with one run); median and sd are those of the run means. Between agents: Welch's "
+               f"two-sided t-test and Cohen's d (pooled sd) on run means, A minus B (d > 0: A needs more "
+               f"steps).")
+    else:
+        how = (f"**Unit: the evaluation episode (episodes of all runs pooled).** Episodes of one seed share "
+               f"its training, so they are not independent samples: these intervals are too narrow and these "
+               f"p-values too small (pseudo-replication); the default, `--unit run`, uses the seed. "
+               f"Per condition: the mean over episodes with a {ci} over episodes. Between agents: Welch's "
+               f"t-test and Cohen's d on episodes, A minus B.")
+    return [censor, "", how]
+
+
+def _condition_body(res, rows, strategy):
+    body = []
+    for r in rows:
+        c = res.by_id[r["condition"]]
+        keys = [k for k in res.swept.get(c.agent, []) if k in c.params and k not in strategy]
+        params = ", ".join(f"{k}={fmt_value(c.params[k])}" for k in keys)
+        n = r["samples"]
+        body.append([r["condition"], r["agent"]] + [c.params.get(k, "") or "–" for k in strategy]
+                    + [params or "–", r["done"] if r["done"] == r["runs"] else f"{r['done']} of {r['runs']}",
+                       _with_ci(r["mean_steps"], r["steps_ci_lo"], r["steps_ci_hi"], n, _num),
+                       _num(r["median_steps"], 1), _num(r["sd_steps"]),
+                       _with_ci(r["success_rate"], r["success_ci_lo"], r["success_ci_hi"], n, _pct),
+                       _pct(r["hole_rate"]), _pct(r["timeout_rate"]), _num(r["mean_steps_successful"])])
+    return body
+
+
+def _comparison_lines(env, cr, unit, max_comparisons):
+    what = "run means" if unit == "run" else "evaluation episodes (pooled)"
+    lines = [f"Between agents on {env} (Welch's t on {what}):", ""]
+    body = [[f"{r['label_a']} (c{r['condition_a']})", f"{r['label_b']} (c{r['condition_b']})", r["n_a"], r["n_b"],
+             _num(r["mean_a"]), _num(r["mean_b"]), _num(r["welch_t"]), _num(r["welch_df"], 1),
+             _p(r["p_value"]), _num(r["cohens_d"])] for r in cr[:max_comparisons]]
+    n = "seeds" if unit == "run" else "episodes"
+    lines += _md_table(["A", "B", f"{n} A", f"{n} B", "mean A", "mean B", "Welch t", "df", "p", "Cohen's d"],
+                       body)
+    if len(cr) > max_comparisons:
+        lines.append(f"\n({len(cr) - max_comparisons} more pairs in comparisons.csv)")
+    return lines + [""]
+
+
+def to_markdown(res, conds, comps, unit="run", max_comparisons=60, resamples=RESAMPLES, ep=None):
+    ep = ep if ep is not None else episodes.load(res)
     st = res.status
     n_done, n_failed = int((st == 1).sum()), int((st == 2).sum())
     lines = [f"# Summary: {res.name}", "",
              f"`{res.path}`: {res.n_runs} runs in {len(res.conditions)} conditions: {n_done} done, "
-             f"{n_failed} failed, {res.n_runs - n_done - n_failed} not done (pending or interrupted).", ""]
-    what = "evaluation episodes" if unit == "episode" else "runs (each run's mean steps is one sample)"
-    lines += [f"Statistics over the {what} of done runs only. An episode that missed the goal "
-              "counts its `max_steps` (censored, not dropped); *steps (successful)* averages the "
-              "successful episodes only. Between agents: Welch's two-sided t-test on the same samples "
-              "and Cohen's d with the pooled sd, A minus B (d > 0: A needs more steps).", ""]
+             f"{n_failed} failed, {res.n_runs - n_done - n_failed} not done (pending or interrupted). "
+             "Only done runs are analysed.", ""]
+    lines += _method_text(unit, resamples, ep) + [""]
     if n_done == 0:
         lines += ["**No run is done yet**: nothing to summarize.", ""]
     with_efe = any(not math.isnan(r["efe_spearman"]) for r in conds)
@@ -166,43 +269,36 @@ def to_markdown(res, conds, comps, unit="episode", max_comparisons=60):
         lines += ["*EFE rank corr.*: how well the agent's EFE estimates rank the candidate policies against "
                   "the exact EFE from the true model (`/efe_check`): mean over runs of the median Spearman "
                   "correlation over checked decisions.", ""]
+    strategy = [k for k in STRATEGY_COLUMNS if k in res.param_names]
+    steps_h = "steps to goal [95% CI]" if unit == "run" else "steps to goal [95% CI, episodes]"
+    header = (["cond", "agent"] + strategy + ["parameters", "seeds", steps_h, "median", "sd",
+                                               "success [95% CI]", "holes", "time-outs", "steps (successful)"]
+              + (["EFE rank corr."] if with_efe else []))
     for env in res.env_names():
         e = res.envs[env]
         rows = [r for r in conds if r["env"] == env]
         if not rows:
             continue
-        lines += [f"## {env} ({e.describe()})", ""]
-        body = []
-        for r in rows:
-            c = res.by_id[r["condition"]]
-            body.append([r["condition"], r["agent"], res.params_text(c) or "–", f"{r['done']}/{r['runs']}",
-                         r["samples"], _num(r["mean_steps"]), _num(r["median_steps"], 1), _num(r["sd_steps"]),
-                         "–" if math.isnan(r["success_rate"]) else f"{100 * r['success_rate']:.1f}%",
-                         _num(r["mean_steps_successful"])] + ([_num(r["efe_spearman"])] if with_efe else []))
-        lines += _md_table(["cond", "agent", "parameters", "runs done", "samples", "mean steps", "median",
-                            "sd", "success", "steps (successful)"] + (["EFE rank corr."] if with_efe else []), body)
-        lines.append("")
+        lines += [f"## {env} ({e.describe()}, {_optimal_text(e)})", ""]
+        body = _condition_body(res, rows, strategy)
+        if with_efe:
+            body = [b + [_num(r["efe_spearman"])] for b, r in zip(body, rows)]
+        lines += _md_table(header, body) + [""]
         cr = [r for r in comps if r["env"] == env]
         if cr:
-            lines += [f"Between agents on {env}:", ""]
-            body = [[f"{r['label_a']} (c{r['condition_a']})", f"{r['label_b']} (c{r['condition_b']})",
-                     _num(r["mean_a"]), _num(r["mean_b"]), _num(r["welch_t"]), _num(r["welch_df"], 1),
-                     _p(r["p_value"]), _num(r["cohens_d"])] for r in cr[:max_comparisons]]
-            lines += _md_table(["A", "B", "mean A", "mean B", "Welch t", "df", "p", "Cohen's d"], body)
-            if len(cr) > max_comparisons:
-                lines.append(f"\n({len(cr) - max_comparisons} more pairs in comparisons.csv)")
-            lines.append("")
+            lines += _comparison_lines(env, cr, unit, max_comparisons)
         elif len({r["agent"] for r in rows if r["done"]}) < 2:
             lines += [f"No comparison on {env}: fewer than two agents have done runs.", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_summary(res, out_dir, unit="episode"):
+def write_summary(res, out_dir, unit="run", resamples=RESAMPLES):
     """summary.md, summary.csv, comparisons.csv in out_dir; returns the paths."""
-    conds = condition_table(res, unit)
-    comps = comparison_table(res, unit)
+    ep = episodes.load(res)
+    conds = condition_table(res, unit, resamples, ep)
+    comps = comparison_table(res, unit, ep)
     paths = []
-    for name, content in (("summary.md", to_markdown(res, conds, comps, unit)),
+    for name, content in (("summary.md", to_markdown(res, conds, comps, unit, resamples=resamples, ep=ep)),
                           ("summary.csv", to_csv(conds, condition_columns(res))),
                           ("comparisons.csv", to_csv(comps, COMPARISON_COLUMNS))):
         p = os.path.join(out_dir, name)
@@ -210,4 +306,3 @@ def write_summary(res, out_dir, unit="episode"):
             f.write(content)
         paths.append(p)
     return paths
-

@@ -87,6 +87,7 @@ def collect(res, with_runs=False):
                       "started": int((s == STARTED).sum()), "pending": int((s == PENDING).sum()),
                       "mean_seconds": float(np.nanmean(dur[fin])) if len(fin) else None})
     out["conditions"] = conds
+    out["worlds"] = [_world(res.envs[name]) for name in res.env_names()]
     ranks = []
     for k in sorted(set(rank[ranked].tolist())):
         mine = ranked & (rank == k)
@@ -110,6 +111,11 @@ def collect(res, with_runs=False):
                             "eval_seconds": None if np.isnan(eval_s[r]) else float(eval_s[r])}
                            for r in range(R)]
     return out
+
+
+def _world(e):
+    return {"name": e.name, "rows": e.rows, "cols": e.cols, "describe": e.describe(), "max_steps": e.max_steps,
+            "holes": e.holes, "optimal_steps": e.optimal_steps}
 
 
 def _table(header, body, align=None):
@@ -142,6 +148,10 @@ def to_text(s):
         L.append(f"    aif-sweep {s['job_path'] or 'JOB.yaml'} -o {s['file']} --resume")
     if c["started"]:
         L.append("  'started' runs are running now, or were interrupted by a kill (--resume runs them again)")
+    L += ["", "worlds (optimal: BFS shortest path from the start to the goal, in moves):"]
+    body = [[w["name"], w["describe"], w["holes"],
+             w["optimal_steps"] if w["optimal_steps"] >= 0 else "unreachable"] for w in s["worlds"]]
+    L += ["  " + x for x in _table(["world", "kind", "holes", "optimal"], body, ["<", "<", ">", ">"])]
     L += ["", "per condition:"]
     body = [[d["condition"], d["agent"], d["env"], d["params"] or "-", d["runs"], d["done"], d["failed"],
              d["started"], d["pending"], _dur(d["mean_seconds"])] for d in s["conditions"]]

@@ -72,13 +72,17 @@ def copy_results(src, dst):
 
 
 def raw(path):
-    """The raw datasets the tables are recomputed from."""
+    """The raw datasets the tables are recomputed from (max_steps: of each run's world;
+    outcome: /eval/outcome, or None when the file has none)."""
     with h5py.File(path, "r") as f:
         p = f["runs/params"][:]
+        env = np.array([x.decode() for x in p["env"]])
         return {
             "status": f["runs/status"][:], "steps": f["eval/steps"][:], "success": f["eval/success"][:],
             "condition": p["condition"], "agent": np.array([x.decode() for x in p["agent"]]),
-            "env": np.array([x.decode() for x in p["env"]]), "params": p,
+            "env": env, "params": p,
+            "max_steps": np.array([int(f["envs"][e].attrs["max_steps"]) for e in env], dtype=np.int64),
+            "outcome": f["eval/outcome"][:] if "eval/outcome" in f else None,
         }
 
 

@@ -1,7 +1,9 @@
 """The analysis package (python3 -m analysis, make report) on results files
-made by the real runner: every table recomputed here from the raw datasets,
-every figure produced, rows not marked done never read, status of a sweep
-that was killed, clear errors for files that are not results."""
+made by the real runner: every table recomputed here from the raw datasets
+(censored steps to goal, hole deaths and time-outs, seed-level statistics,
+bootstrap intervals, Welch's t against scipy), every figure produced, rows not
+marked done never read, status of a sweep that was killed, clear errors for
+files that are not results."""
 import json
 import math
 import os
@@ -9,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+import warnings
 
 import h5py
 import numpy as np
@@ -22,9 +25,29 @@ from conftest_analysis import (ROOT, agent_known, analysis, analysis_ok, close, 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def expected_conditions(path, unit="episode"):
-    """Table I per condition, recomputed from /runs/status and /eval."""
+def episode_table(d):
+    """[R, E] censored steps to goal (a failed episode counts its world's max_steps),
+    hole deaths and time-outs, from the raw datasets."""
+    steps, succ, cap = d["steps"].astype(float), d["success"].astype(bool), d["max_steps"][:, None]
+    censored = np.where(succ, steps, cap)
+    if d["outcome"] is not None:
+        hole, timeout = d["outcome"] == 1, d["outcome"] == 2
+    else:
+        hole, timeout = ~succ & (steps < cap), ~succ & (steps == cap)
+    return censored, succ, hole, timeout
+
+
+def optimal_steps(path):
+    """{world: BFS shortest path length from its start}, from /envs/<world>/dist."""
+    with h5py.File(path, "r") as f:
+        return {e: int(f["envs"][e]["dist"][()].ravel()[int(f["envs"][e].attrs["start"])]) for e in f["envs"]}
+
+
+def expected_conditions(path, unit="run"):
+    """Table I per condition, recomputed from /runs/status, /eval and /envs."""
     d = raw(path)
+    censored, succ, hole, timeout = episode_table(d)
+    opt = optimal_steps(path)
     with h5py.File(path, "r") as f:
         rho = f["efe_check/spearman_median"][:].astype(float) if "efe_check" in f \
             else np.full(len(d["status"]), np.nan)
@@ -32,42 +55,71 @@ def expected_conditions(path, unit="episode"):
     for c in np.unique(d["condition"]):
         runs = np.flatnonzero(d["condition"] == c)
         done = runs[d["status"][runs] == 1]
-        s = d["steps"][done].astype(float)
+        s, ok = censored[done], succ[done]
         x = s.mean(axis=1) if unit == "run" else s.ravel()
-        succ = d["success"][done]
-        ok = s[succ.astype(bool)]
+        xs = ok.mean(axis=1) if unit == "run" else ok.ravel().astype(float)
+        taken = d["steps"][done].astype(float)
+        env = d["env"][runs[0]]
         out[int(c)] = {
             "runs": len(runs), "done": len(done), "failed": int((d["status"][runs] == 2).sum()),
-            "samples": x.size, "agent": d["agent"][runs[0]], "env": d["env"][runs[0]],
+            "samples": x.size, "seeds": len(done), "agent": d["agent"][runs[0]], "env": env,
             "mean_steps": x.mean() if x.size else math.nan,
             "median_steps": float(np.median(x)) if x.size else math.nan,
             "sd_steps": x.std(ddof=1) if x.size > 1 else math.nan,
-            "success_rate": succ.mean() if succ.size else math.nan,
-            "mean_steps_successful": ok.mean() if ok.size else math.nan,
+            "success_rate": xs.mean() if xs.size else math.nan,
+            "hole_rate": hole[done].mean() if done.size else math.nan,
+            "timeout_rate": timeout[done].mean() if done.size else math.nan,
+            "mean_steps_taken": taken.mean() if taken.size else math.nan,
+            "mean_steps_successful": taken[ok].mean() if ok.any() else math.nan,
+            "optimal_steps": opt[env], "max_steps": int(d["max_steps"][runs[0]]),
             "efe_spearman": np.nanmean(rho[done]) if np.isfinite(rho[done]).any() else math.nan,
-            "x": x,
+            "x": x, "x_success": xs,
         }
     return out
 
 
-def check_summary_csv(path, csv_path, unit="episode"):
+def check_interval(lo, hi, x, what):
+    """A 95 % percentile-bootstrap interval of mean(x): none for one sample; the range of
+    the samples for 2 or 3 (the all-smallest resample has probability >= 1/27 > 2.5 %);
+    otherwise around the mean and close to scipy's percentile bootstrap."""
+    m = x.mean()
+    if x.size < 2:
+        assert math.isnan(lo) and math.isnan(hi), what
+        return
+    assert x.min() - 1e-12 <= lo <= m + 1e-12 and m - 1e-12 <= hi <= x.max() + 1e-12, (what, lo, m, hi)
+    if x.size <= 3 or np.ptp(x) == 0:
+        assert close(lo, x.min()) and close(hi, x.max()), (what, lo, hi, x)
+        return
+    ref = sps.bootstrap((x,), np.mean, confidence_level=0.95, n_resamples=10000, method="percentile",
+                        random_state=np.random.default_rng(1)).confidence_interval
+    # Monte Carlo error of both, plus one atom of a discrete bootstrap distribution.
+    tol = 0.05 * (ref.high - ref.low) + np.ptp(x) / x.size
+    assert abs(lo - ref.low) <= tol and abs(hi - ref.high) <= tol, (what, (lo, hi), ref)
+
+
+def check_summary_csv(path, csv_path, unit="run"):
     exp = expected_conditions(path, unit)
     rows = read_csv(csv_path)
     assert sorted(int(r["condition"]) for r in rows) == sorted(exp)
     for r in rows:
         e = exp[int(r["condition"])]
-        assert r["agent"] == e["agent"] and r["env"] == e["env"]
-        for k in ("runs", "done", "failed", "samples"):
+        assert r["agent"] == e["agent"] and r["env"] == e["env"] and r["unit"] == unit
+        for k in ("runs", "done", "failed", "samples", "seeds", "optimal_steps", "max_steps"):
             assert int(r[k]) == e[k], (k, r, e)
-        for k in ("mean_steps", "median_steps", "sd_steps", "success_rate", "mean_steps_successful",
-                  "efe_spearman"):
+        for k in ("mean_steps", "median_steps", "sd_steps", "success_rate", "hole_rate", "timeout_rate",
+                  "mean_steps_taken", "mean_steps_successful", "efe_spearman"):
             assert close(num(r[k]), float(e[k])), (k, r[k], e[k])
+        check_interval(num(r["steps_ci_lo"]), num(r["steps_ci_hi"]), e["x"], ("steps", r["label"]))
+        check_interval(num(r["success_ci_lo"]), num(r["success_ci_hi"]), e["x_success"], ("success", r["label"]))
+        if e["samples"]:
+            assert 0.0 <= num(r["success_ci_lo"] or "0") and num(r["success_ci_hi"] or "1") <= 1.0
     return exp
 
 
-def check_comparisons_csv(exp, csv_path):
-    """Welch's t, df, p and Cohen's d from their formulas, for every pair of
-    conditions of different agents in the same world."""
+def check_comparisons_csv(exp, csv_path, unit="run"):
+    """Welch's t, df and p against scipy and their formulas, and Cohen's d, on the
+    samples of the unit (run means by default), for every pair of conditions of
+    different agents in the same world."""
     rows = read_csv(csv_path)
     pairs = set()
     for a in sorted(exp):
@@ -78,29 +130,37 @@ def check_comparisons_csv(exp, csv_path):
     assert {(int(r["condition_a"]), int(r["condition_b"])) for r in rows} == pairs
     assert pairs
     for r in rows:
+        assert r["unit"] == unit
         xa, xb = exp[int(r["condition_a"])]["x"], exp[int(r["condition_b"])]["x"]
         na, nb = xa.size, xb.size
-        va, vb = xa.var(ddof=1), xb.var(ddof=1)
-        diff = xa.mean() - xb.mean()
         assert int(r["n_a"]) == na and int(r["n_b"]) == nb
         assert close(num(r["mean_a"]), xa.mean()) and close(num(r["mean_b"]), xb.mean())
+        if na < 2 or nb < 2:
+            assert all(math.isnan(num(r[k])) for k in ("welch_t", "welch_df", "p_value", "cohens_d"))
+            continue
+        va, vb = xa.var(ddof=1), xb.var(ddof=1)
+        diff = xa.mean() - xb.mean()
         if va == 0 and vb == 0:        # no finite t: equal means give nothing, others +-inf and p = 0
             t = math.nan if diff == 0 else math.copysign(math.inf, diff)
             assert close(num(r["welch_t"]), t) and close(num(r["p_value"]), math.nan if diff == 0 else 0.0)
             assert math.isnan(num(r["welch_df"])) and math.isnan(num(r["cohens_d"]))
             continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # scipy on nearly equal samples
+            ref = sps.ttest_ind(xa, xb, equal_var=False)
         se = math.sqrt(va / na + vb / nb)
         t = diff / se
         df = (va / na + vb / nb) ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
         p = 2 * sps.t.sf(abs(t), df)
         d = diff / math.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
-        assert close(num(r["welch_t"]), t, 1e-9), (r, t)
+        assert close(num(r["welch_t"]), ref.statistic, 1e-9) and close(num(r["welch_t"]), t, 1e-9), (r, t)
+        assert close(num(r["p_value"]), ref.pvalue, 1e-9) and close(num(r["p_value"]), p, 1e-6), (r, p)
         assert close(num(r["welch_df"]), df, 1e-9), (r, df)
-        assert close(num(r["p_value"]), p, 1e-6), (r, p)
         assert close(num(r["cohens_d"]), d, 1e-9), (r, d)
 
 
 def test_summary_tables_equal_raw_datasets(smoke_results, tmp_path):
+    """The default unit is the seed: run means, bootstrap intervals over runs, Welch on run means."""
     out = tmp_path / "s"
     p = analysis_ok("summary", smoke_results, "--out", out)
     assert "summary.md" in p.stdout
@@ -108,9 +168,13 @@ def test_summary_tables_equal_raw_datasets(smoke_results, tmp_path):
     check_comparisons_csv(exp, out / "comparisons.csv")
     md = (out / "summary.md").read_text()
     for e in exp.values():
-        assert f"{e['mean_steps']:.2f}" in md and f"{100 * e['success_rate']:.1f}%" in md
-    assert "## paper4x4" in md and "## paper8x8" in md and "Welch t" in md
-    # Markdown to stdout without --out; the same CSV with --csv.
+        assert f"{e['mean_steps']:.2f} [" in md and f"{100 * e['success_rate']:.1f}% [" in md
+    assert "**Unit: the seed (run).**" in md and "Welch's t on run means" in md
+    opt = optimal_steps(smoke_results)
+    assert opt["paper4x4"] == 6
+    assert "## paper4x4 (4x4, fully observable, deterministic, max 100 steps, BFS optimal 6 steps)" in md
+    assert "## paper8x8 (" in md and f"BFS optimal {opt['paper8x8']} steps)" in md and "Welch t" in md
+    # Markdown to stdout without --out; the same CSV with --csv; the same numbers every time.
     assert analysis_ok("summary", smoke_results).stdout == md
     assert analysis_ok("summary", smoke_results, "--csv").stdout == (out / "summary.csv").read_text()
     # The parameter columns (every field after seed_index) are in the CSV.
@@ -120,11 +184,264 @@ def test_summary_tables_equal_raw_datasets(smoke_results, tmp_path):
     assert params and header[5:5 + len(params)] == params
 
 
-def test_summary_with_runs_as_samples(smoke_results, tmp_path):
+def test_summary_with_episodes_as_samples(smoke_results, tmp_path):
+    """--unit episode: the episode-pooled statistics, labelled as pseudo-replication."""
     out = tmp_path / "s"
-    analysis_ok("summary", smoke_results, "--out", out, "--unit", "run")
-    exp = check_summary_csv(smoke_results, out / "summary.csv", unit="run")
+    analysis_ok("summary", smoke_results, "--out", out, "--unit", "episode")
+    exp = check_summary_csv(smoke_results, out / "summary.csv", unit="episode")
+    check_comparisons_csv(exp, out / "comparisons.csv", unit="episode")
+    md = (out / "summary.md").read_text()
+    assert "Unit: the evaluation episode" in md and "pseudo-replication" in md
+    assert "Welch's t on evaluation episodes (pooled)" in md
+
+
+# -- a world with holes: censoring, outcomes, seed-level intervals, budgets ----------------------------
+HOLES_JOB = """
+name: holes
+seed: 3
+seeds: 4
+train_steps: 1000
+eval_episodes: 20
+log_episodes: 1
+checkpoints: 1
+curve_points: 4
+environments:
+  - name: lake4
+    map: ["SFFF",
+          "FHFH",
+          "FFFH",
+          "HFFG"]
+    slip: 0.2
+    max_steps: 30
+agents:
+  - type: random
+  - {type: q-learning, name: q-200, train_steps: 200}
+  - {type: q-learning, name: q-1k}
+  - {type: q-learning, name: q-3k, train_steps: 3000}
+  - type: exact-aif
+    params:
+      horizon: 2
+      preference: [goal, distance]
+"""
+# Each entry's training budget, as the job above gives it.
+HOLES_BUDGETS = {"random": 1000, "q-200": 200, "q-1k": 1000, "q-3k": 3000, "exact-aif": 1000}
+
+
+@pytest.fixture(scope="module")
+def holes_results(tmp_path_factory):
+    """HOLES_JOB run by the real runner on 2 ranks (read-only: copy before changing)."""
+    d = tmp_path_factory.mktemp("holes")
+    job = write_job(d, HOLES_JOB)
+    out = d / "holes.h5"
+    run_sweep(job, out, 2, "--quiet", check=True)
+    return out
+
+
+def test_censoring_counts_hole_deaths_as_max_steps(holes_results, tmp_path):
+    """A hole death counts max_steps in steps to goal, not the steps it took; hole deaths
+    and time-outs get their own columns."""
+    d = raw(holes_results)
+    done = d["status"] == 1
+    assert done.all()
+    fail = ~d["success"].astype(bool)
+    cap = d["max_steps"][:, None]
+    assert (fail & (d["steps"] < cap)).any() and (fail & (d["steps"] == cap)).any()   # both kinds occur
+    out = tmp_path / "s"
+    analysis_ok("summary", holes_results, "--out", out)
+    exp = check_summary_csv(holes_results, out / "summary.csv")
     check_comparisons_csv(exp, out / "comparisons.csv")
+    rows = {r["label"]: r for r in read_csv(out / "summary.csv")}
+    # The random agent dies in holes within a few steps: steps taken are small, steps to goal are not.
+    rnd = rows["random"]
+    runs = np.flatnonzero(d["agent"] == "random")
+    per_run = [np.where(d["success"][r] == 1, d["steps"][r], 30).mean() for r in runs]
+    assert close(num(rnd["mean_steps"]), float(np.mean(per_run)))
+    assert num(rnd["hole_rate"]) > 0.5 and num(rnd["mean_steps_taken"]) < 15 < num(rnd["mean_steps"])
+    assert num(rnd["mean_steps"]) >= 30 * (1 - num(rnd["success_rate"]))
+    for r in rows.values():
+        assert close(num(r["success_rate"]) + num(r["hole_rate"]) + num(r["timeout_rate"]), 1.0)
+    assert any(num(r["timeout_rate"]) > 0 for r in rows.values())
+    md = (out / "summary.md").read_text()
+    assert "| holes | time-outs |" in md and "inferred: a failure with steps < max_steps" in md
+    for e in exp.values():
+        assert f"| {100 * e['hole_rate']:.1f}% | {100 * e['timeout_rate']:.1f}% |" in md
+    assert "BFS optimal 6 steps" in md and optimal_steps(holes_results)["lake4"] == 6
+
+
+def test_outcome_dataset_is_read_when_present(holes_results, tmp_path):
+    """With /eval/outcome the hole / time-out split comes from it, not from the steps;
+    one that contradicts /eval/success is refused with one line."""
+    path = copy_results(holes_results, tmp_path / "o.h5")
+    d = raw(path)
+    fail = d["success"] == 0
+    outcome = np.where(fail, np.where(d["steps"] < d["max_steps"][:, None], 1, 2), 0).astype(np.int8)
+    rnd = d["agent"] == "random"
+    outcome[rnd] = np.where(fail[rnd], 2, 0)          # say every failure of random timed out
+    with h5py.File(path, "r+") as f:
+        f["eval/outcome"] = outcome
+    out = tmp_path / "s"
+    analysis_ok("summary", path, "--out", out)
+    check_summary_csv(path, out / "summary.csv")          # recomputed from the stored outcome
+    rows = {r["label"]: r for r in read_csv(out / "summary.csv")}
+    assert num(rows["random"]["hole_rate"]) == 0 and num(rows["random"]["timeout_rate"]) > 0.5
+    assert "from `/eval/outcome`" in (out / "summary.md").read_text()
+    r, e = map(int, np.argwhere(fail)[0])
+    for bad in (0, 7):
+        with h5py.File(path, "r+") as f:
+            f["eval/outcome"][r, e] = bad
+        p = analysis("summary", path)
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode == 2 and len(lines) == 1 and p.stdout == "", (p.stdout, p.stderr)
+        assert f"damaged results file: /eval/outcome[{r}, {e}] = {bad}" in lines[0]
+
+
+def test_intervals_bracket_the_mean_and_are_reproducible(holes_results, tmp_path):
+    """95 % bootstrap intervals over seeds: around the mean, close to scipy's, the same
+    on every call; a condition with one done run has none, and no test."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    analysis_ok("summary", holes_results, "--out", a)
+    analysis_ok("summary", holes_results, "--out", b)
+    for name in ("summary.md", "summary.csv", "comparisons.csv"):
+        assert (a / name).read_text() == (b / name).read_text(), name
+    check_summary_csv(holes_results, a / "summary.csv")          # checks every interval (4 seeds)
+    rows = read_csv(a / "summary.csv")
+    assert any(num(r["steps_ci_lo"]) < num(r["mean_steps"]) < num(r["steps_ci_hi"]) for r in rows)
+    # One done run: no interval, shown as such; no Welch test against it.
+    path = copy_results(holes_results, tmp_path / "one.h5")
+    d = raw(path)
+    runs = np.flatnonzero(d["agent"] == "q-3k")
+    with h5py.File(path, "r+") as f:
+        for r in runs[1:]:
+            f["runs/status"][r] = 0
+    out = tmp_path / "one"
+    analysis_ok("summary", path, "--out", out)
+    exp = check_summary_csv(path, out / "summary.csv")
+    check_comparisons_csv(exp, out / "comparisons.csv")
+    row = [r for r in read_csv(out / "summary.csv") if r["agent"] == "q-3k"][0]
+    assert row["seeds"] == "1" and row["steps_ci_lo"] == row["steps_ci_hi"] == row["success_ci_lo"] == ""
+    md = (out / "summary.md").read_text()
+    line = [x for x in md.splitlines() if x.startswith(f"| {row['condition']} | q-3k")][0]
+    assert "(n=1, no CI)" in line and "| 1 of 4 |" in line
+
+
+def _rewrite_params(path, edit):
+    """Replace /runs/params by edit(rows as a list of dicts) -> (rows, extra column names)."""
+    with h5py.File(path, "r+") as f:
+        old = f["runs/params"]
+        p, attrs = old[:], dict(old.attrs)
+        rows = [{k: p[k][i] for k in p.dtype.names} for i in range(len(p))]
+        rows, extra = edit(rows)
+        descr = [(n, "S32" if p.dtype[n].kind == "S" else p.dtype[n]) for n in p.dtype.names]
+        new = np.zeros(len(rows), dtype=descr + [(n, "S32") for n in extra])
+        for i, r in enumerate(rows):
+            for k, v in r.items():
+                new[k][i] = v
+        del f["runs/params"]
+        f["runs/params"] = new
+        for k, v in attrs.items():
+            f["runs/params"].attrs[k] = v
+
+
+def test_preference_and_shaping_columns(holes_results, tmp_path):
+    """The Markdown has a preference column (active-inference agents) and a shaping column
+    (q-learning) when the file has those parameter columns, printing what the file holds."""
+    md = analysis_ok("summary", holes_results).stdout
+    assert "| cond | agent | preference | parameters | seeds |" in md and "| shaping |" not in md
+    assert re.search(r"\| exact-aif \| goal \| – \|", md)
+    assert re.search(r"\| exact-aif \| distance \| – \|", md)
+    assert re.search(r"\| random \| – \| – \|", md)
+    path = copy_results(holes_results, tmp_path / "s.h5")
+
+    def edit(rows):
+        for r in rows:
+            if r["preference"] == b"distance":
+                r["preference"] = b"oracle-distance"
+            r["shaping"] = b"potential" if r["agent_type"] == b"q-learning" else b""
+        return rows, ["shaping"]
+    _rewrite_params(path, edit)
+    out = tmp_path / "o"
+    analysis_ok("summary", path, "--out", out)
+    md = (out / "summary.md").read_text()
+    assert "| cond | agent | preference | shaping | parameters | seeds |" in md
+    assert re.search(r"\| exact-aif \| oracle-distance \| – \| – \|", md)
+    assert re.search(r"\| q-3k \| – \| potential \| – \|", md)
+    rows = read_csv(out / "summary.csv")
+    assert {r["shaping"] for r in rows if r["agent_type"] == "q-learning"} == {"potential"}
+    check_summary_csv(path, out / "summary.csv")
+
+
+def expected_budget_points(path):
+    """{(agent_type, preference, budget): (seeds, per-run censored steps, per-run success)}."""
+    d = raw(path)
+    censored, succ, _, _ = episode_table(d)
+    with h5py.File(path, "r") as f:
+        kind = np.array([x.decode() for x in f["runs/params"]["agent_type"]])
+        pref = np.array([x.decode() for x in f["runs/params"]["preference"]])
+    pts = {}
+    for r in np.flatnonzero(d["status"] == 1):
+        key = (kind[r], pref[r], HOLES_BUDGETS[d["agent"][r]])
+        pts.setdefault(key, []).append(r)
+    return {k: (len(rs), censored[rs].mean(axis=1), succ[rs].mean(axis=1)) for k, rs in pts.items()}
+
+
+def test_budget_curves(holes_results, tmp_path):
+    """Evaluation at training budgets: budgets from job_yaml (not the steps used), one point
+    per budget with the mean over seeds and a 95 % bootstrap band within the possible range."""
+    p = analysis_ok("budgets", holes_results, "--out", tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["budgets.csv", "budgets_lake4.png"], p.stdout
+    assert (tmp_path / "budgets_lake4.png").read_bytes()[:8] == PNG
+    assert (tmp_path / "budgets_lake4.png").stat().st_size > 5000
+    rows = read_csv(tmp_path / "budgets.csv")
+    exp = expected_budget_points(holes_results)
+    with h5py.File(holes_results, "r") as f:
+        agent = np.array([x.decode() for x in f["runs/params"]["agent"]])
+        assert (f["runs/train_steps"][:][agent == "random"] == 0).all()     # used none; budget 1000
+    assert sorted((r["agent_type"], int(r["budget"])) for r in rows) == \
+        sorted((k[0], k[2]) for k in exp) == [("exact-aif", 1000), ("exact-aif", 1000), ("q-learning", 200),
+                                              ("q-learning", 1000), ("q-learning", 3000), ("random", 1000)]
+    for r in rows:
+        pref = r["curve"].split("preference=")[1] if "preference=" in r["curve"] else ""
+        n, steps, success = exp[(r["agent_type"], pref, int(r["budget"]))]
+        assert int(r["seeds"]) == n == 4
+        assert close(num(r["mean_steps"]), steps.mean()) and close(num(r["success_rate"]), success.mean())
+        check_interval(num(r["steps_ci_lo"]), num(r["steps_ci_hi"]), steps, r)
+        check_interval(num(r["success_ci_lo"]), num(r["success_ci_hi"]), success, r)
+        assert 0.0 <= num(r["success_ci_lo"]) <= num(r["success_rate"]) <= num(r["success_ci_hi"]) <= 1.0
+        assert 0.0 <= num(r["steps_ci_lo"]) and num(r["steps_ci_hi"]) <= 30
+    assert {r["entries"] for r in rows if r["agent_type"] == "q-learning"} == {"q-200", "q-1k", "q-3k"}
+    # report includes it (the file has 3 budgets for q-learning on lake4).
+    out = tmp_path / "rep"
+    p = analysis_ok("report", holes_results, "--out", out)
+    assert (out / "budgets_lake4.png").is_file() and "budgets skipped" not in p.stdout
+    assert "[budgets_lake4.png]" in (out / "README.md").read_text()
+    assert (out / "budgets.csv").read_text() == (tmp_path / "budgets.csv").read_text()
+
+
+def test_budgets_check_the_steps_used(holes_results, tmp_path):
+    """A done run that used more training steps than the budget read from job_yaml: skipped,
+    with the run named."""
+    path = copy_results(holes_results, tmp_path / "b.h5")
+    d = raw(path)
+    r = int(np.flatnonzero(d["agent"] == "q-200")[0])
+    with h5py.File(path, "r+") as f:
+        f["runs/train_steps"][r] = 5000
+    p = analysis_ok("budgets", path, "--out", tmp_path / "o")
+    assert p.stdout.startswith(f"budgets skipped: run {r} (q-200 on lake4")
+    assert "more than its budget 200" in p.stdout
+
+
+def test_status_prints_each_worlds_optimal_length(holes_results, smoke_results):
+    for path in (holes_results, smoke_results):
+        opt = optimal_steps(path)
+        s = json.loads(analysis_ok("status", path, "--json").stdout)
+        assert {w["name"]: w["optimal_steps"] for w in s["worlds"]} == opt
+        text = analysis_ok("status", path).stdout
+        assert "worlds (optimal: BFS shortest path from the start to the goal, in moves):" in text
+        for name, n in opt.items():
+            assert re.search(rf"^  {name}  .* {n}$", text, re.M), (name, text)
+    assert opt == {"paper4x4": 6, "paper8x8": 14}
+    text = analysis_ok("status", holes_results).stdout
+    assert re.search(r"^  lake4  4x4, fully observable, slip 0.2, max 30 steps +4 +6$", text, re.M), text
 
 
 def test_rows_not_done_are_never_read(smoke_results, tmp_path):
@@ -192,6 +509,8 @@ def expected_figures(path):
         notes.append("fig4 skipped: no agent in this file logs EFE")
     if not checked[done].any():
         notes.append("efecheck skipped: no agent in this file checks its EFE estimates")
+    # The smoke job trains every agent for one budget: no curve over budgets.
+    notes.append("budgets skipped: no agent class has done runs at two or more training budgets")
     if "schedule" in names:
         files += ["heatmap_steps.png", "heatmap_success.png", "heatmap_steps.csv", "heatmap_success.csv"]
     else:
@@ -207,8 +526,9 @@ def test_make_report_writes_every_table_and_figure(smoke_results, tmp_path):
     assert p.stderr == ""
     figures, notes = expected_figures(smoke_results)
     expected = ["README.md", "summary.md", "summary.csv", "comparisons.csv", "status.txt", "status.json"] + figures
-    # The smoke job has every agent: every figure is drawn.
-    assert not notes and any(f.startswith("fig4_") for f in figures) and "heatmap_steps.png" in figures
+    # The smoke job has every agent: every figure is drawn but the curve over budgets.
+    assert len(notes) == 1 and notes[0] in p.stdout
+    assert any(f.startswith("fig4_") for f in figures) and "heatmap_steps.png" in figures
     assert any(f.startswith("efecheck_") for f in figures)
     for name in expected:
         path = out / name
@@ -277,7 +597,8 @@ def expected_heatmap(path, xcol, ycol, panel_cols):
         if any(isinstance(v, float) and np.isnan(v) for v in vals[-2:]) or "" in vals[-2:]:
             continue
         cells.setdefault(tuple(vals), []).append(r)
-    return {k: (len(rs), d["steps"][rs].astype(float).mean()) for k, rs in cells.items()}
+    censored = episode_table(d)[0]
+    return {k: (len(rs), censored[rs].mean()) for k, rs in cells.items()}
 
 
 def _key(row, cols):
@@ -455,7 +776,7 @@ def test_a_file_with_no_done_run(smoke_results, tmp_path):
     out = tmp_path / "rep"
     p = analysis_ok("report", path, "--out", out)
     assert "No run is done yet" in (out / "summary.md").read_text()
-    for fig in ("fig1", "fig2a", "fig2b", "fig3", "fig4", "efecheck", "curves", "heatmap"):
+    for fig in ("fig1", "fig2a", "fig2b", "fig3", "fig4", "efecheck", "curves", "budgets", "heatmap"):
         assert f"{fig} skipped: no run is done yet" in p.stdout
     assert not list(out.glob("*.png"))
     R = len(raw(path)["status"])
