@@ -221,7 +221,7 @@ agents:
   - type: exact-aif
     params:
       horizon: 2
-      preference: [goal, distance]
+      preference: [goal, oracle-distance]
 """
 # Each entry's training budget, as the job above gives it.
 HOLES_BUDGETS = {"random": 1000, "q-200": 200, "q-1k": 1000, "q-3k": 3000, "exact-aif": 1000}
@@ -262,7 +262,12 @@ def test_censoring_counts_hole_deaths_as_max_steps(holes_results, tmp_path):
         assert close(num(r["success_rate"]) + num(r["hole_rate"]) + num(r["timeout_rate"]), 1.0)
     assert any(num(r["timeout_rate"]) > 0 for r in rows.values())
     md = (out / "summary.md").read_text()
-    assert "| holes | time-outs |" in md and "inferred: a failure with steps < max_steps" in md
+    assert "| holes | time-outs |" in md and "from `/eval/outcome`" in md
+    # the runner's outcome agrees with the steps: a hole ends early, a time-out at max_steps
+    o = d["outcome"]
+    assert o is not None and ((o == 0) == d["success"].astype(bool)).all()
+    assert (d["steps"][o == 2] == np.broadcast_to(cap, o.shape)[o == 2]).all()
+    assert (d["steps"][o == 1] <= np.broadcast_to(cap, o.shape)[o == 1]).all()
     for e in exp.values():
         assert f"| {100 * e['hole_rate']:.1f}% | {100 * e['timeout_rate']:.1f}% |" in md
     assert "BFS optimal 6 steps" in md and optimal_steps(holes_results)["lake4"] == 6
@@ -278,7 +283,7 @@ def test_outcome_dataset_is_read_when_present(holes_results, tmp_path):
     rnd = d["agent"] == "random"
     outcome[rnd] = np.where(fail[rnd], 2, 0)          # say every failure of random timed out
     with h5py.File(path, "r+") as f:
-        f["eval/outcome"] = outcome
+        f["eval/outcome"][...] = outcome
     out = tmp_path / "s"
     analysis_ok("summary", path, "--out", out)
     check_summary_csv(path, out / "summary.csv")          # recomputed from the stored outcome
@@ -293,6 +298,14 @@ def test_outcome_dataset_is_read_when_present(holes_results, tmp_path):
         lines = p.stderr.strip().splitlines()
         assert p.returncode == 2 and len(lines) == 1 and p.stdout == "", (p.stdout, p.stderr)
         assert f"damaged results file: /eval/outcome[{r}, {e}] = {bad}" in lines[0]
+    # A file without /eval/outcome (written before it existed): inferred from the steps.
+    path2 = copy_results(holes_results, tmp_path / "old.h5")
+    with h5py.File(path2, "r+") as f:
+        del f["eval/outcome"]
+    out2 = tmp_path / "s2"
+    analysis_ok("summary", path2, "--out", out2)
+    check_summary_csv(path2, out2 / "summary.csv")
+    assert "inferred: a failure with steps < max_steps" in (out2 / "summary.md").read_text()
 
 
 def test_intervals_bracket_the_mean_and_are_reproducible(holes_results, tmp_path):
@@ -346,27 +359,28 @@ def test_preference_and_shaping_columns(holes_results, tmp_path):
     """The Markdown has a preference column (active-inference agents) and a shaping column
     (q-learning) when the file has those parameter columns, printing what the file holds."""
     md = analysis_ok("summary", holes_results).stdout
-    assert "| cond | agent | preference | parameters | seeds |" in md and "| shaping |" not in md
-    assert re.search(r"\| exact-aif \| goal \| – \|", md)
-    assert re.search(r"\| exact-aif \| distance \| – \|", md)
-    assert re.search(r"\| random \| – \| – \|", md)
+    assert "| cond | agent | preference | shaping | parameters | seeds |" in md
+    assert re.search(r"\| exact-aif \| goal \| – \| – \|", md)
+    assert re.search(r"\| exact-aif \| oracle-distance \| – \| – \|", md)
+    assert re.search(r"\| q-3k \| – \| none \| – \|", md)
+    assert re.search(r"\| random \| – \| – \| – \|", md)
     path = copy_results(holes_results, tmp_path / "s.h5")
 
     def edit(rows):
         for r in rows:
-            if r["preference"] == b"distance":
-                r["preference"] = b"oracle-distance"
-            r["shaping"] = b"potential" if r["agent_type"] == b"q-learning" else b""
-        return rows, ["shaping"]
+            if r["preference"] == b"oracle-distance":
+                r["preference"] = b"manhattan"
+            r["shaping"] = b"manhattan" if r["agent_type"] == b"q-learning" else b""
+        return rows, []
     _rewrite_params(path, edit)
     out = tmp_path / "o"
     analysis_ok("summary", path, "--out", out)
     md = (out / "summary.md").read_text()
     assert "| cond | agent | preference | shaping | parameters | seeds |" in md
-    assert re.search(r"\| exact-aif \| oracle-distance \| – \| – \|", md)
-    assert re.search(r"\| q-3k \| – \| potential \| – \|", md)
+    assert re.search(r"\| exact-aif \| manhattan \| – \| – \|", md)
+    assert re.search(r"\| q-3k \| – \| manhattan \| – \|", md)
     rows = read_csv(out / "summary.csv")
-    assert {r["shaping"] for r in rows if r["agent_type"] == "q-learning"} == {"potential"}
+    assert {r["shaping"] for r in rows if r["agent_type"] == "q-learning"} == {"manhattan"}
     check_summary_csv(path, out / "summary.csv")
 
 
