@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 #include "sha256.h"
+#include "worlds.h"
 
 #define JOB_MAX_BYTES   (16u * 1024u * 1024u)
 #define JOB_MAX_RUNS    100000000L
@@ -491,10 +492,10 @@ static const char *const top_keys[T_N] = {
     "curve_points", "output", "max_file_gb", "environments", "agents", "efe_checks"};
 
 enum { E_NAME, E_SIZE, E_ROWS, E_COLS, E_MAP, E_START, E_GOAL, E_SLIP, E_NOISE, E_RADIUS,
-       E_MAXSTEPS, E_ACTIONS, E_STEPR, E_GOALR, E_HOLER, E_N };
+       E_MAXSTEPS, E_ACTIONS, E_STEPR, E_GOALR, E_HOLER, E_PRESET, E_N };
 static const char *const env_keys[E_N] = {
     "name", "size", "rows", "cols", "map", "start", "goal", "slip", "obs_noise", "noise_radius",
-    "max_steps", "actions", "step_reward", "goal_reward", "hole_reward"};
+    "max_steps", "actions", "step_reward", "goal_reward", "hole_reward", "preset"};
 
 enum { A_TYPE, A_NAME, A_PARAMS, A_TRAIN, A_N };
 static const char *const agent_keys[A_N] = {"type", "name", "params", "train_steps"};
@@ -669,37 +670,51 @@ static int read_cell(parser_t *p, const yaml_node_t *n, int keyline, const gw_sp
     return 0;
 }
 
-static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
-    char b[64];
-    gw_spec_t *g = &job->envs[i];
-    gw_spec_init(g);
-    job->env_line[i] = node_line(n);
-    if (n->type != YAML_MAPPING_NODE)
-        return fail(p, node_line(n), "expected a mapping describing an environment (name: ..., size: ...), got %s",
-                    describe(n, b, sizeof b));
-    yaml_node_t *v[E_N];
-    int kl[E_N];
-    if (read_keys(p, n, env_keys, E_N, "an environment", v, kl)) return -1;
-    size_t m;
+/* preset: NAME, one of the built-in worlds (worlds.h). */
+static int read_preset(parser_t *p, const yaml_node_t *n, int keyline, const world_preset_t **out) {
+    char known[400], expect[480], b[64];
+    world_list_names(known, sizeof known);
+    snprintf(expect, sizeof expect, "a preset name (known: %s)", known);
+    const char *s;
+    size_t len;
+    if (want_str(p, n, keyline, expect, &s, &len)) return -1;
+    if ((*out = world_find(s)) != NULL) return 0;
+    const char *best = NULL;
+    int bestd = 3;
+    for (int k = 0; k < world_count(); k++) {
+        int d = edit_distance(s, world_at(k)->name);
+        if (d < bestd) { bestd = d; best = world_at(k)->name; }
+    }
+    int line = value_line(n, keyline);
+    if (best)
+        return fail(p, line, "unknown preset %s; did you mean %s? (known: %s)", describe(n, b, sizeof b), best, known);
+    return fail(p, line, "unknown preset %s (known: %s)", describe(n, b, sizeof b), known);
+}
 
-    m = kp_key(p, "name");
-    if (!v[E_NAME]) return fail(p, node_line(n), "missing (every environment needs a unique name)");
-    if (want_name(p, v[E_NAME], kl[E_NAME], g->name)) return -1;
-    for (int j = 0; j < i; j++)
-        if (!strcmp(job->envs[j].name, g->name))
-            return fail(p, value_line(v[E_NAME], kl[E_NAME]),
-                        "duplicate environment name \"%s\" (also environments[%d] on line %d; names must be unique)",
-                        g->name, j, job->env_line[j]);
-    kp_restore(p, m);
+/* With a preset, size or rows/cols may only repeat the preset's size. */
+static int check_preset_dims(parser_t *p, const world_preset_t *w, yaml_node_t **v, const int *kl,
+                             int rows, int cols) {
+    if (rows == w->rows && cols == w->cols) return 0;
+    int key = v[E_SIZE] ? E_SIZE : rows != w->rows ? E_ROWS : E_COLS;
+    kp_key(p, env_keys[key]);
+    if (key == E_SIZE)
+        return fail(p, kl[key], "size: %d disagrees with preset %s, which is %dx%d (drop size, or make it agree)",
+                    rows, w->name, w->rows, w->cols);
+    return fail(p, kl[key], "rows: %d, cols: %d disagree with preset %s, which is %d x %d (drop rows and cols, "
+                "or make them agree)", rows, cols, w->name, w->rows, w->cols);
+}
 
-    /* Size: size: N, or rows: + cols:, or from the map; default 4x4. */
+/* Size (size: N, or rows: + cols:, or the map's, or the preset's; default
+ * 4x4) and map.  dims_buf gets where the size came from, for messages. */
+static int env_dims(parser_t *p, gw_spec_t *g, const world_preset_t *w, yaml_node_t **v, const int *kl,
+                    char *dims_buf, size_t dims_bufsz) {
     int rows = -1, cols = -1;
     const char *dims_from = NULL;
-    char dims_buf[64];
+    size_t m;
     if (v[E_SIZE]) {
         int other = v[E_ROWS] ? E_ROWS : v[E_COLS] ? E_COLS : -1;
         if (other >= 0) {
-            m = kp_key(p, env_keys[other]);
+            kp_key(p, env_keys[other]);
             return fail(p, kl[other], "conflicts with size on line %d (give size: N, or rows: and cols:)",
                         kl[E_SIZE]);
         }
@@ -707,12 +722,12 @@ static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
         if (want_int32(p, v[E_SIZE], kl[E_SIZE], 1, JOB_MAX_SIDE, NULL, &rows)) return -1;
         kp_restore(p, m);
         cols = rows;
-        snprintf(dims_buf, sizeof dims_buf, "size: %d", rows);
+        snprintf(dims_buf, dims_bufsz, "size: %d", rows);
         dims_from = dims_buf;
     } else if (v[E_ROWS] || v[E_COLS]) {
         int have = v[E_ROWS] ? E_ROWS : E_COLS, miss = have == E_ROWS ? E_COLS : E_ROWS;
         if (!v[miss]) {
-            m = kp_key(p, env_keys[have]);
+            kp_key(p, env_keys[have]);
             return fail(p, kl[have], "given without %s (give both rows and cols, or size: N)", env_keys[miss]);
         }
         m = kp_key(p, "rows");
@@ -721,10 +736,19 @@ static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
         m = kp_key(p, "cols");
         if (want_int32(p, v[E_COLS], kl[E_COLS], 1, JOB_MAX_SIDE, NULL, &cols)) return -1;
         kp_restore(p, m);
-        snprintf(dims_buf, sizeof dims_buf, "rows: %d, cols: %d", rows, cols);
+        snprintf(dims_buf, dims_bufsz, "rows: %d, cols: %d", rows, cols);
+        dims_from = dims_buf;
+    }
+    if (w) {
+        if (rows >= 0 && check_preset_dims(p, w, v, kl, rows, cols)) return -1;
+        rows = w->rows;
+        cols = w->cols;
+        snprintf(dims_buf, dims_bufsz, "preset: %s, %dx%d", w->name, rows, cols);
         dims_from = dims_buf;
     }
     if (v[E_MAP]) {
+        free(g->map); /* the preset's, if any: a map given here replaces it */
+        g->map = NULL;
         m = kp_key(p, "map");
         if (read_grid_rows(p, v[E_MAP], kl[E_MAP], 1, &rows, &cols, dims_from, &g->map)) return -1;
         kp_restore(p, m);
@@ -733,7 +757,7 @@ static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
             const char *a = strchr(g->map, *L), *c = a ? strchr(a + 1, *L) : NULL;
             if (c) {
                 int r = (int)(c - g->map) / cols;
-                m = kp_key(p, "map");
+                kp_key(p, "map");
                 kp_idx(p, r);
                 return fail(p, node_line(seq_item(p, v[E_MAP], r)),
                             "second '%c' at col %d (the first is at row %d, col %d; a map has at most one %s)",
@@ -741,46 +765,64 @@ static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
                             *L == 'S' ? "start" : "goal");
             }
         }
-        snprintf(dims_buf, sizeof dims_buf, "the map, %dx%d", rows, cols);
-        dims_from = dims_buf;
-    }
-    if (rows < 0) {
+        snprintf(dims_buf, dims_bufsz, "the map, %dx%d", rows, cols);
+    } else if (rows < 0) {
         rows = cols = 4;
-        dims_from = "the default size 4x4";
+        snprintf(dims_buf, dims_bufsz, "the default size 4x4");
     }
     g->rows = rows;
     g->cols = cols;
+    return 0;
+}
 
-    if (v[E_START]) {
-        m = kp_key(p, "start");
-        if (read_cell(p, v[E_START], kl[E_START], g, 'S', &g->start)) return -1;
+/* start / goal.  Over a preset's own map they move its 'S' / 'G' (both
+ * letters are cleared first, so the two may also trade places). */
+static int env_ends(parser_t *p, gw_spec_t *g, int preset_map, yaml_node_t **v, const int *kl) {
+    const int keys[2] = {E_START, E_GOAL};
+    for (int k = 0; k < 2 && preset_map; k++) {
+        char *at = v[keys[k]] ? strchr(g->map, k ? 'G' : 'S') : NULL;
+        if (at) *at = 'F';
+    }
+    for (int k = 0; k < 2; k++) {
+        int e = keys[k];
+        char letter = k ? 'G' : 'S';
+        int *cell = k ? &g->goal : &g->start;
+        if (!v[e]) continue;
+        size_t m = kp_key(p, env_keys[e]);
+        if (read_cell(p, v[e], kl[e], g, letter, cell)) return -1;
         kp_restore(p, m);
     }
-    if (v[E_GOAL]) {
-        m = kp_key(p, "goal");
-        if (read_cell(p, v[E_GOAL], kl[E_GOAL], g, 'G', &g->goal)) return -1;
-        kp_restore(p, m);
+    return 0;
+}
+
+/* obs_noise: a number (eta = 1 - x everywhere) or rows of digits; replaces a
+ * preset's map. */
+static int env_obs_noise(parser_t *p, gw_spec_t *g, const yaml_node_t *n, int keyline, const char *dims_from) {
+    free(g->eta);
+    g->eta = NULL;
+    g->eta_all = 1.0;
+    if (n->type == YAML_SEQUENCE_NODE) {
+        char *digits = NULL;
+        int r = g->rows, c = g->cols;
+        if (read_grid_rows(p, n, keyline, 0, &r, &c, dims_from, &digits)) return -1;
+        g->eta = malloc((size_t)g->rows * (size_t)g->cols * sizeof *g->eta);
+        if (!g->eta) { free(digits); return fail(p, keyline, "out of memory"); }
+        for (int s = 0; s < g->rows * g->cols; s++) g->eta[s] = 1.0 - (digits[s] - '0') / 10.0;
+        free(digits);
+        return 0;
     }
+    double x;
+    if (want_real(p, n, keyline, 0, 1, 0, 0, &x)) return -1;
+    g->eta_all = 1.0 - x;
+    return 0;
+}
+
+/* The scalar keys: slip, noise_radius, max_steps, actions, rewards. */
+static int env_scalars(parser_t *p, gw_spec_t *g, yaml_node_t **v, const int *kl) {
+    size_t m;
     if (v[E_SLIP]) {
         m = kp_key(p, "slip");
         if (want_real(p, v[E_SLIP], kl[E_SLIP], 0, 1, 0, 1, &g->slip)) return -1;
-        kp_restore(p, m);
-    }
-    if (v[E_NOISE]) {
-        m = kp_key(p, "obs_noise");
-        if (v[E_NOISE]->type == YAML_SEQUENCE_NODE) {
-            char *digits = NULL;
-            int r = rows, c = cols;
-            if (read_grid_rows(p, v[E_NOISE], kl[E_NOISE], 0, &r, &c, dims_from, &digits)) return -1;
-            g->eta = malloc((size_t)rows * (size_t)cols * sizeof *g->eta);
-            if (!g->eta) { free(digits); return fail(p, kl[E_NOISE], "out of memory"); }
-            for (int s = 0; s < rows * cols; s++) g->eta[s] = 1.0 - (digits[s] - '0') / 10.0;
-            free(digits);
-        } else {
-            double x;
-            if (want_real(p, v[E_NOISE], kl[E_NOISE], 0, 1, 0, 0, &x)) return -1;
-            g->eta_all = 1.0 - x;
-        }
         kp_restore(p, m);
     }
     if (v[E_RADIUS]) {
@@ -808,6 +850,58 @@ static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
         kp_restore(p, m);
     }
     return 0;
+}
+
+/* One environment entry.  A preset is applied first; every other key given
+ * overrides what it set. */
+static int parse_env(parser_t *p, jobspec_t *job, int i, const yaml_node_t *n) {
+    char b[64];
+    gw_spec_t *g = &job->envs[i];
+    gw_spec_init(g);
+    job->env_line[i] = node_line(n);
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(p, node_line(n), "expected a mapping describing an environment (name: ..., size: ...), got %s",
+                    describe(n, b, sizeof b));
+    yaml_node_t *v[E_N];
+    int kl[E_N];
+    if (read_keys(p, n, env_keys, E_N, "an environment", v, kl)) return -1;
+    size_t m;
+
+    const world_preset_t *w = NULL;
+    if (v[E_PRESET]) {
+        m = kp_key(p, "preset");
+        if (read_preset(p, v[E_PRESET], kl[E_PRESET], &w)) return -1;
+        char msg[256];
+        if (world_apply(w, g, msg, sizeof msg)) return fail(p, kl[E_PRESET], "%s", msg);
+        kp_restore(p, m);
+    }
+
+    m = kp_key(p, "name");
+    if (v[E_NAME]) {
+        if (want_name(p, v[E_NAME], kl[E_NAME], g->name)) return -1;
+    } else if (w) {
+        snprintf(g->name, sizeof g->name, "%s", w->name);
+    } else {
+        return fail(p, node_line(n), "missing (every environment needs a unique name, or a preset whose name it takes)");
+    }
+    int name_line = v[E_NAME] ? value_line(v[E_NAME], kl[E_NAME]) : kl[E_PRESET];
+    for (int j = 0; j < i; j++)
+        if (!strcmp(job->envs[j].name, g->name))
+            return fail(p, name_line,
+                        "duplicate environment name \"%s\" (also environments[%d] on line %d; names must be unique%s)",
+                        g->name, j, job->env_line[j],
+                        v[E_NAME] ? "" : "; this entry takes its preset's name: give it a name");
+    kp_restore(p, m);
+
+    char dims[64];
+    if (env_dims(p, g, w, v, kl, dims, sizeof dims)) return -1;
+    if (env_ends(p, g, w && !v[E_MAP], v, kl)) return -1;
+    if (v[E_NOISE]) {
+        m = kp_key(p, "obs_noise");
+        if (env_obs_noise(p, g, v[E_NOISE], kl[E_NOISE], dims)) return -1;
+        kp_restore(p, m);
+    }
+    return env_scalars(p, g, v, kl);
 }
 
 /* ---- agents ------------------------------------------------------------------------ */

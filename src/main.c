@@ -28,7 +28,8 @@ static const char usage[] =
     "  --force             replace an existing results file (it is only replaced once\n"
     "                      the new layout is complete), and allow layouts larger than\n"
     "                      the job's max_file_gb\n"
-    "  --dry-run           print the expanded runs and the file size, write nothing\n"
+    "  --dry-run           print the worlds, the expanded runs and the file size;\n"
+    "                      write nothing\n"
     "  --progress SECONDS  at most one progress line per SECONDS on stderr (default 5)\n"
     "  --list-agents       print every agent type and its parameters (Markdown), then exit\n"
     "  -q, --quiet         no progress lines\n"
@@ -144,10 +145,27 @@ static void print_agents(void) {
     }
 }
 
+/* One comment line per world: its size, slip, episode cap and the shortest
+ * route from start to goal (BFS, ignoring slips), the yardstick for steps. */
+static void print_worlds(const jobspec_t *job) {
+    for (int e = 0; e < job->n_envs; e++) {
+        gridworld_t w;
+        char err[512];
+        if (gw_build(&w, &job->envs[e], err, sizeof err)) { /* the loader built it once already */
+            printf("# world %s: %s\n", job->envs[e].name, err);
+            continue;
+        }
+        printf("# world %s: %dx%d, slip %g, max_steps %d, optimal path %d steps\n", w.name, w.rows, w.cols,
+               w.slip, w.max_steps, w.dist[w.start]);
+        gw_free(&w);
+    }
+}
+
 static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const store_plan_t *plan,
                           const char *out) {
     printf("# job %s (%s), sha256 %s\n", job->name, job->path, job->sha256);
     printf("# %ld runs in %ld conditions x %d seeds; output %s\n", rl->n, rl->n_conditions, job->n_seeds, out);
+    print_worlds(job);
     printf("run_id\tcondition\tagent\tenv\tseed\tparams\n");
     for (long i = 0; i < rl->n; i++) {
         const run_t *r = &rl->runs[i];

@@ -126,6 +126,30 @@ def test_dry_run_writes_nothing(small_job, tmp_path):
     assert "results file: about" in p.stdout
 
 
+def test_dry_run_prints_each_world(tmp_path):
+    """--dry-run names every world with its size, slip, episode cap and BFS
+    optimal path (a named world and an overridden one)."""
+    job = write_job(tmp_path, """
+environments:
+  - preset: maze15x15
+  - name: lake
+    preset: frozenlake8x8
+    slip: 0.6667
+    max_steps: 300
+  - name: tall
+    rows: 6
+    cols: 3
+agents:
+  - type: random
+""")
+    p = subprocess.run([BIN, str(job), "--dry-run"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    worlds = [l for l in p.stdout.splitlines() if l.startswith("# world ")]
+    assert worlds == ["# world maze15x15: 15x15, slip 0, max_steps 400, optimal path 56 steps",
+                      "# world lake: 8x8, slip 0.6667, max_steps 300, optimal path 14 steps",
+                      "# world tall: 6x3, slip 0, max_steps 100, optimal path 7 steps"], p.stdout
+
+
 SLOW_JOB = """
 name: slow
 seed: 3
@@ -277,6 +301,21 @@ def test_sigusr1_to_mpirun_is_forwarded(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
     assert "--resume" in err
+
+
+def test_jobs_readme_named_worlds_table(tmp_path):
+    """The table of presets in jobs/README.md ("Named worlds") says what
+    --dry-run finds for each: size, optimal path, slip, max_steps."""
+    readme = open(os.path.join(ROOT, "jobs", "README.md")).read()
+    rows = re.findall(r"^\| `(\w+)` \| (\d+)×(\d+) \| [^|]+ \| (\d+)[^|]* \| ([\d.]+) \| (\d+) \|", readme, re.M)
+    assert len(rows) == 8, rows
+    envs = "".join(f"  - preset: {r[0]}\n" for r in rows)
+    job = write_job(tmp_path, f"environments:\n{envs}agents:\n  - type: random\n")
+    p = subprocess.run([BIN, str(job), "--dry-run"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    for name, r, c, optimal, slip, max_steps in rows:
+        line = f"# world {name}: {r}x{c}, slip {float(slip):g}, max_steps {max_steps}, optimal path {optimal} steps"
+        assert line in p.stdout.splitlines(), (line, p.stdout)
 
 
 def test_jobs_readme_lists_every_agent_parameter():
