@@ -52,6 +52,8 @@ typedef struct {
     const double *belief;      /* q(s) about the present state [n_cells] */
     const double *lnp;         /* ln p~(o) it planned with [n_cells] */
     double w_risk, w_ambiguity;
+    int tail_steps;            /* 0: G is the tree's alone; else it adds the tail of
+                                  that many backward steps (efe_tail.h) on the agent's model */
 } check_context_t;
 
 /* Training record: a learning curve binned over the step budget, and checkpoints

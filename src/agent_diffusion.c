@@ -32,6 +32,7 @@
 #include "agents.h"
 #include "diffusion.h"
 #include "efe.h"
+#include "efe_tail.h"
 #include "scorenet.h"
 
 enum {
@@ -39,8 +40,12 @@ enum {
     P_C_GOAL, P_HOLE, P_SELECTION,
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
-    P_WARM, P_AMB_SAMPLES, P_COND, P_N
+    P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_N
 };
+
+static const char *const planner_choices[] = {"tree", "induction", NULL};
+enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
+#define TRANS_WIDTH 8   /* successor slots kept per (z, a) of the learned transitions */
 
 static const char *const sel_choices[] = {"argmax", "sample", NULL};
 enum { COND_CLEAN = 0, COND_REPAINT = 1 };
@@ -95,6 +100,18 @@ static const param_spec_t dif_params[P_N] = {
                 "trained with the same masks (loss on generated entries only); repaint = known entries "
                 "re-noised to the current step and pasted (Lugmayr et al. 2022), network trained "
                 "unconditionally as in the paper"},
+    [P_PLANNER] = {"planner", PT_CHOICE, PLANNER_INDUCTION, 0, 0, planner_choices,
+                   "tree = G of each candidate from the sampled window alone (the paper's); induction = "
+                   "plus, after the window, the EFE of the following tail_steps steps by backward "
+                   "induction over the model the agent read off its network (transitions and likelihood "
+                   "by inpainting; efe_tail.h)"},
+    [P_TAIL] = {"tail_steps", PT_INT, 0, 0, 100000, NULL,
+                "induction: backward steps after the window (0 = the world's max_steps)"},
+    [P_TRANS_SAMPLES] = {"trans_samples", PT_INT, 16, 1, 1024, NULL,
+                         "samples per (cell, action) when reading the transitions p(z'|z,a) off the model"},
+    [P_NOVELTY] = {"novelty", PT_REAL, 4.0, 0.0, 1e3, NULL,
+                   "exploration in the training rounds (induction): a cell visited n times in the agent's "
+                   "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
 };
 
 /* Token entries: o (x, y), z (x, y), the action one-hot, then three flags
@@ -127,12 +144,17 @@ typedef struct {
     int *pol;                  /* [K][H] */
     float *known, *x0;         /* [max_batch][dim] */
     unsigned char *mask;       /* [max_batch][dim] */
-    double *lnp, *H_amb, *q;   /* [n_obs], [n_states], [n_states] */
-    /* The learned likelihood p^(o|z), estimated from the model after each fit:
-     * row z holds a_n[z] cells a_idx[z][j] with probabilities a_p[z][j]. */
-    int a_w;                   /* slots per row */
-    int *a_n, *a_idx;          /* [n_states], [n_states][a_w] */
-    double *a_p;               /* [n_states][a_w] */
+    double *lnp, *q;           /* [S], [S] */
+    /* The model read off the network after each fit: the likelihood p^(o|z)
+     * (lm.a_idx / a_p / H_A, a_w slots per cell) and, for the induction
+     * planner, the transitions p^(z'|z,a) (lm.b_idx / b_p). */
+    int a_w;
+    efe_model_t lm;
+    int use_tail, tail_steps, trans_samples;
+    double novelty;
+    efe_tail_t tail;           /* the EFE after the window, on lm */
+    double *bonus;             /* [S] novelty of each cell in the training rounds */
+    int *count;                /* [S] scratch: visits, and decoded successors */
     double *G, *risk, *amb, *P;/* [K] */
     int *first;                /* [K] */
     int *hist_o, *hist_a, t;   /* episode history, [max_steps + 2] */
@@ -192,8 +214,10 @@ static void dif_destroy(void *self) {
     sampler_free(&a->samp);
     schedule_free(&a->sched);
     free(a->cell_xy); free(a->pol); free(a->known); free(a->x0); free(a->mask);
-    free(a->a_n); free(a->a_idx); free(a->a_p);
-    free(a->lnp); free(a->H_amb); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
+    efe_model_free(&a->lm);
+    efe_tail_free(&a->tail);
+    free(a->bonus); free(a->count);
+    free(a->lnp); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
     free(a->first); free(a->hist_o); free(a->hist_a);
     free(a->tx); free(a->tmask); free(a->tscratch); free(a->txt); free(a->teps); free(a->tt); free(a->tknown);
     free(a->belief); free(a->avoid);
@@ -232,6 +256,10 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     a->amb_samples = (int)pv[P_AMB_SAMPLES];
     a->explore = pv[P_EXPLORE];
     a->train_eps = pv[P_TRAIN_EPS];
+    a->use_tail = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
+    a->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
+    a->trans_samples = (int)pv[P_TRANS_SAMPLES];
+    a->novelty = pv[P_NOVELTY];
     a->init_rng = *init_rng;
     int rows = a->K * a->M;
     a->max_batch = rows > a->batch ? rows : a->batch;
@@ -261,11 +289,15 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     a->x0 = malloc(sizeof(float) * B * dim);
     a->mask = malloc(B * dim);
     a->lnp = malloc(sizeof(double) * S);
-    a->H_amb = calloc(S, sizeof(double));
     a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
-    a->a_n = malloc(sizeof(int) * S);
-    a->a_idx = malloc(sizeof(int) * S * (size_t)a->a_w);
-    a->a_p = malloc(sizeof(double) * S * (size_t)a->a_w);
+    int tw = TRANS_WIDTH < a->S ? TRANS_WIDTH : a->S;
+    if (efe_model_alloc(&a->lm, a->S, a->S, a->NA, tw, a->a_w) != 0 ||
+        efe_tail_alloc(&a->tail, a->S, a->NA) != 0) {
+        snprintf(err, n, "diffusion-aif: out of memory");
+        goto fail;
+    }
+    a->bonus = calloc(S, sizeof(double));
+    a->count = calloc(S, sizeof(int));
     a->q = malloc(sizeof(double) * S);
     a->G = malloc(sizeof(double) * (size_t)a->K);
     a->risk = malloc(sizeof(double) * (size_t)a->K);
@@ -293,16 +325,21 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     }
     if (!a->cell_xy || !a->pol || !a->known || !a->x0 || !a->mask || !a->lnp || !a->q || !a->G ||
         !a->risk || !a->amb || !a->P || !a->first || !a->hist_o || !a->hist_a || !a->tx || !a->tmask ||
-        !a->tscratch || !a->H_amb || !a->a_n || !a->a_idx || !a->a_p) {
+        !a->tscratch || !a->bonus || !a->count) {
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
     for (int s = 0; s < a->S; s++) {
         task_cell_to_xy(task, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
-        /* Until the first fit: every cell is observed as itself. */
-        a->a_n[s] = 1;
-        a->a_idx[(size_t)s * a->a_w] = s;
-        a->a_p[(size_t)s * a->a_w] = 1.0;
+        /* Until the first fit: every cell is observed as itself, and every
+         * move stays put (the model knows nothing yet). */
+        a->lm.a_idx[(size_t)s * a->a_w] = s;
+        a->lm.a_p[(size_t)s * a->a_w] = 1.0;
+        a->lm.A[(size_t)s * a->S + s] = 1.0;
+        for (int b = 0; b < a->NA; b++) {
+            a->lm.b_idx[((size_t)b * a->S + s) * a->lm.b_width] = s;
+            a->lm.b_p[((size_t)b * a->S + s) * a->lm.b_width] = 1.0;
+        }
     }
     a->pref = (efe_pref_t){(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
     efe_log_preferences(&a->pref, task->rows, task->cols, task->goal, task->oracle_dist, a->avoid, a->lnp);
@@ -347,9 +384,10 @@ static void draw_policies(dif_t *a, rng_t *r) {
 
 /* Which entries are given.  DECIDE: past observations and actions, the present
  * observation, the policy's actions (tokens c .. c+H-1).  LIKELIHOOD: the
- * present state only (to read p(o|z) off the model).  Flag entries are always
+ * present state only (to read p(o|z) off the model).  TRANSITION: the present
+ * state and action (to read p(z'|z,a) off the model).  Flag entries are always
  * given. */
-enum { PAT_DECIDE, PAT_LIKELIHOOD };
+enum { PAT_DECIDE, PAT_LIKELIHOOD, PAT_TRANSITION };
 
 static void pattern(const dif_t *a, int pat, unsigned char *m) {
     const int D = a->D, FO = 4 + a->NA;
@@ -361,6 +399,7 @@ static void pattern(const dif_t *a, int pat, unsigned char *m) {
             if (j < a->H) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
         } else if (j == 0) {
             mt[OFF_Z] = mt[OFF_Z + 1] = 1;
+            if (pat == PAT_TRANSITION) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
         }
         for (int f = 0; f < N_FLAGS; f++) mt[FO + f] = 1;
     }
@@ -421,10 +460,14 @@ static void score_policies(dif_t *a) {
             for (int m = 0; m < a->M; m++) {
                 const float *tok = a->x0 + (size_t)(k * a->M + m) * (size_t)a->dim + (size_t)(a->c + h) * D;
                 int z = decode(a, tok, OFF_Z);
-                const int *idx = a->a_idx + (size_t)z * a->a_w;
-                const double *p = a->a_p + (size_t)z * a->a_w;
-                for (int j = 0; j < a->a_n[z]; j++) qo[idx[j]] += p[j] / a->M;
-                ambh += a->H_amb[z];
+                const int *idx = a->lm.a_idx + (size_t)z * a->a_w;
+                const double *p = a->lm.a_p + (size_t)z * a->a_w;
+                for (int j = 0; j < a->a_w && idx[j] >= 0; j++) qo[idx[j]] += p[j] / a->M;
+                ambh += a->lm.H_A[z];
+                if (h == a->H && a->use_tail) {
+                    risk += a->tail.Vr[z] / a->M;
+                    amb += a->tail.Va[z] / a->M;
+                }
             }
             risk += efe_kl_log(qo, a->lnp, S);
             amb += ambh / a->M;
@@ -451,6 +494,7 @@ static int dif_check_context(const void *self, check_context_t *ctx) {
     ctx->lnp = a->lnp;
     ctx->w_risk = a->w.w_risk;
     ctx->w_ambiguity = a->w.w_ambiguity;
+    ctx->tail_steps = a->use_tail ? a->tail_steps : 0;
     return 0;
 }
 
@@ -544,26 +588,30 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
     }
 }
 
+/* Sampling rows of one pattern in chunks: `per` items (cells, or (cell,
+ * action) pairs) of ms samples each per network call. */
+static int chunk_items(const dif_t *a, int ms) {
+    int per = a->max_batch / ms;
+    return per < 1 ? 1 : per;
+}
+
 /* The likelihood p^(o|z) and its entropy H for every cell of the grid,
  * estimated from the model: inpaint o at the present token given z there,
  * amb_samples draws per cell, the histogram of the decoded cells.  (Cells the
  * agent never visited, walls among them, get whatever the model generalises
  * to; it does not know which they are.) */
-static void estimate_ambiguity(dif_t *a, rng_t *r) {
-    const int D = a->D, dim = a->dim, S = a->S, Ms = a->amb_samples;
-    int per = a->max_batch / Ms;
-    if (per < 1) per = 1;
-    const int nc = S;
-    for (int c0 = 0; c0 < nc; c0 += per) {
-        int ncell = nc - c0 < per ? nc - c0 : per;
-        int ms = Ms > a->max_batch ? a->max_batch : Ms;
+static void estimate_likelihood(dif_t *a, rng_t *r) {
+    const int D = a->D, dim = a->dim, S = a->S;
+    const int ms = a->amb_samples > a->max_batch ? a->max_batch : a->amb_samples, per = chunk_items(a, ms);
+    for (int c0 = 0; c0 < S; c0 += per) {
+        int ncell = S - c0 < per ? S - c0 : per;
         int B = ncell * ms;
         memset(a->known, 0, sizeof(float) * (size_t)B * (size_t)dim);
         for (int i = 0; i < ncell; i++) {
             for (int m = 0; m < ms; m++) {
                 size_t row = (size_t)(i * ms + m) * (size_t)dim;
                 pattern(a, PAT_LIKELIHOOD, a->mask + row);
-                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, (c0 + i));
+                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, c0 + i);
                 put_flags(a, a->known + row, a->mask + row);
             }
         }
@@ -574,15 +622,75 @@ static void estimate_ambiguity(dif_t *a, rng_t *r) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
                 a->q[decode(a, tok, OFF_O)] += 1.0 / ms;
             }
-            int z = (c0 + i), nz = 0;
-            a->H_amb[z] = efe_entropy(a->q, S);
-            for (int o = 0; o < S && nz < a->a_w; o++) {
-                if (a->q[o] <= 0) continue;
-                a->a_idx[(size_t)z * a->a_w + nz] = o;
-                a->a_p[(size_t)z * a->a_w + nz] = a->q[o];
-                nz++;
+            const int z = c0 + i;
+            int *idx = a->lm.a_idx + (size_t)z * a->a_w, nz = 0;
+            double *p = a->lm.a_p + (size_t)z * a->a_w, *row = a->lm.A + (size_t)z * S;
+            a->lm.H_A[z] = efe_entropy(a->q, S);
+            for (int o = 0; o < S; o++) {
+                row[o] = a->q[o];
+                if (a->q[o] <= 0 || nz >= a->a_w) continue;
+                idx[nz] = o;
+                p[nz++] = a->q[o];
             }
-            a->a_n[z] = nz;
+            for (int k = nz; k < a->a_w; k++) { idx[k] = -1; p[k] = 0.0; }
+        }
+    }
+}
+
+/* The transitions p^(z'|z,a) for every cell and action, read off the model:
+ * inpaint the next token given z and a at the present one, trans_samples
+ * draws per pair; the most frequent successors (at most the model's
+ * b_width), renormalised. */
+static void estimate_transitions(dif_t *a, rng_t *r) {
+    const int D = a->D, dim = a->dim, S = a->S, bw = a->lm.b_width;
+    const int ms = a->trans_samples > a->max_batch ? a->max_batch : a->trans_samples, per = chunk_items(a, ms);
+    const int pairs = S * a->NA;
+    for (int c0 = 0; c0 < pairs; c0 += per) {
+        int np = pairs - c0 < per ? pairs - c0 : per;
+        int B = np * ms;
+        memset(a->known, 0, sizeof(float) * (size_t)B * (size_t)dim);
+        for (int i = 0; i < np; i++) {
+            const int z = (c0 + i) / a->NA, act = (c0 + i) % a->NA;
+            for (int m = 0; m < ms; m++) {
+                size_t row = (size_t)(i * ms + m) * (size_t)dim;
+                float *tok = a->known + row + (size_t)a->c * D;
+                pattern(a, PAT_TRANSITION, a->mask + row);
+                put_cell(a, tok, OFF_Z, z);
+                put_action(a, tok, act);
+                put_flags(a, a->known + row, a->mask + row);
+            }
+        }
+        sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
+        for (int i = 0; i < np; i++) {
+            const int z = (c0 + i) / a->NA, act = (c0 + i) % a->NA;
+            int *idx = a->lm.b_idx + ((size_t)act * S + z) * bw, nz = 0, total = 0;
+            double *p = a->lm.b_p + ((size_t)act * S + z) * bw;
+            for (int m = 0; m < ms; m++) {
+                const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
+                a->count[decode(a, tok, OFF_Z)]++;
+            }
+            /* the bw most frequent successors, by count then by cell */
+            for (; nz < bw; nz++) {
+                int best = -1;
+                for (int m = 0; m < ms; m++) {
+                    const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
+                    int c = decode(a, tok, OFF_Z);
+                    if (a->count[c] > 0 && (best < 0 || a->count[c] > a->count[best] ||
+                                            (a->count[c] == a->count[best] && c < best)))
+                        best = c;
+                }
+                if (best < 0) break;
+                idx[nz] = best;
+                p[nz] = a->count[best];
+                total += a->count[best];
+                a->count[best] = 0;
+            }
+            for (int k = 0; k < nz; k++) p[k] /= total;
+            for (int k = nz; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
+            for (int m = 0; m < ms; m++) {
+                const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
+                a->count[decode(a, tok, OFF_Z)] = 0;
+            }
         }
     }
 }
@@ -617,15 +725,14 @@ static float clean_train_step(dif_t *a, rng_t *r) {
 }
 
 static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
-    if (a->n == 0 || a->iters == 0) return 0;
-    if (!a->warm) {
+    if (a->n > 0 && a->iters > 0 && !a->warm) {
         scorenet_free(&a->net);
         adam_free(&a->adam);
         rng_t init = a->init_rng;
         if (scorenet_create(&a->net, &a->ncfg, a->max_batch, &init, err, n) != 0) return -1;
         if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) return -1;
     }
-    for (int it = 0; it < a->iters; it++) {
+    for (int it = 0; it < a->iters && a->n > 0; it++) {
         if (trainlog_cancelled(log)) return 0;
         /* Per fit: linear warm-up over the first 5% of the steps, then cosine
          * decay to a tenth of lr; the decay settles the weights the sampler uses. */
@@ -637,8 +744,11 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
             long i = (long)rng_below(r, (uint32_t)a->n);
             size_t o = (size_t)b * (size_t)a->dim;
             make_window(a, i, a->tx + o, a->tmask + o, r);
-            /* The two masks the agent samples with, in proportion to their use. */
-            pattern(a, rng_uniform(r) < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD, a->tknown + o);
+            /* The masks the agent samples with, in proportion to their use. */
+            double u = rng_uniform(r);
+            int pat = !a->use_tail ? (u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD)
+                                   : u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
+            pattern(a, pat, a->tknown + o);
             put_flags(a, a->tx + o, a->tknown + o);
         }
         float loss = a->cond == COND_CLEAN ? clean_train_step(a, r)
@@ -650,8 +760,25 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
             return -1;
         }
     }
-    estimate_ambiguity(a, r);
+    estimate_likelihood(a, r);
+    if (a->use_tail) estimate_transitions(a, r);
     return 0;
+}
+
+/* The tail on the model as read off the network.  In the training rounds
+ * (explore) a cell the agent has been in n times is worth novelty /
+ * sqrt(1 + n) nats less: a drive towards the cells its data knows least,
+ * where the model has the most to learn. */
+static void solve_tail(dif_t *a, int explore) {
+    if (!a->use_tail) return;
+    const double *bonus = NULL;
+    if (explore && a->novelty > 0) {
+        memset(a->count, 0, sizeof(int) * (size_t)a->S);
+        for (long i = 0; i < a->n; i++) a->count[a->d_z[i]]++;
+        for (int z = 0; z < a->S; z++) a->bonus[z] = a->novelty / sqrt(1.0 + a->count[z]);
+        bonus = a->bonus;
+    }
+    efe_tail_solve(&a->tail, &a->lm, a->lnp, &a->w, a->tail_steps, bonus);
 }
 
 static void dif_checkpoint(const void *self, float *out) {
@@ -732,9 +859,11 @@ static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *e
     if (fit(a, r, log, err, n) != 0) return -1;
     for (int k = 0; k < a->rounds && !trainlog_cancelled(log); k++) {
         long until = explore_steps + (budget - explore_steps) * (k + 1) / a->rounds;
+        solve_tail(a, 1);
         collect(a, env, r, log, &t, until, 0);
         if (fit(a, r, log, err, n) != 0) return -1;
     }
+    solve_tail(a, 0);
     log->steps_used = t;
     float *slot;
     while ((slot = trainlog_ckpt_slot(log, budget))) dif_checkpoint(a, slot);

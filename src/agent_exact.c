@@ -49,11 +49,15 @@
 #include <string.h>
 #include "agents.h"
 #include "efe.h"
+#include "efe_tail.h"
 
 enum {
     P_HORIZON, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA, P_C_GOAL, P_HOLE,
-    P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_N
+    P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_N
 };
+
+static const char *const planner_choices[] = {"tree", "induction", NULL};
+enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 
 static const char *const sel_choices[] = {"argmax", "sample", NULL};
 static const char *const model_choices[] = {"true", "learned", NULL};
@@ -89,6 +93,12 @@ static const param_spec_t exact_params[P_N] = {
                      "learned model: initial Dirichlet count of every allowed A and B entry"},
     [P_EXPLORE]   = {"explore", PT_REAL, 0.5, 0.0, 1.0, NULL,
                      "learned model: probability of a uniformly random action during training"},
+    [P_PLANNER]   = {"planner", PT_CHOICE, PLANNER_INDUCTION, 0, 0, planner_choices,
+                     "tree = G over the policy tree of `horizon` steps only (the paper's); induction = the "
+                     "tree plus, at its leaves, the EFE of the following tail_steps steps by backward "
+                     "induction over the model's states (efe_tail.h)"},
+    [P_TAIL]      = {"tail_steps", PT_INT, 0, 0, 100000, NULL,
+                     "induction: backward steps after the tree (0 = the world's max_steps)"},
     [P_START_KNOWN] = {"start_known", PT_BOOL, 1, 0, 1, NULL,
                        "initial belief: the start cell (true: the true model's, or where the training episodes "
                        "began) or uniform over the cells (false)"},
@@ -115,6 +125,8 @@ typedef struct {
     unsigned char *absorb;    /* [n] cells that end the episode (learned model) */
     efe_model_t m;
     double *lnp;              /* [no] ln p~(o) */
+    int use_tail, tail_steps; /* planner: induction */
+    efe_tail_t tail;          /* the EFE after the tree's leaves, on m */
 
     /* belief */
     double *q, *q_tmp;        /* [n] */
@@ -237,6 +249,7 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
 /* ---- learned model ------------------------------------------------------------------- */
 
 static int is_absorbing(const exact_t *x, int s) { return x->absorb[s]; }
+static void update_tail(exact_t *x);
 
 /* B row (a, s) from its counts. */
 static void learned_refresh_B(exact_t *x, int a, int s) {
@@ -304,6 +317,7 @@ static void learn_ending(exact_t *x, int s, int failed) {
         x->avoid[s] = 1;
         efe_log_preferences(&x->pref, x->rows, x->cols, x->task.goal, x->task.oracle_dist, x->avoid, x->lnp);
     }
+    update_tail(x);
 }
 
 static void learn_transition(exact_t *x, int s, int a, int s2) {
@@ -328,6 +342,7 @@ static void exact_destroy(void *self) {
     exact_t *x = self;
     if (!x) return;
     efe_model_free(&x->m);
+    efe_tail_free(&x->tail);
     free(x->wall); free(x->avoid); free(x->absorb); free(x->lnp); free(x->q); free(x->q_tmp);
     free(x->cA); free(x->cB);
     free(x->pol_G); free(x->pol_risk); free(x->pol_amb); free(x->pol_P); free(x->pol_first);
@@ -396,6 +411,12 @@ static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
         learned_init(x);
     } else if (efe_model_copy(&x->m, task->truth->model)) {
         goto oom;
+    }
+    x->use_tail = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
+    x->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
+    if (x->use_tail) {
+        if (efe_tail_alloc(&x->tail, n, na)) goto oom;
+        update_tail(x);
     }
 
     plan_shape_t ps = plan_shape(na, H, (long)pv[P_CAP], (int)pv[P_SEARCH]);
@@ -515,6 +536,21 @@ static void clear_belief(double *q, const int *supp, int ns) {
     for (int i = 0; i < ns; i++) q[supp[i]] = 0.0;
 }
 
+/* The tail after a leaf of the tree: its belief's share of the EFE still to come. */
+static void leaf_tail(const exact_t *x, const double *q, const int *supp, int ns, double *r, double *am) {
+    if (!x->use_tail) return;
+    for (int i = 0; i < ns; i++) {
+        const int s = supp[i];
+        *r += q[s] * x->tail.Vr[s];
+        *am += q[s] * x->tail.Va[s];
+    }
+}
+
+/* Re-solve the tail on the current model (after it or the preference changed). */
+static void update_tail(exact_t *x) {
+    if (x->use_tail) efe_tail_solve(&x->tail, &x->m, x->lnp, &x->w, x->tail_steps, NULL);
+}
+
 static void record_policy(exact_t *x, int first, double r, double am) {
     long i = x->n_pol++;
     x->pol_first[i] = first;
@@ -534,8 +570,12 @@ static void dfs(exact_t *x, int depth, int first, double r_acc, double a_acc) {
         int ns = node_eval(x, a, q_in, s_in, x->lvl_ns[depth], q_out, s_out, &r, &am);
         x->lvl_ns[depth + 1] = ns;
         int f = depth == 0 ? a : first;
-        if (depth + 1 == x->H) record_policy(x, f, r_acc + r, a_acc + am);
-        else dfs(x, depth + 1, f, r_acc + r, a_acc + am);
+        if (depth + 1 == x->H) {
+            leaf_tail(x, q_out, s_out, ns, &r, &am);
+            record_policy(x, f, r_acc + r, a_acc + am);
+        } else {
+            dfs(x, depth + 1, f, r_acc + r, a_acc + am);
+        }
         clear_belief(q_out, s_out, ns);
     }
 }
@@ -560,6 +600,7 @@ static void beam_search(exact_t *x) {
         double r, am;
         int ns = node_eval(x, g, root, root_s, root_ns, x->bq[cur] + slot * n, x->bsupp[cur] + slot * n, &r, &am);
         if (H == 1) {
+            leaf_tail(x, x->bq[cur] + slot * n, x->bsupp[cur] + slot * n, ns, &r, &am);
             record_policy(x, g, r, am);
             clear_belief(x->bq[cur] + slot * n, x->bsupp[cur] + slot * n, ns);
             continue;
@@ -582,11 +623,15 @@ static void beam_search(exact_t *x) {
                     double r, am;
                     int ns = node_eval(x, a, x->bq[cur] + slot * n, x->bsupp[cur] + slot * n,
                                        x->bns[cur][slot], scratch, scratch_s, &r, &am);
+                    /* The tail ranks prefixes too (with induction): the beam then
+                     * keeps those from which the rest of the episode looks best. */
+                    double tr = 0.0, ta = 0.0;
+                    leaf_tail(x, scratch, scratch_s, ns, &tr, &ta);
                     clear_belief(scratch, scratch_s, ns);
                     r += x->br[cur][slot];
                     am += x->ba[cur][slot];
-                    if (last) { record_policy(x, g, r, am); continue; }
-                    x->cand[nc] = (struct cand){efe_combine(&x->w, r, am), r, am, i, a, nc};
+                    if (last) { record_policy(x, g, r + tr, am + ta); continue; }
+                    x->cand[nc] = (struct cand){efe_combine(&x->w, r + tr, am + ta), r, am, i, a, nc};
                     nc++;
                 }
             }
@@ -693,6 +738,7 @@ static int exact_check_context(const void *self, check_context_t *ctx) {
     ctx->lnp = x->lnp;
     ctx->w_risk = x->w.w_risk;
     ctx->w_ambiguity = x->w.w_ambiguity;
+    ctx->tail_steps = x->use_tail ? x->tail_steps : 0;
     return 0;
 }
 
@@ -707,6 +753,7 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
         if (x->start < 0) x->start = s; /* the start cell, from experience */
         learn_observation(x, s, o);
         belief_begin(x, o);
+        if (x->explore < 1.0) update_tail(x); /* the model as learned so far */
         double ret = 0.0;
         int steps = 0;
         while (t < log->budget && !trainlog_cancelled(log)) {
@@ -736,6 +783,7 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
     log->steps_used = t;
     float *slot;
     while ((slot = trainlog_ckpt_slot(log, log->budget))) exact_checkpoint(x, slot);
+    update_tail(x);
     x->prev_action = -1;
     return 0;
 }

@@ -114,6 +114,7 @@ static int null_check_context(const void *self, check_context_t *ctx) {
     ctx->lnp = a->flat + a->n_cells;
     ctx->w_risk = 1.0;
     ctx->w_ambiguity = 1.0;
+    ctx->tail_steps = 0;
     return 0;
 }
 

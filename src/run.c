@@ -1,5 +1,6 @@
 /* run: one train-then-evaluate run. */
 #include "run.h"
+#include "efe_tail.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,20 +100,38 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The exact side of the EFE diagnostic: G of the agent's exposed candidates
- * under the world's true A and B, from the agent's own belief and preference,
- * into check slot i.  work: 2 n_states + n_obs doubles. */
+/* The exact side of the EFE diagnostic, per run: the true model's tail
+ * under the agent's preference and weights, solved at the first check that
+ * needs one (evaluation does not change the preference). */
+typedef struct {
+    efe_tail_t tail;
+    int solved;
+    double *work;       /* 2 n_states + n_obs doubles */
+} exact_side_t;
+
+/* G of the agent's exposed candidates under the world's true A and B, from
+ * the agent's own belief and preference, with the same planner (a tail after
+ * the policy if the agent's G has one), into check slot i. */
 static void score_check(const agent_class_t *c, const void *agent, const world_knowledge_t *k,
-                        const decision_t *dec, run_result_t *res, int i, double *work) {
+                        const decision_t *dec, run_result_t *res, int i, exact_side_t *xs) {
     check_context_t ctx;
     if (!c->check_context || c->check_context(agent, &ctx) != 0 || dec->check_H < 1) return;
     const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
+    const efe_tail_t *tail = NULL;
+    if (ctx.tail_steps > 0) {
+        if (!xs->solved) {
+            efe_tail_solve(&xs->tail, &k->model, ctx.lnp, &w, ctx.tail_steps, NULL);
+            xs->solved = 1;
+        }
+        tail = &xs->tail;
+    }
     int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
     float exact[RESULT_CHECK_POLICIES];
     for (int p = 0; p < np; p++) {
         int pol[DECISION_MAX_H];
         for (int h = 0; h < dec->check_H; h++) pol[h] = dec->check_policy[p][h];
-        exact[p] = (float)efe_policy_G(&k->model, ctx.belief, pol, dec->check_H, ctx.lnp, &w, NULL, NULL, work);
+        exact[p] = (float)efe_tail_policy_G(&k->model, tail, ctx.belief, pol, dec->check_H, ctx.lnp, &w, NULL, NULL,
+                                            xs->work);
     }
     res->check_n[i] = np;
     memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
@@ -125,7 +144,7 @@ static void score_check(const agent_class_t *c, const void *agent, const world_k
  * diagnostic; *n_checked counts those that gave one. */
 static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g, const world_knowledge_t *wk,
                          rng_t *env_rng, rng_t *agent_rng, const layout_dims_t *d,
-                         run_result_t *res, int e, int k, int *n_checked, double *work) {
+                         run_result_t *res, int e, int k, int *n_checked, exact_side_t *xs) {
     const size_t T = (size_t)d->max_steps, NA = (size_t)d->n_actions;
     int s = g->start, o = gw_observe(g, s, env_rng);
     double ret = 0;
@@ -141,7 +160,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
         dec.want_check = *n_checked < d->n_check;
         int a = c->act(agent, o, agent_rng, &dec);
         if (dec.want_check && dec.n_check > 0) {
-            score_check(c, agent, wk, &dec, res, *n_checked, work);
+            score_check(c, agent, wk, &dec, res, *n_checked, xs);
             if (res->check_n[*n_checked] > 0) (*n_checked)++;
         }
         s = gw_step(g, s, a, env_rng);
@@ -198,12 +217,15 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     int C = d->curve_points;
     double *bins = calloc((size_t)C * 3, sizeof *bins);
     int *counts = calloc((size_t)C, sizeof *counts);
-    double *work = malloc(sizeof(double) * (2 * (size_t)g->n_states + (size_t)g->n_obs));
+    exact_side_t xs = {.work = malloc(sizeof(double) * (2 * (size_t)g->n_states + (size_t)g->n_obs))};
     void *agent = NULL;
     int rc = 0;
     env_t env;
     env_init(&env, g, &env_rng);
-    if (!bins || !counts || !work) { snprintf(err, sizeof err, "out of memory"); goto failed; }
+    if (!bins || !counts || !xs.work || efe_tail_alloc(&xs.tail, g->n_states, g->n_actions) != 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto failed;
+    }
     agent = c->create(&task, run->pv, &init_rng, err, sizeof err);
     if (!agent) {
         if (!err[0]) snprintf(err, sizeof err, "%s: could not create the agent (out of memory?)", c->name);
@@ -234,7 +256,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     for (int e = 0; e < d->eval_episodes; e++) {
         if (cancel && *cancel) goto cancelled;
         eval_episode(c, agent, g, wk, &eval_env_rng, &eval_agent_rng, d, res, e,
-                     e < d->log_episodes ? e : -1, &n_checked, work);
+                     e < d->log_episodes ? e : -1, &n_checked, &xs);
     }
     res->eval_seconds = now_mono() - t0;
     {
@@ -262,7 +284,8 @@ out:
     if (agent) c->destroy(agent);
     free(bins);
     free(counts);
-    free(work);
+    free(xs.work);
+    efe_tail_free(&xs.tail);
     res->t_end = now_wall();
     return rc;
 }
