@@ -106,6 +106,10 @@ typedef struct agent_class {
     /* Optional (may be NULL): belief, preference and weights of the last
      * decision, for the EFE diagnostic.  0, or -1 if it has none. */
     int   (*check_context)(const void *self, check_context_t *ctx);
+    /* Optional (may be NULL): the agent's generative model as a discrete
+     * model over cells (efe.h), for diagnostics: exact-aif's A and B, or what
+     * diffusion-aif read off its network.  NULL if it has none (yet). */
+    const struct efe_model *(*model)(const void *self);
     void  (*destroy)(void *self);
 } agent_class_t;
 

@@ -498,6 +498,8 @@ static int dif_check_context(const void *self, check_context_t *ctx) {
     return 0;
 }
 
+static const efe_model_t *dif_model(const void *self) { return &((const dif_t *)self)->lm; }
+
 /* The EFE diagnostic: the first candidates and their estimated G; run.c
  * scores the same policies exactly from the belief. */
 static void expose_policies(const dif_t *a, decision_t *d) {
@@ -884,5 +886,6 @@ const agent_class_t agent_diffusion_aif = {
     .act = dif_act,
     .checkpoint = dif_checkpoint,
     .check_context = dif_check_context,
+    .model = dif_model,
     .destroy = dif_destroy,
 };

@@ -742,6 +742,8 @@ static int exact_check_context(const void *self, check_context_t *ctx) {
     return 0;
 }
 
+static const efe_model_t *exact_model(const void *self) { return &((const exact_t *)self)->m; }
+
 static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t errlen) {
     exact_t *x = self;
     log->steps_used = 0;
@@ -803,5 +805,6 @@ const agent_class_t agent_exact_aif = {
     .act = exact_act,
     .checkpoint = exact_checkpoint,
     .check_context = exact_check_context,
+    .model = exact_model,
     .destroy = exact_destroy,
 };
