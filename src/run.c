@@ -204,7 +204,9 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->t_start = now_wall();
     task_t task;
     task_from_world(&task, g, wk, c->needs ? c->needs(run->pv) : 0u);
-    size_t cf = c->ckpt_floats ? c->ckpt_floats(&task, run->pv) : 0;
+    /* With no checkpoint slots (checkpoints: 0) the layout holds none, whatever
+     * the agent's size. */
+    size_t cf = d->n_ckpt > 0 && c->ckpt_floats ? c->ckpt_floats(&task, run->pv) : 0;
     if (cf > res->ckpt_cap) {
         snprintf(res->message, sizeof res->message,
                  "internal: checkpoint of %zu floats exceeds the layout's %zu", cf, res->ckpt_cap);

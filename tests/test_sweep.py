@@ -324,3 +324,31 @@ def test_jobs_readme_lists_every_agent_parameter():
     p = subprocess.run([BIN, "--list-agents"], capture_output=True, text=True, check=True)
     readme = open(os.path.join(ROOT, "jobs", "README.md")).read()
     assert p.stdout.strip() in readme
+
+
+def test_checkpoints_zero_with_learning_agents(tmp_path):
+    """`checkpoints: 0` keeps no checkpoint slots; agents that would write one
+    (q-learning's table, diffusion-aif's network) still run and complete."""
+    job = write_job(tmp_path, """
+name: nockpt
+seed: 1
+seeds: 1
+train_steps: 100
+eval_episodes: 2
+log_episodes: 0
+checkpoints: 0
+efe_checks: 0
+environments:
+  - name: w3
+    size: 3
+    max_steps: 12
+agents:
+  - type: q-learning
+  - type: diffusion-aif
+    params: {d_model: 16, heads: 2, layers: 1, T: 10, sample_steps: 3, train_iters: 20,
+             batch: 16, samples: 2, horizon: 1, context: 1, amb_samples: 2, trans_samples: 2}
+""")
+    out = tmp_path / "n.h5"
+    run_sweep(job, out, 2, check=True)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all(), f["runs/message"][:]
