@@ -188,6 +188,7 @@ static void test_tree_matches_reference(void) {
     BUILD(g, sp);
     double pv[64];
     defaults(pv);
+    setc(pv, "planner", "tree"); /* the tree alone: no tail beyond the horizon */
     setp(pv, "horizon", 3);
     setp(pv, "gamma", 2.0); /* soft enough that every p_action is visible */
     setp(pv, "w_ambiguity", 0.7);
