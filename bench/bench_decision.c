@@ -90,7 +90,7 @@ int main(void) {
     }
     for (int h = 0; h < H; h++) K *= g.n_actions;
     int B = K * M;
-    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64};
+    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64, 0, 0, 0, 0};
     scorenet_t net;
     rng_t init;
     rng_seed(&init, 2, 0, RNG_INIT);

@@ -1,6 +1,15 @@
 /* scorenet: the transformer denoiser (epsilon prediction) of the diffusion agent.
  *
- *   x (B,L,D_tok) --linear--> (B,L,d) + pos (L,d) + temb(t) (B,d, same for every token)
+ *   x (B,L,D_tok) --[features]--linear--> (B,L,d) + pos (L,d) + temb(t) (B,d, same for every token)
+ *   features (optional): x with, for each of its first n_coord entries x_i,
+ *   sin(2^k pi x_i) and cos(2^k pi x_i) for k < n_fourier appended (Fourier
+ *   features, Tancik et al. 2020), and for each (x, y) pair among them radial
+ *   basis features exp(-(x - c_k)^2 / (2 s^2)) at n_rbf_x evenly spaced
+ *   centres c_k in [-1, 1] (s half their spacing), the same for y with
+ *   n_rbf_y: a soft one-hot code of the grid's column and row.  A network on
+ *   raw coordinates learns smooth functions of them fast and a maze's walls
+ *   (which are not smooth) very slowly; on the row and column codes a wall is
+ *   a conjunction of two features.
  *   temb(t) = W2 silu(W1 sinusoid_64(t) + b1) + b2
  *   n_layers x pre-LN block:  r += Wo attn(LN1(r)) + bo;  r += W2 gelu(W1 LN2(r) + b1) + b2
  *   eps = Wout LNf(r) + bout                                          (B,L,D_tok)
@@ -23,7 +32,14 @@ typedef struct {
     int L;          /* tokens per window */
     int d_tok;      /* entries per token */
     int t_emb_dim;  /* sinusoidal embedding width (even); 64 by default */
+    int n_fourier;  /* Fourier feature frequencies per coordinate (0: none) */
+    int n_coord;    /* leading entries of a token that get features (<= d_tok; pairs x, y) */
+    int n_rbf_x, n_rbf_y; /* radial basis centres per x / y coordinate (0: none) */
 } scorenet_config_t;
+
+/* Entries per token after the feature map:
+ * d_tok + 2 n_coord n_fourier + (n_coord / 2) (n_rbf_x + n_rbf_y). */
+int scorenet_d_in(const scorenet_config_t *cfg);
 
 /* Per-layer parameter views into the flat buffer (and the same for gradients). */
 typedef struct {
@@ -36,7 +52,7 @@ typedef struct {
 } scorenet_block_t;
 
 typedef struct {
-    float *tok_w, *tok_b;     /* (d,D_tok), (d) */
+    float *tok_w, *tok_b;     /* (d,D_in), (d) */
     float *pos;               /* (L,d) */
     float *t1_w, *t1_b;       /* (d,t_emb_dim), (d) */
     float *t2_w, *t2_b;       /* (d,d), (d) */
@@ -67,6 +83,7 @@ typedef struct {
     /* activations (allocated once for max_batch) */
     float *arena;
     float *tsin, *th, *ta, *temb;       /* (B,t_emb_dim), (B,d) x3 */
+    float *feat;                        /* (N,D_in) input features (NULL: none, x is used) */
     float *res0;                        /* (N,d) */
     scorenet_layer_acts_t *la;
     float *lnf, *lnf_mean, *lnf_rstd;   /* (N,d), (N), (N) */
@@ -113,7 +130,8 @@ double scorenet_flops_train(const scorenet_config_t *cfg, int B);
  *   [0] magic 0xABCDEF, [1] format version 1,
  *   [2..7] d_model, n_heads, n_layers, L, d_tok, t_emb_dim,
  *   [8..9] n_params = [8] 2^24 + [9], [10..11] Adam step = [10] 2^24 + [11],
- *   [12] 1 if an EMA is stored, [13..15] 0  (every entry an integer < 2^24, so exact)
+ *   [12] 1 if an EMA is stored, [13] n_fourier, [14] n_coord, [15] n_rbf_x + 4096 n_rbf_y
+ *   (every entry an integer < 2^24, so exact)
  *   then params, Adam m, Adam v, EMA weights (n_params each; EMA = params when
  *   the run has none).
  * Loading restores everything bit for bit, so a loaded model gives the saved

@@ -12,8 +12,9 @@
  * (prediction).  Training windows come from the agent's own experience, with
  * the true state z logged as Algorithm 1 does.
  *
- * Training (within the run's step budget): explore_frac of the budget with
- * random actions, then `rounds` rounds of (fit the network on all data so far,
+ * Training (within the run's step budget): explore_frac of the budget exploring
+ * (random moves, or by default the least-made moves: explore.h; with rounds 0,
+ * the default, the whole budget), then `rounds` rounds of (fit the network on all data so far,
  * warm-started; act with EFE minimisation; add the new steps), and a last fit.
  * After each fit the ambiguity table H(p(o|z)) is re-estimated from the model by
  * inpainting o given z for every cell: the simulator's A is never read.
@@ -33,6 +34,7 @@
 #include "diffusion.h"
 #include "efe.h"
 #include "efe_tail.h"
+#include "explore.h"
 #include "scorenet.h"
 
 enum {
@@ -40,8 +42,15 @@ enum {
     P_C_GOAL, P_HOLE, P_SELECTION,
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
-    P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_N
+    P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
+    P_RBF, P_PREDICT, P_N
 };
+
+static const char *const predict_choices[] = {"samples", "model", NULL};
+enum { PREDICT_SAMPLES = 0, PREDICT_MODEL = 1 };
+
+static const char *const exploration_choices[] = {"random", "novelty", NULL};
+enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1 };
 
 static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
@@ -82,14 +91,27 @@ static const param_spec_t dif_params[P_N] = {
     [P_DMODEL] = {"d_model", PT_INT, 64, 8, 1024, NULL, "transformer width"},
     [P_HEADS] = {"heads", PT_INT, 4, 1, 64, NULL, "attention heads (divide d_model)"},
     [P_LAYERS] = {"layers", PT_INT, 2, 1, 32, NULL, "transformer blocks"},
+    [P_RBF] = {"rbf", PT_BOOL, 1, 0, 1, NULL,
+               "radial-basis features of the o and z coordinates in the network's input: one "
+               "Gaussian bump per column and per row (a soft one-hot code of the cell), so that a "
+               "small network can learn where walls are"},
+    [P_FOURIER] = {"fourier", PT_INT, 0, -1, 16, NULL,
+                   "Fourier features of the o and z coordinates in the network's input: frequencies "
+                   "pi 2^k, k < fourier (0 = none; -1 = ceil(log2 of the grid's longer side), enough to "
+                   "tell neighbouring cells apart)"},
     [P_LR] = {"lr", PT_REAL, 2e-3, 1e-7, 1.0, NULL, "peak Adam learning rate (warm-up over 5% of a fit, cosine decay to lr/10)"},
     [P_BATCH] = {"batch", PT_INT, 128, 1, 4096, NULL, "training batch (windows)"},
-    [P_ITERS] = {"train_iters", PT_INT, 3000, 0, 10000000, NULL, "gradient steps per fit"},
-    [P_ROUNDS] = {"rounds", PT_INT, 1, 0, 1000, NULL,
+    [P_ITERS] = {"train_iters", PT_INT, 6000, 0, 10000000, NULL, "gradient steps per fit"},
+    [P_ROUNDS] = {"rounds", PT_INT, 0, 0, 1000, NULL,
                   "retraining rounds after exploration (the retraining criterion: equal shares of the "
                   "remaining step budget)"},
     [P_EXPLORE] = {"explore_frac", PT_REAL, 0.5, 0.0, 1.0, NULL,
-                   "fraction of the training budget spent on random exploration first"},
+                   "fraction of the training budget spent exploring first (see exploration); with rounds 0 "
+                   "the whole budget is exploration"},
+    [P_EXPLORATION] = {"exploration", PT_CHOICE, EXPLORATION_NOVELTY, 0, 0, exploration_choices,
+                       "how the first explore_frac of the budget is spent: random = uniform moves (the "
+                       "paper's); novelty = the moves the agent has made least, planned over its own counts "
+                       "of the transitions it made (explore.h)"},
     [P_TRAIN_EPS] = {"train_epsilon", PT_REAL, 0.1, 0.0, 1.0, NULL,
                      "probability of a random action while acting during training"},
     [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
@@ -107,8 +129,13 @@ static const param_spec_t dif_params[P_N] = {
                    "by inpainting; efe_tail.h)"},
     [P_TAIL] = {"tail_steps", PT_INT, 0, 0, 100000, NULL,
                 "induction: backward steps after the window (0 = the world's max_steps)"},
-    [P_TRANS_SAMPLES] = {"trans_samples", PT_INT, 16, 1, 1024, NULL,
+    [P_TRANS_SAMPLES] = {"trans_samples", PT_INT, 32, 1, 1024, NULL,
                          "samples per (cell, action) when reading the transitions p(z'|z,a) off the model"},
+    [P_PREDICT] = {"prediction", PT_CHOICE, PREDICT_MODEL, 0, 0, predict_choices,
+                   "how a candidate policy's future is predicted: samples = inpaint the whole window under "
+                   "it (samples per policy, the paper's); model = infer the present state by inpainting "
+                   "(4 x samples draws) and carry that belief through the likelihood and transitions read "
+                   "off the network after each fit (no sampling per policy)"},
     [P_NOVELTY] = {"novelty", PT_REAL, 4.0, 0.0, 1e3, NULL,
                    "exploration in the training rounds (induction): a cell visited n times in the agent's "
                    "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
@@ -154,6 +181,9 @@ typedef struct {
     double novelty;
     efe_tail_t tail;           /* the EFE after the window, on lm */
     double *bonus;             /* [S] novelty of each cell in the training rounds */
+    int exploration, predict;
+    explorer_t explorer;       /* counts of the moves made in training */
+    double *work;              /* [3 S] for efe_tail_policy_G */
     int *count;                /* [S] scratch: visits, and decoded successors */
     double *G, *risk, *amb, *P;/* [K] */
     int *first;                /* [K] */
@@ -174,9 +204,23 @@ static int ipow(int b, int e) {
     return r > 1 << 20 ? 1 << 20 : (int)r;
 }
 
+/* Fourier frequencies for this task: -1 = enough for the grid's longer side. */
+static int fourier_of(const task_t *task, const double *pv) {
+    int f = (int)pv[P_FOURIER], side = task->rows > task->cols ? task->rows : task->cols;
+    if (f >= 0) return f;
+    for (f = 0; (1 << f) < side; f++) {}
+    return f;
+}
+
+static scorenet_config_t net_config(const task_t *task, const double *pv) {
+    const int rbf = (int)pv[P_RBF];
+    return (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
+                               (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + task->n_actions + N_FLAGS, 64,
+                               fourier_of(task, pv), 4, rbf ? task->cols : 0, rbf ? task->rows : 0};
+}
+
 static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
-    scorenet_config_t c = {(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
-                           (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + task->n_actions + N_FLAGS, 64};
+    scorenet_config_t c = net_config(task, pv);
     return scorenet_ckpt_floats(&c);
 }
 
@@ -216,7 +260,8 @@ static void dif_destroy(void *self) {
     free(a->cell_xy); free(a->pol); free(a->known); free(a->x0); free(a->mask);
     efe_model_free(&a->lm);
     efe_tail_free(&a->tail);
-    free(a->bonus); free(a->count);
+    explorer_free(&a->explorer);
+    free(a->bonus); free(a->count); free(a->work);
     free(a->lnp); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
     free(a->first); free(a->hist_o); free(a->hist_a);
     free(a->tx); free(a->tmask); free(a->tscratch); free(a->txt); free(a->teps); free(a->tt); free(a->tknown);
@@ -260,12 +305,14 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     a->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
     a->trans_samples = (int)pv[P_TRANS_SAMPLES];
     a->novelty = pv[P_NOVELTY];
+    a->exploration = (int)pv[P_EXPLORATION];
+    a->predict = (int)pv[P_PREDICT];
     a->init_rng = *init_rng;
     int rows = a->K * a->M;
     a->max_batch = rows > a->batch ? rows : a->batch;
     if (a->max_batch < 256) a->max_batch = 256;
 
-    a->ncfg = (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS], a->L, a->D, 64};
+    a->ncfg = net_config(task, pv);
     a->acfg = adam_defaults();
     a->acfg.lr = (float)pv[P_LR];
     a->acfg.clip_norm = 1.0f;
@@ -292,12 +339,14 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
     int tw = TRANS_WIDTH < a->S ? TRANS_WIDTH : a->S;
     if (efe_model_alloc(&a->lm, a->S, a->S, a->NA, tw, a->a_w) != 0 ||
-        efe_tail_alloc(&a->tail, a->S, a->NA) != 0) {
+        efe_tail_alloc(&a->tail, a->S, a->NA) != 0 ||
+        explorer_alloc(&a->explorer, a->S, a->NA, task->max_steps, task->max_steps) != 0) {
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
     a->bonus = calloc(S, sizeof(double));
     a->count = calloc(S, sizeof(int));
+    a->work = malloc(sizeof(double) * 3 * S);
     a->q = malloc(sizeof(double) * S);
     a->G = malloc(sizeof(double) * (size_t)a->K);
     a->risk = malloc(sizeof(double) * (size_t)a->K);
@@ -325,7 +374,7 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     }
     if (!a->cell_xy || !a->pol || !a->known || !a->x0 || !a->mask || !a->lnp || !a->q || !a->G ||
         !a->risk || !a->amb || !a->P || !a->first || !a->hist_o || !a->hist_a || !a->tx || !a->tmask ||
-        !a->tscratch || !a->bonus || !a->count) {
+        !a->tscratch || !a->bonus || !a->count || !a->work) {
         snprintf(err, n, "diffusion-aif: out of memory");
         goto fail;
     }
@@ -385,35 +434,59 @@ static void draw_policies(dif_t *a, rng_t *r) {
 /* Which entries are given.  DECIDE: past observations and actions, the present
  * observation, the policy's actions (tokens c .. c+H-1).  LIKELIHOOD: the
  * present state only (to read p(o|z) off the model).  TRANSITION: the present
- * state and action (to read p(z'|z,a) off the model).  Flag entries are always
- * given. */
-enum { PAT_DECIDE, PAT_LIKELIHOOD, PAT_TRANSITION };
+ * state and action (to read p(z'|z,a) off the model).  STATE: past
+ * observations and actions and the present observation, to infer the present
+ * state z (the future is not part of the query).  Flag entries are always
+ * given.
+ *
+ * Mask values: MASK_GEN generated, MASK_KNOWN given, MASK_NULL not part of the
+ * query: given as 0 with its flag 0, so the network need not model it.  The
+ * two read-off queries null every token they do not ask about: the network
+ * then learns p(o|z) and p(z'|z,a) directly rather than as a corner of the
+ * whole window's distribution (which it learns far more slowly). */
+enum { PAT_DECIDE, PAT_LIKELIHOOD, PAT_TRANSITION, PAT_STATE };
+enum { MASK_GEN = 0, MASK_KNOWN = 1, MASK_NULL = 2 };
 
 static void pattern(const dif_t *a, int pat, unsigned char *m) {
     const int D = a->D, FO = 4 + a->NA;
-    memset(m, 0, (size_t)a->dim);
+    memset(m, MASK_GEN, (size_t)a->dim);
     for (int j = -a->c; j <= a->H; j++) {
         unsigned char *mt = m + (j + a->c) * D;
         if (pat == PAT_DECIDE) {
-            if (j <= 0) mt[OFF_O] = mt[OFF_O + 1] = 1;
-            if (j < a->H) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
+            if (j <= 0) mt[OFF_O] = mt[OFF_O + 1] = MASK_KNOWN;
+            if (j < a->H) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = MASK_KNOWN;
+        } else if (pat == PAT_STATE) {
+            if (j > 0) {
+                memset(mt, MASK_NULL, (size_t)FO);
+            } else {
+                mt[OFF_O] = mt[OFF_O + 1] = MASK_KNOWN;
+                for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = j < 0 ? MASK_KNOWN : MASK_NULL;
+            }
         } else if (j == 0) {
-            mt[OFF_Z] = mt[OFF_Z + 1] = 1;
-            if (pat == PAT_TRANSITION) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = 1;
+            mt[OFF_Z] = mt[OFF_Z + 1] = MASK_KNOWN;
+            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = pat == PAT_TRANSITION ? MASK_KNOWN : MASK_NULL;
+        } else if (pat == PAT_TRANSITION && j == 1) {
+            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = MASK_NULL;
+        } else {
+            memset(mt, MASK_NULL, (size_t)FO);
         }
-        for (int f = 0; f < N_FLAGS; f++) mt[FO + f] = 1;
+        for (int f = 0; f < N_FLAGS; f++) mt[FO + f] = MASK_KNOWN;
     }
 }
 
-/* The flag entries of window x from its mask. */
+/* The flag entries of window x from its mask (+1 given, -1 generated, 0 not
+ * part of the query), and null entries set to 0. */
 static void put_flags(const dif_t *a, float *x, const unsigned char *m) {
     const int D = a->D, FO = 4 + a->NA;
+    static const float flag[3] = {-1.0f, 1.0f, 0.0f};
     for (int k = 0; k < a->L; k++) {
         float *tok = x + k * D;
         const unsigned char *mt = m + k * D;
-        tok[FO] = mt[OFF_O] ? 1.0f : -1.0f;
-        tok[FO + 1] = mt[OFF_Z] ? 1.0f : -1.0f;
-        tok[FO + 2] = mt[OFF_A] ? 1.0f : -1.0f;
+        for (int e = 0; e < FO; e++)
+            if (mt[e] == MASK_NULL) tok[e] = 0.0f;
+        tok[FO] = flag[mt[OFF_O]];
+        tok[FO + 1] = flag[mt[OFF_Z]];
+        tok[FO + 2] = flag[mt[OFF_A]];
     }
 }
 
@@ -515,13 +588,51 @@ static void expose_policies(const dif_t *a, decision_t *d) {
 
 /* One EFE decision at the present step (history already holds hist_o[t]).
  * Fills d (may be NULL).  Returns the action. */
+/* prediction: model.  The belief about the present state from 4 M draws of
+ * z given the episode's history, then each candidate's G carried exactly
+ * through the likelihood and transitions read off the network (with the
+ * tail after it). */
+static void score_by_model(dif_t *a, rng_t *r) {
+    const int D = a->D, dim = a->dim, t = a->t, S = a->S;
+    int B = 4 * a->M;
+    if (B > a->max_batch) B = a->max_batch;
+    memset(a->known, 0, sizeof(float) * (size_t)dim);
+    pattern(a, PAT_STATE, a->mask);
+    for (int j = -a->c; j <= 0; j++) {
+        float *tok = a->known + (j + a->c) * D;
+        int s = t + j;
+        put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+        if (j < 0) put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
+    }
+    put_flags(a, a->known, a->mask);
+    for (int b = 1; b < B; b++) {
+        memcpy(a->known + (size_t)b * dim, a->known, sizeof(float) * (size_t)dim);
+        memcpy(a->mask + (size_t)b * dim, a->mask, (size_t)dim);
+    }
+    sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
+    memset(a->belief, 0, sizeof(double) * (size_t)S);
+    for (int b = 0; b < B; b++)
+        a->belief[decode(a, a->x0 + (size_t)b * (size_t)dim + (size_t)a->c * D, OFF_Z)] += 1.0 / B;
+    int pol[DECISION_MAX_H];
+    for (int k = 0; k < a->K; k++) {
+        for (int h = 0; h < a->H; h++) pol[h] = a->pol[k * a->H + h];
+        a->G[k] = efe_tail_policy_G(&a->lm, a->use_tail ? &a->tail : NULL, a->belief, pol, a->H, a->lnp, &a->w,
+                                    &a->risk[k], &a->amb[k], a->work);
+        a->first[k] = pol[0];
+    }
+}
+
 static int decide(dif_t *a, rng_t *r, decision_t *d) {
     draw_policies(a, r);
-    build_rows(a);
-    int B = a->K * a->M;
-    sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
-    score_policies(a);
-    infer_belief(a);
+    if (a->predict == PREDICT_MODEL) {
+        score_by_model(a, r);
+    } else {
+        build_rows(a);
+        int B = a->K * a->M;
+        sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
+        score_policies(a);
+        infer_belief(a);
+    }
     double p_act[TASK_MAX_ACTIONS] = {0};
     efe_policy_posterior(a->G, NULL, a->gamma, a->K, a->P);
     efe_action_marginals(a->P, a->first, a->K, a->NA, p_act);
@@ -748,8 +859,9 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
             make_window(a, i, a->tx + o, a->tmask + o, r);
             /* The masks the agent samples with, in proportion to their use. */
             double u = rng_uniform(r);
-            int pat = !a->use_tail ? (u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD)
-                                   : u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
+            int pat = a->predict == PREDICT_MODEL ? (u < 0.4 ? PAT_STATE : u < 0.6 ? PAT_LIKELIHOOD : PAT_TRANSITION)
+                      : !a->use_tail ? (u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD)
+                                     : u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
             pattern(a, pat, a->tknown + o);
             put_flags(a, a->tx + o, a->tknown + o);
         }
@@ -797,6 +909,7 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
         double ret = 0;
         long st = a->n;
         dif_begin(a, o);
+        explorer_visit(&a->explorer, s);
         for (;;) {
             a->d_o[a->n] = o;
             a->d_z[a->n] = s;
@@ -804,7 +917,12 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
             a->n++;
             if (outcome != ENV_RUNNING || steps >= max_steps || *t >= until) break;
             int act;
-            if (explore || (a->train_eps > 0 && rng_uniform(r) < a->train_eps)) {
+            if (explore && a->exploration == EXPLORATION_NOVELTY) {
+                act = explorer_act(&a->explorer, s, r);
+                a->hist_o[a->t] = o;
+                a->hist_a[a->t] = act;
+                a->t++;
+            } else if (explore || (a->train_eps > 0 && rng_uniform(r) < a->train_eps)) {
                 act = (int)rng_below(r, (uint32_t)a->NA);
                 a->hist_o[a->t] = o;
                 a->hist_a[a->t] = act;
@@ -814,11 +932,16 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
             }
             a->d_a[a->n - 1] = act;
             double rwd;
+            int s_prev = s;
             o = env_step(env, act, &s, &rwd, &outcome);
+            explorer_step(&a->explorer, s_prev, act, s);
+            if (outcome != ENV_RUNNING) explorer_ended(&a->explorer, s);
             ret += rwd;
             steps++;
             (*t)++;
-            float *slot = trainlog_ckpt_slot(log, *t);
+            /* The network as it stands at this step; the one due at the end of
+             * the budget is taken after the last fit (dif_train). */
+            float *slot = *t < log->budget ? trainlog_ckpt_slot(log, *t) : NULL;
             if (slot) dif_checkpoint(a, slot);
         }
         int term = outcome != ENV_RUNNING;

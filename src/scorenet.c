@@ -25,6 +25,11 @@ int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
     else if (c->d_tok < 1 || c->d_tok > MAX_DIM) what = "d_tok must be in [1, 65536]";
     else if (c->t_emb_dim < 2 || c->t_emb_dim % 2 || c->t_emb_dim > MAX_DIM)
         what = "t_emb_dim must be even and in [2, 65536]";
+    else if (c->n_fourier < 0 || c->n_fourier > 16) what = "n_fourier must be in [0, 16]";
+    else if (c->n_coord < 0 || c->n_coord > c->d_tok) what = "n_coord must be in [0, d_tok]";
+    else if (c->n_rbf_x < 0 || c->n_rbf_x > 1024 || c->n_rbf_y < 0 || c->n_rbf_y > 1024 ||
+             ((c->n_rbf_x || c->n_rbf_y) && c->n_coord % 2))
+        what = "n_rbf_x and n_rbf_y must be in [0, 1024] (with an even n_coord)";
     if (what) {
         snprintf(err, errn, "scorenet: %s (d_model %d, n_heads %d, n_layers %d, L %d, "
                  "d_tok %d, t_emb_dim %d)", what, c->d_model, c->n_heads, c->n_layers,
@@ -34,12 +39,18 @@ int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
     return 0;
 }
 
+int scorenet_d_in(const scorenet_config_t *c) {
+    return c->d_tok + 2 * c->n_coord * c->n_fourier + c->n_coord / 2 * (c->n_rbf_x + c->n_rbf_y);
+}
+
+static int has_features(const scorenet_config_t *c) { return scorenet_d_in(c) > c->d_tok; }
+
 size_t scorenet_count_params(const scorenet_config_t *c) {
     const size_t d = (size_t)c->d_model, D = (size_t)c->d_tok, L = (size_t)c->L,
-                 E = (size_t)c->t_emb_dim;
+                 E = (size_t)c->t_emb_dim, Din = (size_t)scorenet_d_in(c);
     const size_t per_layer = 2 * d + (3 * d * d + 3 * d) + (d * d + d) + 2 * d
                            + (4 * d * d + 4 * d) + (4 * d * d + d);
-    return (d * D + d) + L * d + (d * E + d) + (d * d + d)
+    return (d * Din + d) + L * d + (d * E + d) + (d * d + d)
          + (size_t)c->n_layers * per_layer + 2 * d + (D * d + D);
 }
 
@@ -50,7 +61,7 @@ static size_t lay_out(const scorenet_config_t *c, float *base, scorenet_tensors_
     const size_t d = (size_t)c->d_model, D = (size_t)c->d_tok, L = (size_t)c->L,
                  E = (size_t)c->t_emb_dim;
     float *cur = base;
-    t->tok_w = take(&cur, d * D);  t->tok_b = take(&cur, d);
+    t->tok_w = take(&cur, d * (size_t)scorenet_d_in(c));  t->tok_b = take(&cur, d);
     t->pos = take(&cur, L * d);
     t->t1_w = take(&cur, d * E);   t->t1_b = take(&cur, d);
     t->t2_w = take(&cur, d * d);   t->t2_b = take(&cur, d);
@@ -74,7 +85,9 @@ static void init_weights(scorenet_t *net, rng_t *r) {
     scorenet_tensors_t *p = &net->p;
     const float res_scale = 1.0f / sqrtf(2.0f * (float)c->n_layers);
     memset(net->params, 0, net->n_params * sizeof(float));
-    nn_init_normal(p->tok_w, (size_t)d * D, 1.0f / sqrtf((float)D), r);
+    const int Din = scorenet_d_in(c);
+    (void)D;
+    nn_init_normal(p->tok_w, (size_t)d * Din, 1.0f / sqrtf((float)Din), r);
     nn_init_normal(p->pos, (size_t)L * d, 0.02f, r);
     nn_init_normal(p->t1_w, (size_t)d * E, 1.0f / sqrtf((float)E), r);
     nn_init_normal(p->t2_w, (size_t)d * d, 1.0f / sqrtf((float)d), r);
@@ -109,6 +122,7 @@ static size_t lay_out_acts(scorenet_t *net, float *base) {
     net->th = take_act(cur, B * d);
     net->ta = take_act(cur, B * d);
     net->temb = take_act(cur, B * d);
+    net->feat = has_features(c) ? take_act(cur, N * (size_t)scorenet_d_in(c)) : NULL;
     net->res0 = take_act(cur, N * d);
     for (int l = 0; l < c->n_layers; l++) {
         scorenet_layer_acts_t *a = &net->la[l];
@@ -202,6 +216,45 @@ void scorenet_free(scorenet_t *net) {
 
 size_t scorenet_n_params(const scorenet_t *net) { return net->n_params; }
 
+/* n radial basis features of v at evenly spaced centres in [-1, 1], width half
+ * their spacing; returns the end of what it wrote. */
+static float *rbf_features(float *f, float v, int n) {
+    if (n <= 0) return f;
+    if (n == 1) { *f++ = expf(-0.5f * v * v); return f; }
+    const float sp = 2.0f / (float)(n - 1), inv = 2.0f / sp;
+    for (int k = 0; k < n; k++) {
+        float u = (v - (-1.0f + sp * (float)k)) * inv;
+        *f++ = expf(-0.5f * u * u);
+    }
+    return f;
+}
+
+/* The token embedding's input: x itself, or x with its coordinates' features
+ * appended (net->feat, rows of D_in). */
+static const float *input_features(scorenet_t *net, const float *x, int N) {
+    const scorenet_config_t *c = &net->cfg;
+    if (!net->feat) return x;
+    const int D = c->d_tok, Din = scorenet_d_in(c), F = c->n_fourier;
+    for (int i = 0; i < N; i++) {
+        const float *xi = x + (size_t)i * D;
+        float *f = net->feat + (size_t)i * Din;
+        memcpy(f, xi, sizeof(float) * (size_t)D);
+        f += D;
+        for (int j = 0; j < c->n_coord; j++) {
+            float w = (float)M_PI;
+            for (int k = 0; k < F; k++, w *= 2.0f) {
+                *f++ = sinf(w * xi[j]);
+                *f++ = cosf(w * xi[j]);
+            }
+        }
+        for (int j = 0; j + 1 < c->n_coord && (c->n_rbf_x || c->n_rbf_y); j += 2) {
+            f = rbf_features(f, xi[j], c->n_rbf_x);
+            f = rbf_features(f, xi[j + 1], c->n_rbf_y);
+        }
+    }
+    return net->feat;
+}
+
 /* keep_all: every layer writes its own activations, for backward.  Otherwise
  * (inference) all layers reuse layer 0's buffers, so the working set is one
  * layer's and stays in cache. */
@@ -217,7 +270,8 @@ static void forward(scorenet_t *net, const float *x, const float *t, int B, int 
     silu_forward(net->ta, net->th, (size_t)B * d);
     linear_forward(net->temb, net->ta, p->t2_w, p->t2_b, NULL, B, d, d);
 
-    linear_forward(net->res0, x, p->tok_w, p->tok_b, NULL, N, D, d);
+    const float *in = input_features(net, x, N);
+    linear_forward(net->res0, in, p->tok_w, p->tok_b, NULL, N, scorenet_d_in(c), d);
     add_rows_forward(net->res0, p->pos, net->temb, B, L, d);
 
     const float *r = net->res0;
@@ -298,7 +352,8 @@ float scorenet_loss_backward(scorenet_t *net, const float *x, const float *t,
     /* embeddings: d_res is now d loss / d res0 */
     memset(net->d_temb, 0, (size_t)B * d * sizeof(float));
     add_rows_backward(g->pos, net->d_temb, net->d_res, B, L, d);
-    linear_backward(NULL, g->tok_w, g->tok_b, net->d_res, x, p->tok_w, N, D, d);
+    linear_backward(NULL, g->tok_w, g->tok_b, net->d_res, net->feat ? net->feat : x, p->tok_w, N,
+                    scorenet_d_in(c), d);
     linear_backward(net->d_th, g->t2_w, g->t2_b, net->d_temb, net->ta, p->t2_w, B, d, d);
     silu_backward(net->d_th, net->d_th, net->th, (size_t)B * d);
     linear_backward(NULL, g->t1_w, g->t1_b, net->d_th, net->tsin, p->t1_w, B, E, d);
@@ -311,7 +366,7 @@ double scorenet_flops_forward(const scorenet_config_t *c, int B) {
     const double d = c->d_model, D = c->d_tok, L = c->L, E = c->t_emb_dim;
     const double N = (double)B * L;
     double f = 2.0 * B * (E * d + d * d);                 /* time MLP */
-    f += 2.0 * N * D * d;                                 /* token embedding */
+    f += 2.0 * N * scorenet_d_in(c) * d;                  /* token embedding */
     f += c->n_layers * (2.0 * N * 12.0 * d * d            /* qkv, proj, fc1, fc2 */
                         + 4.0 * B * L * L * d);           /* q k^T and P v, all heads */
     f += 2.0 * N * d * D;                                 /* output */
@@ -324,9 +379,10 @@ double scorenet_flops_train(const scorenet_config_t *c, int B) {
     /* backward: two GEMMs per linear (dW and dinp) except the two whose input is
      * data (token embedding, first time-MLP layer: dW only); attention backward
      * has four products (dP, dq, dk, dv) of the size of one forward product */
-    double lin_fwd = 2.0 * B * (E * d + d * d) + 2.0 * N * D * d
+    const double Din = scorenet_d_in(c);
+    double lin_fwd = 2.0 * B * (E * d + d * d) + 2.0 * N * Din * d
                    + c->n_layers * 2.0 * N * 12.0 * d * d + 2.0 * N * d * D;
-    double lin_bwd = 2.0 * lin_fwd - 2.0 * N * D * d - 2.0 * B * E * d;
+    double lin_bwd = 2.0 * lin_fwd - 2.0 * N * Din * d - 2.0 * B * E * d;
     double att_bwd = c->n_layers * 8.0 * B * L * L * d;
     return scorenet_flops_forward(c, B) + lin_bwd + att_bwd;
 }
@@ -357,6 +413,9 @@ void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *
     split24(&out[8], &out[9], P);
     split24(&out[10], &out[11], adam ? (unsigned long long)adam->step : 0ull);
     out[12] = ema ? 1.0f : 0.0f;
+    out[13] = (float)c->n_fourier;
+    out[14] = (float)c->n_coord;
+    out[15] = (float)(c->n_rbf_x + 4096 * c->n_rbf_y);
     float *body = out + SCORENET_CKPT_HEADER;
     memcpy(body, net->params, P * sizeof(float));
     if (adam) {
@@ -386,12 +445,14 @@ int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *i
                  (int)CKPT_VERSION, (double)in[0], (double)in[1]);
         return -1;
     }
-    const int dims[6] = { c->d_model, c->n_heads, c->n_layers, c->L, c->d_tok, c->t_emb_dim };
-    static const char *names[6] = { "d_model", "n_heads", "n_layers", "L", "d_tok", "t_emb_dim" };
-    for (int i = 0; i < 6; i++)
-        if (in[2 + i] != (float)dims[i]) {
+    const int dims[9] = { c->d_model, c->n_heads, c->n_layers, c->L, c->d_tok, c->t_emb_dim,
+                          c->n_fourier, c->n_coord, c->n_rbf_x + 4096 * c->n_rbf_y };
+    static const char *names[9] = { "d_model", "n_heads", "n_layers", "L", "d_tok", "t_emb_dim",
+                                    "n_fourier", "n_coord", "n_rbf_x + 4096 n_rbf_y" };
+    for (int i = 0; i < 9; i++)
+        if (in[i < 6 ? 2 + i : 7 + i] != (float)dims[i]) {
             snprintf(err, errn, "checkpoint: %s is %g in the checkpoint but %d in this network",
-                     names[i], (double)in[2 + i], dims[i]);
+                     names[i], (double)in[i < 6 ? 2 + i : 7 + i], dims[i]);
             return -1;
         }
     for (int i = 8; i < 12; i++)
