@@ -875,7 +875,9 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
         }
     }
     estimate_likelihood(a, r);
-    if (a->use_tail) estimate_transitions(a, r);
+    /* The transitions carry a belief through the policy (prediction: model)
+     * and the tail after it (planner: induction). */
+    if (a->use_tail || a->predict == PREDICT_MODEL) estimate_transitions(a, r);
     return 0;
 }
 
