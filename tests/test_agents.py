@@ -45,7 +45,7 @@ def _text(x):
     return x.decode() if isinstance(x, bytes) else str(x)
 
 
-@pytest.mark.parametrize("name", ["paper_4x4.yaml", "paper_8x8.yaml", "sweep.yaml"])
+@pytest.mark.parametrize("name", ["paper_4x4.yaml", "paper_8x8.yaml", "sweep.yaml", "sweep_small.yaml"])
 def test_small_version_of_job_runs(name, tmp_path):
     job = small_job(name, tmp_path)
     out = tmp_path / "r.h5"
@@ -82,7 +82,7 @@ def test_small_version_of_job_runs(name, tmp_path):
         assert (f["efe_check/n_policies"][:][d] > 0).any()
         rho = f["efe_check/spearman_median"][:][d]
         assert np.all((np.isnan(rho)) | ((rho >= -1) & (rho <= 1)))
-        if name == "sweep.yaml":
+        if name in ("sweep.yaml", "sweep_small.yaml"):
             sched = set(_text(x) for x in p["schedule"][d])
             assert sched == {"linear", "cosine", "sigmoid"}
 
