@@ -87,6 +87,22 @@ def collect(res, with_runs=False):
                       "started": int((s == STARTED).sum()), "pending": int((s == PENDING).sum()),
                       "mean_seconds": float(np.nanmean(dur[fin])) if len(fin) else None})
     out["conditions"] = conds
+    # Time per run by agent and world, over every finished run of its
+    # conditions: what a larger sweep of the same agents and worlds costs per
+    # run (for sizing an allocation).
+    timing = {}
+    for c in res.conditions:
+        fin = c.runs[(st[c.runs] == DONE)]
+        t = timing.setdefault((c.agent, c.env), [[], [], []])
+        t[0] += dur[fin].tolist()
+        t[1] += train_s[fin].tolist()
+        t[2] += eval_s[fin].tolist()
+    out["timing"] = [{"agent": a, "env": e, "runs": len(t[0]),
+                      "mean_seconds": float(np.nanmean(t[0])) if t[0] else None,
+                      "max_seconds": float(np.nanmax(t[0])) if t[0] else None,
+                      "train_seconds": float(np.nanmean(t[1])) if t[1] else None,
+                      "eval_seconds": float(np.nanmean(t[2])) if t[2] else None}
+                     for (a, e), t in timing.items()]
     out["worlds"] = [_world(res.envs[name]) for name in res.env_names()]
     ranks = []
     for k in sorted(set(rank[ranked].tolist())):
@@ -158,6 +174,11 @@ def to_text(s):
     L += ["  " + x for x in _table(["cond", "agent", "env", "parameters", "runs", "done", "failed", "started",
                                     "pending", "time/run"], body,
                                    ["<", "<", "<", "<", ">", ">", ">", ">", ">", ">"])]
+    L += ["", "time per run by agent and world (runs done; to size a larger sweep of the same runs):"]
+    body = [[d["agent"], d["env"], d["runs"], _dur(d["mean_seconds"]), _dur(d["max_seconds"]),
+             _dur(d["train_seconds"]), _dur(d["eval_seconds"])] for d in s["timing"] if d["runs"]]
+    L += ["  " + x for x in _table(["agent", "env", "runs", "mean", "max", "train", "eval"], body,
+                                   ["<", "<", ">", ">", ">", ">", ">"])]
     L += ["", "per rank (runs done, failed or started on it):"]
     if s["ranks"]:
         body = [[d["rank"], d["done"], d["failed"], d["started"], _dur(d["busy_seconds"]), d["runs"]]

@@ -830,3 +830,23 @@ def test_files_that_are_not_results(tmp_path):
     assert not (tmp_path / "o").exists()
     p = analysis("nonsense", junk)
     assert p.returncode == 2 and "invalid choice" in p.stderr
+
+
+def test_status_times_runs_by_agent_and_world(smoke_results):
+    """The sizing table: per (agent, world), the mean over done runs of their
+    wall time (t_end - t_start), as the run rows hold them."""
+    s = json.loads(analysis_ok("status", smoke_results, "--json").stdout)
+    d = raw(smoke_results)
+    with h5py.File(smoke_results, "r") as f:
+        p = f["runs/params"][:]
+        dur = f["runs/t_end"][:] - f["runs/t_start"][:]
+        agent = np.array([x.decode() for x in p["agent"]])
+        env = np.array([x.decode() for x in p["env"]])
+    done = d["status"] == 1
+    assert s["timing"]
+    for t in s["timing"]:
+        sel = done & (agent == t["agent"]) & (env == t["env"])
+        assert t["runs"] == sel.sum() > 0
+        assert abs(t["mean_seconds"] - dur[sel].mean()) < 1e-9 * max(1.0, dur[sel].mean())
+    text = analysis_ok("status", smoke_results).stdout
+    assert "time per run by agent and world" in text
