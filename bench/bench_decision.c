@@ -1,7 +1,10 @@
-/* bench_decision: time of one diffusion-aif decision on the 4x4 world with the
- * default settings (one core), next to the network forward passes it is made
- * of and to exact-aif's decision on the same world.  Decision time does not
- * depend on the weights, so the agent is not trained. */
+/* bench_decision: time of one diffusion-aif decision with the default settings
+ * (planner induction, prediction model; one core) on the 4x4, 8x8 and 16x16
+ * worlds, next to the network forward passes it is made of and to exact-aif's
+ * decision on the same world.  Decision time hardly depends on the weights,
+ * but it does on the model read off them (how many successors each move
+ * has), so the agent first trains briefly (a few gradient steps on a short
+ * exploration) to have a read-off model of realistic width. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +25,17 @@ static int cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Median ms per act() over n decisions after warm-up, walking the world. */
-static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n) {
+static void setp(const agent_class_t *c, double *pv, const char *name, double v) {
+    int i = agent_param_index(c, name);
+    if (i >= 0) pv[i] = v;
+}
+
+/* Median ms per act() over n decisions after warm-up, walking the world; with
+ * train_steps > 0 the agent first trains (train_iters 50) on that many steps. */
+static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n, long train_steps) {
     double pv[128];
     for (int i = 0; i < c->n_params; i++) pv[i] = c->params[i].def;
+    if (train_steps > 0) setp(c, pv, "train_iters", 50);
     rng_t init, r, env;
     rng_seed(&init, 1, 0, RNG_INIT);
     rng_seed(&r, 1, 0, RNG_AGENT);
@@ -37,6 +47,17 @@ static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n
     task_from_world(&task, g, &kn, c->needs ? c->needs(pv) : 0u);
     void *a = c->create(&task, pv, &init, err, sizeof err);
     if (!a) { fprintf(stderr, "%s: %s\n", c->name, err); exit(1); }
+    if (train_steps > 0 && c->train) {
+        rng_t er;
+        rng_seed(&er, 1, 0, RNG_ENV);
+        env_t e;
+        env_init(&e, g, &er);
+        double bins[3] = {0};
+        int cnt[1] = {0};
+        train_log_t log = {.budget = train_steps, .curve_points = 1, .bin_steps = bins, .bin_success = bins + 1,
+                           .bin_return = bins + 2, .bin_count = cnt};
+        if (c->train(a, &e, &r, &log, err, sizeof err) != 0) { fprintf(stderr, "%s: %s\n", c->name, err); exit(1); }
+    }
     double *t = malloc(sizeof(double) * (size_t)n);
     int s = g->start, o = s;
     c->begin_episode(a, o);
@@ -62,21 +83,28 @@ static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n
     return med;
 }
 
-int main(void) {
-    openblas_set_num_threads(1);
+static void build(gridworld_t *g, const char *name, int size, double slip, int max_steps) {
     gw_spec_t sp;
     gw_spec_init(&sp);
-    snprintf(sp.name, sizeof sp.name, "paper4x4");
+    snprintf(sp.name, sizeof sp.name, "%s", name);
+    sp.rows = sp.cols = size;
+    sp.slip = slip;
+    sp.max_steps = max_steps;
+    char err[256];
+    if (gw_build(g, &sp, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); exit(1); }
+}
+
+int main(void) {
+    openblas_set_num_threads(1);
     gridworld_t g;
     char err[256];
-    if (gw_build(&g, &sp, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); return 1; }
+    build(&g, "paper4x4", 4, 0.0, 100);
 
     const agent_class_t *c = &agent_diffusion_aif;
-    double ms = time_decisions(c, &g, 60);
-    double ex = time_decisions(&agent_exact_aif, &g, 200);
-
-    /* The network part: the defaults' batch (K policies x M samples) and window. */
-    int H = 0, M = 0, ctx = 0, K = 1, d = 0, heads = 0, layers = 0, steps = 0;
+    double ms = time_decisions(c, &g, 60, 500);
+    double ex = time_decisions(&agent_exact_aif, &g, 200, 0);
+    /* The network part: the defaults' batch (4 M state-inference draws) and window. */
+    int H = 0, M = 0, ctx = 0, d = 0, heads = 0, layers = 0, steps = 0;
     for (int i = 0; i < c->n_params; i++) {
         const char *n = c->params[i].name;
         int v = (int)c->params[i].def;
@@ -88,9 +116,8 @@ int main(void) {
         else if (!strcmp(n, "layers")) layers = v;
         else if (!strcmp(n, "sample_steps")) steps = v;
     }
-    for (int h = 0; h < H; h++) K *= g.n_actions;
-    int B = K * M;
-    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64, 0, 0, 0, 0};
+    int B = 4 * M; /* prediction: model: the state-inference draws, one sampler run */
+    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64, 0, 4, g.cols, g.rows};
     scorenet_t net;
     rng_t init;
     rng_seed(&init, 2, 0, RNG_INIT);
@@ -110,6 +137,19 @@ int main(void) {
     printf("bench: decision_4x4_network_share %.1f %%\n", 100.0 * f[20] * steps / ms);
     printf("bench: exact_aif_decision_4x4_ms %.4f ms\n", ex);
     printf("bench: decision_4x4_vs_exact_aif %.1f x\n", ms / ex);
+    /* Larger worlds: the network call is the same; the policies' G on the
+     * read-off model grows with the belief's support and the grid. */
+    const struct { const char *name; int size; double slip; int max_steps; long train; } W[] = {
+        {"8x8", 8, 0.1, 200, 1000}, {"16x16", 16, 0.1, 400, 2000}};
+    for (int w = 0; w < 2; w++) {
+        gridworld_t gw;
+        build(&gw, W[w].name, W[w].size, W[w].slip, W[w].max_steps);
+        double dm = time_decisions(c, &gw, 60, W[w].train), xm = time_decisions(&agent_exact_aif, &gw, 200, 0);
+        printf("bench: decision_%s_ms %.3f ms%s\n", W[w].name, dm, w == 1 ? "   target <= 100 ms" : "");
+        printf("bench: exact_aif_decision_%s_ms %.4f ms\n", W[w].name, xm);
+        printf("bench: decision_%s_vs_exact_aif %.1f x\n", W[w].name, dm / xm);
+        gw_free(&gw);
+    }
     free(x);
     free(tt);
     scorenet_free(&net);
