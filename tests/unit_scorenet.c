@@ -54,6 +54,16 @@ static void test_param_count(void) {
                 + nl * (size_t)(12 * d * d + 13 * d) + 2 * d + (D * d + D);
     CHECK(scorenet_n_params(&net) == want);
     CHECK(scorenet_ckpt_floats(&c) == SCORENET_CKPT_HEADER + 4 * want);
+    /* input features widen the token embedding only: D_in = D + 2 n_coord
+     * n_fourier + (n_coord / 2)(n_rbf_x + n_rbf_y) */
+    scorenet_config_t cf = c;
+    cf.n_fourier = 3;
+    cf.n_coord = 4;
+    cf.n_rbf_x = 5;
+    cf.n_rbf_y = 7;
+    const size_t din = (size_t)D + 2 * 4 * 3 + 2 * (5 + 7);
+    CHECK(scorenet_d_in(&cf) == (int)din);
+    CHECK(scorenet_count_params(&cf) == want + (din - (size_t)D) * d);
     /* the views tile the buffer in the documented order */
     CHECK(net.p.tok_w == net.params);
     CHECK(net.p.out_b + D == net.params + want);
@@ -137,15 +147,21 @@ static int model_gradcheck(loss_ctx *c, double h, double *worst_ratio) {
 
 static void test_denoiser_gradcheck(void) {
     openblas_set_num_threads(1);
-    /* d, heads, layers, L, D_tok, t_emb, B, masked */
-    static const int shapes[][8] = {
-        { 8, 2, 2, 3, 3, 8, 2, 0 },
-        { 16, 4, 1, 5, 2, 4, 3, 1 },
-        { 12, 3, 2, 4, 5, 6, 2, 1 },
+    /* d, heads, layers, L, D_tok, t_emb, B, masked, then the input features:
+     * n_fourier, n_coord, n_rbf_x, n_rbf_y (the last shape has both kinds) */
+    static const int shapes[][12] = {
+        { 8, 2, 2, 3, 3, 8, 2, 0, 0, 0, 0, 0 },
+        { 16, 4, 1, 5, 2, 4, 3, 1, 0, 0, 0, 0 },
+        { 12, 3, 2, 4, 5, 6, 2, 1, 0, 0, 0, 0 },
+        { 8, 2, 1, 3, 6, 8, 2, 1, 2, 4, 3, 2 },
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int *q = shapes[s];
         scorenet_config_t c = cfg_of(q[0], q[1], q[2], q[3], q[4], q[5]);
+        c.n_fourier = q[8];
+        c.n_coord = q[9];
+        c.n_rbf_x = q[10];
+        c.n_rbf_y = q[11];
         const int B = q[6];
         scorenet_t net;
         rng_t r;
