@@ -8,16 +8,21 @@
  * n(s, a, s') of the transitions the agent has made (its training data, with
  * the true cell logged as Algorithm 1 does), and chooses the move that
  * minimises, by backward induction over the cells seen so far,
- *   Q(s, a) = -novelty                               if the move was never made (n(s, a) = 0)
- *           = sum_s' p(s'|s,a) (1 + V(s'))           otherwise,
+ *   Q(s, a) = -novelty                                   if the move was never made (n(s, a) = 0)
+ *           = min(-novelty / sqrt(1 + n(s, a)),  sum_s' p(s'|s,a) (1 + V(s')))   otherwise,
  *   V(s)    = min_a Q(s, a),    V = dead_end on a cell where an episode ended,
- * with p the counts' frequencies: a step costs 1, a move never made is worth
- * `novelty` (nothing is known of where it leads, so the plan ends there).  So
- * it walks to the nearest cell with a move it has never made and makes it,
- * and keeps away from the cells where its episodes ended (holes, and the goal
- * once found).  When no such move is within reach it moves at random.  It
- * knows only the cells it has been in and the moves it has made there: no
- * map, no model beyond its counts; ties are broken at random. */
+ * with p the counts' frequencies: a step costs 1, and making a move is worth
+ * its information, novelty / sqrt(1 + n) for a move made n times (a
+ * count-based bonus as in MBIE-EB, Strehl & Littman 2008; the whole of
+ * `novelty` for a move never made, since nothing is known of where it leads),
+ * after which the plan ends.  So it walks to the nearest cell with a move it
+ * has never made and makes it; once every move within reach has been made, it
+ * walks to the moves it has made least for their distance, so its data covers
+ * every move of the maze (a random walk would leave its far end nearly
+ * unseen); and it keeps away from the cells where its episodes ended (holes,
+ * and the goal once found).  It knows only the cells it has been in and the moves it
+ * has made there: no map, no model beyond its counts; ties are broken at
+ * random. */
 #ifndef AIF_EXPLORE_H
 #define AIF_EXPLORE_H
 #include "rng.h"

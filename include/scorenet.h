@@ -6,10 +6,11 @@
  *   features, Tancik et al. 2020), and for each (x, y) pair among them radial
  *   basis features exp(-(x - c_k)^2 / (2 s^2)) at n_rbf_x evenly spaced
  *   centres c_k in [-1, 1] (s half their spacing), the same for y with
- *   n_rbf_y: a soft one-hot code of the grid's column and row.  A network on
- *   raw coordinates learns smooth functions of them fast and a maze's walls
+ *   n_rbf_y: a soft one-hot code of the grid's column and row; with rbf_cells
+ *   also their products, a soft one-hot code of the cell.  A network on raw
+ *   coordinates learns smooth functions of them fast and a maze's walls
  *   (which are not smooth) very slowly; on the row and column codes a wall is
- *   a conjunction of two features.
+ *   a conjunction of two features, on the cell code a single one.
  *   temb(t) = W2 silu(W1 sinusoid_64(t) + b1) + b2
  *   n_layers x pre-LN block:  r += Wo attn(LN1(r)) + bo;  r += W2 gelu(W1 LN2(r) + b1) + b2
  *   eps = Wout LNf(r) + bout                                          (B,L,D_tok)
@@ -35,10 +36,12 @@ typedef struct {
     int n_fourier;  /* Fourier feature frequencies per coordinate (0: none) */
     int n_coord;    /* leading entries of a token that get features (<= d_tok; pairs x, y) */
     int n_rbf_x, n_rbf_y; /* radial basis centres per x / y coordinate (0: none) */
+    int rbf_cells;  /* 1: also the products of the x and y bumps (a soft one-hot code of
+                       the cell, n_rbf_x n_rbf_y features per pair); needs both > 0 */
 } scorenet_config_t;
 
 /* Entries per token after the feature map:
- * d_tok + 2 n_coord n_fourier + (n_coord / 2) (n_rbf_x + n_rbf_y). */
+ * d_tok + 2 n_coord n_fourier + (n_coord / 2) (n_rbf_x + n_rbf_y + rbf_cells n_rbf_x n_rbf_y). */
 int scorenet_d_in(const scorenet_config_t *cfg);
 
 /* Per-layer parameter views into the flat buffer (and the same for gradients). */
@@ -130,7 +133,8 @@ double scorenet_flops_train(const scorenet_config_t *cfg, int B);
  *   [0] magic 0xABCDEF, [1] format version 1,
  *   [2..7] d_model, n_heads, n_layers, L, d_tok, t_emb_dim,
  *   [8..9] n_params = [8] 2^24 + [9], [10..11] Adam step = [10] 2^24 + [11],
- *   [12] 1 if an EMA is stored, [13] n_fourier, [14] n_coord, [15] n_rbf_x + 4096 n_rbf_y
+ *   [12] 1 if an EMA is stored, [13] n_fourier + 32 rbf_cells, [14] n_coord,
+ *   [15] n_rbf_x + 4096 n_rbf_y
  *   (every entry an integer < 2^24, so exact)
  *   then params, Adam m, Adam v, EMA weights (n_params each; EMA = params when
  *   the run has none).

@@ -43,7 +43,7 @@ enum {
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
-    P_RBF, P_PREDICT, P_N
+    P_RBF, P_RBF_CELLS, P_PREDICT, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
@@ -95,6 +95,10 @@ static const param_spec_t dif_params[P_N] = {
                "radial-basis features of the o and z coordinates in the network's input: one "
                "Gaussian bump per column and per row (a soft one-hot code of the cell), so that a "
                "small network can learn where walls are"},
+    [P_RBF_CELLS] = {"rbf_cells", PT_BOOL, 1, 0, 1, NULL,
+                     "with rbf (ignored without): also the products of the row and column bumps, a soft "
+                     "one-hot code of the cell itself (rows x cols more inputs per coordinate pair), so "
+                     "that a wall between two cells is one feature away"},
     [P_FOURIER] = {"fourier", PT_INT, 0, -1, 16, NULL,
                    "Fourier features of the o and z coordinates in the network's input: frequencies "
                    "pi 2^k, k < fourier (0 = none; -1 = ceil(log2 of the grid's longer side), enough to "
@@ -216,7 +220,8 @@ static scorenet_config_t net_config(const task_t *task, const double *pv) {
     const int rbf = (int)pv[P_RBF];
     return (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
                                (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + task->n_actions + N_FLAGS, 64,
-                               fourier_of(task, pv), 4, rbf ? task->cols : 0, rbf ? task->rows : 0};
+                               fourier_of(task, pv), 4, rbf ? task->cols : 0, rbf ? task->rows : 0,
+                               rbf && (int)pv[P_RBF_CELLS]};
 }
 
 static size_t dif_ckpt_floats(const task_t *task, const double *pv) {

@@ -61,19 +61,22 @@ void explorer_ended(explorer_t *x, int s) {
     x->seen[s] = 1;
 }
 
+/* The better of making the move now for its information, worth
+ * novelty / sqrt(1 + n), and going on through it to a better one. */
 static double q_value(const explorer_t *x, int s, int a) {
     const int tried = x->tried[(size_t)s * x->na + a];
-    if (tried == 0) return -x->novelty;
+    const double now = -x->novelty / sqrt(1.0 + tried);
+    if (tried == 0) return now;
     const size_t base = ((size_t)s * x->na + a) * EXPLORE_WIDTH;
     double q = 0.0;
     for (int k = 0; k < EXPLORE_WIDTH && x->succ[base + k] >= 0; k++)
         q += (double)x->cnt[base + k] / tried * (1.0 + x->V[x->succ[base + k]]);
-    return q;
+    return q < now ? q : now;
 }
 
-/* Values by value iteration, warm-started from the last solve: every cost is
- * at least 1 per step and novelty ends a plan, so they are bounded below by
- * -novelty and the iteration settles. */
+/* Values by value iteration, warm-started from the last solve: every step
+ * costs 1 and making a move for its information ends a plan, so the values
+ * are bounded below by -novelty and the iteration settles. */
 static void solve(explorer_t *x) {
     const int n = x->n;
     for (int it = 0; it < 4 * n + 8; it++) {
@@ -108,7 +111,5 @@ int explorer_act(explorer_t *x, int s, rng_t *r) {
         if (q < best - 1e-9) { best = q; n_best = 1; pick = a; }
         else if (q <= best + 1e-9 && rng_below(r, (uint32_t)++n_best) == 0) pick = a;
     }
-    /* nothing new within reach: a random move */
-    if (!(best < 0.0)) pick = (int)rng_below(r, (uint32_t)x->na);
     return pick;
 }

@@ -30,6 +30,9 @@ int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
     else if (c->n_rbf_x < 0 || c->n_rbf_x > 1024 || c->n_rbf_y < 0 || c->n_rbf_y > 1024 ||
              ((c->n_rbf_x || c->n_rbf_y) && c->n_coord % 2))
         what = "n_rbf_x and n_rbf_y must be in [0, 1024] (with an even n_coord)";
+    else if (c->rbf_cells != 0 && (c->rbf_cells != 1 || c->n_rbf_x < 1 || c->n_rbf_y < 1 ||
+                                   c->n_rbf_x * c->n_rbf_y > 65536))
+        what = "rbf_cells must be 0 or 1, and 1 needs n_rbf_x, n_rbf_y >= 1 with a product <= 65536";
     if (what) {
         snprintf(err, errn, "scorenet: %s (d_model %d, n_heads %d, n_layers %d, L %d, "
                  "d_tok %d, t_emb_dim %d)", what, c->d_model, c->n_heads, c->n_layers,
@@ -40,7 +43,8 @@ int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
 }
 
 int scorenet_d_in(const scorenet_config_t *c) {
-    return c->d_tok + 2 * c->n_coord * c->n_fourier + c->n_coord / 2 * (c->n_rbf_x + c->n_rbf_y);
+    return c->d_tok + 2 * c->n_coord * c->n_fourier +
+           c->n_coord / 2 * (c->n_rbf_x + c->n_rbf_y + (c->rbf_cells ? c->n_rbf_x * c->n_rbf_y : 0));
 }
 
 static int has_features(const scorenet_config_t *c) { return scorenet_d_in(c) > c->d_tok; }
@@ -248,8 +252,11 @@ static const float *input_features(scorenet_t *net, const float *x, int N) {
             }
         }
         for (int j = 0; j + 1 < c->n_coord && (c->n_rbf_x || c->n_rbf_y); j += 2) {
-            f = rbf_features(f, xi[j], c->n_rbf_x);
-            f = rbf_features(f, xi[j + 1], c->n_rbf_y);
+            float *bx = f, *by = rbf_features(f, xi[j], c->n_rbf_x);
+            f = rbf_features(by, xi[j + 1], c->n_rbf_y);
+            if (c->rbf_cells)
+                for (int u = 0; u < c->n_rbf_y; u++)
+                    for (int v = 0; v < c->n_rbf_x; v++) *f++ = by[u] * bx[v];
         }
     }
     return net->feat;
@@ -413,7 +420,7 @@ void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *
     split24(&out[8], &out[9], P);
     split24(&out[10], &out[11], adam ? (unsigned long long)adam->step : 0ull);
     out[12] = ema ? 1.0f : 0.0f;
-    out[13] = (float)c->n_fourier;
+    out[13] = (float)(c->n_fourier + 32 * c->rbf_cells);
     out[14] = (float)c->n_coord;
     out[15] = (float)(c->n_rbf_x + 4096 * c->n_rbf_y);
     float *body = out + SCORENET_CKPT_HEADER;
@@ -446,9 +453,9 @@ int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *i
         return -1;
     }
     const int dims[9] = { c->d_model, c->n_heads, c->n_layers, c->L, c->d_tok, c->t_emb_dim,
-                          c->n_fourier, c->n_coord, c->n_rbf_x + 4096 * c->n_rbf_y };
+                          c->n_fourier + 32 * c->rbf_cells, c->n_coord, c->n_rbf_x + 4096 * c->n_rbf_y };
     static const char *names[9] = { "d_model", "n_heads", "n_layers", "L", "d_tok", "t_emb_dim",
-                                    "n_fourier", "n_coord", "n_rbf_x + 4096 n_rbf_y" };
+                                    "n_fourier + 32 rbf_cells", "n_coord", "n_rbf_x + 4096 n_rbf_y" };
     for (int i = 0; i < 9; i++)
         if (in[i < 6 ? 2 + i : 7 + i] != (float)dims[i]) {
             snprintf(err, errn, "checkpoint: %s is %g in the checkpoint but %d in this network",

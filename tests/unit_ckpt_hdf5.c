@@ -73,7 +73,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     /* The last checkpoint (end of training) loads, and behaves as the one in
      * memory: same outputs, same bytes when saved again. */
     const float *last = buf + (size_t)(plan.dims.n_ckpt - 1) * F;
-    scorenet_config_t cfg = {16, 2, 1, 3, 4 + 4 + 3, 64, 0, 4, 3, 3}; /* the defaults: rbf, one bump per row and column of the 3x3 grid */
+    scorenet_config_t cfg = {16, 2, 1, 3, 4 + 4 + 3, 64, 0, 4, 3, 3, 1}; /* the defaults: rbf with the cell code, one bump per row and column of the 3x3 grid */
     CHECK(scorenet_ckpt_floats(&cfg) == F);
     scorenet_t a, b;
     adam_t aa, ab;

@@ -87,6 +87,38 @@ static void covers_grid16(void) {
     gw_free(&g);
 }
 
+/* Once every move has been made, it makes the ones it has made least: after
+ * 20,000 steps in the serpentine maze every move of every open cell has been
+ * made at least a tenth as often as the average move (its training data
+ * covers the far end of the maze, 40 moves from the start, and not only the
+ * moves it makes on every trip); the moves into the goal excepted, which it
+ * avoids once found (an episode ends there).  (Moving at random once every
+ * move has been made, it made some far moves once.) */
+static void spreads_its_data(void) {
+    gridworld_t g;
+    build_preset(&g, "serpentine9x9", 0.0);
+    explorer_t x;
+    CHECK(explorer_alloc(&x, g.n_states, g.n_actions, g.max_steps, g.max_steps) == 0);
+    coverage(&g, &x, 20000, 7);
+    long total = 0;
+    int n = 0, least = 1 << 30;
+    for (int s = 0; s < g.n_states; s++) {
+        if (g.cells[s] == '#' || g.cells[s] == 'G') continue;
+        for (int a = 0; a < g.n_actions; a++) {
+            if (g.B[((size_t)a * g.n_states + s) * g.n_states + g.goal] > 0) continue;
+            int t = x.tried[(size_t)s * g.n_actions + a];
+            total += t;
+            n++;
+            if (t < least) least = t;
+        }
+    }
+    double mean = (double)total / n;
+    printf("serpentine: moves made %.1f times on average, the least-made %d times\n", mean, least);
+    CHECK(least >= mean / 10);
+    explorer_free(&x);
+    gw_free(&g);
+}
+
 /* In a cell where every move but one has been made, it makes that one, even
  * with a cell where an episode ended next door. */
 static void makes_the_untried_move(void) {
@@ -126,6 +158,7 @@ static void walks_to_the_frontier(void) {
 static const unit_test_t tests[] = {
     {"covers_maze", covers_maze},
     {"covers_grid16", covers_grid16},
+    {"spreads_its_data", spreads_its_data},
     {"makes_the_untried_move", makes_the_untried_move},
     {"walks_to_the_frontier", walks_to_the_frontier},
     {0, 0},

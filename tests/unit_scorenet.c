@@ -17,7 +17,7 @@ static float *randn(size_t n, float std, rng_t *r) {
 }
 
 static scorenet_config_t cfg_of(int d, int h, int layers, int L, int D, int E) {
-    scorenet_config_t c = { d, h, layers, L, D, E, 0, 0, 0, 0 };
+    scorenet_config_t c = { d, h, layers, L, D, E, 0, 0, 0, 0, 0 };
     return c;
 }
 
@@ -64,6 +64,8 @@ static void test_param_count(void) {
     const size_t din = (size_t)D + 2 * 4 * 3 + 2 * (5 + 7);
     CHECK(scorenet_d_in(&cf) == (int)din);
     CHECK(scorenet_count_params(&cf) == want + (din - (size_t)D) * d);
+    cf.rbf_cells = 1;
+    CHECK(scorenet_d_in(&cf) == (int)din + 2 * 5 * 7);
     /* the views tile the buffer in the documented order */
     CHECK(net.p.tok_w == net.params);
     CHECK(net.p.out_b + D == net.params + want);
@@ -148,12 +150,14 @@ static int model_gradcheck(loss_ctx *c, double h, double *worst_ratio) {
 static void test_denoiser_gradcheck(void) {
     openblas_set_num_threads(1);
     /* d, heads, layers, L, D_tok, t_emb, B, masked, then the input features:
-     * n_fourier, n_coord, n_rbf_x, n_rbf_y (the last shape has both kinds) */
-    static const int shapes[][12] = {
-        { 8, 2, 2, 3, 3, 8, 2, 0, 0, 0, 0, 0 },
-        { 16, 4, 1, 5, 2, 4, 3, 1, 0, 0, 0, 0 },
-        { 12, 3, 2, 4, 5, 6, 2, 1, 0, 0, 0, 0 },
-        { 8, 2, 1, 3, 6, 8, 2, 1, 2, 4, 3, 2 },
+     * n_fourier, n_coord, n_rbf_x, n_rbf_y, rbf_cells (the last two shapes
+     * have features) */
+    static const int shapes[][13] = {
+        { 8, 2, 2, 3, 3, 8, 2, 0, 0, 0, 0, 0, 0 },
+        { 16, 4, 1, 5, 2, 4, 3, 1, 0, 0, 0, 0, 0 },
+        { 12, 3, 2, 4, 5, 6, 2, 1, 0, 0, 0, 0, 0 },
+        { 8, 2, 1, 3, 6, 8, 2, 1, 2, 4, 3, 2, 0 },
+        { 8, 2, 1, 3, 6, 8, 2, 1, 0, 4, 3, 2, 1 },
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int *q = shapes[s];
@@ -162,6 +166,7 @@ static void test_denoiser_gradcheck(void) {
         c.n_coord = q[9];
         c.n_rbf_x = q[10];
         c.n_rbf_y = q[11];
+        c.rbf_cells = q[12];
         const int B = q[6];
         scorenet_t net;
         rng_t r;
