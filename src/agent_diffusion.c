@@ -93,8 +93,8 @@ static const param_spec_t dif_params[P_N] = {
     [P_LAYERS] = {"layers", PT_INT, 2, 1, 32, NULL, "transformer blocks"},
     [P_RBF] = {"rbf", PT_BOOL, 1, 0, 1, NULL,
                "radial-basis features of the o and z coordinates in the network's input: one "
-               "Gaussian bump per column and per row (a soft one-hot code of the cell), so that a "
-               "small network can learn where walls are"},
+               "Gaussian bump per column and per row (soft one-hot codes of the column and the row), so "
+               "that a small network can learn where walls are"},
     [P_RBF_CELLS] = {"rbf_cells", PT_BOOL, 1, 0, 1, NULL,
                      "with rbf (ignored without): also the products of the row and column bumps, a soft "
                      "one-hot code of the cell itself (rows x cols more inputs per coordinate pair), so "
