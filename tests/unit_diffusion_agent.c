@@ -34,6 +34,16 @@ static void small(double *pv) {
     setp(pv, "trans_samples", 8);
 }
 
+/* small() with the default network width (d_model 64, 4 heads, 2 layers),
+ * which walls need, and `iters` gradient steps. */
+static void walls(double *pv, int iters) {
+    small(pv);
+    setp(pv, "d_model", 64);
+    setp(pv, "heads", 4);
+    setp(pv, "layers", 2);
+    setp(pv, "train_iters", iters);
+}
+
 /* The agent's view of a world (no oracle, no truth). */
 static task_t view(const gridworld_t *g) {
     task_t t;
@@ -175,11 +185,7 @@ static void maze_goal_only(void) {
     gridworld_t g;
     maze5(&g);
     double pv[64];
-    small(pv);
-    setp(pv, "d_model", 64);
-    setp(pv, "heads", 4);
-    setp(pv, "layers", 2);
-    setp(pv, "train_iters", 1500);
+    walls(pv, 1500);
     double m[3], s[3], mb;
     const char *what[3] = {"induction", "untrained", "tree H1"};
     for (int k = 0; k < 3; k++) {
@@ -218,11 +224,7 @@ static void first_action_agrees_with_exact(void) {
     char e[256];
     if (gw_build(&g, &sp, e, sizeof e) != 0) { fprintf(stderr, "%s\n", e); abort(); }
     double pv[64];
-    small(pv);
-    setp(pv, "d_model", 64);
-    setp(pv, "heads", 4);
-    setp(pv, "layers", 2);
-    setp(pv, "train_iters", 3000);
+    walls(pv, 3000);
     void *a = train(&g, pv, 2000, 21);
     CHECK(a != NULL);
 
