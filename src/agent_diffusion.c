@@ -43,11 +43,14 @@ enum {
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
-    P_RBF, P_RBF_CELLS, P_PREDICT, P_N
+    P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
 enum { PREDICT_SAMPLES = 0, PREDICT_MODEL = 1 };
+
+static const char *const support_choices[] = {"model", "data", NULL};
+enum { SUPPORT_MODEL = 0, SUPPORT_DATA = 1 };
 
 static const char *const exploration_choices[] = {"random", "novelty", NULL};
 enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1 };
@@ -140,6 +143,12 @@ static const param_spec_t dif_params[P_N] = {
                    "it (samples per policy, the paper's); model = infer the present state by inpainting "
                    "(4 x samples draws) and carry that belief through the likelihood and transitions read "
                    "off the network after each fit (no sampling per policy)"},
+    [P_SUPPORT] = {"support", PT_CHOICE, SUPPORT_DATA, 0, 0, support_choices,
+                   "successors of the transitions read off the network: model = every cell the samples "
+                   "decode to; data = a cell the agent has never been in is dropped from a (cell, action) "
+                   "whose samples also reach cells it has been in (the network's leaks through walls, "
+                   "into cells its exploration never entered; a move whose samples reach only unvisited "
+                   "cells keeps them)"},
     [P_NOVELTY] = {"novelty", PT_REAL, 4.0, 0.0, 1e3, NULL,
                    "exploration in the training rounds (induction): a cell visited n times in the agent's "
                    "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
@@ -185,7 +194,7 @@ typedef struct {
     double novelty;
     efe_tail_t tail;           /* the EFE after the window, on lm */
     double *bonus;             /* [S] novelty of each cell in the training rounds */
-    int exploration, predict;
+    int exploration, predict, support;
     explorer_t explorer;       /* counts of the moves made in training */
     double *work;              /* [3 S] for efe_tail_policy_G */
     int *count;                /* [S] scratch: visits, and decoded successors */
@@ -312,6 +321,7 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     a->novelty = pv[P_NOVELTY];
     a->exploration = (int)pv[P_EXPLORATION];
     a->predict = (int)pv[P_PREDICT];
+    a->support = (int)pv[P_SUPPORT];
     a->init_rng = *init_rng;
     int rows = a->K * a->M;
     a->max_batch = rows > a->batch ? rows : a->batch;
@@ -755,6 +765,30 @@ static void estimate_likelihood(dif_t *a, rng_t *r) {
     }
 }
 
+/* support: data.  Of the successors decoded for item i (counts in a->count),
+ * drop the cells the agent has never been in, unless they are all it
+ * decoded.  A move into a cell never entered in a whole budget of directed
+ * exploration is one the data says does not happen (a wall); the network
+ * predicts it only by generalising from the moves beside it.  This is the
+ * pessimism of offline model-based RL towards what lies outside the data's
+ * support (MOReL, Kidambi et al. 2020; MOPO, Yu et al. 2020), here applied to
+ * successors.  Without it a leak of a few samples in 32 through a wall is, to
+ * backward induction, a shortcut worth retrying until it works. */
+static void drop_unvisited(dif_t *a, int i, int ms) {
+    const int dim = a->dim, D = a->D;
+    int seen = 0;
+    for (int m = 0; m < ms; m++) {
+        const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
+        if (a->explorer.seen[decode(a, tok, OFF_Z)]) { seen = 1; break; }
+    }
+    if (!seen) return;
+    for (int m = 0; m < ms; m++) {
+        const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
+        int c = decode(a, tok, OFF_Z);
+        if (!a->explorer.seen[c]) a->count[c] = 0;
+    }
+}
+
 /* The transitions p^(z'|z,a) for every cell and action, read off the model:
  * inpaint the next token given z and a at the present one, trans_samples
  * draws per pair; the most frequent successors (at most the model's
@@ -787,6 +821,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
                 a->count[decode(a, tok, OFF_Z)]++;
             }
+            if (a->support == SUPPORT_DATA) drop_unvisited(a, i, ms);
             /* the bw most frequent successors, by count then by cell */
             for (; nz < bw; nz++) {
                 int best = -1;
