@@ -1336,6 +1336,18 @@ static int parse_document(parser_t *p, jobspec_t *job, const yaml_node_t *root) 
             kp_idx(p, e);
             return fail(p, job->env_line[e], "%s", msg);
         }
+        /* Every episode would end unfinished: refuse rather than report 0%. */
+        if (w.dist[w.start] > w.max_steps) {
+            int need = w.dist[w.start], cap = w.max_steps;
+            gw_free(&w);
+            free(pv);
+            m = kp_key(p, "environments");
+            kp_idx(p, e);
+            return fail(p, job->env_line[e],
+                        "environment %s: max_steps %d is below the shortest path from start to goal (%d steps): "
+                        "no episode could reach the goal",
+                        job->envs[e].name, cap, need);
+        }
         task_t task;
         task_from_world(&task, &w, NULL, 0);
         for (int a = 0; a < job->n_agents; a++) {
