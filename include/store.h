@@ -46,6 +46,15 @@ void store_plan_free(store_plan_t *p);
 /* Bytes the file will take (raw data; metadata adds a little). */
 double store_estimate_bytes(const store_plan_t *p);
 
+/* (rank 0, before anything is written) Whether path may be used as the
+ * results file: mode 'c' create (path must not exist), 'f' --force (path
+ * absent, or a regular file that is an aifsweep results file), 'r' --resume
+ * (path a regular file, or a link to one, that HDF5 can open).  Never the job
+ * file (same inode), never "", a directory, a symbolic link to replace, a
+ * FIFO or a device; a read-only or missing parent directory is named.  0, or
+ * -1 with a one-line reason in err (a usage error: nothing was touched). */
+int  store_check_output(const char *path, const char *job_path, int mode, char *err, size_t errlen);
+
 /* (collective) Create a new file at path.  Fails if path exists unless force. */
 int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
                  const store_plan_t *plan, char *err, size_t errlen);

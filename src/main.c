@@ -328,6 +328,16 @@ int main(int argc, char **argv) {
         goto done;
     }
 
+    /* What is at the output path, checked before anything is written. */
+    int out_ok = rank != 0 || store_check_output(out, cli.job_path, cli.resume ? 'r' : cli.force ? 'f' : 'c', err,
+                                                 sizeof err) == 0;
+    MPI_Bcast(&out_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!out_ok) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+
     store_t *st = NULL;
     double t_open = MPI_Wtime();
     int rc = cli.resume ? store_open(&st, out, MPI_COMM_WORLD, &plan, err, sizeof err)

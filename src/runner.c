@@ -109,6 +109,22 @@ static void nap(double seconds) {
     nanosleep(&ts, NULL);
 }
 
+/* Wait for a nonblocking request without spinning a core: test, then nap,
+ * the nap doubling from 20 us up to cap_s.  A blocking MPI_Recv or
+ * collective busy-polls in Open MPI, so a worker waiting for its reply, or for
+ * the last runs of the sweep to finish, would otherwise burn a whole core
+ * that oversubscribed ranks need. */
+static void wait_sleeping(MPI_Request *req, double cap_s) {
+    int flag = 0;
+    double s = 20e-6;
+    for (;;) {
+        MPI_Test(req, &flag, MPI_STATUS_IGNORE);
+        if (flag) return;
+        nap(s);
+        s = s * 2 > cap_s ? cap_s : s * 2;
+    }
+}
+
 int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts, MPI_Comm comm) {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
@@ -235,7 +251,9 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
             MPI_Send(msg, 3, MPI_LONG, 0, TAG_REQUEST, comm);
             if (msg[2]) break;
             long id;
-            MPI_Recv(&id, 1, MPI_LONG, 0, TAG_ASSIGN, comm, MPI_STATUS_IGNORE);
+            MPI_Request req;
+            MPI_Irecv(&id, 1, MPI_LONG, 0, TAG_ASSIGN, comm, &req);
+            wait_sleeping(&req, 5e-3);
             if (id < 0) break;
             int s = do_run(st, plan, id, rank, &res);
             msg[0] = id;
@@ -244,6 +262,11 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
         }
     }
     if (have_res) result_free(&res);
+    /* Ranks done early wait here, asleep, for the last runs (the close after
+     * this is collective, and would spin). */
+    MPI_Request req;
+    MPI_Ibarrier(comm, &req);
+    wait_sleeping(&req, 50e-3);
     MPI_Bcast(&exit_code, 1, MPI_INT, 0, comm);
     return exit_code;
 }

@@ -3,12 +3,14 @@
 #include "store.h"
 #include "fault.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -637,6 +639,107 @@ static int open_handles(store_t *st, char *err, size_t errlen) {
     return 0;
 }
 
+/* The directory that will hold path (for the .partial beside it). */
+static void parent_dir(const char *path, char *dir, size_t n) {
+    snprintf(dir, n, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, n, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+}
+
+/* The nearest existing ancestor of dir must be writable (the missing ones are
+ * created); 0, or errno. */
+static int dir_writable(const char *dir) {
+    char d[4096];
+    snprintf(d, sizeof d, "%s", dir);
+    struct stat sb;
+    while (stat(d, &sb) != 0) {
+        char *slash = strrchr(d, '/');
+        if (!slash) { snprintf(d, sizeof d, "."); break; }
+        if (slash == d) { d[1] = '\0'; break; }
+        *slash = '\0';
+    }
+    if (stat(d, &sb) != 0) return errno;
+    if (!S_ISDIR(sb.st_mode)) return ENOTDIR;
+    return access(d, W_OK) == 0 ? 0 : errno;
+}
+
+/* 1 if path is an HDF5 file with this project's format attribute, 0 if it is
+ * not, -1 if it looks like HDF5 but cannot be opened (damaged, or in use). */
+static int is_results_file(const char *path) {
+    if (H5Fis_hdf5(path) <= 0) return 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return -1;
+    char fmt[64];
+    int yes = read_attr_str(f, "format", fmt, sizeof fmt) == 0 && strcmp(fmt, STORE_FORMAT) == 0;
+    H5Fclose(f);
+    return yes;
+}
+
+int store_check_output(const char *path, const char *job_path, int mode, char *err, size_t errlen) {
+    silence_hdf5();
+    if (!path || !path[0]) {
+        snprintf(err, errlen, "the results file name is empty (-o \"\" or output: \"\")");
+        return -1;
+    }
+    size_t len = strlen(path);
+    if (path[len - 1] == '/') {
+        snprintf(err, errlen, "%s names a directory; give a file name for the results", path);
+        return -1;
+    }
+    struct stat lsb, sb, jsb;
+    int exists = lstat(path, &lsb) == 0;
+    int have_target = exists && stat(path, &sb) == 0;
+    if (have_target && S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s is a directory; give a file name for the results", path);
+        return -1;
+    }
+    if (have_target && job_path && stat(job_path, &jsb) == 0 && sb.st_dev == jsb.st_dev &&
+        sb.st_ino == jsb.st_ino) {
+        snprintf(err, errlen, "%s is the job file itself; give another file for the results", path);
+        return -1;
+    }
+    if (exists && mode != 'c') {
+        if (mode == 'f' && S_ISLNK(lsb.st_mode)) {
+            snprintf(err, errlen,
+                     "%s is a symbolic link: --force would replace the link, not the file it points to; "
+                     "name the file itself", path);
+            return -1;
+        }
+        if (!have_target) {
+            snprintf(err, errlen, "%s is a symbolic link to nothing (%s)", path, strerror(errno));
+            return -1;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+            snprintf(err, errlen, "%s is not a regular file (a FIFO, device or socket): %s leaves it alone",
+                     path, mode == 'f' ? "--force" : "--resume");
+            return -1;
+        }
+        int r = is_results_file(path);
+        if (r < 0) {
+            snprintf(err, errlen, "%s is not a valid HDF5 file (truncated or damaged?), or another program "
+                                  "holds it open", path);
+            return -1;
+        }
+        if (mode == 'f' && r == 0) {
+            snprintf(err, errlen, "%s is not an aifsweep results file: --force replaces only results files "
+                                  "(format=\"%s\"); move it away or choose another -o", path, STORE_FORMAT);
+            return -1;
+        }
+    }
+    if (mode != 'r') {
+        char dir[4096];
+        parent_dir(path, dir, sizeof dir);
+        int e = dir_writable(dir);
+        if (e) {
+            snprintf(err, errlen, "cannot create %s: directory %s: %s", path, dir, strerror(e));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static store_t *store_new(const char *path, MPI_Comm comm, const store_plan_t *plan) {
     store_t *st = calloc(1, sizeof *st);
     if (!st) return NULL;
@@ -651,6 +754,63 @@ static store_t *store_new(const char *path, MPI_Comm comm, const store_plan_t *p
     return st;
 }
 
+/* Free bytes for an unprivileged writer on the file system holding dir, or
+ * -1 if unknown. */
+static double free_bytes(const char *dir) {
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return -1;
+    return (double)v.f_bavail * (double)v.f_frsize;
+}
+
+/* Rank 0 alone: the whole layout into partial with HDF5's serial driver, its
+ * static data, closed, and every byte of it reserved on disk.  No other rank
+ * takes part, so a failure here (a full disk above all) cannot leave ranks
+ * waiting in different collective calls; and with the space reserved, the
+ * sweep's writes cannot run out of it later.  0, or -1 with msg set and
+ * partial removed. */
+static int build_layout(const char *partial, const store_plan_t *plan, const char *created,
+                        const char *mpi_version, char *msg, size_t n) {
+    char dir[4096];
+    parent_dir(partial, dir, sizeof dir);
+    double need = store_estimate_bytes(plan) * 1.02 + 256e3, have = free_bytes(dir);
+    if (have >= 0 && have < need) {
+        snprintf(msg, n, "not enough space for the results: the layout needs about %.3g MB, %.3g MB are free in %s",
+                 need / 1e6, have / 1e6, dir);
+        unlink(partial);
+        return -1;
+    }
+    hid_t file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0) {
+        snprintf(msg, n, "cannot create %s: %s", partial, errno ? strerror(errno) : "HDF5 error");
+        unlink(partial);
+        return -1;
+    }
+    FAULT_POINT("create_begin");
+    hid_t msg_type = new_msg_type();
+    int lrc = create_layout(file, plan, msg_type, created, mpi_version);
+    H5Tclose(msg_type);
+    FAULT_POINT("create_after_layout");
+    int wrc = lrc == 0 ? write_static_data(file, plan) : -1;
+    FAULT_POINT("create_before_close");
+    herr_t frc = H5Fclose(file);
+    if (lrc != 0 || wrc != 0 || frc < 0) {
+        snprintf(msg, n, "cannot write the layout of %s (disk full? %.3g MB were free)", partial,
+                 free_bytes(dir) / 1e6);
+        unlink(partial);
+        return -1;
+    }
+    int fd = open(partial, O_WRONLY);
+    struct stat sb;
+    int e = fd < 0 || fstat(fd, &sb) != 0 ? errno : posix_fallocate(fd, 0, sb.st_size);
+    if (fd >= 0 && close(fd) != 0 && !e) e = errno;
+    if (e && e != EOPNOTSUPP && e != EINVAL) {
+        snprintf(msg, n, "cannot reserve the %.3g MB of %s: %s", (double)sb.st_size / 1e6, partial, strerror(e));
+        unlink(partial);
+        return -1;
+    }
+    return 0;
+}
+
 int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
                  const store_plan_t *plan, char *err, size_t errlen) {
     silence_hdf5();
@@ -660,9 +820,10 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
     char partial[4200];
     snprintf(partial, sizeof partial, "%s.partial", path);
 
-    /* Rank 0 decides whether we may create; everyone learns the verdict. */
+    /* Rank 0 decides whether we may create, and creates; everyone learns the
+     * verdict. */
     int ok = 1;
-    char msg[512] = "";
+    char msg[1024] = "";
     if (rank == 0) {
         struct stat sb;
         if (!force && stat(path, &sb) == 0) {
@@ -671,67 +832,42 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
                      "%s exists: use --resume to finish it, --force to replace it, or -o for another file", path);
         } else {
             mkdir_parents(path);
+            /* The real reason the file cannot be made (read-only file system,
+             * permissions), which HDF5's failure would not tell. */
+            int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd < 0) {
+                ok = 0;
+                snprintf(msg, sizeof msg, "cannot create %s: %s", partial, strerror(errno));
+            } else {
+                close(fd);
+            }
+        }
+        if (ok) {
+            char created[64], mpi_version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+            time_t t = time(NULL);
+            struct tm tmv;
+            gmtime_r(&t, &tmv);
+            strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+            int len = 0;
+            MPI_Get_library_version(mpi_version, &len);
+            char *nl = strchr(mpi_version, '\n');
+            if (nl) *nl = 0;
+            char *comma = strchr(mpi_version, ',');
+            if (comma) *comma = 0;
+            ok = build_layout(partial, plan, created, mpi_version, msg, sizeof msg) == 0;
+        }
+        FAULT_POINT("before_rename");
+        /* Only a complete layout gets the real name. */
+        if (ok && rename(partial, path) != 0) {
+            snprintf(msg, sizeof msg, "cannot rename %s to %s: %s", partial, path, strerror(errno));
+            unlink(partial);
+            ok = 0;
         }
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
     if (!ok) {
         MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
         snprintf(err, errlen, "%s", msg);
-        return -1;
-    }
-
-    /* Same creation time and MPI version string on every rank: attributes are
-     * written collectively and must agree. */
-    char created[64] = "", mpi_version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
-    if (rank == 0) {
-        time_t t = time(NULL);
-        struct tm tmv;
-        gmtime_r(&t, &tmv);
-        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-        int len = 0;
-        MPI_Get_library_version(mpi_version, &len);
-        char *nl = strchr(mpi_version, '\n');
-        if (nl) *nl = 0;
-        char *comma = strchr(mpi_version, ',');
-        if (comma) *comma = 0;
-    }
-    MPI_Bcast(created, sizeof created, MPI_CHAR, 0, comm);
-    MPI_Bcast(mpi_version, sizeof mpi_version, MPI_CHAR, 0, comm);
-
-    hid_t fapl = make_fapl(comm);
-    hid_t file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (!all_ok(comm, file >= 0)) {
-        if (file >= 0) H5Fclose(file);
-        snprintf(err, errlen, "cannot create %s: %s", partial, errno ? strerror(errno) : "HDF5 error");
-        return -1;
-    }
-    FAULT_POINT("create_begin");
-    hid_t msg_type = new_msg_type();
-    int lrc = create_layout(file, plan, msg_type, created, mpi_version);
-    H5Tclose(msg_type);
-    FAULT_POINT("create_after_layout");
-    if (!all_ok(comm, lrc == 0)) {
-        H5Fclose(file);
-        if (rank == 0) unlink(partial);
-        snprintf(err, errlen, "cannot create the layout of %s (disk full?)", partial);
-        return -1;
-    }
-    int wrc = rank == 0 ? write_static_data(file, plan) : 0;
-    FAULT_POINT("create_before_close");
-    herr_t frc = H5Fclose(file);
-    FAULT_POINT("before_rename");
-    if (!all_ok(comm, wrc == 0 && frc >= 0)) {
-        if (rank == 0) unlink(partial);
-        snprintf(err, errlen, "cannot write %s (disk full?)", partial);
-        return -1;
-    }
-    /* Only a complete layout gets the real name. */
-    int rrc = 0;
-    if (rank == 0 && rename(partial, path) != 0) rrc = errno ? errno : -1;
-    MPI_Bcast(&rrc, 1, MPI_INT, 0, comm);
-    if (rrc) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", partial, path, strerror(rrc));
         return -1;
     }
     FAULT_POINT("after_rename");

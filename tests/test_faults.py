@@ -161,9 +161,10 @@ def _resume_and_compare(job, out, ref, np_=NP):
     return st
 
 
-# (point, arrival, rank): rank None lets any rank count.
-CREATION_POINTS = [("create_begin", 1, 0), ("create_after_layout", 1, 1),
-                   ("create_before_close", 1, 0), ("before_rename", 1, 2)]
+# (point, arrival, rank): rank None lets any rank count.  Rank 0 alone builds
+# the layout (the others wait for its verdict), so the creation points are its.
+CREATION_POINTS = [("create_begin", 1, 0), ("create_after_layout", 1, 0),
+                   ("create_before_close", 1, 0), ("before_rename", 1, 0)]
 RUN_POINTS = [("after_rename", 1, 0), ("after_open", 1, 0), ("dispatch", 9, 0), ("run_start", 3, 1),
               ("before_write", 4, 2), ("mid_data", 3, 1), ("mid_write", 5, 2), ("after_status", 2, 1),
               ("before_close", 1, 0), ("after_close", 1, 0)]

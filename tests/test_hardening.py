@@ -104,3 +104,183 @@ agents:
                         str(tmp_path / "r.h5"), "-q"], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=120)
     assert p.returncode == 0 and "fault injection" not in p.stderr, p.stderr
+
+
+IDLE = """
+name: idle
+seeds: 1
+train_steps: 10
+eval_episodes: 1
+log_episodes: 0
+checkpoints: 0
+efe_checks: 0
+environments:
+  - name: w
+    size: 3
+agents:
+  - type: null-work
+    params: {sleep_ms: [0, SLEEP]}
+"""
+
+
+def _children_cpu(cmd):
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert p.returncode == 0, p.stderr
+    return (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+
+
+def test_waiting_ranks_sleep(tmp_path):
+    """Ranks with nothing to do sleep while they wait.  Three ranks, two runs:
+    one worker's run takes no time, the other's sleeps 8 s (no CPU), so the
+    first worker and the coordinator wait 8 s for it.  The sweep's whole CPU
+    time (every process of mpirun), less that of the same sweep with no
+    sleep (1 ms), stays under 5% of a core for each of the two waiting ranks; a
+    blocking MPI wait would spin a core for the 8 s."""
+    from conftest import sweep_cmd
+    cpu = {}
+    for sleep in (1, 8000):
+        job = write_job(tmp_path, IDLE.replace("SLEEP", str(sleep)), f"idle{sleep}.yaml")
+        cpu[sleep] = _children_cpu(sweep_cmd(job, tmp_path / f"idle{sleep}.h5", 3, "-q"))
+    waiting = cpu[8000] - cpu[1]
+    print(f"CPU of the sweep: {cpu[1]:.2f} s with a 1 ms sleep, {cpu[8000]:.2f} s with 8 s")
+    assert waiting < 2 * 0.05 * 8.0, cpu
+
+
+SMALL = """
+name: small
+seeds: 2
+train_steps: 10
+eval_episodes: 1
+log_episodes: 0
+checkpoints: 0
+efe_checks: 0
+environments:
+  - name: w
+    size: 3
+agents:
+  - type: random
+"""
+
+
+def _one_line_refusal(args, code=2):
+    p = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == code and len(lines) == 1, (p.returncode, p.stderr)
+    return lines[0]
+
+
+def test_output_path_refusals(tmp_path):
+    """-o names something that is not a results file to create or replace: the
+    sweep refuses in one line (exit 2) and touches nothing, --force included."""
+    job = write_job(tmp_path, SMALL)
+    job_bytes = job.read_bytes()
+    d = tmp_path / "dir"
+    d.mkdir()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    other = tmp_path / "notes.txt"
+    other.write_text("not results")
+    res = tmp_path / "res.h5"
+    subprocess.run([BIN, str(job), "-o", str(res), "-q"], check=True, cwd=ROOT, capture_output=True)
+    link = tmp_path / "link.h5"
+    link.symlink_to(res)
+    before = res.read_bytes()
+    cases = [("", "--force", "empty"), (d, "--force", "is a directory"), (str(d) + "/", "", "names a directory"),
+             (job, "--force", "is the job file"), (job, "--resume", "is the job file"),
+             (fifo, "--force", "not a regular file"), (fifo, "--resume", "not a regular file"),
+             (link, "--force", "symbolic link"), (other, "--force", "not an aifsweep results file")]
+    for target, flag, why in cases:
+        line = _one_line_refusal([job, "-o", target] + ([flag] if flag else []))
+        assert why in line, (target, flag, line)
+    assert job.read_bytes() == job_bytes and other.read_text() == "not results"
+    assert res.read_bytes() == before and link.is_symlink() and fifo.is_fifo() and d.is_dir()
+    assert not list(d.iterdir()) and not list(tmp_path.glob("*.partial"))
+    assert not os.path.exists(os.path.join(ROOT, ".partial"))
+    # --resume through a link to a results file works.
+    p = subprocess.run([BIN, str(job), "-o", str(link), "--resume", "-q"], cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def test_damaged_file_on_resume(tmp_path):
+    """A truncated results file, or one whose superblock is damaged, is named as
+    such on --resume (not as a locking problem), exit 2, and left as it was."""
+    job = write_job(tmp_path, SMALL)
+    res = tmp_path / "res.h5"
+    subprocess.run([BIN, str(job), "-o", str(res), "-q"], check=True, cwd=ROOT, capture_output=True)
+    data = res.read_bytes()
+    trunc = tmp_path / "trunc.h5"
+    trunc.write_bytes(data[: len(data) // 3])
+    bad = tmp_path / "super.h5"
+    bad.write_bytes(data[:8] + bytes(b ^ 0xFF for b in data[8:48]) + data[48:])
+    for f in (trunc, bad):
+        keep = f.read_bytes()
+        line = _one_line_refusal([job, "-o", f, "--resume"])
+        assert "not a valid HDF5 file (truncated or damaged?)" in line or "not an HDF5 file" in line, line
+        assert f.read_bytes() == keep
+
+
+def _tmpfs(path, size):
+    """Mount a tmpfs of `size` at path; False where the machine does not allow it."""
+    path.mkdir(exist_ok=True)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                       capture_output=True, text=True)
+    return p.returncode == 0
+
+
+def _umount(path):
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+FULL = SMALL.replace("seeds: 2", "seeds: 120").replace("type: random", "type: null-work\n    params: {sleep_ms: 20}")
+
+
+def test_full_and_read_only_disk(tmp_path):
+    """On a 1 MB tmpfs: with too little space left the sweep refuses before
+    creating anything (exit 1, one message, no .partial, no hang) on 1 and 3
+    ranks; with enough, it reserves the file's space at creation, so filling
+    the disk while it runs costs it nothing; a read-only file system is
+    named as such."""
+    import pytest
+    from conftest import sweep_cmd
+    mnt = tmp_path / "mnt"
+    if not _tmpfs(mnt, "1m"):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    try:
+        job = write_job(tmp_path, FULL)
+        out = mnt / "r.h5"
+        for free_kb in (0, 32, 64, 120):
+            filler = mnt / "filler"
+            if filler.exists():
+                filler.unlink()
+            subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1k", f"count={1024 - free_kb}"],
+                           capture_output=True)
+            for np_ in (1, 3):
+                p = subprocess.run(sweep_cmd(job, out, np_, "-q"), capture_output=True, text=True, cwd=ROOT,
+                                   timeout=120)
+                msgs = [l for l in p.stderr.splitlines() if l.startswith("aif-sweep:")]
+                assert p.returncode == 1 and len(msgs) == 1 and "not enough space" in msgs[0], (free_kb, p.stderr)
+                assert not out.exists() and not (mnt / "r.h5.partial").exists()
+        (mnt / "filler").unlink()
+        # Enough space at the start; the disk is filled as soon as the file exists.
+        proc = subprocess.Popen(sweep_cmd(job, out, 3, "-q"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT)
+        import time
+        t0 = time.time()
+        while not out.exists() and time.time() - t0 < 60:
+            time.sleep(0.01)
+        subprocess.run(["dd", "if=/dev/zero", f"of={mnt / 'filler'}", "bs=4k"], capture_output=True)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        import h5py
+        with h5py.File(out, "r") as f:
+            assert (f["runs/status"][:] == 1).all()
+        out.unlink()
+        (mnt / "filler").unlink()
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        line = _one_line_refusal([job, "-o", out])
+        assert "Read-only file system" in line, line
+    finally:
+        _umount(mnt)

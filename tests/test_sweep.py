@@ -92,6 +92,12 @@ def test_existing_file_never_overwritten(small_job, tmp_path):
     p = run_sweep(small_job, out, 1)
     assert p.returncode == 2 and "exists" in p.stderr
     assert out.read_bytes() == b"precious"
+    # --force replaces only a results file of this project.
+    p = run_sweep(small_job, out, 1, "--force")
+    assert p.returncode == 2 and "not an aifsweep results file" in p.stderr, p.stderr
+    assert out.read_bytes() == b"precious"
+    out.unlink()
+    run_sweep(small_job, out, 1, check=True)
     p = run_sweep(small_job, out, 1, "--force", check=True)
     with h5py.File(out, "r") as f:
         assert (f["runs/status"][:] == 1).all()
