@@ -35,7 +35,7 @@ typedef struct {
     char name[64];
     uint64_t seed;                /* sweep seed */
     int n_seeds;
-    int64_t *seeds;               /* seed values (the `seed` column of a run) */
+    int64_t *seeds;               /* seed values of a `seeds:` list; NULL for a count (use jobspec_seed) */
     long train_steps;
     int eval_episodes, log_episodes, checkpoints, curve_points;
     int efe_checks;               /* evaluation decisions per run with the exact-EFE diagnostic */
@@ -73,6 +73,11 @@ int  jobspec_read_file(const char *path, char **text, size_t *len, char *err, si
 int  jobspec_parse(jobspec_t *job, const char *path, const char *text, size_t len,
                    char *err, size_t errlen);
 void jobspec_free(jobspec_t *job);
+/* The value of seed s (0 <= s < n_seeds): the list's, or s for `seeds: N`. */
+int64_t jobspec_seed(const jobspec_t *job, int s);
+/* Runs the job expands to (agents' combinations x environments x seeds),
+ * from the counts alone. */
+long jobspec_run_count(const jobspec_t *job);
 int  jobspec_expand(const jobspec_t *job, runlist_t *rl, char *err, size_t errlen);
 void runlist_free(runlist_t *rl);
 

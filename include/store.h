@@ -45,6 +45,10 @@ int  store_plan_build(store_plan_t *p, const jobspec_t *job, const runlist_t *rl
 void store_plan_free(store_plan_t *p);
 /* Bytes the file will take (raw data; metadata adds a little). */
 double store_estimate_bytes(const store_plan_t *p);
+/* A lower bound of that from the job's counts alone (every dataset but the
+ * checkpoints and world maps), without expanding the runs: the size guard
+ * refuses a huge sweep with it in microseconds. */
+double store_estimate_bytes_floor(const jobspec_t *job);
 
 /* (rank 0, before anything is written) Whether path may be used as the
  * results file: mode 'c' create (path must not exist), 'f' --force (path

@@ -1314,11 +1314,8 @@ static int parse_document(parser_t *p, jobspec_t *job, const yaml_node_t *root) 
     if (runs > (double)JOB_MAX_RUNS)
         return fail(p, topline, "the job expands to %.0f runs (at most %ld; split it into several jobs)", runs,
                     JOB_MAX_RUNS);
-    if (!job->seeds) {
-        job->seeds = malloc((size_t)job->n_seeds * sizeof *job->seeds);
-        if (!job->seeds) return fail(p, topline, "out of memory for %d seeds", job->n_seeds);
-        for (int i = 0; i < job->n_seeds; i++) job->seeds[i] = i;
-    }
+    /* seeds: N is kept as a count (jobspec_seed gives 0..N-1), so a huge one
+     * costs no memory before the size guard has looked at it. */
 
     /* Build every world once (gw_build's own checks: reachability, ends on
      * floor, size), and run each agent class's world-dependent checks on it. */
@@ -1546,6 +1543,14 @@ int jobspec_read_file(const char *path, char **text, size_t *len, char *err, siz
 
 /* ---- expansion -------------------------------------------------------------------- */
 
+int64_t jobspec_seed(const jobspec_t *job, int s) { return job->seeds ? job->seeds[s] : (int64_t)s; }
+
+long jobspec_run_count(const jobspec_t *job) {
+    long n = 0;
+    for (int a = 0; a < job->n_agents; a++) n += job->agents[a].n_combos * (long)job->n_envs;
+    return n * job->n_seeds;
+}
+
 int jobspec_expand(const jobspec_t *job, runlist_t *rl, char *err, size_t errlen) {
     memset(rl, 0, sizeof *rl);
     double n_cond = 0, n_pool = 0;
@@ -1582,7 +1587,7 @@ int jobspec_expand(const jobspec_t *job, runlist_t *rl, char *err, size_t errlen
                     r->agent = a;
                     r->env = e;
                     r->seed_index = s;
-                    r->seed = job->seeds[s];
+                    r->seed = jobspec_seed(job, s);
                     r->combo = c;
                     r->pv = pv;
                 }

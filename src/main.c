@@ -241,6 +241,13 @@ static void print_summary(const char *path, const store_plan_t *plan) {
     free(succ);
 }
 
+static void size_refusal(const char *job_path, double bytes, double limit_gb, const char *at_least) {
+    fprintf(stderr,
+            "aif-sweep: %s: the results file would take %s%.1f GB, more than max_file_gb = %g; "
+            "reduce the sweep (log_episodes, checkpoints, eval_episodes) or pass --force\n",
+            job_path, at_least, bytes / 1e9, limit_gb);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int rank, size;
@@ -294,6 +301,13 @@ int main(int argc, char **argv) {
         goto done;
     }
     have_job = 1;
+    /* The size guard, first from the counts alone: a sweep far over the
+     * limit is refused before its runs are expanded (memory and time). */
+    if (!cli.resume && !cli.force && !cli.dry_run && store_estimate_bytes_floor(&job) > job.max_file_gb * 1e9) {
+        if (rank == 0) size_refusal(cli.job_path, store_estimate_bytes_floor(&job), job.max_file_gb, "at least ");
+        code = EXIT_USAGE;
+        goto done;
+    }
     if (jobspec_expand(&job, &rl, err, sizeof err) != 0) {
         if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
         code = EXIT_USAGE;
@@ -319,11 +333,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     if (!cli.resume && !cli.force && bytes > job.max_file_gb * 1e9) {
-        if (rank == 0)
-            fprintf(stderr,
-                    "aif-sweep: %s: the results file would take %.1f GB, more than max_file_gb = %g; "
-                    "reduce the sweep (log_episodes, checkpoints, eval_episodes) or pass --force\n",
-                    cli.job_path, bytes / 1e9, job.max_file_gb);
+        if (rank == 0) size_refusal(cli.job_path, bytes, job.max_file_gb, "");
         code = EXIT_USAGE;
         goto done;
     }

@@ -1084,6 +1084,25 @@ int store_close(store_t *st, char *err, size_t errlen) {
     return 0;
 }
 
+double store_estimate_bytes_floor(const jobspec_t *job) {
+    layout_dims_t d = {.n_runs = jobspec_run_count(job), .eval_episodes = job->eval_episodes,
+                       .log_episodes = job->log_episodes, .max_steps = jobspec_max_steps(job),
+                       .n_actions = GW_MAX_ACTIONS, .curve_points = job->curve_points,
+                       .n_ckpt = job->checkpoints, .n_check = job->efe_checks};
+    double total = 0;
+    for (int i = 0; i < DS_COUNT; i++) {
+        hsize_t dims[4];
+        int nd = def_dims(&defs[i], &d, dims);
+        double n = 1;
+        for (int k = 0; k < nd; k++) n *= (double)dims[k];
+        total += n * (double)type_size(defs[i].type_code);
+    }
+    pcol_t cols[256];
+    size_t row_size;
+    param_columns(job, cols, 256, &row_size);
+    return total + (double)d.n_runs * (double)row_size;
+}
+
 double store_estimate_bytes(const store_plan_t *p) {
     double total = 0;
     for (int i = 0; i < DS_COUNT; i++) {

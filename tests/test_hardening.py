@@ -284,3 +284,36 @@ def test_full_and_read_only_disk(tmp_path):
         assert "Read-only file system" in line, line
     finally:
         _umount(mnt)
+
+
+HUGE8 = """
+name: huge8
+seeds: 100000000
+max_file_gb: 1
+environments:
+  - name: w
+    size: 4
+agents:
+  - type: random
+"""
+
+
+def test_size_guard_from_counts(tmp_path):
+    """10^8 runs over max_file_gb are refused from the counts, before the run
+    list is expanded (which took 7.8 GB and 41 s): exit 2, one line, and the
+    process's peak memory stays small."""
+    import sys
+    job = write_job(tmp_path, HUGE8)
+    out = tmp_path / "r.h5"
+    # A fresh interpreter measures the peak memory of this one child alone.
+    probe = ("import resource, subprocess, sys; "
+             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+             "sys.stderr.write(p.stderr)")
+    p = subprocess.run([sys.executable, "-c", probe, BIN, str(job), "-o", str(out)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    rc, max_kb = map(int, p.stdout.split())
+    lines = p.stderr.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and "at least" in lines[0] and "max_file_gb = 1" in lines[0], p.stderr
+    assert max_kb < 200 * 1024, max_kb
+    assert not out.exists()

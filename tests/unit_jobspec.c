@@ -155,7 +155,7 @@ static void full_job_values(void) {
     CHECK(!strcmp(j.sha256, hex));
     CHECK(!strcmp(j.name, "paper-figs"));
     CHECK(j.seed == 42);
-    CHECK(j.n_seeds == 3 && j.seeds[0] == 7 && j.seeds[1] == 0 && j.seeds[2] == 1000000000000LL);
+    CHECK(j.n_seeds == 3 && jobspec_seed(&j, 0) == 7 && jobspec_seed(&j, 1) == 0 && jobspec_seed(&j, 2) == 1000000000000LL);
     CHECK(j.train_steps == 200000);
     CHECK(j.eval_episodes == 50 && j.log_episodes == 5 && j.checkpoints == 4 && j.curve_points == 40);
     CHECK(!strcmp(j.output, "results/figs.h5"));
@@ -216,7 +216,7 @@ static void defaults(void) {
     CHECK_MSG(rc == 0, "%s", err);
     CHECK(!strcmp(j.name, "my_job.v2"));
     CHECK(!strcmp(j.output, "my_job.v2.h5"));
-    CHECK(j.seed == 0 && j.n_seeds == 1 && j.seeds[0] == 0);
+    CHECK(j.seed == 0 && j.n_seeds == 1 && jobspec_seed(&j, 0) == 0);
     CHECK(j.train_steps == 10000 && j.eval_episodes == 20 && j.log_episodes == 2);
     CHECK(j.checkpoints == 1 && j.curve_points == 20 && j.max_file_gb == 50);
     const gw_spec_t *e = &j.envs[0];
@@ -237,7 +237,7 @@ static void defaults(void) {
     rc = parse_with(&j, "plain", text, err, sizeof err);
     CHECK_MSG(rc == 0, "%s", err);
     CHECK(!strcmp(j.name, "plain") && j.log_episodes == 1);
-    CHECK(j.n_seeds == 4 && j.seeds[0] == 0 && j.seeds[3] == 3);
+    CHECK(j.n_seeds == 4 && jobspec_seed(&j, 0) == 0 && jobspec_seed(&j, 3) == 3);
     CHECK(j.envs[0].rows == 6 && j.envs[0].cols == 6);
     CHECK(j.agents[0].values[0][0] == 3 && j.agents[0].values[3][0] == 1);
     jobspec_free(&j);
@@ -365,8 +365,8 @@ static void validate_hook(void) {
                                  "schedule=linear: horizon 20 exceeds max_steps 10", err, sizeof err),
               "%s", err);
     /* Unswept and default parameters: no "with" part. */
-    text = "environments:\n  - name: tiny\n    max_steps: 2\nagents:\n  - type: typed\n";
-    CHECK_MSG(expect_error(text, "t.yaml:5: agents[0] (typed) on environment tiny: horizon 3 exceeds max_steps 2",
+    text = "environments:\n  - name: tiny\n    size: 2\n    max_steps: 2\nagents:\n  - type: typed\n";
+    CHECK_MSG(expect_error(text, "t.yaml:6: agents[0] (typed) on environment tiny: horizon 3 exceeds max_steps 2",
                            err, sizeof err), "%s", err);
 }
 
