@@ -8,12 +8,13 @@
 #include <string.h>
 #include "fault.h"
 #include "jobspec.h"
+#include "lock.h"
 #include "run.h"
 #include "runner.h"
 #include "store.h"
 
 static const char usage[] =
-    "usage: aif-sweep JOB.yaml [-o RESULTS.h5] [--resume] [--force] [--dry-run]\n"
+    "usage: aif-sweep JOB.yaml [-o RESULTS.h5] [--resume] [--force] [--break-lock] [--dry-run]\n"
     "                 [--progress SECONDS] [--quiet] [--list-agents] [--help] [--version]\n"
     "\n"
     "Runs every run of the sweep described by JOB.yaml (agents x environments x\n"
@@ -25,9 +26,13 @@ static const char usage[] =
     "  -o, --output FILE   results file (default: the job's `output`, else NAME.h5)\n"
     "  --resume            finish an existing results file of this same job: runs\n"
     "                      already done or failed are kept, the others are run\n"
-    "  --force             replace an existing results file (it is only replaced once\n"
-    "                      the new layout is complete), and allow layouts larger than\n"
-    "                      the job's max_file_gb\n"
+    "  --force             replace an existing results file (only a regular file that\n"
+    "                      is an aifsweep results file; it is only replaced once the\n"
+    "                      new layout is complete), and allow layouts larger than the\n"
+    "                      job's max_file_gb\n"
+    "  --break-lock        remove RESULTS.lock whoever holds it: only when the sweep\n"
+    "                      it names is gone (a lock whose holder died on this host, or\n"
+    "                      that this requeued Slurm job left, is taken over without it)\n"
     "  --dry-run           print the worlds, the expanded runs and the file size;\n"
     "                      write nothing\n"
     "  --progress SECONDS  at most one progress line per SECONDS on stderr (default 5)\n"
@@ -39,13 +44,17 @@ static const char usage[] =
     "signals: SIGTERM, SIGUSR1 or SIGINT stop the sweep cleanly (runs in progress go\n"
     "back to pending); finish it later with --resume.\n"
     "\n"
+    "exclusive use: while a sweep runs, RESULTS.lock beside the file names it (host,\n"
+    "pid, Slurm job, start); another sweep, --resume or --force on that file refuses\n"
+    "(exit 2) and names the holder.\n"
+    "\n"
     "exit status: 0 every run done; 1 runtime error; 2 bad command line or job file\n"
     "(nothing written); 3 stopped by a signal (resume with --resume); 4 sweep\n"
     "complete but some runs failed (their messages are in /runs/message).\n";
 
 typedef struct {
     const char *job_path, *output;
-    int resume, force, dry_run, quiet, help, version, list_agents;
+    int resume, force, dry_run, quiet, help, version, list_agents, break_lock;
     double progress;
 } cli_t;
 
@@ -55,7 +64,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         {"force", no_argument, 0, 'f'},        {"dry-run", no_argument, 0, 'd'},
         {"progress", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
-        {"list-agents", no_argument, 0, 'L'},
+        {"list-agents", no_argument, 0, 'L'},  {"break-lock", no_argument, 0, 'B'},
         {0, 0, 0, 0},
     };
     memset(c, 0, sizeof *c);
@@ -72,6 +81,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         case 'h': c->help = 1; break;
         case 'V': c->version = 1; break;
         case 'L': c->list_agents = 1; break;
+        case 'B': c->break_lock = 1; break;
         case 'p': {
             char *end;
             c->progress = strtod(optarg, &end);
@@ -190,6 +200,22 @@ static void print_summary(const char *path, const store_plan_t *plan) {
     if (f < 0) return;
     const long R = plan->dims.n_runs;
     const int E = plan->dims.eval_episodes;
+    /* Read with the shapes of the file itself: if they are not this job's
+     * (the file was replaced under us), say so rather than read past them. */
+    hsize_t fd[2] = {0, 0};
+    hid_t ev = H5Dopen2(f, "/eval/steps", H5P_DEFAULT);
+    if (ev >= 0) {
+        hid_t sp = H5Dget_space(ev);
+        if (H5Sget_simple_extent_ndims(sp) == 2) H5Sget_simple_extent_dims(sp, fd, NULL);
+        H5Sclose(sp);
+        H5Dclose(ev);
+    }
+    if (fd[0] != (hsize_t)R || fd[1] != (hsize_t)E) {
+        fprintf(stderr, "aif-sweep: no summary: %s holds %llu runs x %llu episodes, this job %ld x %d\n", path,
+                (unsigned long long)fd[0], (unsigned long long)fd[1], R, E);
+        H5Fclose(f);
+        return;
+    }
     int8_t *status = malloc((size_t)R + 1);
     int32_t *steps = malloc(sizeof(int32_t) * (size_t)R * (size_t)E + 1);
     uint8_t *succ = malloc((size_t)R * (size_t)E + 1);
@@ -267,6 +293,7 @@ int main(int argc, char **argv) {
     worlds_t ws;
     store_plan_t plan;
     int have_job = 0, have_rl = 0, have_ws = 0, have_plan = 0;
+    const char *locked = NULL;    /* the results file whose lock rank 0 holds */
     char *text = NULL;
     size_t len = 0;
 
@@ -347,6 +374,20 @@ int main(int argc, char **argv) {
         code = EXIT_USAGE;
         goto done;
     }
+    /* The file is this sweep's alone from here to the end. */
+    int lk = LOCK_OK;
+    if (rank == 0) {
+        char note[1200];
+        lk = lock_acquire(out, cli.job_path, cli.break_lock, note, sizeof note, err, sizeof err);
+        if (lk == LOCK_OK && note[0]) fprintf(stderr, "aif-sweep: %s\n", note);
+    }
+    MPI_Bcast(&lk, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (lk != LOCK_OK) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
+        code = lk == LOCK_HELD ? EXIT_USAGE : EXIT_ERROR;
+        goto done;
+    }
+    locked = out;
 
     store_t *st = NULL;
     double t_open = MPI_Wtime();
@@ -384,6 +425,7 @@ int main(int argc, char **argv) {
     }
 
 done:
+    if (rank == 0 && locked) lock_release(locked);
     if (have_plan) store_plan_free(&plan);
     if (have_ws) worlds_free(&ws);
     if (have_rl) runlist_free(&rl);

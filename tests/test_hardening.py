@@ -239,7 +239,7 @@ FULL = SMALL.replace("seeds: 2", "seeds: 120").replace("type: random", "type: nu
 
 def test_full_and_read_only_disk(tmp_path):
     """On a 1 MB tmpfs: with too little space left the sweep refuses before
-    creating anything (exit 1, one message, no .partial, no hang) on 1 and 3
+    creating anything (exit 1, one message, no .partial or lock left, no hang) on 1 and 3
     ranks; with enough, it reserves the file's space at creation, so filling
     the disk while it runs costs it nothing; a read-only file system is
     named as such."""
@@ -261,8 +261,10 @@ def test_full_and_read_only_disk(tmp_path):
                 p = subprocess.run(sweep_cmd(job, out, np_, "-q"), capture_output=True, text=True, cwd=ROOT,
                                    timeout=120)
                 msgs = [l for l in p.stderr.splitlines() if l.startswith("aif-sweep:")]
-                assert p.returncode == 1 and len(msgs) == 1 and "not enough space" in msgs[0], (free_kb, p.stderr)
-                assert not out.exists() and not (mnt / "r.h5.partial").exists()
+                # With nothing free, the lock file beside it is what fails first.
+                assert p.returncode == 1 and len(msgs) == 1, (free_kb, p.stderr)
+                assert "not enough space" in msgs[0] or "No space left" in msgs[0], msgs[0]
+                assert not out.exists() and not (mnt / "r.h5.partial").exists() and not (mnt / "r.h5.lock").exists()
         (mnt / "filler").unlink()
         # Enough space at the start; the disk is filled as soon as the file exists.
         proc = subprocess.Popen(sweep_cmd(job, out, 3, "-q"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -1,0 +1,131 @@
+"""Exclusive use of a results file (src/lock.c): a second sweep, --resume or
+--force on a file in use refuses and names the holder; stale locks are taken
+over; --break-lock removes any lock."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import h5py
+
+from conftest import BIN, ROOT, sweep_cmd, sweep_ranks, write_job
+
+SLOW = """
+name: slow
+seeds: 1
+train_steps: 10
+eval_episodes: 1
+log_episodes: 0
+checkpoints: 0
+efe_checks: 0
+environments:
+  - name: w
+    size: 3
+agents:
+  - type: null-work
+    params: {sleep_ms: [1, 2, 3, 4000]}
+"""
+
+
+def _start(job, out, *args):
+    return subprocess.Popen(sweep_cmd(job, out, 3, "-q", *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def _wait_for(path, timeout=60):
+    t0 = time.time()
+    while not os.path.exists(path):
+        assert time.time() - t0 < timeout, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def _all_done(out):
+    with h5py.File(out, "r") as f:
+        return bool((f["runs/status"][:] == 1).all())
+
+
+def _interrupted_file(tmp_path, job):
+    """A results file of `job` with runs still pending (SIGTERM mid-sweep)."""
+    out = tmp_path / "pending.h5"
+    if out.exists():
+        out.unlink()
+    p = _start(job, out)
+    _wait_for(str(out))
+    time.sleep(0.5)
+    for q in sweep_ranks(p.pid):       # as Slurm does: every rank, not mpirun
+        os.kill(q, signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 3 and not _all_done(out) and not os.path.exists(f"{out}.lock"), err
+    return out
+
+
+def test_second_sweep_refused_in_every_combination(tmp_path):
+    """A runs; B starts on the same file as a new sweep, --resume or --force
+    (and A itself may be a resume): B exits 2 naming A's host and pid, and A
+    completes its file, whose lock is gone at the end."""
+    job = write_job(tmp_path, SLOW)
+    for a_args, b_args in [((), ()), ((), ("--resume",)), ((), ("--force",)), (("--resume",), ("--resume",)),
+                           (("--resume",), ())]:
+        if a_args:
+            out = _interrupted_file(tmp_path, job)
+        else:
+            out = tmp_path / "r.h5"
+            if out.exists():
+                out.unlink()
+        a = _start(job, out, *a_args)
+        _wait_for(f"{out}.lock")
+        holder = open(f"{out}.lock").read()
+        b = subprocess.run(sweep_cmd(job, out, 2, "-q", *b_args), capture_output=True, text=True, cwd=ROOT,
+                           timeout=60)
+        msgs = [line for line in b.stderr.splitlines() if line.startswith("aif-sweep:")]
+        assert b.returncode == 2 and len(msgs) == 1, (a_args, b_args, b.stderr)
+        assert "in use by another sweep" in msgs[0] and socket.gethostname() in msgs[0], msgs[0]
+        assert f"pid {holder.split('pid=')[1].split()[0]}" in msgs[0], (holder, msgs[0])
+        _, err = a.communicate(timeout=120)
+        assert a.returncode == 0, (a_args, b_args, err)
+        assert _all_done(out) and not os.path.exists(f"{out}.lock"), (a_args, b_args)
+
+
+def test_stale_lock_taken_over_and_break_lock(tmp_path):
+    """A lock left by a killed sweep on this host (its pid gone) is taken over
+    with a note; a live holder's lock is refused until --break-lock; a lock
+    that names no holder is refused too, and broken the same way."""
+    job = write_job(tmp_path, SLOW.replace("[1, 2, 3, 4000]", "[1, 2]"))
+    out = tmp_path / "r.h5"
+    lock = tmp_path / "r.h5.lock"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock.write_text(f"host={socket.gethostname()} pid={dead.pid} started=then job=old.yaml\n")
+    p = subprocess.run([BIN, str(job), "-o", str(out), "-q"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0 and "removed the lock" in p.stderr and "no longer running" in p.stderr, p.stderr
+    assert _all_done(out) and not lock.exists()
+    # A holder that is alive (this test's own process) on another host's name too.
+    for text in (f"host={socket.gethostname()} pid={os.getpid()} started=now job=x.yaml\n",
+                 f"host=elsewhere pid=1 started=now job=x.yaml\n", ""):
+        lock.write_text(text)
+        p = subprocess.run([BIN, str(job), "-o", str(out), "--resume", "-q"], capture_output=True, text=True,
+                           cwd=ROOT)
+        assert p.returncode == 2 and "--break-lock" in p.stderr and lock.read_text() == text, p.stderr
+        p = subprocess.run([BIN, str(job), "-o", str(out), "--resume", "-q", "--break-lock"], capture_output=True,
+                           text=True, cwd=ROOT)
+        assert p.returncode == 0 and "removed the" in p.stderr and not lock.exists(), p.stderr
+
+
+def test_requeued_slurm_job_takes_over_its_lock(tmp_path):
+    """A lock written by this Slurm job before a restart (another node, say) is
+    stale for the restarted job; the same job at the same restart count is a
+    second sweep of one allocation and is refused."""
+    job = write_job(tmp_path, SLOW.replace("[1, 2, 3, 4000]", "[1, 2]"))
+    out = tmp_path / "r.h5"
+    subprocess.run([BIN, str(job), "-o", str(out), "-q"], check=True, cwd=ROOT, capture_output=True)
+    lock = tmp_path / "r.h5.lock"
+    env = dict(os.environ, SLURM_JOB_ID="4242", SLURM_RESTART_COUNT="1")
+    lock.write_text("host=node7 pid=99 slurm_job=4242 slurm_restart=1 started=now job=x.yaml\n")
+    p = subprocess.run([BIN, str(job), "-o", str(out), "--resume", "-q"], capture_output=True, text=True, cwd=ROOT,
+                       env=env)
+    assert p.returncode == 2 and "in use" in p.stderr, p.stderr
+    lock.write_text("host=node7 pid=99 slurm_job=4242 slurm_restart=0 started=now job=x.yaml\n")
+    p = subprocess.run([BIN, str(job), "-o", str(out), "--resume", "-q"], capture_output=True, text=True, cwd=ROOT,
+                       env=env)
+    assert p.returncode == 0 and "before its restart" in p.stderr and not lock.exists(), p.stderr
