@@ -7,12 +7,14 @@ Commands:
             comparisons.csv)
   status    what the file holds: runs done / failed / started / pending per condition,
             failure messages, ranks, time per run (--runs: every run; --json)
+  verify    every finished run against its checksum, and job_sha256 against job_yaml
+            (exit 1 naming what fails; every other command leaves damaged runs out)
   figures   every figure into --out DIR
   fig1 fig2a fig2b fig3 fig4 efecheck curves budgets heatmap   one figure into --out DIR
 
 Exit status: 0 done (a figure the file has no data for is skipped with a note,
-not an error), 1 unexpected error, 2 bad command line or a file that is not a
-readable aifsweep results file.
+not an error), 1 unexpected error, or damage found by verify, 2 bad command line
+or a file that is not a readable aifsweep results file.
 """
 import argparse
 import os
@@ -115,6 +117,30 @@ def _merge_notes(notes):
         if sep and head in FIGURE_HELP:
             merged[key].append(head)
     return [(", ".join(merged[k]) + ": " + k) if merged[k] else k for k in order]
+
+
+def cmd_verify(res, a):
+    from . import verify
+    f, bad = res.f, res.damaged
+    finished = int(((res.status == 1) | (res.status == 2)).sum()) + len(bad)
+    ok = True
+    if verify.has_checksums(f):
+        if len(bad):
+            ok = False
+            print(f"{res.path}: {len(bad)} of {finished} finished runs fail their checksum: runs "
+                  f"{', '.join(str(r) for r in bad)}")
+        else:
+            print(f"{res.path}: all {finished} finished runs match their checksums")
+    else:
+        print(f"{res.path}: no per-run checksums (results format version "
+              f"{int(f.attrs.get('format_version', 1))}): only the job text is checked")
+    j = verify.job_text_ok(f)
+    if j is False:
+        ok = False
+        print(f"{res.path}: job_yaml does not match job_sha256 (the stored job text was changed)")
+    elif j:
+        print(f"{res.path}: job_yaml matches job_sha256")
+    return 0 if ok else 1
 
 
 def cmd_figure(res, a):
@@ -227,6 +253,7 @@ def parser():
     p = add("status", "what the file holds, also while a sweep writes it")
     p.add_argument("--runs", action="store_true", help="also list every run")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
+    add("verify", "check every finished run's checksum and the job text's SHA-256")
     p = add("figures", "every figure")
     fig_opts(p)
     for name, help_ in FIGURE_HELP.items():
@@ -259,6 +286,8 @@ def main(argv=None):
                 return cmd_summary(res, a)
             if a.command == "status":
                 return cmd_status(res, a)
+            if a.command == "verify":
+                return cmd_verify(res, a)
             if a.command == "report":
                 return cmd_report(res, a)
             return cmd_figure(res, a)

@@ -7,6 +7,7 @@ not 1 is never read as data.
 """
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import h5py  # noqa: E402
 
 FORMAT = "aifsweep-results"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PENDING, DONE, FAILED, STARTED = 0, 1, 2, 3
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", STARTED: "started"}
 ACTIONS = ["up", "down", "left", "right", "stay"]
@@ -154,6 +155,17 @@ class Results:
         if self.status.shape != (self.n_runs,):
             raise ResultsError(f"{self.path}: damaged results file: /runs/status has shape "
                                f"{self.status.shape}, /runs/params {self.n_runs} rows")
+        # Finished runs whose rows fail their checksum are left out (as if
+        # never run), with a note: analysis/verify.py.
+        from . import verify
+        self.agent_of_run = [text(x) for x in p["agent"]]
+        self.damaged = verify.damaged_runs(f, self.status, self.agent_of_run)
+        if len(self.damaged):
+            sys.stderr.write(f"analysis: {self.path}: {len(self.damaged)} finished run(s) fail their checksum "
+                             f"and are left out ({_compress_ids(self.damaged)}); see python3 -m analysis "
+                             f"verify\n")
+            self.status = self.status.copy()
+            self.status[self.damaged] = PENDING
         self.param_names = names[names.index("seed_index") + 1:]
         self.agent = np.array([text(x) for x in p["agent"]], dtype=object)
         self.agent_type = np.array([text(x) for x in p["agent_type"]], dtype=object) \

@@ -23,7 +23,7 @@
 #include "run.h"
 
 #define STORE_FORMAT "aifsweep-results"
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2   /* 2: /runs/crc32 */
 
 typedef struct store store_t;
 
@@ -73,6 +73,9 @@ int store_read_status(store_t *st, int8_t *status, char *err, size_t errlen);
 int store_mark_started(store_t *st, long run_id, int rank, char *err, size_t errlen);
 /* (independent) Write a finished run's record; its status last. */
 int store_write_run(store_t *st, const run_result_t *res, char *err, size_t errlen);
+/* (independent) Whether run id's rows in the file match its /runs/crc32
+ * with status `status` (*ok 1 or 0); -1 if they cannot be read. */
+int store_verify_run(store_t *st, long id, int8_t status, int *ok, char *err, size_t errlen);
 /* (independent) Put an interrupted run back to pending. */
 int store_mark_pending(store_t *st, long run_id, char *err, size_t errlen);
 /* (collective) Flush and close; frees st. */

@@ -163,11 +163,28 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
             io_error = 1;
             ntodo = 0;
         } else {
-            for (long i = 0; i < R; i++) {
-                if (status[i] == RUN_DONE) p.done++;
+            /* A finished run counts only if its rows match their checksum
+             * (resume): damaged ones are run again. */
+            long bad = 0;
+            for (long i = 0; i < R && !io_error; i++) {
+                int ok = 1;
+                if ((status[i] == RUN_DONE || status[i] == RUN_FAILED) &&
+                    store_verify_run(st, i, status[i], &ok, err, sizeof err) != 0) {
+                    fprintf(stderr, "aif-sweep: %s\n", err);
+                    io_error = 1;
+                    break;
+                }
+                if (!ok) {
+                    if (bad++ < 20)
+                        fprintf(stderr, "aif-sweep: run %ld is marked %s but fails its checksum (damaged): "
+                                        "running it again\n", i, status[i] == RUN_DONE ? "done" : "failed");
+                    todo[ntodo++] = i;
+                } else if (status[i] == RUN_DONE) p.done++;
                 else if (status[i] == RUN_FAILED) p.failed++;
                 else todo[ntodo++] = i;
             }
+            if (bad > 20) fprintf(stderr, "aif-sweep: %ld runs failed their checksum in all\n", bad);
+            if (io_error) ntodo = 0;
         }
         p.todo_at_start = ntodo;
         const double cpu0 = cpu_seconds();

@@ -1,6 +1,7 @@
 /* store: the HDF5 layout (see docs/results-format.md), its creation, validation
  * on resume, and the independent per-run writes. */
 #include "store.h"
+#include "crc32.h"
 #include "fault.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,7 @@ enum {
     DS_TRAJ_G, DS_TRAJ_RISK, DS_TRAJ_AMB, DS_TRAJ_P,
     DS_CKPT_STEP,
     DS_CHECK_N, DS_CHECK_EST, DS_CHECK_EXACT, DS_CHECK_RHO, DS_CHECK_RHO_MED,
+    DS_CRC,
     DS_COUNT
 };
 
@@ -101,6 +103,11 @@ static ds_def_t defs[DS_COUNT] = {
         "Spearman rank correlation of G_estimate and G_exact at each checked decision (NaN: undefined)"},
     [DS_CHECK_RHO_MED] = {"/efe_check/spearman_median", 0, 4, {0}, "",
         "median over the run's checked decisions of /efe_check/spearman (NaN: none)"},
+    [DS_CRC] = {"/runs/crc32", 0, 3, {0}, "",
+        "CRC-32 (zlib's) of the run's rows as stored, written after them and before the status: the "
+        "datasets named in this dataset's `covers` attribute in that order, then the run's checkpoint "
+        "values (its row of /checkpoints/<agent>, the first /checkpoints/floats of each), then the run id "
+        "(int64) and its status (int8), all little-endian; 0 while pending"},
 };
 
 typedef struct {
@@ -119,6 +126,8 @@ struct store {
     int n_entries;
     dset_t *ck;             /* [n_agents]; id < 0 where the agent has no checkpoint */
     hid_t msg_type;
+    unsigned char *buf;     /* one row of any dataset, or one run's checkpoints: checksums */
+    size_t buf_size;
     char path[4096];
 };
 
@@ -307,6 +316,15 @@ static size_t type_size(int code) {
     return sz[code];
 }
 
+/* Bytes of one row (one run) of dataset i. */
+static size_t row_bytes(int i, const layout_dims_t *d) {
+    hsize_t dims[4];
+    int nd = def_dims(&defs[i], d, dims);
+    size_t n = 1;
+    for (int k = 1; k < nd; k++) n *= (size_t)dims[k];
+    return n * type_size(defs[i].type_code);
+}
+
 /* ---- the params table -------------------------------------------------------------- */
 
 #define NAME_LEN 64
@@ -415,6 +433,10 @@ static int create_dataset(hid_t file, const char *path, hid_t ftype, int ndims, 
     return rc;
 }
 
+/* The per-run datasets a run's checksum covers: all but its status and the
+ * checksum itself. */
+static int crc_covers(int i) { return i != DS_STATUS && i != DS_CRC; }
+
 static int create_layout(hid_t file, const store_plan_t *p, hid_t msg_type, const char *created,
                          const char *mpi_version) {
     const jobspec_t *job = p->job;
@@ -448,6 +470,16 @@ static int create_layout(hid_t file, const store_plan_t *p, hid_t msg_type, cons
         int nd = def_dims(&defs[i], d, dims);
         rc |= create_dataset(file, defs[i].path, file_type(defs[i].type_code, msg_type), nd, dims,
                              defs[i].units, defs[i].description);
+    }
+    {   /* What /runs/crc32 covers, in order, so that a reader needs no copy of this table. */
+        char covers[2048] = "";
+        size_t o = 0;
+        for (int i = 0; i < DS_COUNT; i++)
+            if (crc_covers(i) && o < sizeof covers)
+                o += (size_t)snprintf(covers + o, sizeof covers - o, "%s%s", o ? "," : "", defs[i].path);
+        hid_t ds = H5Dopen2(file, defs[DS_CRC].path, H5P_DEFAULT);
+        rc |= ds < 0 ? -1 : attr_str(ds, "covers", covers);
+        if (ds >= 0) H5Dclose(ds);
     }
 
     /* /runs/params */
@@ -589,6 +621,7 @@ static void store_release(store_t *st) {
     for (int i = 0; i < DS_COUNT; i++) close_dset(&st->ds[i]);
     for (int a = 0; a < st->n_entries; a++) close_dset(&st->ck[a]);
     free(st->ck);
+    free(st->buf);
     if (st->msg_type >= 0) H5Tclose(st->msg_type);
     if (st->file >= 0) H5Fclose(st->file);
     free(st);
@@ -636,6 +669,65 @@ static int open_handles(store_t *st, char *err, size_t errlen) {
             return -1;
         }
     }
+    size_t need = sizeof(float) * (size_t)st->d.n_ckpt * p->max_ckpt_floats;
+    for (int i = 0; i < DS_COUNT; i++) {
+        size_t row = row_bytes(i, &st->d);
+        if (row > need) need = row;
+    }
+    st->buf_size = need > 0 ? need : 1;
+    st->buf = malloc(st->buf_size);
+    if (!st->buf) { snprintf(err, errlen, "out of memory"); return -1; }
+    return 0;
+}
+
+/* The checksum of run id's rows as they are in the file (read back), with
+ * `status` as the run's status: /runs/crc32's definition. */
+static int run_crc(store_t *st, long id, int8_t status, uint32_t *out) {
+    uint32_t c = 0;
+    for (int i = 0; i < DS_COUNT; i++) {
+        if (!crc_covers(i)) continue;
+        dset_t *o = &st->ds[i];
+        size_t n = row_bytes(i, &st->d);
+        if (n == 0) continue;
+        hsize_t start[4] = {(hsize_t)id, 0, 0, 0};
+        hsize_t count[4] = {1, o->dims[1], o->dims[2], o->dims[3]};
+        if (H5Sselect_hyperslab(o->fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(o->id, o->mtype, o->mspace, o->fspace, H5P_DEFAULT, st->buf) < 0)
+            return -1;
+        c = crc32_update(c, st->buf, n);
+    }
+    const store_plan_t *p = st->plan;
+    int64_t row = p->ckpt_row[id];
+    dset_t *ck = &st->ck[p->rl->runs[id].agent];
+    if (row >= 0 && ck->id >= 0 && p->ckpt_floats[id] > 0) {
+        hsize_t start[3] = {(hsize_t)row, 0, 0};
+        hsize_t count[3] = {1, ck->dims[1], (hsize_t)p->ckpt_floats[id]};
+        hid_t ms = H5Screate_simple(3, count, NULL);
+        int bad = H5Sselect_hyperslab(ck->fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+                  H5Dread(ck->id, H5T_NATIVE_FLOAT, ms, ck->fspace, H5P_DEFAULT, st->buf) < 0;
+        H5Sclose(ms);
+        if (bad) return -1;
+        c = crc32_update(c, st->buf, sizeof(float) * (size_t)ck->dims[1] * (size_t)p->ckpt_floats[id]);
+    }
+    int64_t rid = id;
+    c = crc32_update(c, &rid, sizeof rid);
+    c = crc32_update(c, &status, 1);
+    *out = c;
+    return 0;
+}
+
+int store_verify_run(store_t *st, long id, int8_t status, int *ok, char *err, size_t errlen) {
+    uint32_t c;
+    int64_t stored = -1;
+    hsize_t start[1] = {(hsize_t)id}, count[1] = {1};
+    dset_t *o = &st->ds[DS_CRC];
+    if (run_crc(st, id, status, &c) != 0 ||
+        H5Sselect_hyperslab(o->fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        H5Dread(o->id, H5T_NATIVE_INT64, o->mspace, o->fspace, H5P_DEFAULT, &stored) < 0) {
+        snprintf(err, errlen, "%s: cannot read run %ld to check it", st->path, id);
+        return -1;
+    }
+    *ok = stored == (int64_t)c;
     return 0;
 }
 
@@ -1054,8 +1146,15 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         return -1;
     }
     FAULT_POINT("mid_write");
-    /* Last: the status that makes the row true. */
+    /* The checksum of what is now in the file, then the status that makes the
+     * row true. */
     int8_t s = (int8_t)r->status;
+    uint32_t crc;
+    int64_t crc64;
+    if (run_crc(st, id, s, &crc) != 0 || (crc64 = crc, write_scalar(st, DS_CRC, id, &crc64)) != 0) {
+        snprintf(err, errlen, "%s: cannot checksum run %ld", st->path, id);
+        return -1;
+    }
     if (write_scalar(st, DS_STATUS, id, &s)) {
         snprintf(err, errlen, "%s: cannot write the status of run %ld", st->path, id);
         return -1;

@@ -19,8 +19,8 @@ import pytest
 from scipy import stats as sps
 
 from conftest import descendants, sweep_cmd
-from conftest_analysis import (ROOT, agent_known, analysis, analysis_ok, close, copy_results, num, raw, read_csv,
-                               run_sweep, smoke_results, write_job)  # noqa: F401  (smoke_results: fixture)
+from conftest_analysis import (ROOT, agent_known, analysis, analysis_ok, close, copy_results, edit_results, num,
+                               raw, read_csv, run_sweep, smoke_results, write_job)  # noqa: F401  (smoke_results: fixture)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -282,7 +282,7 @@ def test_outcome_dataset_is_read_when_present(holes_results, tmp_path):
     outcome = np.where(fail, np.where(d["steps"] < d["max_steps"][:, None], 1, 2), 0).astype(np.int8)
     rnd = d["agent"] == "random"
     outcome[rnd] = np.where(fail[rnd], 2, 0)          # say every failure of random timed out
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         f["eval/outcome"][...] = outcome
     out = tmp_path / "s"
     analysis_ok("summary", path, "--out", out)
@@ -292,7 +292,7 @@ def test_outcome_dataset_is_read_when_present(holes_results, tmp_path):
     assert "from `/eval/outcome`" in (out / "summary.md").read_text()
     r, e = map(int, np.argwhere(fail)[0])
     for bad in (0, 7):
-        with h5py.File(path, "r+") as f:
+        with edit_results(path) as f:
             f["eval/outcome"][r, e] = bad
         p = analysis("summary", path)
         lines = p.stderr.strip().splitlines()
@@ -300,7 +300,7 @@ def test_outcome_dataset_is_read_when_present(holes_results, tmp_path):
         assert f"damaged results file: /eval/outcome[{r}, {e}] = {bad}" in lines[0]
     # A file without /eval/outcome (written before it existed): inferred from the steps.
     path2 = copy_results(holes_results, tmp_path / "old.h5")
-    with h5py.File(path2, "r+") as f:
+    with edit_results(path2) as f:
         del f["eval/outcome"]
     out2 = tmp_path / "s2"
     analysis_ok("summary", path2, "--out", out2)
@@ -323,7 +323,7 @@ def test_intervals_bracket_the_mean_and_are_reproducible(holes_results, tmp_path
     path = copy_results(holes_results, tmp_path / "one.h5")
     d = raw(path)
     runs = np.flatnonzero(d["agent"] == "q-3k")
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         for r in runs[1:]:
             f["runs/status"][r] = 0
     out = tmp_path / "one"
@@ -339,7 +339,7 @@ def test_intervals_bracket_the_mean_and_are_reproducible(holes_results, tmp_path
 
 def _rewrite_params(path, edit):
     """Replace /runs/params by edit(rows as a list of dicts) -> (rows, extra column names)."""
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         old = f["runs/params"]
         p, attrs = old[:], dict(old.attrs)
         rows = [{k: p[k][i] for k in p.dtype.names} for i in range(len(p))]
@@ -437,7 +437,7 @@ def test_budgets_check_the_steps_used(holes_results, tmp_path):
     path = copy_results(holes_results, tmp_path / "b.h5")
     d = raw(path)
     r = int(np.flatnonzero(d["agent"] == "q-200")[0])
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         f["runs/train_steps"][r] = 5000
     p = analysis_ok("budgets", path, "--out", tmp_path / "o")
     assert p.stdout.startswith(f"budgets skipped: run {r} (q-200 on lake4")
@@ -465,7 +465,7 @@ def test_rows_not_done_are_never_read(smoke_results, tmp_path):
     d = raw(path)
     R = len(d["status"])
     failed, started, pending = 1, R // 2, R - 1
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         st = f["runs/status"]
         st[failed], st[started], st[pending] = 2, 3, 0
         f["runs/message"][failed] = np.bytes_(b"loss diverged (NaN) at training step 17")
@@ -583,7 +583,7 @@ def test_figures_say_why_they_are_skipped(smoke_results, tmp_path):
     and the heatmap are skipped, with the reason."""
     path = copy_results(smoke_results, tmp_path / "r.h5")
     d = raw(path)
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         keep = np.isin(d["agent"], ["random", "q-learning"])
         f["runs/status"][:] = np.where(keep, 1, 0).astype(np.int8)
     out = tmp_path / "o"
@@ -785,7 +785,7 @@ def test_status_of_a_sweep_running_then_killed(tmp_path):
 
 def test_a_file_with_no_done_run(smoke_results, tmp_path):
     path = copy_results(smoke_results, tmp_path / "r.h5")
-    with h5py.File(path, "r+") as f:
+    with edit_results(path) as f:
         f["runs/status"][:] = 0
     out = tmp_path / "rep"
     p = analysis_ok("report", path, "--out", out)

@@ -1,0 +1,66 @@
+"""Integrity of a results file: each finished run's checksum, and the job text.
+
+Every finished run (status done or failed) carries in /runs/crc32 the CRC-32
+(zlib's) of its rows as the sweep stored them, written after them and before
+the status (format version 2; src/store.c).  The stream is, in order: the
+run's row of each dataset named in the `covers` attribute of /runs/crc32,
+then its checkpoint values (its row of /checkpoints/<agent>, the first
+/checkpoints/floats values of each checkpoint), then the run id as int64 and
+its status as int8, all little-endian, as stored.  `job_sha256` is the SHA-256
+of the `job_yaml` text.
+
+What this detects: a changed byte in any covered row of a finished run, its
+checkpoint values or its status (a pending row flipped to done has no valid
+checksum), a run whose rows were never completely written, and an edited
+job text.  What it does not: damage to /runs/params and the world maps
+(written once at creation), to HDF5's own metadata (h5py then fails to read,
+which is reported as damage too), or a file rewritten consistently by hand.
+"""
+import hashlib
+import zlib
+
+import numpy as np
+
+from .results import DONE, FAILED, text
+
+
+def run_crc(f, r, status, covers, agent):
+    """The checksum of run r's rows in open file f, as /runs/crc32 defines it."""
+    c = 0
+    for name in covers:
+        c = zlib.crc32(np.ascontiguousarray(f[name][r:r + 1]).tobytes(), c)
+    row, nf = int(f["checkpoints/row"][r]), int(f["checkpoints/floats"][r])
+    ck = f"checkpoints/{agent}"
+    if row >= 0 and nf > 0 and ck in f:
+        c = zlib.crc32(np.ascontiguousarray(f[ck][row, :, :nf]).tobytes(), c)
+    c = zlib.crc32(np.int64(r).tobytes(), c)
+    return zlib.crc32(np.int8(status).tobytes(), c)
+
+
+def has_checksums(f):
+    return "runs/crc32" in f and "covers" in f["runs/crc32"].attrs
+
+
+def damaged_runs(f, status, agents):
+    """Ids of the finished runs whose rows do not match their checksum (none
+    for a file without checksums, format version 1)."""
+    if not has_checksums(f):
+        return np.zeros(0, dtype=np.int64)
+    covers = text(f["runs/crc32"].attrs["covers"]).split(",")
+    stored = f["runs/crc32"][:]
+    bad = []
+    for r in np.flatnonzero((status == DONE) | (status == FAILED)):
+        try:
+            ok = run_crc(f, int(r), int(status[r]), covers, agents[r]) == int(stored[r])
+        except (OSError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            bad.append(int(r))
+    return np.asarray(bad, dtype=np.int64)
+
+
+def job_text_ok(f):
+    """Whether job_sha256 is the SHA-256 of job_yaml (None: no such attributes)."""
+    if "job_yaml" not in f.attrs or "job_sha256" not in f.attrs:
+        return None
+    return hashlib.sha256(text(f.attrs["job_yaml"]).encode()).hexdigest() == text(f.attrs["job_sha256"])
