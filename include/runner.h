@@ -31,5 +31,7 @@ void runner_install_signals(void);
 /* (collective) Run every run whose status is pending or started.  Returns an
  * EXIT_* status, identical on every rank. */
 int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts, MPI_Comm comm);
+/* (collective) A barrier that sleeps while it waits instead of spinning. */
+void runner_sleepy_barrier(MPI_Comm comm);
 
 #endif

@@ -431,6 +431,11 @@ done:
     if (have_rl) runlist_free(&rl);
     if (have_job) jobspec_free(&job);
     free(text);
+    /* Every rank leaves together, once rank 0 has printed its summary and
+     * released the lock: under srun --wait (slurm/sweep.sbatch), the first
+     * rank to end starts the clock after which the others are killed, which
+     * is what ends a job whose worker died. */
+    runner_sleepy_barrier(MPI_COMM_WORLD);
     MPI_Finalize();
     return code;
 }

@@ -125,6 +125,12 @@ static void wait_sleeping(MPI_Request *req, double cap_s) {
     }
 }
 
+void runner_sleepy_barrier(MPI_Comm comm) {
+    MPI_Request req;
+    MPI_Ibarrier(comm, &req);
+    wait_sleeping(&req, 50e-3);
+}
+
 int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts, MPI_Comm comm) {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
@@ -281,9 +287,7 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
     if (have_res) result_free(&res);
     /* Ranks done early wait here, asleep, for the last runs (the close after
      * this is collective, and would spin). */
-    MPI_Request req;
-    MPI_Ibarrier(comm, &req);
-    wait_sleeping(&req, 50e-3);
+    runner_sleepy_barrier(comm);
     MPI_Bcast(&exit_code, 1, MPI_INT, 0, comm);
     return exit_code;
 }

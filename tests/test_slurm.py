@@ -195,3 +195,86 @@ def test_warning_signal_requeues_and_resumes(cluster, tmp_path):
     ref = tmp_path / "ref.h5"
     run_sweep(job, ref, 3, "--quiet", check=True)
     assert_same_results(ref, out)
+
+
+DEAD_JOB = """
+name: dead
+seed: 3
+seeds: 4
+train_steps: 10
+eval_episodes: 1
+log_episodes: 0
+checkpoints: 0
+efe_checks: 0
+environments:
+  - name: w
+    size: 3
+agents:
+  - type: null-work
+    params: {sleep_ms: [1500, 1600]}
+"""
+
+
+def _rank_pid(out, rank):
+    """Pid of the aif-sweep task of Slurm rank `rank` writing `out`."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if open(f"/proc/{d}/comm").read().strip() != "aif-sweep":
+                continue
+            if str(out) not in open(f"/proc/{d}/cmdline").read().replace("\0", " "):
+                continue
+            env = open(f"/proc/{d}/environ", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if f"SLURM_PROCID={rank}".encode() in env:
+            return int(d)
+    return None
+
+
+def test_dead_worker_ends_job_and_resubmission_completes(cluster, tmp_path):
+    """A worker killed alone under srun (no MPI fault tolerance tells the
+    coordinator): srun --wait ends the whole job within a minute of the
+    death, the script says how to resume, and a resubmission (which breaks
+    the dead job's lock) completes the file with every run done once."""
+    import signal
+    job = write_job(tmp_path, DEAD_JOB)
+    out = tmp_path / "r.h5"
+    log = tmp_path / "job.out"
+    env = dict(cluster.env, AIF_SRUN_WAIT="20")
+    job_id = cluster.run("sbatch", "--parsable", "--ntasks=3", "--time=10", f"--output={log}", SCRIPT, str(job),
+                         str(out), cwd=ROOT, env=env).stdout.strip().split(";")[0]
+
+    def diag():
+        return f"{cluster.job_info(job_id)}\n{log.read_text() if log.exists() else ''}"
+    try:
+        def some_done():
+            s = _status(out) if out.exists() else None
+            return s if s and s["counts"]["done"] >= 1 else None
+        s = _wait(some_done, 120, "the first run to finish", why=diag)
+        assert s["counts"]["done"] < 8, "the sweep finished before the kill; make DEAD_JOB slower"
+        pid = _wait(lambda: _rank_pid(out, 1), 30, "worker 1's pid", why=diag)
+        os.kill(pid, signal.SIGKILL)
+        t_kill = time.time()
+        _wait(lambda: cluster.job_info(job_id).get("JobState") not in ("RUNNING", "PENDING", "COMPLETING", None),
+              90, "the job to end after its worker died", poll=0.5, why=diag)
+        ended = time.time() - t_kill
+    finally:
+        if cluster.job_info(job_id).get("JobState") in ("PENDING", "RUNNING"):
+            cluster.run("scancel", job_id, check=False)
+    print(f"the job ended {ended:.1f} s after the kill")
+    assert ended < 60, (ended, diag())
+    assert "ended abnormally" in log.read_text(), diag()
+    with h5py.File(out, "r") as f:
+        st1 = f["runs/status"][:]
+    assert not (st1 == 1).all(), st1
+    # Resubmitted: resumes the file, breaking the lock the dead job left.
+    p = _sbatch_wait(cluster, ["--ntasks=3", "--time=10", f"--output={tmp_path / 'job2.out'}", SCRIPT, str(job),
+                               str(out)], env=env)
+    text = (tmp_path / "job2.out").read_text()
+    assert p.returncode == 0, text
+    assert f"names Slurm job {job_id}, which is no longer running" in text and "--resume" in text, text
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+    assert not os.path.exists(f"{out}.lock")
