@@ -207,10 +207,11 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
         } else {
             int active = size - 1, running = 0;
             /* The nap doubles while idle, up to a tenth of the mean time a
-             * worker takes for a run (within [20 us, 5 ms]): a worker then
-             * waits at most ~10% of its time for an answer, and long runs
-             * cost the coordinator almost no CPU. */
-            double sleep_s = 20e-6, nap_cap = 5e-3, service_avg = 0;
+             * worker takes for a run, or of the time since the last message
+             * if that is longer (within [20 us, 5 ms]): a worker then waits
+             * at most ~10% of its time for an answer, and long runs, or a
+             * long one after short ones, cost the coordinator almost no CPU. */
+            double sleep_s = 20e-6, nap_cap = 5e-3, service_avg = 0, last_msg = mono();
             double *assigned_at = calloc((size_t)size, sizeof(double));
             if (!assigned_at) { fprintf(stderr, "aif-sweep: out of memory\n"); io_error = 1; }
             while (active > 0) {
@@ -220,11 +221,14 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
                 if (!flag) {
                     /* Back off while idle: a blocking receive would spin a core. */
                     nap(sleep_s);
-                    sleep_s = sleep_s * 2 > nap_cap ? nap_cap : sleep_s * 2;
+                    double quiet = (mono() - last_msg) / 10, cap = quiet > nap_cap ? quiet : nap_cap;
+                    if (cap > 5e-3) cap = 5e-3;
+                    sleep_s = sleep_s * 2 > cap ? cap : sleep_s * 2;
                     progress(&p, running, 0);
                     continue;
                 }
                 sleep_s = 20e-6;
+                last_msg = mono();
                 long msg[3];
                 MPI_Recv(msg, 3, MPI_LONG, ms.MPI_SOURCE, TAG_REQUEST, comm, MPI_STATUS_IGNORE);
                 if (msg[0] >= 0 && assigned_at) {
