@@ -893,6 +893,7 @@ static int build_layout(const char *partial, const store_plan_t *plan, const cha
     }
     int fd = open(partial, O_WRONLY);
     struct stat sb;
+    memset(&sb, 0, sizeof sb);
     int e = fd < 0 || fstat(fd, &sb) != 0 ? errno : posix_fallocate(fd, 0, sb.st_size);
     if (fd >= 0 && close(fd) != 0 && !e) e = errno;
     if (e && e != EOPNOTSUPP && e != EINVAL) {
