@@ -24,17 +24,23 @@ import numpy as np
 from .results import DONE, FAILED, text
 
 
-def run_crc(f, r, status, covers, agent):
-    """The checksum of run r's rows in open file f, as /runs/crc32 defines it."""
-    c = 0
-    for name in covers:
-        c = zlib.crc32(np.ascontiguousarray(f[name][r:r + 1]).tobytes(), c)
+def _finish(f, r, status, agent, c):
+    """The checksum c of run r's covered rows, continued over its checkpoint
+    values, run id and status."""
     row, nf = int(f["checkpoints/row"][r]), int(f["checkpoints/floats"][r])
     ck = f"checkpoints/{agent}"
     if row >= 0 and nf > 0 and ck in f:
         c = zlib.crc32(np.ascontiguousarray(f[ck][row, :, :nf]).tobytes(), c)
     c = zlib.crc32(np.int64(r).tobytes(), c)
     return zlib.crc32(np.int8(status).tobytes(), c)
+
+
+def run_crc(f, r, status, covers, agent):
+    """The checksum of run r's rows in open file f, as /runs/crc32 defines it."""
+    c = 0
+    for name in covers:
+        c = zlib.crc32(np.ascontiguousarray(f[name][r:r + 1]).tobytes(), c)
+    return _finish(f, r, status, agent, c)
 
 
 def has_checksums(f):
@@ -61,15 +67,7 @@ def damaged_runs(f, status, agents, block=256):
                 for r in ids:
                     crc[int(r)] = zlib.crc32(np.ascontiguousarray(rows[int(r) - lo:int(r) - lo + 1]).tobytes(),
                                              crc[int(r)])
-            for r in ids:
-                r = int(r)
-                row, nf = int(f["checkpoints/row"][r]), int(f["checkpoints/floats"][r])
-                ck = f"checkpoints/{agents[r]}"
-                if row >= 0 and nf > 0 and ck in f:
-                    crc[r] = zlib.crc32(np.ascontiguousarray(f[ck][row, :, :nf]).tobytes(), crc[r])
-                c = zlib.crc32(np.int64(r).tobytes(), crc[r])
-                if zlib.crc32(np.int8(status[r]).tobytes(), c) != int(stored[r]):
-                    bad.append(r)
+            bad.extend(r for r in crc if _finish(f, r, int(status[r]), agents[r], crc[r]) != int(stored[r]))
         except (OSError, KeyError, ValueError):
             bad.extend(int(r) for r in ids)     # unreadable rows: damaged
     return np.asarray(sorted(bad), dtype=np.int64)

@@ -29,7 +29,5 @@ int  lock_acquire(const char *path, const char *job_path, int break_lock, char *
                   char *err, size_t errlen);
 /* Remove the lock of `path` if this process holds it. */
 void lock_release(const char *path);
-/* The lock file's name for results file `path`. */
-void lock_path(const char *path, char *out, size_t n);
 
 #endif

@@ -16,7 +16,8 @@ typedef struct {
     unsigned long long pid_start;
 } holder_t;
 
-void lock_path(const char *path, char *out, size_t n) { snprintf(out, n, "%s.lock", path); }
+/* The lock file's name for results file `path`. */
+static void lock_path(const char *path, char *out, size_t n) { snprintf(out, n, "%s.lock", path); }
 
 /* Field 22 of /proc/PID/stat: the process's start time in clock ticks since
  * boot, which tells a reused pid from the holder; 0 if unknown.  *state: field

@@ -330,8 +330,9 @@ int main(int argc, char **argv) {
     have_job = 1;
     /* The size guard, first from the counts alone: a sweep far over the
      * limit is refused before its runs are expanded (memory and time). */
-    if (!cli.resume && !cli.force && !cli.dry_run && store_estimate_bytes_floor(&job) > job.max_file_gb * 1e9) {
-        if (rank == 0) size_refusal(cli.job_path, store_estimate_bytes_floor(&job), job.max_file_gb, "at least ");
+    double floor_bytes = store_estimate_bytes_floor(&job);
+    if (!cli.resume && !cli.force && !cli.dry_run && floor_bytes > job.max_file_gb * 1e9) {
+        if (rank == 0) size_refusal(cli.job_path, floor_bytes, job.max_file_gb, "at least ");
         code = EXIT_USAGE;
         goto done;
     }

@@ -267,21 +267,22 @@ static void mkdir_parents(const char *path) {
 
 /* ---- plan ------------------------------------------------------------------------- */
 
+/* The layout's dimensions for n_runs runs of job (n_conditions left 0). */
+static layout_dims_t job_dims(const jobspec_t *job, long n_runs) {
+    return (layout_dims_t){.n_runs = n_runs, .eval_episodes = job->eval_episodes,
+                           .log_episodes = job->log_episodes, .max_steps = jobspec_max_steps(job),
+                           .n_actions = GW_MAX_ACTIONS, .curve_points = job->curve_points,
+                           .n_ckpt = job->checkpoints, .n_check = job->efe_checks};
+}
+
 int store_plan_build(store_plan_t *p, const jobspec_t *job, const runlist_t *rl,
                      const worlds_t *ws, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     p->job = job;
     p->rl = rl;
     p->ws = ws;
-    p->dims.n_runs = rl->n;
+    p->dims = job_dims(job, rl->n);
     p->dims.n_conditions = rl->n_conditions;
-    p->dims.eval_episodes = job->eval_episodes;
-    p->dims.log_episodes = job->log_episodes;
-    p->dims.max_steps = jobspec_max_steps(job);
-    p->dims.n_actions = GW_MAX_ACTIONS;
-    p->dims.curve_points = job->curve_points;
-    p->dims.n_ckpt = job->checkpoints;
-    p->dims.n_check = job->efe_checks;
     size_t R = (size_t)(rl->n > 0 ? rl->n : 1), A = (size_t)job->n_agents;
     p->ckpt_floats = calloc(R, sizeof(int64_t));
     p->ckpt_row = calloc(R, sizeof(int64_t));
@@ -1184,38 +1185,23 @@ int store_close(store_t *st, char *err, size_t errlen) {
     return 0;
 }
 
-double store_estimate_bytes_floor(const jobspec_t *job) {
-    layout_dims_t d = {.n_runs = jobspec_run_count(job), .eval_episodes = job->eval_episodes,
-                       .log_episodes = job->log_episodes, .max_steps = jobspec_max_steps(job),
-                       .n_actions = GW_MAX_ACTIONS, .curve_points = job->curve_points,
-                       .n_ckpt = job->checkpoints, .n_check = job->efe_checks};
+/* Bytes of every per-run dataset and of /runs/params for the runs of d. */
+static double run_rows_bytes(const jobspec_t *job, const layout_dims_t *d) {
     double total = 0;
-    for (int i = 0; i < DS_COUNT; i++) {
-        hsize_t dims[4];
-        int nd = def_dims(&defs[i], &d, dims);
-        double n = 1;
-        for (int k = 0; k < nd; k++) n *= (double)dims[k];
-        total += n * (double)type_size(defs[i].type_code);
-    }
+    for (int i = 0; i < DS_COUNT; i++) total += (double)d->n_runs * (double)row_bytes(i, d);
     pcol_t cols[256];
     size_t row_size;
     param_columns(job, cols, 256, &row_size);
-    return total + (double)d.n_runs * (double)row_size;
+    return total + (double)d->n_runs * (double)row_size;
+}
+
+double store_estimate_bytes_floor(const jobspec_t *job) {
+    layout_dims_t d = job_dims(job, jobspec_run_count(job));
+    return run_rows_bytes(job, &d);
 }
 
 double store_estimate_bytes(const store_plan_t *p) {
-    double total = 0;
-    for (int i = 0; i < DS_COUNT; i++) {
-        hsize_t dims[4];
-        int nd = def_dims(&defs[i], &p->dims, dims);
-        double n = 1;
-        for (int k = 0; k < nd; k++) n *= (double)dims[k];
-        total += n * (double)type_size(defs[i].type_code);
-    }
-    pcol_t cols[256];
-    size_t row_size;
-    param_columns(p->job, cols, 256, &row_size);
-    total += (double)p->dims.n_runs * (double)row_size;
+    double total = run_rows_bytes(p->job, &p->dims);
     for (int a = 0; a < p->job->n_agents; a++)
         total += 4.0 * (double)p->entry_rows[a] * (double)p->dims.n_ckpt * (double)p->entry_floats[a];
     for (int e = 0; e < p->job->n_envs; e++) total += 13.0 * p->ws->w[e].n_states;

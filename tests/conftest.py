@@ -27,6 +27,16 @@ def run_sweep(job, out=None, np_=1, *args, timeout=300, check=False):
     return p
 
 
+def tiny_job(name, agent, seeds=1, seed=None):
+    """Job text of a 3x3 world, 10 training steps, one evaluation episode and
+    no logs, checkpoints or EFE checks: for tests of the runner and the store,
+    where what the runs compute does not matter.  `agent` is the YAML of one
+    agents entry after "- ", e.g. "type: null-work\n    params: {sleep_ms: 5}"."""
+    return (f"name: {name}\n" + (f"seed: {seed}\n" if seed is not None else "") +
+            f"seeds: {seeds}\ntrain_steps: 10\neval_episodes: 1\nlog_episodes: 0\ncheckpoints: 0\n"
+            f"efe_checks: 0\nenvironments:\n  - name: w\n    size: 3\nagents:\n  - {agent}\n")
+
+
 def write_job(tmp_path, text, name="job.yaml"):
     path = tmp_path / name
     path.write_text(text)

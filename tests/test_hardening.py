@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from conftest import BIN, ROOT, write_job
+from conftest import BIN, ROOT, tiny_job, write_job
 
 # The CI budget: the fuzzer runs this long in `make test` (make fuzz alone: 60 s).
 FUZZ_SECONDS = int(os.environ.get("AIF_TEST_FUZZ_SECONDS", "30"))
@@ -106,21 +106,7 @@ agents:
     assert p.returncode == 0 and "fault injection" not in p.stderr, p.stderr
 
 
-IDLE = """
-name: idle
-seeds: 1
-train_steps: 10
-eval_episodes: 1
-log_episodes: 0
-checkpoints: 0
-efe_checks: 0
-environments:
-  - name: w
-    size: 3
-agents:
-  - type: null-work
-    params: {sleep_ms: [0, SLEEP]}
-"""
+IDLE = tiny_job("idle", "type: null-work\n    params: {sleep_ms: [0, SLEEP]}")
 
 
 def _children_cpu(cmd):
@@ -149,20 +135,7 @@ def test_waiting_ranks_sleep(tmp_path):
     assert waiting < 2 * 0.05 * 8.0, cpu
 
 
-SMALL = """
-name: small
-seeds: 2
-train_steps: 10
-eval_episodes: 1
-log_episodes: 0
-checkpoints: 0
-efe_checks: 0
-environments:
-  - name: w
-    size: 3
-agents:
-  - type: random
-"""
+SMALL = tiny_job("small", "type: random", seeds=2)
 
 
 def _one_line_refusal(args, code=2):
@@ -234,7 +207,7 @@ def _umount(path):
     subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
-FULL = SMALL.replace("seeds: 2", "seeds: 120").replace("type: random", "type: null-work\n    params: {sleep_ms: 20}")
+FULL = tiny_job("full", "type: null-work\n    params: {sleep_ms: 20}", seeds=120)
 
 
 def test_full_and_read_only_disk(tmp_path):

@@ -32,8 +32,9 @@ def _analysis(*args):
     return analysis(*args)
 
 
-def _flip(path, dataset, run, byte=0, index=None):
-    """Flip one byte of `dataset`'s row `run` in the raw file (contiguous layout)."""
+def _flip(path, dataset, run, byte=0, index=None, mask=0x5A):
+    """Flip bits `mask` of one byte of `dataset`'s row `run` in the raw file
+    (contiguous layout), or of its byte `index` counted from the start."""
     with h5py.File(path, "r") as f:
         d = f[dataset]
         off = d.id.get_offset()
@@ -44,7 +45,7 @@ def _flip(path, dataset, run, byte=0, index=None):
         f.seek(at)
         b = f.read(1)
         f.seek(at)
-        f.write(bytes([b[0] ^ 0x5A]))
+        f.write(bytes([b[0] ^ mask]))
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +96,9 @@ def test_pending_flipped_to_done(files, tmp_path):
     with h5py.File(out, "r+") as f:            # run 3 as a pending row: no checksum, status 0
         f["runs/crc32"][3] = 0
         f["runs/status"][3] = 0
-    _flip(out, "runs/status", 3, index=3)      # the status byte: 0 -> 0x5A
-    with h5py.File(out, "r+") as f:
-        f["runs/status"][3] = 1                # and exactly "done"
+    _flip(out, "runs/status", 3, mask=0x01)    # the status byte: 0 -> 1, "done"
+    with h5py.File(out, "r") as f:
+        assert f["runs/status"][3] == 1
     p = _analysis("verify", out)
     assert p.returncode == 1 and "runs 3" in p.stdout, p.stdout
     p = run_sweep(job, out, 3, "--resume", check=True)

@@ -9,23 +9,9 @@ import time
 
 import h5py
 
-from conftest import BIN, ROOT, sweep_cmd, sweep_ranks, write_job
+from conftest import BIN, ROOT, sweep_cmd, sweep_ranks, tiny_job, write_job
 
-SLOW = """
-name: slow
-seeds: 1
-train_steps: 10
-eval_episodes: 1
-log_episodes: 0
-checkpoints: 0
-efe_checks: 0
-environments:
-  - name: w
-    size: 3
-agents:
-  - type: null-work
-    params: {sleep_ms: [1, 2, 3, 4000]}
-"""
+SLOW = tiny_job("slow", "type: null-work\n    params: {sleep_ms: [1, 2, 3, 4000]}")
 
 
 def _start(job, out, *args):

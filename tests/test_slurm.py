@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_same_results
+from conftest import assert_same_results, tiny_job
 from conftest_analysis import ROOT, SMOKE, analysis, run_sweep, smoke_results, write_job  # noqa: F401
 from slurm_cluster import SlurmCluster, SlurmUnavailable, ensure_installed
 
@@ -197,22 +197,7 @@ def test_warning_signal_requeues_and_resumes(cluster, tmp_path):
     assert_same_results(ref, out)
 
 
-DEAD_JOB = """
-name: dead
-seed: 3
-seeds: 4
-train_steps: 10
-eval_episodes: 1
-log_episodes: 0
-checkpoints: 0
-efe_checks: 0
-environments:
-  - name: w
-    size: 3
-agents:
-  - type: null-work
-    params: {sleep_ms: [1500, 1600]}
-"""
+DEAD_JOB = tiny_job("dead", "type: null-work\n    params: {sleep_ms: [1500, 1600]}", seeds=4, seed=3)
 
 
 def _rank_pid(out, rank):
