@@ -27,7 +27,7 @@ typedef struct {
     long train_steps;             /* this agent's budget (the job's unless overridden) */
 } job_agent_t;
 
-typedef struct {
+typedef struct jobspec {
     char *path;                   /* as given (used in messages) */
     char *text;                   /* the file's bytes, NUL-terminated */
     size_t text_len;
@@ -59,7 +59,7 @@ typedef struct {
     const double *pv;             /* [agent cls->n_params] values of this run */
 } run_t;
 
-typedef struct {
+typedef struct runlist {
     long n;
     long n_conditions;
     run_t *runs;

@@ -20,11 +20,18 @@
 
 /* The job's worlds, built once per process, with what only the reference
  * agent, the oracle ablations and the EFE diagnostic may know of each. */
-typedef struct {
+typedef struct worlds {
     int n;
     gridworld_t *w;
     world_knowledge_t *k;
 } worlds_t;
+
+/* A sweep: the job, its expanded runs and its built worlds. */
+typedef struct {
+    const jobspec_t *job;
+    const runlist_t *rl;
+    const worlds_t *ws;
+} sweep_t;
 
 int  worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen);
 void worlds_free(worlds_t *ws);

@@ -9,6 +9,7 @@
 #define AIF_RUNNER_H
 #include <mpi.h>
 #include <signal.h>
+#include "run.h"
 #include "store.h"
 
 /* Exit statuses of aif-sweep (documented in --help and the README). */
@@ -28,9 +29,10 @@ typedef struct {
 extern volatile sig_atomic_t runner_stop;   /* set by the signal handler */
 void runner_install_signals(void);
 
-/* (collective) Run every run whose status is pending or started.  Returns an
- * EXIT_* status, identical on every rank. */
-int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts, MPI_Comm comm);
+/* (collective) Run every run of sw whose status is pending or started, into
+ * the store built from plan.  Returns an EXIT_* status, identical on every
+ * rank. */
+int runner_run(store_t *st, const plan_t *plan, const sweep_t *sw, const runner_opts_t *opts, MPI_Comm comm);
 /* (collective) A barrier that sleeps while it waits instead of spinning. */
 void runner_sleepy_barrier(MPI_Comm comm);
 

@@ -1,7 +1,7 @@
 /* store: the results file.  One HDF5 file shared by all ranks through MPI-IO.
  *
- * The whole layout is created collectively up front, sized by the expanded
- * sweep, and never changes shape.  After that a worker writes only raw data of
+ * The whole layout is created up front from the sweep's plan (plan.h: the
+ * store knows nothing of job files or agents), and never changes shape.  After that a worker writes only raw data of
  * its own run's rows, independently; a run's data goes first and its status
  * (/runs/status) last, so the status dataset is the only truth about a row.
  * The layout is documented in docs/results-format.md.
@@ -18,37 +18,21 @@
 #define AIF_STORE_H
 #include <mpi.h>
 #include <stdint.h>
-#include "jobspec.h"
+#include "plan.h"
 #include "result.h"
-#include "run.h"
 
 #define STORE_FORMAT "aifsweep-results"
 #define STORE_FORMAT_VERSION 2   /* 2: /runs/crc32 */
 
 typedef struct store store_t;
 
-/* Everything the layout depends on, derived from the job alone. */
-typedef struct {
-    const jobspec_t *job;
-    const runlist_t *rl;
-    const worlds_t *ws;
-    layout_dims_t dims;
-    int64_t *ckpt_floats;   /* [n_runs] floats per checkpoint (0: none) */
-    int64_t *ckpt_row;      /* [n_runs] row in its agent's checkpoint dataset (-1: none) */
-    int64_t *entry_rows;    /* [n_agents] rows of each agent entry's checkpoint dataset */
-    int64_t *entry_floats;  /* [n_agents] floats per checkpoint row (max over its runs) */
-    size_t max_ckpt_floats; /* over all runs */
-} store_plan_t;
-
-int  store_plan_build(store_plan_t *p, const jobspec_t *job, const runlist_t *rl,
-                      const worlds_t *ws, char *err, size_t errlen);
-void store_plan_free(store_plan_t *p);
 /* Bytes the file will take (raw data; metadata adds a little). */
-double store_estimate_bytes(const store_plan_t *p);
-/* A lower bound of that from the job's counts alone (every dataset but the
- * checkpoints and world maps), without expanding the runs: the size guard
- * refuses a huge sweep with it in microseconds. */
-double store_estimate_bytes_floor(const jobspec_t *job);
+double store_estimate_bytes(const plan_t *p);
+/* A lower bound of that from the layout's dimensions and its parameter
+ * columns' kinds alone (every dataset but the checkpoints and world maps), as
+ * plan_count gives them without expanding the runs: the size guard refuses a
+ * huge sweep with it in microseconds. */
+double store_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text);
 
 /* (rank 0, before anything is written) Whether path may be used as the
  * results file: mode 'c' create (path must not exist), 'f' --force (path
@@ -61,11 +45,11 @@ int  store_check_output(const char *path, const char *job_path, int mode, char *
 
 /* (collective) Create a new file at path.  Fails if path exists unless force. */
 int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
-                 const store_plan_t *plan, char *err, size_t errlen);
+                 const plan_t *plan, char *err, size_t errlen);
 /* (collective) Open an existing file to resume it: checks that it is a results
  * file of this format, written from this very job (SHA-256 of its text), with
  * this layout. */
-int store_open(store_t **out, const char *path, MPI_Comm comm, const store_plan_t *plan,
+int store_open(store_t **out, const char *path, MPI_Comm comm, const plan_t *plan,
                char *err, size_t errlen);
 /* (independent) Read /runs/status into status[n_runs]. */
 int store_read_status(store_t *st, int8_t *status, char *err, size_t errlen);
@@ -80,9 +64,5 @@ int store_verify_run(store_t *st, long id, int8_t status, int *ok, char *err, si
 int store_mark_pending(store_t *st, long run_id, char *err, size_t errlen);
 /* (collective) Flush and close; frees st. */
 int store_close(store_t *st, char *err, size_t errlen);
-
-/* Version strings recorded in the file. */
-const char *aif_version(void);
-const char *aif_git_commit(void);
 
 #endif

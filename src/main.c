@@ -12,6 +12,7 @@
 #include "run.h"
 #include "runner.h"
 #include "store.h"
+#include "version.h"
 
 static const char usage[] =
     "usage: aif-sweep JOB.yaml [-o RESULTS.h5] [--resume] [--force] [--break-lock] [--dry-run]\n"
@@ -171,7 +172,7 @@ static void print_worlds(const jobspec_t *job) {
     }
 }
 
-static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const store_plan_t *plan,
+static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const plan_t *plan,
                           const char *out) {
     printf("# job %s (%s), sha256 %s\n", job->name, job->path, job->sha256);
     printf("# %ld runs in %ld conditions x %d seeds; output %s\n", rl->n, rl->n_conditions, job->n_seeds, out);
@@ -195,7 +196,7 @@ static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const store
 
 /* Rank 0: per agent and world, runs done, mean steps and success rate, read
  * back from the file (so resumed runs count too). */
-static void print_summary(const char *path, const store_plan_t *plan) {
+static void print_summary(const char *path, const plan_t *plan, const sweep_t *sw) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return;
     const long R = plan->dims.n_runs;
@@ -226,7 +227,7 @@ static void print_summary(const char *path, const store_plan_t *plan) {
              H5Dread(b, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, steps) >= 0 &&
              H5Dread(c, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, succ) >= 0;
     if (ok) {
-        const jobspec_t *job = plan->job;
+        const jobspec_t *job = sw->job;
         fprintf(stderr, "%-20s %-16s %6s %6s %11s %9s %7s %9s\n", "agent", "env", "runs", "failed",
                 "mean steps", "success", "holes", "time-outs");
         for (int ag = 0; ag < job->n_agents; ag++) {
@@ -235,7 +236,7 @@ static void print_summary(const char *path, const store_plan_t *plan) {
                 long runs = 0, failed = 0, n = 0, ns = 0, nh = 0;
                 double sum = 0;
                 for (long r = 0; r < R; r++) {
-                    const run_t *run = &plan->rl->runs[r];
+                    const run_t *run = &sw->rl->runs[r];
                     if (run->agent != ag || run->env != e) continue;
                     if (status[r] == RUN_FAILED) failed++;
                     if (status[r] != RUN_DONE) continue;
@@ -291,7 +292,7 @@ int main(int argc, char **argv) {
     jobspec_t job;
     runlist_t rl;
     worlds_t ws;
-    store_plan_t plan;
+    plan_t plan;
     int have_job = 0, have_rl = 0, have_ws = 0, have_plan = 0;
     const char *locked = NULL;    /* the results file whose lock rank 0 holds */
     char *text = NULL;
@@ -330,7 +331,14 @@ int main(int argc, char **argv) {
     have_job = 1;
     /* The size guard, first from the counts alone: a sweep far over the
      * limit is refused before its runs are expanded (memory and time). */
-    double floor_bytes = store_estimate_bytes_floor(&job);
+    layout_dims_t floor_dims;
+    int n_number = 0, n_text = 0;
+    if (plan_count(&job, &floor_dims, &n_number, &n_text, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    double floor_bytes = store_estimate_bytes_floor(&floor_dims, n_number, n_text);
     if (!cli.resume && !cli.force && !cli.dry_run && floor_bytes > job.max_file_gb * 1e9) {
         if (rank == 0) size_refusal(cli.job_path, floor_bytes, job.max_file_gb, "at least ");
         code = EXIT_USAGE;
@@ -348,9 +356,9 @@ int main(int argc, char **argv) {
         goto done;
     }
     have_ws = 1;
-    if (store_plan_build(&plan, &job, &rl, &ws, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
-        code = EXIT_ERROR;
+    if (plan_build(&plan, &job, &rl, &ws, err, sizeof err) != 0) {
+        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
+        code = EXIT_USAGE;
         goto done;
     }
     have_plan = 1;
@@ -410,13 +418,14 @@ int main(int argc, char **argv) {
                 out, t_open);
     }
     runner_opts_t ro = {.progress_seconds = cli.progress, .quiet = cli.quiet};
-    code = runner_run(st, &plan, &ro, MPI_COMM_WORLD);
+    const sweep_t sweep = {.job = &job, .rl = &rl, .ws = &ws};
+    code = runner_run(st, &plan, &sweep, &ro, MPI_COMM_WORLD);
     if (store_close(st, err, sizeof err) != 0) {
         if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", out, err);
         code = EXIT_ERROR;
     }
     if (rank == 0) {
-        if (!cli.quiet) print_summary(out, &plan);
+        if (!cli.quiet) print_summary(out, &plan, &sweep);
         if (code == EXIT_INTERRUPTED)
             fprintf(stderr, "aif-sweep: stopped by signal; the file is closed and consistent. "
                             "Finish with: aif-sweep %s -o %s --resume\n", cli.job_path, out);
@@ -427,7 +436,7 @@ int main(int argc, char **argv) {
 
 done:
     if (rank == 0 && locked) lock_release(locked);
-    if (have_plan) store_plan_free(&plan);
+    if (have_plan) plan_free(&plan);
     if (have_ws) worlds_free(&ws);
     if (have_rl) runlist_free(&rl);
     if (have_job) jobspec_free(&job);

@@ -69,14 +69,14 @@ static void account(progress_t *p, int status) {
 
 /* Execute one run and store it.  Returns the run's final status, or -1 on an
  * I/O error. */
-static int do_run(store_t *st, const store_plan_t *plan, long id, int rank, run_result_t *res) {
+static int do_run(store_t *st, const plan_t *plan, const sweep_t *sw, long id, int rank, run_result_t *res) {
     char err[512];
     if (store_mark_started(st, id, rank, err, sizeof err) != 0) {
         fprintf(stderr, "aif-sweep: rank %d: %s\n", rank, err);
         return -1;
     }
     FAULT_POINT("run_start");
-    int rc = run_execute(plan->job, plan->ws, &plan->rl->runs[id], &plan->dims, res, &runner_stop);
+    int rc = run_execute(sw->job, sw->ws, &sw->rl->runs[id], &plan->dims, res, &runner_stop);
     res->rank = rank;
     if (rc != 0) {
         /* Interrupted: the run goes back to pending for --resume. */
@@ -131,7 +131,7 @@ void runner_sleepy_barrier(MPI_Comm comm) {
     wait_sleeping(&req, 50e-3);
 }
 
-int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts, MPI_Comm comm) {
+int runner_run(store_t *st, const plan_t *plan, const sweep_t *sw, const runner_opts_t *opts, MPI_Comm comm) {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
@@ -199,7 +199,7 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
                     p.done, p.failed, ntodo);
         if (size == 1) {
             while (next < ntodo && !runner_stop && !io_error) {
-                int s = do_run(st, plan, todo[next++], 0, &res);
+                int s = do_run(st, plan, sw, todo[next++], 0, &res);
                 if (s < 0) io_error = 1;
                 else account(&p, s);
                 progress(&p, 0, 0);
@@ -282,7 +282,7 @@ int runner_run(store_t *st, const store_plan_t *plan, const runner_opts_t *opts,
             MPI_Irecv(&id, 1, MPI_LONG, 0, TAG_ASSIGN, comm, &req);
             wait_sleeping(&req, 5e-3);
             if (id < 0) break;
-            int s = do_run(st, plan, id, rank, &res);
+            int s = do_run(st, plan, sw, id, rank, &res);
             msg[0] = id;
             msg[1] = s;
             if (s < 0) io_error = 1;

@@ -3,6 +3,7 @@
 #include "store.h"
 #include "crc32.h"
 #include "fault.h"
+#include "version.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -121,7 +122,7 @@ struct store {
     MPI_Comm comm;
     int rank;
     layout_dims_t d;
-    const store_plan_t *plan;
+    const plan_t *plan;
     dset_t ds[DS_COUNT];
     int n_entries;
     dset_t *ck;             /* [n_agents]; id < 0 where the agent has no checkpoint */
@@ -265,52 +266,7 @@ static void mkdir_parents(const char *path) {
     }
 }
 
-/* ---- plan ------------------------------------------------------------------------- */
-
-/* The layout's dimensions for n_runs runs of job (n_conditions left 0). */
-static layout_dims_t job_dims(const jobspec_t *job, long n_runs) {
-    return (layout_dims_t){.n_runs = n_runs, .eval_episodes = job->eval_episodes,
-                           .log_episodes = job->log_episodes, .max_steps = jobspec_max_steps(job),
-                           .n_actions = GW_MAX_ACTIONS, .curve_points = job->curve_points,
-                           .n_ckpt = job->checkpoints, .n_check = job->efe_checks};
-}
-
-int store_plan_build(store_plan_t *p, const jobspec_t *job, const runlist_t *rl,
-                     const worlds_t *ws, char *err, size_t errlen) {
-    memset(p, 0, sizeof *p);
-    p->job = job;
-    p->rl = rl;
-    p->ws = ws;
-    p->dims = job_dims(job, rl->n);
-    p->dims.n_conditions = rl->n_conditions;
-    size_t R = (size_t)(rl->n > 0 ? rl->n : 1), A = (size_t)job->n_agents;
-    p->ckpt_floats = calloc(R, sizeof(int64_t));
-    p->ckpt_row = calloc(R, sizeof(int64_t));
-    p->entry_rows = calloc(A, sizeof(int64_t));
-    p->entry_floats = calloc(A, sizeof(int64_t));
-    if (!p->ckpt_floats || !p->ckpt_row || !p->entry_rows || !p->entry_floats) {
-        store_plan_free(p);
-        snprintf(err, errlen, "out of memory planning the results layout");
-        return -1;
-    }
-    for (long i = 0; i < rl->n; i++) {
-        const run_t *r = &rl->runs[i];
-        size_t f = job->checkpoints > 0 ? run_ckpt_floats(job, ws, r) : 0;
-        p->ckpt_floats[i] = (int64_t)f;
-        p->ckpt_row[i] = f > 0 ? p->entry_rows[r->agent]++ : -1;
-        if ((int64_t)f > p->entry_floats[r->agent]) p->entry_floats[r->agent] = (int64_t)f;
-        if (f > p->max_ckpt_floats) p->max_ckpt_floats = f;
-    }
-    return 0;
-}
-
-void store_plan_free(store_plan_t *p) {
-    free(p->ckpt_floats);
-    free(p->ckpt_row);
-    free(p->entry_rows);
-    free(p->entry_floats);
-    memset(p, 0, sizeof *p);
-}
+/* ---- sizes ------------------------------------------------------------------------ */
 
 static size_t type_size(int code) {
     static const size_t sz[] = {1, 1, 4, 8, 4, 8, RESULT_MSG_LEN};
@@ -328,50 +284,46 @@ static size_t row_bytes(int i, const layout_dims_t *d) {
 
 /* ---- the params table -------------------------------------------------------------- */
 
-#define NAME_LEN 64
-#define CHOICE_LEN 32
-
 typedef struct {
     const char *name;
     int is_choice;
     size_t offset;
 } pcol_t;
 
-/* Union of the parameter names of the job's agent classes, in first-seen order. */
-static int param_columns(const jobspec_t *job, pcol_t *cols, int cap, size_t *row_size) {
-    int n = 0;
-    size_t off = 8 + 8 + NAME_LEN + CHOICE_LEN + NAME_LEN + 4 + 8 + 4;
-    for (int a = 0; a < job->n_agents; a++) {
-        const agent_class_t *c = job->agents[a].cls;
-        for (int i = 0; i < c->n_params; i++) {
-            int seen = 0;
-            for (int j = 0; j < n; j++) seen |= strcmp(cols[j].name, c->params[i].name) == 0;
-            if (seen || n >= cap) continue;
-            cols[n].name = c->params[i].name;
-            cols[n].is_choice = c->params[i].type == PT_CHOICE;
-            cols[n].offset = off;
-            off += cols[n].is_choice ? CHOICE_LEN : 8;
-            n++;
-        }
+/* Bytes of the identity columns of a /runs/params row: run_id, condition,
+ * agent, agent_type, env, env_index, seed, seed_index. */
+#define PARAMS_HEAD_BYTES (8 + 8 + PLAN_NAME_LEN + PLAN_TEXT_LEN + PLAN_NAME_LEN + 4 + 8 + 4)
+
+static size_t params_row_bytes(int n_number, int n_text) {
+    return PARAMS_HEAD_BYTES + 8 * (size_t)n_number + PLAN_TEXT_LEN * (size_t)n_text;
+}
+
+/* The plan's parameter columns with their offsets in a row; the row's size. */
+static size_t param_columns(const plan_t *p, pcol_t *cols) {
+    size_t off = PARAMS_HEAD_BYTES;
+    for (int i = 0; i < p->n_columns; i++) {
+        cols[i].name = p->columns[i].name;
+        cols[i].is_choice = p->columns[i].kind == PLAN_TEXT;
+        cols[i].offset = off;
+        off += cols[i].is_choice ? PLAN_TEXT_LEN : 8;
     }
-    *row_size = off;
-    return n;
+    return off;
 }
 
 static hid_t params_type(const pcol_t *cols, int n, size_t row_size, int native) {
     hid_t t = H5Tcreate(H5T_COMPOUND, row_size);
     hid_t s_name = H5Tcopy(H5T_C_S1), s_choice = H5Tcopy(H5T_C_S1);
-    H5Tset_size(s_name, NAME_LEN);
-    H5Tset_size(s_choice, CHOICE_LEN);
+    H5Tset_size(s_name, PLAN_NAME_LEN);
+    H5Tset_size(s_choice, PLAN_TEXT_LEN);
     hid_t i64 = native ? H5T_NATIVE_INT64 : H5T_STD_I64LE;
     hid_t i32 = native ? H5T_NATIVE_INT32 : H5T_STD_I32LE;
     hid_t f64 = native ? H5T_NATIVE_DOUBLE : H5T_IEEE_F64LE;
     size_t o = 0;
     H5Tinsert(t, "run_id", o, i64); o += 8;
     H5Tinsert(t, "condition", o, i64); o += 8;
-    H5Tinsert(t, "agent", o, s_name); o += NAME_LEN;
-    H5Tinsert(t, "agent_type", o, s_choice); o += CHOICE_LEN;
-    H5Tinsert(t, "env", o, s_name); o += NAME_LEN;
+    H5Tinsert(t, "agent", o, s_name); o += PLAN_NAME_LEN;
+    H5Tinsert(t, "agent_type", o, s_choice); o += PLAN_TEXT_LEN;
+    H5Tinsert(t, "env", o, s_name); o += PLAN_NAME_LEN;
     H5Tinsert(t, "env_index", o, i32); o += 4;
     H5Tinsert(t, "seed", o, i64); o += 8;
     H5Tinsert(t, "seed_index", o, i32); o += 4;
@@ -381,34 +333,26 @@ static hid_t params_type(const pcol_t *cols, int n, size_t row_size, int native)
     return t;
 }
 
-static void fill_params_rows(const store_plan_t *p, const pcol_t *cols, int n, size_t row_size,
-                             unsigned char *buf) {
-    const jobspec_t *job = p->job;
-    for (long r = 0; r < p->rl->n; r++) {
-        const run_t *run = &p->rl->runs[r];
-        const job_agent_t *ja = &job->agents[run->agent];
+static void fill_params_rows(const plan_t *p, const pcol_t *cols, size_t row_size, unsigned char *buf) {
+    for (long r = 0; r < p->dims.n_runs; r++) {
+        const plan_run_t *run = &p->runs[r];
         unsigned char *row = buf + (size_t)r * row_size;
         memset(row, 0, row_size);
         int64_t v64;
         int32_t v32;
         size_t o = 0;
-        v64 = run->run_id; memcpy(row + o, &v64, 8); o += 8;
+        v64 = r; memcpy(row + o, &v64, 8); o += 8;
         v64 = run->condition; memcpy(row + o, &v64, 8); o += 8;
-        snprintf((char *)row + o, NAME_LEN, "%s", ja->label); o += NAME_LEN;
-        snprintf((char *)row + o, CHOICE_LEN, "%s", ja->cls->name); o += CHOICE_LEN;
-        snprintf((char *)row + o, NAME_LEN, "%s", job->envs[run->env].name); o += NAME_LEN;
+        snprintf((char *)row + o, PLAN_NAME_LEN, "%s", p->entry_name[run->entry]); o += PLAN_NAME_LEN;
+        snprintf((char *)row + o, PLAN_TEXT_LEN, "%s", p->entry_type[run->entry]); o += PLAN_TEXT_LEN;
+        snprintf((char *)row + o, PLAN_NAME_LEN, "%s", p->env_name[run->env]); o += PLAN_NAME_LEN;
         v32 = run->env; memcpy(row + o, &v32, 4); o += 4;
         v64 = run->seed; memcpy(row + o, &v64, 8); o += 8;
         v32 = run->seed_index; memcpy(row + o, &v32, 4);
-        for (int i = 0; i < n; i++) {
-            int k = agent_param_index(ja->cls, cols[i].name);
-            if (cols[i].is_choice) {
-                char *dst = (char *)row + cols[i].offset;
-                if (k >= 0) param_format(&ja->cls->params[k], run->pv[k], dst, CHOICE_LEN);
-            } else {
-                double v = k >= 0 ? run->pv[k] : NAN;
-                memcpy(row + cols[i].offset, &v, 8);
-            }
+        for (int i = 0; i < p->n_columns; i++) {
+            const plan_column_t *c = &p->columns[i];
+            if (cols[i].is_choice) memcpy(row + cols[i].offset, c->text + (size_t)r * PLAN_TEXT_LEN, PLAN_TEXT_LEN);
+            else memcpy(row + cols[i].offset, &c->number[r], 8);
         }
     }
 }
@@ -438,20 +382,19 @@ static int create_dataset(hid_t file, const char *path, hid_t ftype, int ndims, 
  * checksum itself. */
 static int crc_covers(int i) { return i != DS_STATUS && i != DS_CRC; }
 
-static int create_layout(hid_t file, const store_plan_t *p, hid_t msg_type, const char *created,
+static int create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *created,
                          const char *mpi_version) {
-    const jobspec_t *job = p->job;
     const layout_dims_t *d = &p->dims;
     int rc = 0;
     char buf[256];
 
     rc |= attr_str(file, "format", STORE_FORMAT);
     rc |= attr_i64(file, "format_version", STORE_FORMAT_VERSION);
-    rc |= attr_str(file, "job_yaml", job->text);
-    rc |= attr_str(file, "job_sha256", job->sha256);
-    rc |= attr_str(file, "job_name", job->name);
-    rc |= attr_str(file, "job_path", job->path);
-    rc |= attr_i64(file, "sweep_seed", (int64_t)job->seed);
+    rc |= attr_str(file, "job_yaml", p->job_text);
+    rc |= attr_str(file, "job_sha256", p->job_sha256);
+    rc |= attr_str(file, "job_name", p->job_name);
+    rc |= attr_str(file, "job_path", p->job_path);
+    rc |= attr_i64(file, "sweep_seed", (int64_t)p->sweep_seed);
     rc |= attr_i64(file, "n_runs", d->n_runs);
     rc |= attr_i64(file, "n_conditions", d->n_conditions);
     rc |= attr_str(file, "software", "aifsweep");
@@ -484,10 +427,9 @@ static int create_layout(hid_t file, const store_plan_t *p, hid_t msg_type, cons
     }
 
     /* /runs/params */
-    pcol_t cols[256];
-    size_t row_size;
-    int nc = param_columns(job, cols, 256, &row_size);
-    hid_t ft = params_type(cols, nc, row_size, 0);
+    pcol_t cols[PLAN_MAX_COLUMNS];
+    size_t row_size = param_columns(p, cols);
+    hid_t ft = params_type(cols, p->n_columns, row_size, 0);
     hsize_t R = (hsize_t)d->n_runs;
     rc |= create_dataset(file, "/runs/params", ft, 1, &R, "",
                          "one row per run: run_id, condition, agent (the entry's name), agent_type, env, "
@@ -496,18 +438,18 @@ static int create_layout(hid_t file, const store_plan_t *p, hid_t msg_type, cons
     H5Tclose(ft);
 
     /* Checkpoints: one dataset per agent entry that has any. */
-    for (int a = 0; a < job->n_agents; a++) {
+    for (int a = 0; a < p->n_entries; a++) {
         if (p->entry_rows[a] == 0 || d->n_ckpt == 0) continue;
         hsize_t dims[3] = {(hsize_t)p->entry_rows[a], (hsize_t)d->n_ckpt, (hsize_t)p->entry_floats[a]};
-        snprintf(buf, sizeof buf, "/checkpoints/%s", job->agents[a].label);
+        snprintf(buf, sizeof buf, "/checkpoints/%s", p->entry_name[a]);
         rc |= create_dataset(file, buf, H5T_IEEE_F32LE, 3, dims, "",
                              "[row, checkpoint, value]: the agent's checkpoint vectors; a run's row is "
                              "/checkpoints/row, its length /checkpoints/floats");
     }
 
     /* Worlds: a table plus per-world maps, so analysis needs nothing but the file. */
-    for (int e = 0; e < job->n_envs; e++) {
-        const gridworld_t *g = &p->ws->w[e];
+    for (int e = 0; e < p->n_envs; e++) {
+        const plan_world_t *g = &p->worlds[e];
         hsize_t dims[2] = {(hsize_t)g->rows, (hsize_t)g->cols};
         snprintf(buf, sizeof buf, "/envs/%s/cells", g->name);
         rc |= create_dataset(file, buf, H5T_STD_U8LE, 2, dims, "ASCII",
@@ -538,19 +480,17 @@ static int create_layout(hid_t file, const store_plan_t *p, hid_t msg_type, cons
 
 /* Raw data written once by rank 0 right after the layout: params, worlds,
  * status zeros and the checkpoint map. */
-static int write_static_data(hid_t file, const store_plan_t *p) {
-    const jobspec_t *job = p->job;
+static int write_static_data(hid_t file, const plan_t *p) {
     const layout_dims_t *d = &p->dims;
     int rc = 0;
-    pcol_t cols[256];
-    size_t row_size;
-    int nc = param_columns(job, cols, 256, &row_size);
+    pcol_t cols[PLAN_MAX_COLUMNS];
+    size_t row_size = param_columns(p, cols);
     size_t R = (size_t)d->n_runs;
     unsigned char *rows = calloc(R ? R : 1, row_size);
     int8_t *zeros = calloc(R ? R : 1, 1);
     if (!rows || !zeros) { free(rows); free(zeros); return -1; }
-    fill_params_rows(p, cols, nc, row_size, rows);
-    hid_t mt = params_type(cols, nc, row_size, 1);
+    fill_params_rows(p, cols, row_size, rows);
+    hid_t mt = params_type(cols, p->n_columns, row_size, 1);
     hid_t ds = H5Dopen2(file, "/runs/params", H5P_DEFAULT);
     rc |= (ds < 0 || H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) ? -1 : 0;
     if (ds >= 0) H5Dclose(ds);
@@ -570,8 +510,8 @@ static int write_static_data(hid_t file, const store_plan_t *p) {
     free(zeros);
 
     char buf[256];
-    for (int e = 0; e < job->n_envs; e++) {
-        const gridworld_t *g = &p->ws->w[e];
+    for (int e = 0; e < p->n_envs; e++) {
+        const plan_world_t *g = &p->worlds[e];
         snprintf(buf, sizeof buf, "/envs/%s/cells", g->name);
         ds = H5Dopen2(file, buf, H5P_DEFAULT);
         rc |= (ds < 0 || H5Dwrite(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, g->cells) < 0) ? -1 : 0;
@@ -644,7 +584,7 @@ static hid_t new_msg_type(void) {
 /* Open every dataset handle (collectively: every rank opens the same ones, so
  * later raw writes need no metadata operation). */
 static int open_handles(store_t *st, char *err, size_t errlen) {
-    const store_plan_t *p = st->plan;
+    const plan_t *p = st->plan;
     for (int i = 0; i < DS_COUNT; i++) {
         hsize_t dims[4] = {0};
         int nd = def_dims(&defs[i], &st->d, dims);
@@ -655,14 +595,14 @@ static int open_handles(store_t *st, char *err, size_t errlen) {
             return -1;
         }
     }
-    st->n_entries = p->job->n_agents;
+    st->n_entries = p->n_entries;
     st->ck = calloc((size_t)st->n_entries, sizeof *st->ck);
     if (!st->ck) { snprintf(err, errlen, "out of memory"); return -1; }
     for (int a = 0; a < st->n_entries; a++) {
         st->ck[a].id = st->ck[a].fspace = st->ck[a].mspace = -1;
         if (p->entry_rows[a] == 0 || st->d.n_ckpt == 0) continue;
         char path[128];
-        snprintf(path, sizeof path, "/checkpoints/%s", p->job->agents[a].label);
+        snprintf(path, sizeof path, "/checkpoints/%s", p->entry_name[a]);
         hsize_t dims[3] = {(hsize_t)p->entry_rows[a], (hsize_t)st->d.n_ckpt, (hsize_t)p->entry_floats[a]};
         if (open_dset(st->file, path, H5T_NATIVE_FLOAT, 3, dims, &st->ck[a]) != 0) {
             snprintf(err, errlen, "%s: dataset %s is missing or has another shape than this job's layout",
@@ -697,9 +637,9 @@ static int run_crc(store_t *st, long id, int8_t status, uint32_t *out) {
             return -1;
         c = crc32_update(c, st->buf, n);
     }
-    const store_plan_t *p = st->plan;
+    const plan_t *p = st->plan;
     int64_t row = p->ckpt_row[id];
-    dset_t *ck = &st->ck[p->rl->runs[id].agent];
+    dset_t *ck = &st->ck[p->runs[id].entry];
     if (row >= 0 && ck->id >= 0 && p->ckpt_floats[id] > 0) {
         hsize_t start[3] = {(hsize_t)row, 0, 0};
         hsize_t count[3] = {1, ck->dims[1], (hsize_t)p->ckpt_floats[id]};
@@ -833,7 +773,7 @@ int store_check_output(const char *path, const char *job_path, int mode, char *e
     return 0;
 }
 
-static store_t *store_new(const char *path, MPI_Comm comm, const store_plan_t *plan) {
+static store_t *store_new(const char *path, MPI_Comm comm, const plan_t *plan) {
     store_t *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->file = -1;
@@ -861,7 +801,7 @@ static double free_bytes(const char *dir) {
  * waiting in different collective calls; and with the space reserved, the
  * sweep's writes cannot run out of it later.  0, or -1 with msg set and
  * partial removed. */
-static int build_layout(const char *partial, const store_plan_t *plan, const char *created,
+static int build_layout(const char *partial, const plan_t *plan, const char *created,
                         const char *mpi_version, char *msg, size_t n) {
     char dir[4096];
     parent_dir(partial, dir, sizeof dir);
@@ -906,7 +846,7 @@ static int build_layout(const char *partial, const store_plan_t *plan, const cha
 }
 
 int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
-                 const store_plan_t *plan, char *err, size_t errlen) {
+                 const plan_t *plan, char *err, size_t errlen) {
     silence_hdf5();
     *out = NULL;
     int rank;
@@ -968,7 +908,7 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
     return store_open(out, path, comm, plan, err, errlen);
 }
 
-int store_open(store_t **out, const char *path, MPI_Comm comm, const store_plan_t *plan,
+int store_open(store_t **out, const char *path, MPI_Comm comm, const plan_t *plan,
                char *err, size_t errlen) {
     silence_hdf5();
     *out = NULL;
@@ -1021,11 +961,11 @@ int store_open(store_t **out, const char *path, MPI_Comm comm, const store_plan_
                  path, (long long)fv, STORE_FORMAT_VERSION);
         goto bad;
     }
-    if (read_attr_str(st->file, "job_sha256", sha, sizeof sha) != 0 || strcmp(sha, plan->job->sha256) != 0) {
+    if (read_attr_str(st->file, "job_sha256", sha, sizeof sha) != 0 || strcmp(sha, plan->job_sha256) != 0) {
         snprintf(err, errlen,
                  "%s was written from a different job file (job_sha256 %.12s..., %s is %.12s...): "
                  "refusing to resume; use the job file stored in its job_yaml attribute, or another -o",
-                 path, sha, plan->job->path, plan->job->sha256);
+                 path, sha, plan->job_path, plan->job_sha256);
         goto bad;
     }
     if (read_attr_i64(st->file, "n_runs", &nruns) != 0 || nruns != plan->dims.n_runs) {
@@ -1091,7 +1031,7 @@ int store_mark_pending(store_t *st, long run_id, char *err, size_t errlen) {
 
 int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen) {
     long id = r->run_id;
-    const store_plan_t *p = st->plan;
+    const plan_t *p = st->plan;
     int rc = 0;
     char msg[RESULT_MSG_LEN];
     memset(msg, 0, sizeof msg);
@@ -1129,7 +1069,7 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_CHECK_EXACT], (hsize_t)id, r->check_exact);
         rc |= write_row(&st->ds[DS_CHECK_RHO], (hsize_t)id, r->check_rho);
         rc |= write_scalar(st, DS_CHECK_RHO_MED, id, &r->check_rho_median);
-        int a = p->rl->runs[id].agent;
+        int a = p->runs[id].entry;
         int64_t row = p->ckpt_row[id];
         dset_t *ck = &st->ck[a];
         if (row >= 0 && ck->id >= 0 && r->ckpt_floats > 0) {
@@ -1186,24 +1126,21 @@ int store_close(store_t *st, char *err, size_t errlen) {
 }
 
 /* Bytes of every per-run dataset and of /runs/params for the runs of d. */
-static double run_rows_bytes(const jobspec_t *job, const layout_dims_t *d) {
+static double run_rows_bytes(const layout_dims_t *d, size_t params_row) {
     double total = 0;
     for (int i = 0; i < DS_COUNT; i++) total += (double)d->n_runs * (double)row_bytes(i, d);
-    pcol_t cols[256];
-    size_t row_size;
-    param_columns(job, cols, 256, &row_size);
-    return total + (double)d->n_runs * (double)row_size;
+    return total + (double)d->n_runs * (double)params_row;
 }
 
-double store_estimate_bytes_floor(const jobspec_t *job) {
-    layout_dims_t d = job_dims(job, jobspec_run_count(job));
-    return run_rows_bytes(job, &d);
+double store_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text) {
+    return run_rows_bytes(d, params_row_bytes(n_number, n_text));
 }
 
-double store_estimate_bytes(const store_plan_t *p) {
-    double total = run_rows_bytes(p->job, &p->dims);
-    for (int a = 0; a < p->job->n_agents; a++)
+double store_estimate_bytes(const plan_t *p) {
+    pcol_t cols[PLAN_MAX_COLUMNS];
+    double total = run_rows_bytes(&p->dims, param_columns(p, cols));
+    for (int a = 0; a < p->n_entries; a++)
         total += 4.0 * (double)p->entry_rows[a] * (double)p->dims.n_ckpt * (double)p->entry_floats[a];
-    for (int e = 0; e < p->job->n_envs; e++) total += 13.0 * p->ws->w[e].n_states;
+    for (int e = 0; e < p->n_envs; e++) total += 13.0 * p->worlds[e].rows * p->worlds[e].cols;
     return total;
 }

@@ -1,6 +1,6 @@
 /* version: rebuilt on every make so the commit recorded in results files is the
  * one that produced them. */
-#include "store.h"
+#include "version.h"
 #ifndef AIF_VERSION
 #define AIF_VERSION "0.0.0"
 #endif

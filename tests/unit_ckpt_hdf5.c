@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "diffusion.h"
 #include "jobspec.h"
+#include "plan.h"
 #include "run.h"
 #include "scorenet.h"
 #include "store.h"
@@ -36,11 +37,11 @@ static void checkpoint_roundtrip_through_results_file(void) {
     jobspec_t job;
     runlist_t rl;
     worlds_t ws;
-    store_plan_t plan;
+    plan_t plan;
     CHECK_MSG(jobspec_parse(&job, "ckpt.yaml", JOB, strlen(JOB), err, sizeof err) == 0, "%s", err);
     CHECK(jobspec_expand(&job, &rl, err, sizeof err) == 0);
     CHECK(worlds_build(&ws, &job, err, sizeof err) == 0);
-    CHECK(store_plan_build(&plan, &job, &rl, &ws, err, sizeof err) == 0);
+    CHECK(plan_build(&plan, &job, &rl, &ws, err, sizeof err) == 0);
     char path[] = "/tmp/aif-ckpt-XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
@@ -104,7 +105,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     adam_free(&aa);
     adam_free(&ab);
     result_free(&res);
-    store_plan_free(&plan);
+    plan_free(&plan);
     worlds_free(&ws);
     runlist_free(&rl);
     jobspec_free(&job);
