@@ -4,11 +4,22 @@
 # run/test/bench, so a fresh machine needs nothing else.
 
 PREFIX  ?= /usr/local
-BUILD   ?= build
 NP      ?= 3
 PKGS    := hdf5-openmpi ompi-c openblas yaml-0.1
 CC      := mpicc
-OPT     ?= -O2 -march=native
+# The baseline every binary runs on: x86-64-v3 (AVX2, FMA, BMI2: Intel Haswell,
+# AMD Excavator or later), so a binary built on a login node runs on any compute
+# node of that age or newer.  `make NATIVE=1` builds for this machine's CPU
+# instead, into build/native unless BUILD is given (README, "Building").
+NATIVE  ?=
+ifeq ($(NATIVE),1)
+BUILD   ?= build/native
+ARCH    ?= -march=native
+else
+ARCH    ?= -march=x86-64-v3
+endif
+BUILD   ?= build
+OPT     ?= -O2 $(ARCH)
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -Wstrict-prototypes
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -31,19 +42,24 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all setup test unit run bench clean install check-asan fuzz
 all: $(BUILD)/aif-sweep $(TEST_BIN)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(BUILD)/cflags | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
 $(BUILD)/obj/version.o: CFLAGS += -DAIF_VERSION='"$(VERSION)"' -DAIF_GIT_COMMIT='"$(GIT_COMMIT)"'
 $(BUILD)/libaif.a: $(LIB_OBJ)
 	ar rcs $@ $^
-$(BUILD)/aif-sweep: src/main.c $(BUILD)/libaif.a
+$(BUILD)/aif-sweep: src/main.c $(BUILD)/libaif.a $(BUILD)/cflags
 	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@
-$(BUILD)/tests/unit_%: tests/unit_%.c tests/unit.c tests/unit.h $(BUILD)/libaif.a | $(BUILD)/tests
+$(BUILD)/tests/unit_%: tests/unit_%.c tests/unit.c tests/unit.h $(BUILD)/libaif.a $(BUILD)/cflags | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< tests/unit.c $(BUILD)/libaif.a $(LDLIBS) -o $@
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libaif.a | $(BUILD)/bench
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libaif.a $(BUILD)/cflags | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
+
+# Everything is rebuilt when the flags change (NATIVE=1, OPT=..., sanitizers):
+# $(BUILD)/cflags holds the last flags used and is rewritten only when they differ.
+$(BUILD)/cflags: FORCE | $(BUILD)/obj
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' > $@
 
 # version.o must be rebuilt when the commit changes.
 .PHONY: FORCE
@@ -63,6 +79,7 @@ run: setup
 bench:
 	@sh scripts/setup.sh bench
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory NATIVE=1 build/native/bench/bench_nn
 	@sh scripts/bench.sh
 
 # Tables and figures of a results file: make report RESULTS=results/x.h5 [OUT=dir]

@@ -182,8 +182,8 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     model_bench_t mb[2] = {
-        { "d64", { 64, 4, 2, 9, 9, 64 }, 0, 0, 0, 0 },
-        { "d128", { 128, 4, 4, 9, 9, 64 }, 0, 0, 0, 0 },
+        { "d64", { .d_model = 64, .n_heads = 4, .n_layers = 2, .L = 9, .d_tok = 9, .t_emb_dim = 64 }, 0, 0, 0, 0 },
+        { "d128", { .d_model = 128, .n_heads = 4, .n_layers = 4, .L = 9, .d_tok = 9, .t_emb_dim = 64 }, 0, 0, 0, 0 },
     };
     for (int m = 0; m < 2; m++) {
         if (bench_model(&mb[m], plan)) return 1;

@@ -1,0 +1,32 @@
+#!/bin/sh
+# bench_portable: what the portable default build costs (run by `make bench`
+# through scripts/bench.sh; README, "Building").  The score network's training
+# and forward figures of bench_nn, built the default way (-march=x86-64-v3,
+# build/bench/bench_nn) and for this machine's CPU (make NATIVE=1,
+# build/native/bench/bench_nn), one after the other in this command.  Each
+# native_vs_portable line is the native figure over the portable one: for a
+# time (ms), below 1 means the native build is faster, and 1 - ratio is what
+# portability costs; for sgemm (GFLOP/s, OpenBLAS, the same library in both
+# builds) it is the control and should be close to 1.
+# Usage: bench/bench_portable.sh [REPS]
+cd "$(dirname "$0")/.."
+REPS=${1:-20}
+P=build/bench/bench_nn N=build/native/bench/bench_nn
+for b in "$P" "$N"; do
+    [ -x "$b" ] || { echo "bench_portable: $b is missing (make bench builds both)" >&2; exit 1; }
+done
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/aif-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+"$P" --no-torch --reps "$REPS" >"$TMP/p" || exit 1
+"$N" --no-torch --reps "$REPS" >"$TMP/n" || exit 1
+echo "bench: portable_march x86-64-v3"
+echo "bench: native_march $(gcc -march=native -Q --help=target 2>/dev/null | awk '$1 == "-march=" {print $2; exit}')"
+for k in sgemm_1024_1thread train_d64_b256 fwd_d64_b512 train_d128_b256 fwd_d128_b512; do
+    p=$(awk -v k="$k" '$2 == k {print $3}' "$TMP/p")
+    n=$(awk -v k="$k" '$2 == k {print $3}' "$TMP/n")
+    u=$(awk -v k="$k" '$2 == k {print $4}' "$TMP/p")
+    [ -n "$p" ] && [ -n "$n" ] || { echo "bench_portable: no $k figure" >&2; exit 1; }
+    echo "bench: portable_$k $p $u"
+    echo "bench: native_$k $n $u"
+    echo "bench: native_vs_portable_$k $(awk -v a="$n" -v b="$p" 'BEGIN {printf "%.3f", a / b}') x"
+done
