@@ -43,16 +43,14 @@ static inline vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)
  * compare-and-blend sequences). */
 static inline vf vmin(vf a, vf b) { return (vf)_mm512_min_ps((__m512)a, (__m512)b); }
 static inline vf vmax(vf a, vf b) { return (vf)_mm512_max_ps((__m512)a, (__m512)b); }
-/* 1/x to ~1 ulp: 14-bit estimate and one Newton step (instead of a division) */
-static inline vf vrecip(vf x) {
-    vf y = (vf)_mm512_rcp14_ps((__m512)x);
-    return y * (2.0f - x * y);
-}
 #else
 static inline vf vmin(vf a, vf b) { return vsel(a < b, a, b); }
 static inline vf vmax(vf a, vf b) { return vsel(a > b, a, b); }
-static inline vf vrecip(vf x) { return 1.0f / x; }
 #endif
+/* 1/x by a true division on every target: an approximate reciprocal (AVX-512's
+ * rcp14 and a Newton step) would make the network's numbers depend on the
+ * instruction set the binary was built for. */
+static inline vf vrecip(vf x) { return 1.0f / x; }
 static inline float vhsum(vf v) {
     v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
     v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
