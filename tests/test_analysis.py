@@ -19,8 +19,8 @@ import pytest
 from scipy import stats as sps
 
 from conftest import descendants, sweep_cmd
-from conftest_analysis import (ROOT, agent_known, analysis, analysis_ok, close, copy_results, edit_results, num,
-                               raw, read_csv, run_sweep, smoke_results, write_job)  # noqa: F401  (smoke_results: fixture)
+from analysis_helpers import (ROOT, agent_known, analysis, analysis_ok, close, copy_results, edit_results, num,
+                              raw, read_csv, run_sweep, smoke_results, write_job)  # noqa: F401  (smoke_results: fixture)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

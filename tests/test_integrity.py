@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_same_results, run_sweep, write_job
-from conftest_analysis import analysis
+from analysis_helpers import analysis
 
 JOB = """
 name: integrity

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_same_results, tiny_job
-from conftest_analysis import ROOT, SMOKE, analysis, run_sweep, smoke_results, write_job  # noqa: F401
+from analysis_helpers import ROOT, SMOKE, analysis, run_sweep, smoke_results, write_job  # noqa: F401
 from slurm_cluster import SlurmCluster, SlurmUnavailable, ensure_installed
 
 SCRIPT = os.path.join(ROOT, "slurm", "sweep.sbatch")

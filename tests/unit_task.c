@@ -1,5 +1,6 @@
 /* The agent's view (task.h): coordinates decode with the grid's shape alone,
- * moves on the open grid, and what task_from_world hands over. */
+ * moves on the open grid.  What the world hands over (task_from_world) is
+ * tested in unit_env.c, agents made from the view alone in unit_agents.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,106 +83,10 @@ static void test_neighbours(void) {
     CHECK(task_manhattan(&t, 0, 11) == 5 && task_manhattan(&t, 6, 6) == 0 && task_manhattan(&t, 3, 8) == 5);
 }
 
-/* What the world side hands over: shape, actions, goal, max_steps; the oracle
- * and the truth only when asked. */
-static void test_task_from_world(void) {
-    gw_spec_t sp;
-    gw_spec_init(&sp);
-    sp.rows = 2;
-    sp.cols = 4;
-    sp.map = "SFH#" "FFFG";
-    sp.max_steps = 17;
-    sp.n_actions = 5;
-    snprintf(sp.name, sizeof sp.name, "w");
-    gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
-    world_knowledge_t k;
-    CHECK(world_knowledge_build(&k, &g) == 0);
-    task_t t;
-    task_from_world(&t, &g, &k, 0);
-    CHECK(t.rows == 2 && t.cols == 4 && t.n_cells == 8 && t.n_actions == 5 && t.goal == 7 && t.max_steps == 17);
-    CHECK(!strcmp(t.name, "w") && t.oracle_dist == NULL && t.truth == NULL);
-    task_from_world(&t, &g, &k, TASK_NEEDS_ORACLE);
-    CHECK(t.oracle_dist && t.truth == NULL);
-    CHECK(t.oracle_dist[0] == 4 && t.oracle_dist[2] == TASK_DIST_HOLE && t.oracle_dist[3] == TASK_DIST_UNREACHABLE);
-    task_from_world(&t, &g, &k, TASK_NEEDS_TRUTH);
-    CHECK(t.oracle_dist == NULL && t.truth && t.truth->start == 0);
-    CHECK(t.truth->failure[2] == 1 && t.truth->failure[7] == 0 && t.truth->wall[3] == 1);
-    world_knowledge_free(&k);
-    gw_free(&g);
-}
-
-/* The environment an agent trains in: outcomes and rewards as the world says. */
-static void test_env_steps(void) {
-    gw_spec_t sp;
-    gw_spec_init(&sp);
-    sp.rows = 2;
-    sp.cols = 3;
-    sp.map = "SHF" "FFG";
-    gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
-    rng_t r;
-    rng_seed(&r, 1, 2, 3);
-    env_t env;
-    env_init(&env, &g, &r);
-    int s, outcome;
-    double rew;
-    CHECK(env_reset(&env, &s) == 0 && s == 0);
-    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 1 && s == 1 && outcome == ENV_FAILED);
-    CHECK(env_reset(&env, &s) == 0 && s == 0);
-    CHECK(env_step(&env, ACT_DOWN, &s, &rew, &outcome) == 3 && outcome == ENV_RUNNING && rew == 0.0);
-    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 4 && outcome == ENV_RUNNING);
-    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 5 && outcome == ENV_GOAL && rew == 1.0);
-    gw_free(&g);
-}
-
-/* Every learning agent is created from the agent's view alone (no oracle, no
- * truth), with its default parameters. */
-static void test_learning_agents_from_view(void) {
-    gw_spec_t sp;
-    gw_spec_init(&sp);
-    sp.rows = sp.cols = 4;
-    sp.map = "SFFF" "F#HF" "FFFF" "FFFG";
-    gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
-    task_t t;
-    task_from_world(&t, &g, NULL, 0);
-    const char *names[] = {"random", "q-learning", "exact-aif", "diffusion-aif"};
-    for (int i = 0; i < 4; i++) {
-        const agent_class_t *c = agent_class_find(names[i]);
-        CHECK(c);
-        double pv[64];
-        for (int j = 0; j < c->n_params; j++) pv[j] = c->params[j].def;
-        int m = agent_param_index(c, "model");
-        if (m >= 0) pv[m] = param_choice_index(&c->params[m], "learned");
-        CHECK_MSG(!c->needs || c->needs(pv) == 0, "%s needs more than its view", names[i]);
-        rng_t r;
-        rng_seed(&r, 1, 1, RNG_INIT);
-        char err[256] = "";
-        void *a = c->create(&t, pv, &r, err, sizeof err);
-        CHECK_MSG(a != NULL, "%s: %s", names[i], err);
-        c->destroy(a);
-    }
-    /* The reference asks for the truth, and cannot be made without it. */
-    const agent_class_t *x = agent_class_find("exact-aif");
-    double pv[64];
-    for (int j = 0; j < x->n_params; j++) pv[j] = x->params[j].def;
-    CHECK(x->needs(pv) == TASK_NEEDS_TRUTH);
-    char err[256] = "";
-    CHECK(x->create(&t, pv, NULL, err, sizeof err) == NULL && strstr(err, "true model"));
-    gw_free(&g);
-}
-
 static const unit_test_t tests[] = {
     {"xy_round_trip", test_xy_round_trip},
     {"decode_uses_shape_only", test_decode_uses_shape_only},
     {"neighbours", test_neighbours},
-    {"task_from_world", test_task_from_world},
-    {"env_steps", test_env_steps},
-    {"learning_agents_from_view", test_learning_agents_from_view},
     {0, 0},
 };
 

@@ -1,5 +1,6 @@
-"""Fixtures and helpers of the analysis and Slurm tests (imported by them;
-tests/conftest.py holds the runner's)."""
+"""Fixtures and helpers of the analysis, integrity and Slurm tests (imported
+by them; tests/conftest.py holds the runner's).  Not named conftest_*: pytest
+gives conftest a meaning of its own, and this module is a plain import."""
 import contextlib
 import csv
 import os
