@@ -186,6 +186,29 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     if (k >= 0) res->traj_len[k] = t;
 }
 
+/* The training curve: bin sums and counts into per-bin means (NaN: empty). */
+static void record_curve(run_result_t *res, const double *bins, const int *counts, int C) {
+    for (int b = 0; b < C; b++) {
+        res->curve_episodes[b] = counts[b];
+        if (counts[b] == 0) continue;
+        res->curve_steps[b] = (float)(bins[b] / counts[b]);
+        res->curve_success[b] = (float)(bins[C + b] / counts[b]);
+        res->curve_return[b] = (float)(bins[2 * C + b] / counts[b]);
+    }
+}
+
+/* The median of the defined rank correlations of the first n checked
+ * decisions (left NaN if there is none); check_rho keeps its order. */
+static void record_rho_median(run_result_t *res, int n) {
+    float rho[n > 0 ? n : 1];
+    int nr = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(res->check_rho[i])) rho[nr++] = res->check_rho[i];
+    if (nr == 0) return;
+    qsort(rho, (size_t)nr, sizeof(float), cmp_float);
+    res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
+}
+
 int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
                 const layout_dims_t *d, run_result_t *res, volatile sig_atomic_t *cancel) {
     const job_agent_t *ja = &job->agents[run->agent];
@@ -245,13 +268,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->train_seconds = now_mono() - t0;
     res->train_steps = log.steps_used;
     res->train_episodes = log.episodes;
-    for (int b = 0; b < C; b++) {
-        res->curve_episodes[b] = counts[b];
-        if (counts[b] == 0) continue;
-        res->curve_steps[b] = (float)(bins[b] / counts[b]);
-        res->curve_success[b] = (float)(bins[C + b] / counts[b]);
-        res->curve_return[b] = (float)(bins[2 * C + b] / counts[b]);
-    }
+    record_curve(res, bins, counts, C);
 
     t0 = now_mono();
     int n_checked = 0;
@@ -261,16 +278,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
                      e < d->log_episodes ? e : -1, &n_checked, &xs);
     }
     res->eval_seconds = now_mono() - t0;
-    {
-        float rho[d->n_check > 0 ? d->n_check : 1];
-        int nr = 0;
-        for (int i = 0; i < n_checked; i++)
-            if (!isnan(res->check_rho[i])) rho[nr++] = res->check_rho[i];
-        if (nr > 0) {
-            qsort(rho, (size_t)nr, sizeof(float), cmp_float);
-            res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
-        }
-    }
+    record_rho_median(res, n_checked);
     res->status = RUN_DONE;
     goto out;
 

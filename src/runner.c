@@ -131,164 +131,195 @@ void runner_sleepy_barrier(MPI_Comm comm) {
     wait_sleeping(&req, 50e-3);
 }
 
-int runner_run(store_t *st, const plan_t *plan, const sweep_t *sw, const runner_opts_t *opts, MPI_Comm comm) {
+/* What every part of a rank's sweep shares. */
+typedef struct {
+    store_t *st;
+    const plan_t *plan;
+    const sweep_t *sw;
+    const runner_opts_t *opts;
+    MPI_Comm comm;
     int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    const long R = plan->dims.n_runs;
-    int io_error = 0;
-    run_result_t res;
-    int have_res = 0;
+    run_result_t res;      /* workers' (and a lone rank 0's) one record for the whole sweep */
+    int io_error;
+} sweep_ctx_t;
 
-    /* Workers (and a lone rank 0) hold one result record for the whole sweep. */
-    if (size == 1 || rank != 0) {
-        if (result_alloc(&res, &plan->dims, plan->max_ckpt_floats) != 0) {
-            fprintf(stderr, "aif-sweep: rank %d: out of memory for the result record\n", rank);
-            io_error = 1;
-        } else {
-            have_res = 1;
-        }
+/* Rank 0: the runs still to do, into todo[*ntodo], counting the finished
+ * ones in p.  A finished run counts only if its rows match their checksum
+ * (resume): damaged ones are run again.  0, or -1 on an I/O error. */
+static int find_todo(sweep_ctx_t *c, progress_t *p, int8_t *status, long *todo, long *ntodo) {
+    char err[512];
+    const long R = c->plan->dims.n_runs;
+    *ntodo = 0;
+    if (store_read_status(c->st, status, err, sizeof err) != 0) {
+        fprintf(stderr, "aif-sweep: %s\n", err);
+        return -1;
     }
-    int alloc_ok = !io_error, all_alloc = 0;
+    long bad = 0;
+    for (long i = 0; i < R; i++) {
+        int ok = 1;
+        if ((status[i] == RUN_DONE || status[i] == RUN_FAILED) &&
+            store_verify_run(c->st, i, status[i], &ok, err, sizeof err) != 0) {
+            fprintf(stderr, "aif-sweep: %s\n", err);
+            *ntodo = 0;
+            return -1;
+        }
+        if (!ok) {
+            if (bad++ < 20)
+                fprintf(stderr, "aif-sweep: run %ld is marked %s but fails its checksum (damaged): "
+                                "running it again\n", i, status[i] == RUN_DONE ? "done" : "failed");
+            todo[(*ntodo)++] = i;
+        } else if (status[i] == RUN_DONE) p->done++;
+        else if (status[i] == RUN_FAILED) p->failed++;
+        else todo[(*ntodo)++] = i;
+    }
+    if (bad > 20) fprintf(stderr, "aif-sweep: %ld runs failed their checksum in all\n", bad);
+    return 0;
+}
+
+/* A lone rank 0 runs everything itself. */
+static void run_alone(sweep_ctx_t *c, progress_t *p, const long *todo, long ntodo) {
+    for (long next = 0; next < ntodo && !runner_stop && !c->io_error;) {
+        int s = do_run(c->st, c->plan, c->sw, todo[next++], 0, &c->res);
+        if (s < 0) c->io_error = 1;
+        else account(p, s);
+        progress(p, 0, 0);
+    }
+}
+
+/* Rank 0 with workers: hand out todo on request until every worker has left.
+ * The nap doubles while idle, up to a tenth of the mean time a worker takes
+ * for a run, or of the time since the last message if that is longer (within
+ * [20 us, 5 ms]): a worker then waits at most ~10% of its time for an answer,
+ * and long runs, or a long one after short ones, cost the coordinator almost
+ * no CPU. */
+static void coordinate(sweep_ctx_t *c, progress_t *p, const long *todo, long ntodo) {
+    int active = c->size - 1, running = 0;
+    long next = 0;
+    double sleep_s = 20e-6, nap_cap = 5e-3, service_avg = 0, last_msg = mono();
+    double *assigned_at = calloc((size_t)c->size, sizeof(double));
+    if (!assigned_at) { fprintf(stderr, "aif-sweep: out of memory\n"); c->io_error = 1; }
+    while (active > 0) {
+        int flag = 0;
+        MPI_Status ms;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, c->comm, &flag, &ms);
+        if (!flag) {
+            /* Back off while idle: a blocking receive would spin a core. */
+            nap(sleep_s);
+            double quiet = (mono() - last_msg) / 10, cap = quiet > nap_cap ? quiet : nap_cap;
+            if (cap > 5e-3) cap = 5e-3;
+            sleep_s = sleep_s * 2 > cap ? cap : sleep_s * 2;
+            progress(p, running, 0);
+            continue;
+        }
+        sleep_s = 20e-6;
+        last_msg = mono();
+        long msg[3];
+        MPI_Recv(msg, 3, MPI_LONG, ms.MPI_SOURCE, TAG_REQUEST, c->comm, MPI_STATUS_IGNORE);
+        if (msg[0] >= 0 && assigned_at) {
+            double service = mono() - assigned_at[ms.MPI_SOURCE];
+            service_avg = service_avg > 0 ? 0.9 * service_avg + 0.1 * service : service;
+            nap_cap = service_avg / 10 < 20e-6 ? 20e-6 : service_avg / 10 > 5e-3 ? 5e-3 : service_avg / 10;
+        }
+        if (msg[0] >= 0) {
+            running--;
+            if (msg[1] < 0) c->io_error = 1;
+            else account(p, (int)msg[1]);
+        }
+        if (msg[2]) {          /* the worker is leaving (signal or I/O error) */
+            active--;
+            if (!runner_stop) runner_stop = SIGTERM;
+            continue;
+        }
+        long assign = -1;
+        if (!runner_stop && !c->io_error && next < ntodo) assign = todo[next++];
+        MPI_Send(&assign, 1, MPI_LONG, ms.MPI_SOURCE, TAG_ASSIGN, c->comm);
+        if (assigned_at) assigned_at[ms.MPI_SOURCE] = mono();
+        if (assign < 0) active--;
+        else running++;
+        if (assign >= 0) FAULT_POINT("dispatch");
+        progress(p, running, 0);
+    }
+    free(assigned_at);
+}
+
+/* Rank 0's part: find what is left, run or dispatch it, report; the exit code. */
+static int coordinator(sweep_ctx_t *c) {
+    const long R = c->plan->dims.n_runs;
+    int8_t *status = malloc((size_t)(R > 0 ? R : 1));
+    long *todo = malloc(sizeof(long) * (size_t)(R > 0 ? R : 1));
+    progress_t p = {.total = R, .t0 = mono(), .opts = c->opts};
+    p.last_print = p.t0;
+    long ntodo = 0;
+    if (!status || !todo) {
+        fprintf(stderr, "aif-sweep: out of memory\n");
+        c->io_error = 1;
+    } else if (find_todo(c, &p, status, todo, &ntodo) != 0) {
+        c->io_error = 1;
+    }
+    p.todo_at_start = ntodo;
+    const double cpu0 = cpu_seconds();
+    if (!c->opts->quiet && ntodo < R)
+        fprintf(stderr, "aif-sweep: resuming: %ld runs already done, %ld failed, %ld to run\n",
+                p.done, p.failed, ntodo);
+    if (c->size == 1) run_alone(c, &p, todo, ntodo);
+    else coordinate(c, &p, todo, ntodo);
+    /* One machine-readable line for benchmarks: how fast runs went through,
+     * and what the coordinator cost while they did. */
+    double wall = mono() - p.t0, cpu = cpu_seconds() - cpu0;
+    if (!c->opts->quiet)
+        fprintf(stderr, "aif-sweep: dispatched %ld runs in %.3f s (%.1f runs/s) on %d rank%s; "
+                        "rank 0 CPU %.3f s (%.2f%% of wall)\n",
+                p.finished_now, wall, wall > 0 ? (double)p.finished_now / wall : 0.0, c->size,
+                c->size > 1 ? "s" : "", cpu, wall > 0 ? 100.0 * cpu / wall : 0.0);
+    progress(&p, 0, 1);
+    free(status);
+    free(todo);
+    if (c->io_error) return EXIT_ERROR;
+    if (p.done + p.failed < R) return EXIT_INTERRUPTED;
+    return p.failed > 0 ? EXIT_RUNS_FAILED : EXIT_DONE;
+}
+
+/* A worker: ask for a run, run it, report it with the next request; leave on
+ * a stop, an I/O error or the coordinator's -1. */
+static void worker(sweep_ctx_t *c) {
+    long msg[3] = {-1, 0, 0};
+    for (;;) {
+        if (runner_stop || c->io_error) msg[2] = 1;
+        MPI_Send(msg, 3, MPI_LONG, 0, TAG_REQUEST, c->comm);
+        if (msg[2]) break;
+        long id;
+        MPI_Request req;
+        MPI_Irecv(&id, 1, MPI_LONG, 0, TAG_ASSIGN, c->comm, &req);
+        wait_sleeping(&req, 5e-3);
+        if (id < 0) break;
+        int s = do_run(c->st, c->plan, c->sw, id, c->rank, &c->res);
+        msg[0] = id;
+        msg[1] = s;
+        if (s < 0) c->io_error = 1;
+    }
+}
+
+int runner_run(store_t *st, const plan_t *plan, const sweep_t *sw, const runner_opts_t *opts, MPI_Comm comm) {
+    sweep_ctx_t c = {.st = st, .plan = plan, .sw = sw, .opts = opts, .comm = comm};
+    MPI_Comm_rank(comm, &c.rank);
+    MPI_Comm_size(comm, &c.size);
+    int have_res = 0;
+    if (c.size == 1 || c.rank != 0) {
+        if (result_alloc(&c.res, &plan->dims, plan->max_ckpt_floats) != 0)
+            fprintf(stderr, "aif-sweep: rank %d: out of memory for the result record\n", c.rank);
+        else
+            have_res = 1;
+    }
+    int alloc_ok = have_res || (c.size > 1 && c.rank == 0), all_alloc = 0;
     MPI_Allreduce(&alloc_ok, &all_alloc, 1, MPI_INT, MPI_LAND, comm);
     if (!all_alloc) {
-        if (have_res) result_free(&res);
+        if (have_res) result_free(&c.res);
         return EXIT_ERROR;
     }
-
     int exit_code = EXIT_DONE;
-    if (rank == 0) {
-        char err[512];
-        int8_t *status = malloc((size_t)(R > 0 ? R : 1));
-        long *todo = malloc(sizeof(long) * (size_t)(R > 0 ? R : 1));
-        progress_t p = {.total = R, .t0 = mono(), .opts = opts};
-        p.last_print = p.t0;
-        long ntodo = 0, next = 0;
-        if (!status || !todo || store_read_status(st, status, err, sizeof err) != 0) {
-            fprintf(stderr, "aif-sweep: %s\n", status && todo ? err : "out of memory");
-            io_error = 1;
-            ntodo = 0;
-        } else {
-            /* A finished run counts only if its rows match their checksum
-             * (resume): damaged ones are run again. */
-            long bad = 0;
-            for (long i = 0; i < R && !io_error; i++) {
-                int ok = 1;
-                if ((status[i] == RUN_DONE || status[i] == RUN_FAILED) &&
-                    store_verify_run(st, i, status[i], &ok, err, sizeof err) != 0) {
-                    fprintf(stderr, "aif-sweep: %s\n", err);
-                    io_error = 1;
-                    break;
-                }
-                if (!ok) {
-                    if (bad++ < 20)
-                        fprintf(stderr, "aif-sweep: run %ld is marked %s but fails its checksum (damaged): "
-                                        "running it again\n", i, status[i] == RUN_DONE ? "done" : "failed");
-                    todo[ntodo++] = i;
-                } else if (status[i] == RUN_DONE) p.done++;
-                else if (status[i] == RUN_FAILED) p.failed++;
-                else todo[ntodo++] = i;
-            }
-            if (bad > 20) fprintf(stderr, "aif-sweep: %ld runs failed their checksum in all\n", bad);
-            if (io_error) ntodo = 0;
-        }
-        p.todo_at_start = ntodo;
-        const double cpu0 = cpu_seconds();
-        if (!opts->quiet && ntodo < R)
-            fprintf(stderr, "aif-sweep: resuming: %ld runs already done, %ld failed, %ld to run\n",
-                    p.done, p.failed, ntodo);
-        if (size == 1) {
-            while (next < ntodo && !runner_stop && !io_error) {
-                int s = do_run(st, plan, sw, todo[next++], 0, &res);
-                if (s < 0) io_error = 1;
-                else account(&p, s);
-                progress(&p, 0, 0);
-            }
-        } else {
-            int active = size - 1, running = 0;
-            /* The nap doubles while idle, up to a tenth of the mean time a
-             * worker takes for a run, or of the time since the last message
-             * if that is longer (within [20 us, 5 ms]): a worker then waits
-             * at most ~10% of its time for an answer, and long runs, or a
-             * long one after short ones, cost the coordinator almost no CPU. */
-            double sleep_s = 20e-6, nap_cap = 5e-3, service_avg = 0, last_msg = mono();
-            double *assigned_at = calloc((size_t)size, sizeof(double));
-            if (!assigned_at) { fprintf(stderr, "aif-sweep: out of memory\n"); io_error = 1; }
-            while (active > 0) {
-                int flag = 0;
-                MPI_Status ms;
-                MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, comm, &flag, &ms);
-                if (!flag) {
-                    /* Back off while idle: a blocking receive would spin a core. */
-                    nap(sleep_s);
-                    double quiet = (mono() - last_msg) / 10, cap = quiet > nap_cap ? quiet : nap_cap;
-                    if (cap > 5e-3) cap = 5e-3;
-                    sleep_s = sleep_s * 2 > cap ? cap : sleep_s * 2;
-                    progress(&p, running, 0);
-                    continue;
-                }
-                sleep_s = 20e-6;
-                last_msg = mono();
-                long msg[3];
-                MPI_Recv(msg, 3, MPI_LONG, ms.MPI_SOURCE, TAG_REQUEST, comm, MPI_STATUS_IGNORE);
-                if (msg[0] >= 0 && assigned_at) {
-                    double service = mono() - assigned_at[ms.MPI_SOURCE];
-                    service_avg = service_avg > 0 ? 0.9 * service_avg + 0.1 * service : service;
-                    nap_cap = service_avg / 10 < 20e-6 ? 20e-6 : service_avg / 10 > 5e-3 ? 5e-3 : service_avg / 10;
-                }
-                if (msg[0] >= 0) {
-                    running--;
-                    if (msg[1] < 0) io_error = 1;
-                    else account(&p, (int)msg[1]);
-                }
-                if (msg[2]) {          /* the worker is leaving (signal or I/O error) */
-                    active--;
-                    if (!runner_stop) runner_stop = SIGTERM;
-                    continue;
-                }
-                long assign = -1;
-                if (!runner_stop && !io_error && next < ntodo) assign = todo[next++];
-                MPI_Send(&assign, 1, MPI_LONG, ms.MPI_SOURCE, TAG_ASSIGN, comm);
-                if (assigned_at) assigned_at[ms.MPI_SOURCE] = mono();
-                if (assign < 0) active--;
-                else running++;
-                if (assign >= 0) FAULT_POINT("dispatch");
-                progress(&p, running, 0);
-            }
-            free(assigned_at);
-        }
-        /* One machine-readable line for benchmarks: how fast runs went
-         * through, and what the coordinator cost while they did. */
-        double wall = mono() - p.t0, cpu = cpu_seconds() - cpu0;
-        if (!opts->quiet)
-            fprintf(stderr, "aif-sweep: dispatched %ld runs in %.3f s (%.1f runs/s) on %d rank%s; "
-                            "rank 0 CPU %.3f s (%.2f%% of wall)\n",
-                    p.finished_now, wall, wall > 0 ? (double)p.finished_now / wall : 0.0, size,
-                    size > 1 ? "s" : "", cpu, wall > 0 ? 100.0 * cpu / wall : 0.0);
-        progress(&p, 0, 1);
-        if (io_error) exit_code = EXIT_ERROR;
-        else if (p.done + p.failed < R) exit_code = EXIT_INTERRUPTED;
-        else if (p.failed > 0) exit_code = EXIT_RUNS_FAILED;
-        free(status);
-        free(todo);
-    } else {
-        long msg[3] = {-1, 0, 0};
-        for (;;) {
-            if (runner_stop || io_error) msg[2] = 1;
-            MPI_Send(msg, 3, MPI_LONG, 0, TAG_REQUEST, comm);
-            if (msg[2]) break;
-            long id;
-            MPI_Request req;
-            MPI_Irecv(&id, 1, MPI_LONG, 0, TAG_ASSIGN, comm, &req);
-            wait_sleeping(&req, 5e-3);
-            if (id < 0) break;
-            int s = do_run(st, plan, sw, id, rank, &res);
-            msg[0] = id;
-            msg[1] = s;
-            if (s < 0) io_error = 1;
-        }
-    }
-    if (have_res) result_free(&res);
+    if (c.rank == 0) exit_code = coordinator(&c);
+    else worker(&c);
+    if (have_res) result_free(&c.res);
     /* Ranks done early wait here, asleep, for the last runs (the close after
      * this is collective, and would spin). */
     runner_sleepy_barrier(comm);
