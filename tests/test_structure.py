@@ -1,0 +1,172 @@
+"""The code's structure (issue 14; README, "Code structure"):
+
+- the store knows nothing of job files, agents or runs: store.c and store.h,
+  with everything they include, reach neither agents.h, jobspec.h nor run.h,
+  and only the layers above the store (the runner and main) include store.h;
+- no file in src/ is over 1,000 lines and no function over 100;
+- the default build keeps to its documented baseline (x86-64-v3): the binary
+  holds no AVX-512 (EVEX-encoded) instruction.  OpenBLAS is a shared library,
+  so its own kernels, chosen at run time, are not in the binary.
+
+The function and EVEX scanners are checked on inputs where they must fire,
+so a scanner that finds nothing cannot pass for clean code."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import ROOT as REPO, BIN
+
+SRC = os.path.join(REPO, "src")
+INC = os.path.join(REPO, "include")
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def includes(path):
+    with open(path) as f:
+        return INCLUDE_RE.findall(f.read())
+
+
+def closure(path):
+    """Every project header reached from path through #include "..."."""
+    seen, todo = set(), list(includes(path))
+    while todo:
+        h = todo.pop()
+        if h in seen or not os.path.exists(os.path.join(INC, h)):
+            continue
+        seen.add(h)
+        todo.extend(includes(os.path.join(INC, h)))
+    return seen
+
+
+def test_store_knows_no_agents_jobs_or_runs():
+    for f in (os.path.join(SRC, "store.c"), os.path.join(INC, "store.h")):
+        reached = closure(f)
+        assert "store.h" in reached or f.endswith("store.h")
+        bad = reached & {"agents.h", "jobspec.h", "run.h", "params.h", "gridworld.h", "task.h"}
+        assert not bad, f"{os.path.basename(f)} reaches {sorted(bad)}"
+    assert closure(os.path.join(INC, "store.h")) <= {"plan.h", "result.h"}
+
+
+def test_only_the_layers_above_the_store_include_it():
+    above = {"main.c", "runner.c", "runner.h", "store.c"}
+    users = set()
+    for d in (SRC, INC):
+        for name in os.listdir(d):
+            if name.endswith((".c", ".h")) and "store.h" in includes(os.path.join(d, name)):
+                users.add(name)
+    assert users <= above, f"below the store but including store.h: {sorted(users - above)}"
+    assert {"runner.h", "store.c"} <= users
+
+
+def functions(text):
+    """(name, first line, lines) of every function definition in C text of
+    this project's style: the signature starts in column 0, the body ends at
+    the first '}' in column 0.  Counted from the line with the name to the
+    closing brace, inclusive."""
+    out = []
+    lines = text.split("\n")
+    i = 0
+    sig = re.compile(r"^[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\(")
+    while i < len(lines):
+        m = sig.match(lines[i])
+        if m and not lines[i].startswith(("typedef", "struct ", "enum ", "#")) and not lines[i].rstrip().endswith(";"):
+            # the body opens on this line or on the following lines of the signature
+            j = i
+            while j < len(lines) and "{" not in lines[j] and not lines[j].rstrip().endswith(";"):
+                j += 1
+            if j < len(lines) and "{" in lines[j] and not lines[j].rstrip().endswith(";"):
+                if lines[j].rstrip().endswith("}"):      # a one-line body
+                    out.append((m.group(1), i + 1, j - i + 1))
+                    i = j + 1
+                    continue
+                k = j + 1
+                while k < len(lines) and lines[k].rstrip() != "}":
+                    k += 1
+                out.append((m.group(1), i + 1, k - i + 1))
+                i = k + 1
+                continue
+        i += 1
+    return out
+
+
+def test_function_scanner_sees_long_functions():
+    body = "\n".join(f"    x += {n};" for n in range(120))
+    text = (f"static int small(int a) {{ return a; }}\n\n"
+            f"int big(int x,\n        int y) {{\n{body}\n    return x;\n}}\n\n"
+            "static void after(void) {\n    return;\n}\n")
+    got = {n: length for n, _, length in functions(text)}
+    assert got == {"small": 1, "big": 124, "after": 3}
+
+
+def c_sources():
+    return sorted(os.path.join(SRC, n) for n in os.listdir(SRC) if n.endswith(".c"))
+
+
+def test_no_source_file_over_1000_lines():
+    long = {}
+    for p in c_sources():
+        with open(p) as f:
+            n = sum(1 for _ in f)
+        if n > 1000:
+            long[os.path.basename(p)] = n
+    assert not long, long
+
+
+def test_no_function_over_100_lines():
+    long = []
+    for p in c_sources():
+        with open(p) as f:
+            for name, line, n in functions(f.read()):
+                if n > 100:
+                    long.append(f"{os.path.basename(p)}:{line} {name} ({n} lines)")
+    assert not long, long
+    # The scanner found the functions at all.
+    with open(os.path.join(SRC, "store.c")) as f:
+        names = {n for n, _, _ in functions(f.read())}
+    assert {"store_create", "store_open", "store_write_run"} <= names
+
+
+EVEX_RE = re.compile(r"^\s*[0-9a-f]+:\s+((?:[0-9a-f]{2} )+)\s*\t?(\S+)")
+
+
+def evex_instructions(binary):
+    """Instructions of binary encoded with the EVEX prefix (0x62 first, after
+    an optional address-size or segment prefix): the AVX-512 encodings, which
+    also cover AVX-512 forms on xmm/ymm registers."""
+    out = subprocess.run(["objdump", "-d", "-w", binary],
+                         capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        m = EVEX_RE.match(line)
+        if not m:
+            continue
+        b = m.group(1).split()
+        while b and b[0] in ("67", "2e", "3e", "26", "36", "64", "65"):
+            b = b[1:]
+        if b and b[0] == "62":
+            found.append(line.strip())
+    return found
+
+
+def test_evex_scanner_sees_avx512(tmp_path):
+    src = tmp_path / "v.c"
+    src.write_text("void add(float *restrict a, const float *restrict b, int n) {\n"
+                   "    for (int i = 0; i < n; i++) a[i] += b[i];\n}\n")
+    obj = tmp_path / "v.o"
+    subprocess.run(["cc", "-O3", "-march=skylake-avx512", "-mprefer-vector-width=512", "-c", str(src),
+                    "-o", str(obj)], check=True)
+    assert evex_instructions(str(obj)), "the scanner missed AVX-512 code"
+    subprocess.run(["cc", "-O3", "-march=x86-64-v3", "-c", str(src), "-o", str(obj)], check=True)
+    assert not evex_instructions(str(obj))
+
+
+def test_default_build_has_no_avx512():
+    if not os.path.exists(BIN):
+        pytest.skip(f"{BIN} not built")
+    with open(os.path.join(REPO, "build", "cflags")) as f:
+        flags = f.read()
+    assert "-march=x86-64-v3" in flags and "-march=native" not in flags, flags
+    found = evex_instructions(BIN)
+    assert not found, f"{len(found)} AVX-512 instructions, e.g. {found[:3]}"
