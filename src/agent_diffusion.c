@@ -59,9 +59,11 @@ static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 #define TRANS_WIDTH 8   /* successor slots kept per (z, a) of the learned transitions */
 
-static const char *const sel_choices[] = {"argmax", "sample", NULL};
 enum { COND_CLEAN = 0, COND_REPAINT = 1 };
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
+
+_Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
+               "the EFE block sits at P_GAMMA .. P_SELECTION");
 
 static const param_spec_t dif_params[P_N] = {
     [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
@@ -70,19 +72,7 @@ static const param_spec_t dif_params[P_N] = {
     [P_MAX_POL] = {"max_policies", PT_INT, 64, 4, 1024, NULL,
                    "candidate policies K: all |A|^H if at most this many, else this many drawn "
                    "at random (equally many per first action)"},
-    [P_GAMMA] = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
-    [P_W_RISK] = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
-    [P_W_AMB] = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(z|pi) H[p(o|z)] in G"},
-    [P_PREF] = {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,
-                "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "
-                "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "
-                "shortest-path distance on the true map (map-aware shaping: ablations only)"},
-    [P_LAMBDA] = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"},
-    [P_C_GOAL] = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 elsewhere"},
-    [P_HOLE] = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,
-                "C of a cell where a training episode ended without the goal (learned), below the lowest "
-                "floor cell (nats)"},
-    [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices, "action selection: argmax or sample from P(a)"},
+    EFE_PARAM_SPECS, /* P_GAMMA .. P_SELECTION (efe.h) */
     [P_SCHEDULE] = {"schedule", PT_CHOICE, 1, 0, 0, sched_names, "noise schedule: linear, cosine or sigmoid"},
     [P_T] = {"T", PT_INT, 50, 2, 1000, NULL, "diffusion steps T"},
     [P_SAMPLER] = {"sampler", PT_CHOICE, 1, 0, 0, sampler_names, "reverse sampler: ddpm or ddim"},
@@ -304,10 +294,12 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     int all = ipow(a->NA, a->H);
     a->enumerate = all <= (int)pv[P_MAX_POL];
     a->K = a->enumerate ? all : ((int)pv[P_MAX_POL] / a->NA) * a->NA;
-    a->gamma = pv[P_GAMMA];
-    a->w.w_risk = pv[P_W_RISK];
-    a->w.w_ambiguity = pv[P_W_AMB];
-    a->sel = (efe_select_t)(int)pv[P_SELECTION];
+    efe_params_t ep;
+    efe_params_read(pv + P_GAMMA, &ep);
+    a->gamma = ep.gamma;
+    a->w = ep.w;
+    a->sel = ep.sel;
+    a->pref = ep.pref;
     a->iters = (int)pv[P_ITERS];
     a->batch = (int)pv[P_BATCH];
     a->rounds = (int)pv[P_ROUNDS];
@@ -405,7 +397,6 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
             a->lm.b_p[((size_t)b * a->S + s) * a->lm.b_width] = 1.0;
         }
     }
-    a->pref = (efe_pref_t){(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
     efe_log_preferences(&a->pref, task->rows, task->cols, task->goal, task->oracle_dist, a->avoid, a->lnp);
     if (a->enumerate) {
         for (int k = 0; k < a->K; k++) {

@@ -59,7 +59,6 @@ enum {
 static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 
-static const char *const sel_choices[] = {"argmax", "sample", NULL};
 static const char *const model_choices[] = {"true", "learned", NULL};
 static const char *const search_choices[] = {"auto", "exhaustive", "beam", NULL};
 enum { MODEL_TRUE = 0, MODEL_LEARNED = 1 };
@@ -67,22 +66,12 @@ enum { SEARCH_AUTO = 0, SEARCH_EXHAUSTIVE = 1, SEARCH_BEAM = 2 };
 
 #define MAX_CAP 1048576
 
+_Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
+               "the EFE block sits at P_GAMMA .. P_SELECTION");
+
 static const param_spec_t exact_params[P_N] = {
     [P_HORIZON]   = {"horizon", PT_INT, 3, 1, 64, NULL, "planning horizon H (actions per policy)"},
-    [P_GAMMA]     = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
-    [P_W_RISK]    = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
-    [P_W_AMB]     = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(s|pi) H[p(o|s)] in G"},
-    [P_PREF]      = {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,
-                     "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "
-                     "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "
-                     "shortest-path distance on the true map (map-aware shaping: ablations only)"},
-    [P_LAMBDA]    = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"},
-    [P_C_GOAL]    = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 on other floor cells"},
-    [P_HOLE]      = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,
-                     "C of a cell where an episode ended without the goal (learned; the true model's holes "
-                     "with model: true), below the lowest floor cell (nats)"},
-    [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices,
-                     "first action: argmax of P(a) (random among ties) or a sample from P(a)"},
+    EFE_PARAM_SPECS, /* P_GAMMA .. P_SELECTION (efe.h) */
     [P_MODEL]     = {"model", PT_CHOICE, 0, 0, 0, model_choices,
                      "A and B: the world's own (true), or Dirichlet counts learned in training (learned)"},
     [P_SEARCH]    = {"search", PT_CHOICE, 0, 0, 0, search_choices,
@@ -375,10 +364,12 @@ static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
     x->n = n; x->no = no; x->na = na; x->rows = task->rows; x->cols = task->cols;
     x->H = H;
     x->max_steps = task->max_steps;
-    x->gamma = pv[P_GAMMA];
-    x->w.w_risk = pv[P_W_RISK];
-    x->w.w_ambiguity = pv[P_W_AMB];
-    x->sel = (int)pv[P_SELECTION] == 1 ? EFE_SELECT_SAMPLE : EFE_SELECT_ARGMAX;
+    efe_params_t ep;
+    efe_params_read(pv + P_GAMMA, &ep);
+    x->gamma = ep.gamma;
+    x->w = ep.w;
+    x->sel = ep.sel;
+    x->pref = ep.pref;
     x->learned = learned;
     x->start_known = pv[P_START_KNOWN] != 0.0;
     x->prior = pv[P_DIRICHLET];
@@ -397,10 +388,6 @@ static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
         memcpy(x->wall, task->truth->wall, (size_t)n);
         memcpy(x->avoid, task->truth->failure, (size_t)n);
     }
-    x->pref = (efe_pref_t){
-        .kind = (efe_pref_kind_t)(int)pv[P_PREF],
-        .lambda = pv[P_LAMBDA], .c_goal = pv[P_C_GOAL], .hole_penalty = pv[P_HOLE],
-    };
     efe_log_preferences(&x->pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
 
     if (learned) {
