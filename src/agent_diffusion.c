@@ -225,7 +225,7 @@ static scorenet_config_t net_config(const task_t *task, const double *pv) {
 
 static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
     scorenet_config_t c = net_config(task, pv);
-    return scorenet_ckpt_floats(&c);
+    return scorenet_ckpt_len(&c, 0); /* trained without an EMA: no EMA slot */
 }
 
 static unsigned dif_needs(const double *pv) {
