@@ -106,6 +106,9 @@ size_t scorenet_count_params(const scorenet_config_t *cfg);
 int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch,
                     rng_t *init, char *err, size_t errn);
 void scorenet_free(scorenet_t *net);
+/* Re-draw the initial weights in place from `init`, exactly as scorenet_create
+ * does (the same stream gives the same weights); allocates nothing. */
+void scorenet_init_weights(scorenet_t *net, rng_t *init);
 size_t scorenet_n_params(const scorenet_t *net);
 
 /* x (B,L,D_tok), t (B) diffusion step (any float scale, |t| < 1e9) -> eps_out

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
+#include "arena.h"
 #include "diffusion.h"
 #include "efe.h"
 #include "efe_tail.h"
@@ -199,6 +200,7 @@ typedef struct {
     int32_t *d_start, *d_end;  /* episode bounds per token (flat indices) */
     uint8_t *d_term;           /* episode ended in an absorbing cell */
     double *belief;            /* [S] inferred present state at the last decision */
+    arena_t *arena;            /* every buffer above, and the dif_t itself */
 } dif_t;
 
 static int ipow(int b, int e) {
@@ -261,26 +263,14 @@ static void dif_destroy(void *self) {
     adam_free(&a->adam);
     sampler_free(&a->samp);
     schedule_free(&a->sched);
-    free(a->cell_xy); free(a->pol); free(a->known); free(a->x0); free(a->mask);
     efe_model_free(&a->lm);
     efe_tail_free(&a->tail);
     explorer_free(&a->explorer);
-    free(a->bonus); free(a->count); free(a->work);
-    free(a->lnp); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
-    free(a->first); free(a->hist_o); free(a->hist_a);
-    free(a->tx); free(a->tmask); free(a->tscratch); free(a->txt); free(a->teps); free(a->tt); free(a->tknown);
-    free(a->belief); free(a->avoid);
-    free(a->d_o); free(a->d_z); free(a->d_a); free(a->d_start); free(a->d_end); free(a->d_term);
-    free(a);
+    arena_free(a->arena); /* every buffer of the agent's own, and the agent */
 }
 
-static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
-    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
-        snprintf(err, n, "diffusion-aif: preference: oracle-distance needs the oracle, which this task does not give");
-        return NULL;
-    }
-    dif_t *a = calloc(1, sizeof *a);
-    if (!a) return NULL;
+/* The scalar settings from the parameters. */
+static void dif_read_params(dif_t *a, const task_t *task, const double *pv, const rng_t *init_rng) {
     a->task = *task;
     a->S = task->n_cells;
     a->NA = task->n_actions;
@@ -318,14 +308,20 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     int rows = a->K * a->M;
     a->max_batch = rows > a->batch ? rows : a->batch;
     if (a->max_batch < 256) a->max_batch = 256;
+    a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
+}
 
+/* The generative model's machinery: network, optimiser, schedule, sampler
+ * (each with its own create and free). */
+static int dif_create_model(dif_t *a, const task_t *task, const double *pv, rng_t *init_rng, char *err,
+                            size_t n) {
     a->ncfg = net_config(task, pv);
     a->acfg = adam_defaults();
     a->acfg.lr = (float)pv[P_LR];
     a->acfg.clip_norm = 1.0f;
-    if (scorenet_create(&a->net, &a->ncfg, a->max_batch, init_rng, err, n) != 0) goto fail;
-    if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) goto fail;
-    if (schedule_create(&a->sched, (sched_kind_t)(int)pv[P_SCHEDULE], (int)pv[P_T], 0, 0, err, n) != 0) goto fail;
+    if (scorenet_create(&a->net, &a->ncfg, a->max_batch, init_rng, err, n) != 0) return -1;
+    if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) return -1;
+    if (schedule_create(&a->sched, (sched_kind_t)(int)pv[P_SCHEDULE], (int)pv[P_T], 0, 0, err, n) != 0) return -1;
     sampler_config_t sc = sampler_defaults();
     sc.kind = (sampler_kind_t)(int)pv[P_SAMPLER];
     sc.steps = sc.kind == SAMPLER_DDIM ? (int)pv[P_STEPS] : 0;
@@ -334,61 +330,59 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     sc.n_resample = (int)pv[P_RESAMPLE];
     sc.clip_x0 = (float)pv[P_CLIP];
     sc.known_clean = a->cond == COND_CLEAN;
-    if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) goto fail;
-
-    size_t S = (size_t)a->S, B = (size_t)a->max_batch, dim = (size_t)a->dim;
-    a->cell_xy = malloc(sizeof(float) * 2 * S);
-    a->pol = malloc(sizeof(int) * (size_t)a->K * (size_t)a->H);
-    a->known = malloc(sizeof(float) * B * dim);
-    a->x0 = malloc(sizeof(float) * B * dim);
-    a->mask = malloc(B * dim);
-    a->lnp = malloc(sizeof(double) * S);
-    a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
+    if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) return -1;
     int tw = TRANS_WIDTH < a->S ? TRANS_WIDTH : a->S;
-    if (efe_model_alloc(&a->lm, a->S, a->S, a->NA, tw, a->a_w) != 0 ||
-        efe_tail_alloc(&a->tail, a->S, a->NA) != 0 ||
+    if (efe_model_alloc(&a->lm, a->S, a->S, a->NA, tw, a->a_w) != 0 || efe_tail_alloc(&a->tail, a->S, a->NA) != 0 ||
         explorer_alloc(&a->explorer, a->S, a->NA, task->max_steps, task->max_steps) != 0) {
         snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
+        return -1;
     }
-    a->bonus = calloc(S, sizeof(double));
-    a->count = calloc(S, sizeof(int));
-    a->work = malloc(sizeof(double) * 3 * S);
-    a->q = malloc(sizeof(double) * S);
-    a->G = malloc(sizeof(double) * (size_t)a->K);
-    a->risk = malloc(sizeof(double) * (size_t)a->K);
-    a->amb = malloc(sizeof(double) * (size_t)a->K);
-    a->P = malloc(sizeof(double) * (size_t)a->K);
-    a->first = malloc(sizeof(int) * (size_t)a->K);
-    a->hist_o = malloc(sizeof(int) * (size_t)(task->max_steps + 2));
-    a->hist_a = malloc(sizeof(int) * (size_t)(task->max_steps + 2));
-    a->tx = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->tmask = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->tscratch = malloc(sizeof(float) * diffusion_train_scratch_floats(a->batch, a->dim));
-    a->txt = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->teps = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->tt = malloc(sizeof(float) * (size_t)a->batch);
-    a->tknown = malloc((size_t)a->batch * dim);
-    if (!a->txt || !a->teps || !a->tt || !a->tknown) {
+    return 0;
+}
+
+/* The agent's own buffers, all from its arena: decisions, read-off and training. */
+static int dif_alloc_buffers(dif_t *a, char *err, size_t n) {
+    arena_t *ar = a->arena;
+    const size_t S = (size_t)a->S, B = (size_t)a->max_batch, dim = (size_t)a->dim, K = (size_t)a->K,
+                 TB = (size_t)a->batch, hist = (size_t)a->task.max_steps + 2;
+    a->cell_xy = arena_alloc(ar, 2 * S, sizeof(float));
+    a->pol = arena_alloc(ar, K * (size_t)a->H, sizeof(int));
+    a->known = arena_alloc(ar, B * dim, sizeof(float));
+    a->x0 = arena_alloc(ar, B * dim, sizeof(float));
+    a->mask = arena_alloc(ar, B * dim, 1);
+    a->lnp = arena_alloc(ar, S, sizeof(double));
+    a->q = arena_alloc(ar, S, sizeof(double));
+    a->belief = arena_alloc(ar, S, sizeof(double));
+    a->bonus = arena_alloc(ar, S, sizeof(double));
+    a->work = arena_alloc(ar, 3 * S, sizeof(double));
+    a->count = arena_alloc(ar, S, sizeof(int));
+    a->avoid = arena_alloc(ar, S, 1);
+    a->G = arena_alloc(ar, K, sizeof(double));
+    a->risk = arena_alloc(ar, K, sizeof(double));
+    a->amb = arena_alloc(ar, K, sizeof(double));
+    a->P = arena_alloc(ar, K, sizeof(double));
+    a->first = arena_alloc(ar, K, sizeof(int));
+    a->hist_o = arena_alloc(ar, hist, sizeof(int));
+    a->hist_a = arena_alloc(ar, hist, sizeof(int));
+    a->tx = arena_alloc(ar, TB * dim, sizeof(float));
+    a->tmask = arena_alloc(ar, TB * dim, sizeof(float));
+    a->tscratch = arena_alloc(ar, diffusion_train_scratch_floats(a->batch, a->dim), sizeof(float));
+    a->txt = arena_alloc(ar, TB * dim, sizeof(float));
+    a->teps = arena_alloc(ar, TB * dim, sizeof(float));
+    a->tt = arena_alloc(ar, TB, sizeof(float));
+    a->tknown = arena_alloc(ar, TB * dim, 1);
+    if (!arena_ok(ar)) {
         snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
+        return -1;
     }
-    a->belief = calloc(S, sizeof(double));
-    a->avoid = calloc(S, 1);
-    if (!a->belief || !a->avoid) {
-        snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
-    }
-    if (!a->cell_xy || !a->pol || !a->known || !a->x0 || !a->mask || !a->lnp || !a->q || !a->G ||
-        !a->risk || !a->amb || !a->P || !a->first || !a->hist_o || !a->hist_a || !a->tx || !a->tmask ||
-        !a->tscratch || !a->bonus || !a->count || !a->work) {
-        snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
-    }
+    return 0;
+}
+
+/* Before the first fit: every cell is observed as itself and every move stays
+ * put (the model knows nothing yet); the preference; enumerated policies. */
+static void dif_init_state(dif_t *a, const task_t *task) {
     for (int s = 0; s < a->S; s++) {
         task_cell_to_xy(task, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
-        /* Until the first fit: every cell is observed as itself, and every
-         * move stays put (the model knows nothing yet). */
         a->lm.a_idx[(size_t)s * a->a_w] = s;
         a->lm.a_p[(size_t)s * a->a_w] = 1.0;
         a->lm.A[(size_t)s * a->S + s] = 1.0;
@@ -404,10 +398,28 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
             for (int h = a->H - 1; h >= 0; h--) { a->pol[k * a->H + h] = x % a->NA; x /= a->NA; }
         }
     }
+}
+
+static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
+    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+        snprintf(err, n, "diffusion-aif: preference: oracle-distance needs the oracle, which this task does not give");
+        return NULL;
+    }
+    arena_t *ar = arena_create(1u << 20);
+    dif_t *a = arena_alloc(ar, 1, sizeof *a);
+    if (!a) {
+        arena_free(ar);
+        snprintf(err, n, "diffusion-aif: out of memory");
+        return NULL;
+    }
+    a->arena = ar;
+    dif_read_params(a, task, pv, init_rng);
+    if (dif_create_model(a, task, pv, init_rng, err, n) != 0 || dif_alloc_buffers(a, err, n) != 0) {
+        dif_destroy(a);
+        return NULL;
+    }
+    dif_init_state(a, task);
     return a;
-fail:
-    dif_destroy(a);
-    return NULL;
 }
 
 /* ---- tokens ------------------------------------------------------------------------ */
@@ -870,11 +882,14 @@ static float clean_train_step(dif_t *a, rng_t *r) {
 
 static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
     if (a->n > 0 && a->iters > 0 && !a->warm) {
-        scorenet_free(&a->net);
-        adam_free(&a->adam);
+        /* Re-initialise in place: the weights the run started with, a fresh
+         * optimiser (what a new network and Adam would be, without allocating). */
         rng_t init = a->init_rng;
-        if (scorenet_create(&a->net, &a->ncfg, a->max_batch, &init, err, n) != 0) return -1;
-        if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) return -1;
+        scorenet_init_weights(&a->net, &init);
+        memset(a->adam.m, 0, a->adam.n * sizeof(float));
+        memset(a->adam.v, 0, a->adam.n * sizeof(float));
+        a->adam.step = 0;
+        a->adam.cfg = a->acfg;
     }
     for (int it = 0; it < a->iters && a->n > 0; it++) {
         if (trainlog_cancelled(log)) return 0;
@@ -994,22 +1009,32 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
     return 0;
 }
 
-static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *err, size_t n) {
-    dif_t *a = self;
-    long budget = log->budget;
-    /* The dataset holds every step plus one closing token per episode. */
-    a->cap = 2 * budget + 2;
+/* The training data set: every step plus one closing token per episode, so
+ * 2 budget + 2 tokens.  It is the one allocation outside create: its size
+ * depends on the run's step budget, which create is not told (task_t and
+ * agent_class_t.create carry no budget).  From the agent's arena, once. */
+static int dataset_reserve(dif_t *a, long budget, char *err, size_t n) {
+    const long cap = 2 * budget + 2;
     a->n = 0;
-    a->d_o = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_z = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_a = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_start = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_end = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_term = malloc((size_t)a->cap);
-    if (!a->d_o || !a->d_z || !a->d_a || !a->d_start || !a->d_end || !a->d_term) {
+    if (a->d_o && a->cap >= cap) return 0;
+    a->cap = cap;
+    a->d_o = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_z = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_a = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_start = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_end = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_term = arena_alloc(a->arena, (size_t)cap, 1);
+    if (!arena_ok(a->arena)) {
         snprintf(err, n, "diffusion-aif: out of memory for a dataset of %ld steps", budget);
         return -1;
     }
+    return 0;
+}
+
+static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *err, size_t n) {
+    dif_t *a = self;
+    long budget = log->budget;
+    if (dataset_reserve(a, budget, err, n) != 0) return -1;
     long t = 0;
     long explore_steps = (long)(a->explore * (double)budget);
     if (a->rounds == 0) explore_steps = budget;

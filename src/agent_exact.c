@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
+#include "arena.h"
 #include "efe.h"
 #include "efe_tail.h"
 
@@ -149,6 +150,7 @@ typedef struct {
     double *br[2], *ba[2];    /* partial risk and ambiguity per slot */
     int *bcount[2];           /* [na] live slots per group */
     struct cand *cand;        /* children of one group [bw*na] */
+    arena_t *arena;           /* every buffer above, and the exact_t itself */
 } exact_t;
 
 /* ---- sizes ---------------------------------------------------------------------- */
@@ -332,37 +334,15 @@ static void exact_destroy(void *self) {
     if (!x) return;
     efe_model_free(&x->m);
     efe_tail_free(&x->tail);
-    free(x->wall); free(x->avoid); free(x->absorb); free(x->lnp); free(x->q); free(x->q_tmp);
-    free(x->cA); free(x->cB);
-    free(x->pol_G); free(x->pol_risk); free(x->pol_amb); free(x->pol_P); free(x->pol_first);
-    free(x->lvl_q); free(x->lvl_supp); free(x->lvl_ns); free(x->qo); free(x->obs_list);
-    free(x->mark_s); free(x->mark_o);
-    for (int i = 0; i < 2; i++) {
-        free(x->bq[i]); free(x->bsupp[i]); free(x->bns[i]);
-        free(x->br[i]); free(x->ba[i]); free(x->bcount[i]);
-    }
-    free(x->cand);
-    free(x);
+    arena_free(x->arena); /* every buffer of the agent's own, and the agent */
 }
 
-static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
-                          char *err, size_t errlen) {
-    if (exact_validate(task, pv, err, errlen)) return NULL;
-    const int learned = (int)pv[P_MODEL] == MODEL_LEARNED;
-    if (!learned && !task->truth) {
-        snprintf(err, errlen, "exact-aif: model: true needs the world's true model, which this task does not give");
-        return NULL;
-    }
-    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
-        snprintf(err, errlen, "exact-aif: preference: oracle-distance needs the oracle, which this task does not give");
-        return NULL;
-    }
-    exact_t *x = calloc(1, sizeof *x);
-    if (!x) return NULL;
-    const int n = task->n_cells, no = task->n_cells, na = task->n_actions, H = (int)pv[P_HORIZON];
+/* The scalar settings from the task and the parameters. */
+static void exact_read_params(exact_t *x, const task_t *task, const double *pv, int learned) {
     x->task = *task;
-    x->n = n; x->no = no; x->na = na; x->rows = task->rows; x->cols = task->cols;
-    x->H = H;
+    x->n = task->n_cells; x->no = task->n_cells; x->na = task->n_actions;
+    x->rows = task->rows; x->cols = task->cols;
+    x->H = (int)pv[P_HORIZON];
     x->max_steps = task->max_steps;
     efe_params_t ep;
     efe_params_read(pv + P_GAMMA, &ep);
@@ -376,76 +356,108 @@ static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
     x->explore = pv[P_EXPLORE];
     x->prev_action = -1;
     x->start = learned ? -1 : task->truth->start; /* learned: where training episodes begin */
+    x->use_tail = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
+    x->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
+}
 
-    x->wall = calloc((size_t)n, 1);
-    x->avoid = calloc((size_t)n, 1);
-    x->absorb = calloc((size_t)n, 1);
-    x->lnp = malloc(sizeof(double) * no);
-    x->q = calloc((size_t)n, sizeof(double));
-    x->q_tmp = calloc((size_t)n, sizeof(double));
-    if (!x->wall || !x->avoid || !x->absorb || !x->lnp || !x->q || !x->q_tmp) goto oom;
-    if (!learned) {
+/* The agent's own buffers, all from its arena (zeroed): beliefs, the learned
+ * counts, the scored policies, the tree walk's levels and the beam. */
+static int exact_alloc_buffers(exact_t *x, const plan_shape_t *ps) {
+    arena_t *ar = x->arena;
+    const size_t n = (size_t)x->n, no = (size_t)x->no, na = (size_t)x->na, H = (size_t)x->H;
+    const size_t np = (size_t)ps->max_pol;
+    x->wall = arena_alloc(ar, n, 1);
+    x->avoid = arena_alloc(ar, n, 1);
+    x->absorb = arena_alloc(ar, n, 1);
+    x->lnp = arena_alloc(ar, no, sizeof(double));
+    x->q = arena_alloc(ar, n, sizeof(double));
+    x->q_tmp = arena_alloc(ar, n, sizeof(double));
+    if (x->learned) {
+        x->cA = arena_alloc(ar, n * no, sizeof(double));
+        x->cB = arena_alloc(ar, na * n * LB_WIDTH, sizeof(double));
+    }
+    x->pol_G = arena_alloc(ar, np, sizeof(double));
+    x->pol_risk = arena_alloc(ar, np, sizeof(double));
+    x->pol_amb = arena_alloc(ar, np, sizeof(double));
+    x->pol_P = arena_alloc(ar, np, sizeof(double));
+    x->pol_first = arena_alloc(ar, np, sizeof(int));
+    x->lvl_q = arena_alloc(ar, (H + 1) * n, sizeof(double));
+    x->lvl_supp = arena_alloc(ar, (H + 1) * n, sizeof(int));
+    x->lvl_ns = arena_alloc(ar, H + 1, sizeof(int));
+    x->qo = arena_alloc(ar, no, sizeof(double));
+    x->obs_list = arena_alloc(ar, no, sizeof(int));
+    x->mark_s = arena_alloc(ar, n, 1);
+    x->mark_o = arena_alloc(ar, no, 1);
+    if (x->beam) {
+        const size_t slots = na * (size_t)ps->bw;
+        for (int i = 0; i < 2; i++) {
+            x->bq[i] = arena_alloc(ar, slots * n, sizeof(double));
+            x->bsupp[i] = arena_alloc(ar, slots * n, sizeof(int));
+            x->bns[i] = arena_alloc(ar, slots, sizeof(int));
+            x->br[i] = arena_alloc(ar, slots, sizeof(double));
+            x->ba[i] = arena_alloc(ar, slots, sizeof(double));
+            x->bcount[i] = arena_alloc(ar, na, sizeof(int));
+        }
+        x->cand = arena_alloc(ar, (size_t)ps->bw * na, sizeof *x->cand);
+    }
+    return arena_ok(ar) ? 0 : -1;
+}
+
+/* The model (learned: prior counts; true: a copy of the world's), the
+ * preference and the tail on the model.  0, or -1 (no memory). */
+static int exact_init_model(exact_t *x, const task_t *task) {
+    const int n = x->n;
+    if (!x->learned) {
         memcpy(x->wall, task->truth->wall, (size_t)n);
         memcpy(x->avoid, task->truth->failure, (size_t)n);
     }
     efe_log_preferences(&x->pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
-
-    if (learned) {
-        if (efe_model_alloc(&x->m, n, no, na, LB_WIDTH, no)) goto oom;
-        x->cA = malloc(sizeof(double) * (size_t)n * no);
-        x->cB = malloc(sizeof(double) * (size_t)na * n * LB_WIDTH);
-        if (!x->cA || !x->cB) goto oom;
+    if (x->learned) {
+        if (efe_model_alloc(&x->m, n, x->no, x->na, LB_WIDTH, x->no)) return -1;
         learned_init(x);
     } else if (efe_model_copy(&x->m, task->truth->model)) {
-        goto oom;
+        return -1;
     }
-    x->use_tail = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
-    x->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
     if (x->use_tail) {
-        if (efe_tail_alloc(&x->tail, n, na)) goto oom;
+        if (efe_tail_alloc(&x->tail, n, x->na)) return -1;
         update_tail(x);
     }
+    return 0;
+}
 
-    plan_shape_t ps = plan_shape(na, H, (long)pv[P_CAP], (int)pv[P_SEARCH]);
+static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
+                          char *err, size_t errlen) {
+    (void)init_rng;
+    if (exact_validate(task, pv, err, errlen)) return NULL;
+    const int learned = (int)pv[P_MODEL] == MODEL_LEARNED;
+    if (!learned && !task->truth) {
+        snprintf(err, errlen, "exact-aif: model: true needs the world's true model, which this task does not give");
+        return NULL;
+    }
+    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+        snprintf(err, errlen, "exact-aif: preference: oracle-distance needs the oracle, which this task does not give");
+        return NULL;
+    }
+    const plan_shape_t ps = plan_shape(task->n_actions, (int)pv[P_HORIZON], (long)pv[P_CAP], (int)pv[P_SEARCH]);
+    arena_t *ar = arena_create(1u << 20); /* grows for larger worlds */
+    exact_t *x = arena_alloc(ar, 1, sizeof *x);
+    if (!x) {
+        arena_free(ar);
+        goto oom;
+    }
+    x->arena = ar;
+    exact_read_params(x, task, pv, learned);
     x->beam = ps.beam;
     x->max_pol = ps.max_pol;
-    x->pol_G = malloc(sizeof(double) * ps.max_pol);
-    x->pol_risk = malloc(sizeof(double) * ps.max_pol);
-    x->pol_amb = malloc(sizeof(double) * ps.max_pol);
-    x->pol_P = malloc(sizeof(double) * ps.max_pol);
-    x->pol_first = malloc(sizeof(int) * ps.max_pol);
-    x->lvl_q = calloc((size_t)(H + 1) * n, sizeof(double));
-    x->lvl_supp = malloc(sizeof(int) * (size_t)(H + 1) * n);
-    x->lvl_ns = calloc((size_t)H + 1, sizeof(int));
-    x->qo = calloc((size_t)no, sizeof(double));
-    x->obs_list = malloc(sizeof(int) * no);
-    x->mark_s = calloc((size_t)n, 1);
-    x->mark_o = calloc((size_t)no, 1);
-    if (!x->pol_G || !x->pol_risk || !x->pol_amb || !x->pol_P || !x->pol_first || !x->lvl_q ||
-        !x->lvl_supp || !x->lvl_ns || !x->qo || !x->obs_list || !x->mark_s || !x->mark_o)
+    x->bw = (int)ps.bw;
+    if (exact_alloc_buffers(x, &ps) != 0 || exact_init_model(x, task) != 0) {
+        exact_destroy(x);
         goto oom;
-    if (x->beam) {
-        const size_t slots = (size_t)na * ps.bw, cands = (size_t)ps.bw * na;
-        x->bw = (int)ps.bw;
-        for (int i = 0; i < 2; i++) {
-            x->bq[i] = calloc(slots * n, sizeof(double));
-            x->bsupp[i] = malloc(sizeof(int) * slots * n);
-            x->bns[i] = calloc(slots, sizeof(int));
-            x->br[i] = malloc(sizeof(double) * slots);
-            x->ba[i] = malloc(sizeof(double) * slots);
-            x->bcount[i] = calloc((size_t)na, sizeof(int));
-            if (!x->bq[i] || !x->bsupp[i] || !x->bns[i] || !x->br[i] || !x->ba[i] ||
-                !x->bcount[i])
-                goto oom;
-        }
-        x->cand = malloc(sizeof *x->cand * cands);
-        if (!x->cand) goto oom;
     }
     return x;
 oom:
     snprintf(err, errlen, "exact-aif: out of memory for a %dx%d world (horizon %d, policy_cap %ld)",
-             task->rows, task->cols, H, (long)pv[P_CAP]);
-    exact_destroy(x);
+             task->rows, task->cols, (int)pv[P_HORIZON], (long)pv[P_CAP]);
     return NULL;
 }
 

@@ -28,10 +28,8 @@ static chunk_t *add_chunk(arena_t *a, size_t need) {
     size_t cap = need > a->chunk_bytes ? need : a->chunk_bytes;
     chunk_t *c = malloc(sizeof *c);
     if (!c) return NULL;
-    /* Zeroed now, so that no page is first touched inside a training step. */
     c->data = aligned_alloc(ARENA_ALIGN, cap);
     if (!c->data) { free(c); return NULL; }
-    memset(c->data, 0, cap);
     c->cap = cap;
     c->used = 0;
     c->next = a->head;
@@ -48,6 +46,9 @@ void *arena_alloc(arena_t *a, size_t count, size_t size) {
     if (!c || c->cap - c->used < bytes) c = add_chunk(a, bytes);
     if (!c) { a->failed = 1; return NULL; }
     void *p = c->data + c->used;
+    /* Zeroed (written) now, so that no page of a block is first touched inside
+     * a training step; the chunk's unused tail is never touched. */
+    memset(p, 0, bytes);
     c->used += bytes;
     a->used += bytes;
     return p;

@@ -208,6 +208,8 @@ int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch
     return 0;
 }
 
+void scorenet_init_weights(scorenet_t *net, rng_t *init) { init_weights(net, init); }
+
 void scorenet_free(scorenet_t *net) {
     free(net->p.blk);
     free(net->g.blk);
