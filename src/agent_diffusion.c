@@ -37,6 +37,7 @@
 #include "efe_tail.h"
 #include "explore.h"
 #include "scorenet.h"
+#include "tokens.h"
 
 enum {
     P_HORIZON, P_CONTEXT, P_SAMPLES, P_MAX_POL, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA,
@@ -145,13 +146,6 @@ static const param_spec_t dif_params[P_N] = {
                    "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
 };
 
-/* Token entries: o (x, y), z (x, y), the action one-hot, then three flags
- * (+1 known / -1 generated) for o, z and a, so the network knows which entries
- * are given at this call. */
-enum { OFF_O = 0, OFF_Z = 2, OFF_A = 4 };
-#define N_FLAGS 3
-
-
 typedef struct {
     task_t task;
     int S;                     /* cells */
@@ -200,6 +194,7 @@ typedef struct {
     int32_t *d_start, *d_end;  /* episode bounds per token (flat indices) */
     uint8_t *d_term;           /* episode ended in an absorbing cell */
     double *belief;            /* [S] inferred present state at the last decision */
+    tok_layout_t tok;          /* the window's token layout (tokens.h) */
     arena_t *arena;            /* every buffer above, and the dif_t itself */
 } dif_t;
 
@@ -381,6 +376,7 @@ static int dif_alloc_buffers(dif_t *a, char *err, size_t n) {
 /* Before the first fit: every cell is observed as itself and every move stays
  * put (the model knows nothing yet); the preference; enumerated policies. */
 static void dif_init_state(dif_t *a, const task_t *task) {
+    a->tok = (tok_layout_t){&a->task, a->cell_xy, a->NA, a->D, a->c, a->H, a->L, a->dim};
     for (int s = 0; s < a->S; s++) {
         task_cell_to_xy(task, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
         a->lm.a_idx[(size_t)s * a->a_w] = s;
@@ -422,21 +418,6 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     return a;
 }
 
-/* ---- tokens ------------------------------------------------------------------------ */
-
-static void put_cell(const dif_t *a, float *tok, int off, int cell) {
-    tok[off] = a->cell_xy[2 * cell];
-    tok[off + 1] = a->cell_xy[2 * cell + 1];
-}
-
-static void put_action(const dif_t *a, float *tok, int act) {
-    for (int i = 0; i < a->NA; i++) tok[OFF_A + i] = i == act ? 1.0f : -1.0f;
-}
-
-static int decode(const dif_t *a, const float *tok, int off) {
-    return task_xy_to_cell(&a->task, tok[off], tok[off + 1]);
-}
-
 /* ---- deciding ------------------------------------------------------------------------ */
 
 /* Candidate policies for this decision (when not enumerated): equally many per
@@ -449,79 +430,20 @@ static void draw_policies(dif_t *a, rng_t *r) {
     }
 }
 
-/* Which entries are given.  DECIDE: past observations and actions, the present
- * observation, the policy's actions (tokens c .. c+H-1).  LIKELIHOOD: the
- * present state only (to read p(o|z) off the model).  TRANSITION: the present
- * state and action (to read p(z'|z,a) off the model).  STATE: past
- * observations and actions and the present observation, to infer the present
- * state z (the future is not part of the query).  Flag entries are always
- * given.
- *
- * Mask values: MASK_GEN generated, MASK_KNOWN given, MASK_NULL not part of the
- * query: given as 0 with its flag 0, so the network need not model it.  The
- * two read-off queries null every token they do not ask about: the network
- * then learns p(o|z) and p(z'|z,a) directly rather than as a corner of the
- * whole window's distribution (which it learns far more slowly). */
-enum { PAT_DECIDE, PAT_LIKELIHOOD, PAT_TRANSITION, PAT_STATE };
-enum { MASK_GEN = 0, MASK_KNOWN = 1, MASK_NULL = 2 };
-
-static void pattern(const dif_t *a, int pat, unsigned char *m) {
-    const int D = a->D, FO = 4 + a->NA;
-    memset(m, MASK_GEN, (size_t)a->dim);
-    for (int j = -a->c; j <= a->H; j++) {
-        unsigned char *mt = m + (j + a->c) * D;
-        if (pat == PAT_DECIDE) {
-            if (j <= 0) mt[OFF_O] = mt[OFF_O + 1] = MASK_KNOWN;
-            if (j < a->H) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = MASK_KNOWN;
-        } else if (pat == PAT_STATE) {
-            if (j > 0) {
-                memset(mt, MASK_NULL, (size_t)FO);
-            } else {
-                mt[OFF_O] = mt[OFF_O + 1] = MASK_KNOWN;
-                for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = j < 0 ? MASK_KNOWN : MASK_NULL;
-            }
-        } else if (j == 0) {
-            mt[OFF_Z] = mt[OFF_Z + 1] = MASK_KNOWN;
-            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = pat == PAT_TRANSITION ? MASK_KNOWN : MASK_NULL;
-        } else if (pat == PAT_TRANSITION && j == 1) {
-            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = MASK_NULL;
-        } else {
-            memset(mt, MASK_NULL, (size_t)FO);
-        }
-        for (int f = 0; f < N_FLAGS; f++) mt[FO + f] = MASK_KNOWN;
-    }
-}
-
-/* The flag entries of window x from its mask (+1 given, -1 generated, 0 not
- * part of the query), and null entries set to 0. */
-static void put_flags(const dif_t *a, float *x, const unsigned char *m) {
-    const int D = a->D, FO = 4 + a->NA;
-    static const float flag[3] = {-1.0f, 1.0f, 0.0f};
-    for (int k = 0; k < a->L; k++) {
-        float *tok = x + k * D;
-        const unsigned char *mt = m + k * D;
-        for (int e = 0; e < FO; e++)
-            if (mt[e] == MASK_NULL) tok[e] = 0.0f;
-        tok[FO] = flag[mt[OFF_O]];
-        tok[FO + 1] = flag[mt[OFF_Z]];
-        tok[FO + 2] = flag[mt[OFF_A]];
-    }
-}
-
 /* Fill known/mask for every (policy, sample) row from the episode history. */
 static void build_rows(dif_t *a) {
     const int D = a->D, dim = a->dim, t = a->t;
     float *row0 = a->known;
     unsigned char *m0 = a->mask;
     memset(row0, 0, sizeof(float) * (size_t)dim);
-    pattern(a, PAT_DECIDE, m0);
+    tok_pattern(&a->tok, PAT_DECIDE, m0);
     for (int j = -a->c; j <= 0; j++) {
         float *tok = row0 + (j + a->c) * D;
         int s = t + j;
-        put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
-        if (j < 0) put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
+        tok_put_cell(&a->tok, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+        if (j < 0) tok_put_action(&a->tok, tok, s < 0 ? -1 : a->hist_a[s]);
     }
-    put_flags(a, row0, m0);
+    tok_put_flags(&a->tok, row0, m0);
     for (int k = 0; k < a->K; k++) {
         for (int m = 0; m < a->M; m++) {
             size_t r = (size_t)(k * a->M + m) * (size_t)dim;
@@ -530,7 +452,7 @@ static void build_rows(dif_t *a) {
                 memcpy(a->mask + r, m0, (size_t)dim);
             }
             for (int h = 0; h < a->H; h++)
-                put_action(a, a->known + r + (size_t)(a->c + h) * D, a->pol[k * a->H + h]);
+                tok_put_action(&a->tok, a->known + r + (size_t)(a->c + h) * D, a->pol[k * a->H + h]);
         }
     }
 }
@@ -550,7 +472,7 @@ static void score_policies(dif_t *a) {
             double ambh = 0;
             for (int m = 0; m < a->M; m++) {
                 const float *tok = a->x0 + (size_t)(k * a->M + m) * (size_t)a->dim + (size_t)(a->c + h) * D;
-                int z = decode(a, tok, OFF_Z);
+                int z = tok_decode(&a->tok, tok, OFF_Z);
                 const int *idx = a->lm.a_idx + (size_t)z * a->a_w;
                 const double *p = a->lm.a_p + (size_t)z * a->a_w;
                 for (int j = 0; j < a->a_w && idx[j] >= 0; j++) qo[idx[j]] += p[j] / a->M;
@@ -576,7 +498,7 @@ static void infer_belief(dif_t *a) {
     const int S = a->S, B = a->K * a->M;
     memset(a->belief, 0, sizeof(double) * (size_t)S);
     for (int r = 0; r < B; r++)
-        a->belief[decode(a, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
+        a->belief[tok_decode(&a->tok, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
 }
 
 static int dif_check_context(const void *self, check_context_t *ctx) {
@@ -615,14 +537,14 @@ static void score_by_model(dif_t *a, rng_t *r) {
     int B = 4 * a->M;
     if (B > a->max_batch) B = a->max_batch;
     memset(a->known, 0, sizeof(float) * (size_t)dim);
-    pattern(a, PAT_STATE, a->mask);
+    tok_pattern(&a->tok, PAT_STATE, a->mask);
     for (int j = -a->c; j <= 0; j++) {
         float *tok = a->known + (j + a->c) * D;
         int s = t + j;
-        put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
-        if (j < 0) put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
+        tok_put_cell(&a->tok, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+        if (j < 0) tok_put_action(&a->tok, tok, s < 0 ? -1 : a->hist_a[s]);
     }
-    put_flags(a, a->known, a->mask);
+    tok_put_flags(&a->tok, a->known, a->mask);
     for (int b = 1; b < B; b++) {
         memcpy(a->known + (size_t)b * dim, a->known, sizeof(float) * (size_t)dim);
         memcpy(a->mask + (size_t)b * dim, a->mask, (size_t)dim);
@@ -630,7 +552,7 @@ static void score_by_model(dif_t *a, rng_t *r) {
     sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
     memset(a->belief, 0, sizeof(double) * (size_t)S);
     for (int b = 0; b < B; b++)
-        a->belief[decode(a, a->x0 + (size_t)b * (size_t)dim + (size_t)a->c * D, OFF_Z)] += 1.0 / B;
+        a->belief[tok_decode(&a->tok, a->x0 + (size_t)b * (size_t)dim + (size_t)a->c * D, OFF_Z)] += 1.0 / B;
     int pol[DECISION_MAX_H];
     for (int k = 0; k < a->K; k++) {
         for (int h = 0; h < a->H; h++) pol[h] = a->pol[k * a->H + h];
@@ -696,17 +618,17 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
         long idx = i + j;
         for (int e = 0; e < D; e++) mt[e] = 1.0f;
         if (idx < st) {
-            put_cell(a, tok, OFF_O, a->d_o[st]);
-            put_cell(a, tok, OFF_Z, a->d_z[st]);
-            put_action(a, tok, -1);
+            tok_put_cell(&a->tok, tok, OFF_O, a->d_o[st]);
+            tok_put_cell(&a->tok, tok, OFF_Z, a->d_z[st]);
+            tok_put_action(&a->tok, tok, -1);
         } else if (idx > en) {
-            put_cell(a, tok, OFF_O, a->d_o[en]);
-            put_cell(a, tok, OFF_Z, a->d_z[en]);
-            put_action(a, tok, (int)rng_below(r, (uint32_t)a->NA));
+            tok_put_cell(&a->tok, tok, OFF_O, a->d_o[en]);
+            tok_put_cell(&a->tok, tok, OFF_Z, a->d_z[en]);
+            tok_put_action(&a->tok, tok, (int)rng_below(r, (uint32_t)a->NA));
             if (!term) for (int e = 0; e < D; e++) mt[e] = 0.0f;
         } else {
-            put_cell(a, tok, OFF_O, a->d_o[idx]);
-            put_cell(a, tok, OFF_Z, a->d_z[idx]);
+            tok_put_cell(&a->tok, tok, OFF_O, a->d_o[idx]);
+            tok_put_cell(&a->tok, tok, OFF_Z, a->d_z[idx]);
             int act = a->d_a[idx];
             if (act < 0) {
                 /* The last token of an episode: at an absorbing cell any action
@@ -714,7 +636,7 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
                 act = (int)rng_below(r, (uint32_t)a->NA);
                 if (!term) for (int e = 0; e < a->NA; e++) mt[OFF_A + e] = 0.0f;
             }
-            put_action(a, tok, act);
+            tok_put_action(&a->tok, tok, act);
         }
     }
 }
@@ -741,9 +663,9 @@ static void estimate_likelihood(dif_t *a, rng_t *r) {
         for (int i = 0; i < ncell; i++) {
             for (int m = 0; m < ms; m++) {
                 size_t row = (size_t)(i * ms + m) * (size_t)dim;
-                pattern(a, PAT_LIKELIHOOD, a->mask + row);
-                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, c0 + i);
-                put_flags(a, a->known + row, a->mask + row);
+                tok_pattern(&a->tok, PAT_LIKELIHOOD, a->mask + row);
+                tok_put_cell(&a->tok, a->known + row + (size_t)a->c * D, OFF_Z, c0 + i);
+                tok_put_flags(&a->tok, a->known + row, a->mask + row);
             }
         }
         sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
@@ -751,7 +673,7 @@ static void estimate_likelihood(dif_t *a, rng_t *r) {
             memset(a->q, 0, sizeof(double) * (size_t)S);
             for (int m = 0; m < ms; m++) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
-                a->q[decode(a, tok, OFF_O)] += 1.0 / ms;
+                a->q[tok_decode(&a->tok, tok, OFF_O)] += 1.0 / ms;
             }
             const int z = c0 + i;
             int *idx = a->lm.a_idx + (size_t)z * a->a_w, nz = 0;
@@ -782,12 +704,12 @@ static void drop_unvisited(dif_t *a, int i, int ms) {
     int seen = 0;
     for (int m = 0; m < ms; m++) {
         const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-        if (a->explorer.seen[decode(a, tok, OFF_Z)]) { seen = 1; break; }
+        if (a->explorer.seen[tok_decode(&a->tok, tok, OFF_Z)]) { seen = 1; break; }
     }
     if (!seen) return;
     for (int m = 0; m < ms; m++) {
         const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-        int c = decode(a, tok, OFF_Z);
+        int c = tok_decode(&a->tok, tok, OFF_Z);
         if (!a->explorer.seen[c]) a->count[c] = 0;
     }
 }
@@ -809,10 +731,10 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
             for (int m = 0; m < ms; m++) {
                 size_t row = (size_t)(i * ms + m) * (size_t)dim;
                 float *tok = a->known + row + (size_t)a->c * D;
-                pattern(a, PAT_TRANSITION, a->mask + row);
-                put_cell(a, tok, OFF_Z, z);
-                put_action(a, tok, act);
-                put_flags(a, a->known + row, a->mask + row);
+                tok_pattern(&a->tok, PAT_TRANSITION, a->mask + row);
+                tok_put_cell(&a->tok, tok, OFF_Z, z);
+                tok_put_action(&a->tok, tok, act);
+                tok_put_flags(&a->tok, a->known + row, a->mask + row);
             }
         }
         sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
@@ -822,7 +744,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
             double *p = a->lm.b_p + ((size_t)act * S + z) * bw;
             for (int m = 0; m < ms; m++) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-                a->count[decode(a, tok, OFF_Z)]++;
+                a->count[tok_decode(&a->tok, tok, OFF_Z)]++;
             }
             if (a->support == SUPPORT_DATA) drop_unvisited(a, i, ms);
             /* the bw most frequent successors, by count then by cell */
@@ -830,7 +752,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
                 int best = -1;
                 for (int m = 0; m < ms; m++) {
                     const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-                    int c = decode(a, tok, OFF_Z);
+                    int c = tok_decode(&a->tok, tok, OFF_Z);
                     if (a->count[c] > 0 && (best < 0 || a->count[c] > a->count[best] ||
                                             (a->count[c] == a->count[best] && c < best)))
                         best = c;
@@ -845,7 +767,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
             for (int k = nz; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
             for (int m = 0; m < ms; m++) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-                a->count[decode(a, tok, OFF_Z)] = 0;
+                a->count[tok_decode(&a->tok, tok, OFF_Z)] = 0;
             }
         }
     }
@@ -908,8 +830,8 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
             int pat = a->predict == PREDICT_MODEL ? (u < 0.4 ? PAT_STATE : u < 0.6 ? PAT_LIKELIHOOD : PAT_TRANSITION)
                       : !a->use_tail ? (u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD)
                                      : u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
-            pattern(a, pat, a->tknown + o);
-            put_flags(a, a->tx + o, a->tknown + o);
+            tok_pattern(&a->tok, pat, a->tknown + o);
+            tok_put_flags(&a->tok, a->tx + o, a->tknown + o);
         }
         float loss = a->cond == COND_CLEAN ? clean_train_step(a, r)
                                            : diffusion_train_step(&a->net, &a->adam, NULL, &a->sched, a->tx,
