@@ -24,6 +24,7 @@
 #ifndef AIF_EFE_H
 #define AIF_EFE_H
 #include <stddef.h>
+#include "params.h"
 #include "rng.h"
 
 #define EFE_EPS 1e-16
@@ -92,6 +93,7 @@ void efe_policy_posterior(const double *G, const double *lnE, double gamma, int 
 void efe_action_marginals(const double *P, const int *first, int n, int n_actions, double *p_action);
 
 typedef enum { EFE_SELECT_ARGMAX = 0, EFE_SELECT_SAMPLE = 1 } efe_select_t;
+extern const char *const efe_select_names[]; /* "argmax", "sample", NULL (index = efe_select_t) */
 /* ARGMAX: the most probable action; actions within a relative 1e-9 of the best
  * are tied and one is drawn uniformly with r (r is consumed only on ties).
  * SAMPLE: one draw from p_action.  */
@@ -106,6 +108,48 @@ int efe_select_action(const double *p_action, int n_actions, efe_select_t mode, 
 void efe_first_action_summary(const double *G, const double *risk, const double *amb,
                               const int *first, int n, int n_actions, const double *p_action,
                               float *G_out, float *risk_out, float *amb_out, float *p_out);
+
+/* ---- the parameters every EFE agent shares ---------------------------------------- */
+
+/* The EFE parameter block: eight consecutive entries of an agent's parameter
+ * table (params.h), in this order.  An agent splices EFE_PARAM_SPECS into its
+ * table where the block goes (the order of a table is the order of the
+ * results file's columns), and reads the block with efe_params_read from the
+ * values at that position.  One definition, one help text, one decoding. */
+enum {
+    EFE_P_GAMMA, EFE_P_W_RISK, EFE_P_W_AMB, EFE_P_PREF, EFE_P_LAMBDA, EFE_P_C_GOAL, EFE_P_HOLE,
+    EFE_P_SELECTION, EFE_N_PARAMS
+};
+
+#define EFE_PARAM_SPECS                                                                              \
+    {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},     \
+    {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},            \
+    {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(s|pi) H[p(o|s)] in G"},   \
+    {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,                                   \
+     "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "           \
+     "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "            \
+     "shortest-path distance on the true map (map-aware shaping: ablations only)"},                  \
+    {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"}, \
+    {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 on other floor cells"}, \
+    {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,                                                  \
+     "C of a cell where an episode ended without the goal (learned; the true model's holes "         \
+     "with model: true), below the lowest floor cell (nats)"},                                       \
+    {"selection", PT_CHOICE, EFE_SELECT_ARGMAX, 0, 0, efe_select_names,                              \
+     "first action: argmax of P(a) (random among ties) or a sample from P(a)"}
+
+/* The same block as an array (for tests and tools). */
+extern const param_spec_t efe_param_specs[EFE_N_PARAMS];
+
+/* What the block decodes to. */
+typedef struct {
+    double gamma;          /* policy precision */
+    efe_weights_t w;       /* w_risk, w_ambiguity */
+    efe_pref_t pref;       /* preference, lambda, c_goal, hole_penalty */
+    efe_select_t sel;      /* selection */
+} efe_params_t;
+
+/* Decode the block: pv points at its first value (gamma). */
+void efe_params_read(const double *pv, efe_params_t *out);
 
 /* ---- exact discrete generative model ----------------------------------------------- */
 

@@ -106,6 +106,9 @@ size_t scorenet_count_params(const scorenet_config_t *cfg);
 int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch,
                     rng_t *init, char *err, size_t errn);
 void scorenet_free(scorenet_t *net);
+/* Re-draw the initial weights in place from `init`, exactly as scorenet_create
+ * does (the same stream gives the same weights); allocates nothing. */
+void scorenet_init_weights(scorenet_t *net, rng_t *init);
 size_t scorenet_n_params(const scorenet_t *net);
 
 /* x (B,L,D_tok), t (B) diffusion step (any float scale, |t| < 1e9) -> eps_out
@@ -129,24 +132,30 @@ double scorenet_flops_forward(const scorenet_config_t *cfg, int B);
 double scorenet_flops_train(const scorenet_config_t *cfg, int B);
 
 /* ---- checkpoints -------------------------------------------------------------
- * One flat float buffer of scorenet_ckpt_floats(cfg) floats (docs/nn.md):
+ * One flat float buffer of scorenet_ckpt_len(cfg, has_ema) floats (docs/nn.md):
  *   [0] magic 0xABCDEF, [1] format version 1,
  *   [2..7] d_model, n_heads, n_layers, L, d_tok, t_emb_dim,
  *   [8..9] n_params = [8] 2^24 + [9], [10..11] Adam step = [10] 2^24 + [11],
- *   [12] 1 if an EMA is stored, [13] n_fourier + 32 rbf_cells, [14] n_coord,
+ *   [12] 1 if an EMA is stored, else 0, [13] n_fourier + 32 rbf_cells, [14] n_coord,
  *   [15] n_rbf_x + 4096 n_rbf_y
  *   (every entry an integer < 2^24, so exact)
- *   then params, Adam m, Adam v, EMA weights (n_params each; EMA = params when
- *   the run has none).
+ *   then params, Adam m, Adam v (n_params each) and, only if [12] is 1, the
+ *   EMA weights (n_params): header + 3 n_params floats without an EMA,
+ *   header + 4 n_params with one.  Each array is stored once.
  * Loading restores everything bit for bit, so a loaded model gives the saved
  * model's outputs and training continues as if never interrupted. */
 #define SCORENET_CKPT_HEADER 16
+size_t scorenet_ckpt_len(const scorenet_config_t *cfg, int has_ema);
+/* The length without an EMA, scorenet_ckpt_len(cfg, 0): what the diffusion
+ * agent stores (it trains without one). */
 size_t scorenet_ckpt_floats(const scorenet_config_t *cfg);
-/* adam and ema may be NULL (their slots are then written as zeros / params). */
+/* Writes scorenet_ckpt_len(cfg, ema != NULL) floats.  adam may be NULL (its
+ * slots are then zeros, step 0); ema NULL: no EMA slot. */
 void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *ema, float *out);
-/* Returns 0, or -1 with a message (size, magic or shape mismatch, bad step count);
- * on failure nothing is changed.  adam/ema may be NULL (their slots are ignored);
- * ema must have been created if the checkpoint has one to restore it. */
+/* Returns 0, or -1 with a message (size, magic or shape mismatch, a length
+ * that does not match the EMA flag, bad step count); on failure nothing is
+ * changed.  adam/ema may be NULL (their slots are ignored).  A given ema gets
+ * the stored EMA, or the parameters if the checkpoint has none. */
 int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *in,
                        size_t n, char *err, size_t errn);
 

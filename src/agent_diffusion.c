@@ -31,11 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
+#include "arena.h"
 #include "diffusion.h"
 #include "efe.h"
 #include "efe_tail.h"
 #include "explore.h"
 #include "scorenet.h"
+#include "tokens.h"
 
 enum {
     P_HORIZON, P_CONTEXT, P_SAMPLES, P_MAX_POL, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA,
@@ -59,9 +61,11 @@ static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 #define TRANS_WIDTH 8   /* successor slots kept per (z, a) of the learned transitions */
 
-static const char *const sel_choices[] = {"argmax", "sample", NULL};
 enum { COND_CLEAN = 0, COND_REPAINT = 1 };
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
+
+_Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
+               "the EFE block sits at P_GAMMA .. P_SELECTION");
 
 static const param_spec_t dif_params[P_N] = {
     [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
@@ -70,19 +74,7 @@ static const param_spec_t dif_params[P_N] = {
     [P_MAX_POL] = {"max_policies", PT_INT, 64, 4, 1024, NULL,
                    "candidate policies K: all |A|^H if at most this many, else this many drawn "
                    "at random (equally many per first action)"},
-    [P_GAMMA] = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
-    [P_W_RISK] = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
-    [P_W_AMB] = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(z|pi) H[p(o|z)] in G"},
-    [P_PREF] = {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,
-                "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "
-                "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "
-                "shortest-path distance on the true map (map-aware shaping: ablations only)"},
-    [P_LAMBDA] = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"},
-    [P_C_GOAL] = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 elsewhere"},
-    [P_HOLE] = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,
-                "C of a cell where a training episode ended without the goal (learned), below the lowest "
-                "floor cell (nats)"},
-    [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices, "action selection: argmax or sample from P(a)"},
+    EFE_PARAM_SPECS, /* P_GAMMA .. P_SELECTION (efe.h) */
     [P_SCHEDULE] = {"schedule", PT_CHOICE, 1, 0, 0, sched_names, "noise schedule: linear, cosine or sigmoid"},
     [P_T] = {"T", PT_INT, 50, 2, 1000, NULL, "diffusion steps T"},
     [P_SAMPLER] = {"sampler", PT_CHOICE, 1, 0, 0, sampler_names, "reverse sampler: ddpm or ddim"},
@@ -154,13 +146,6 @@ static const param_spec_t dif_params[P_N] = {
                    "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
 };
 
-/* Token entries: o (x, y), z (x, y), the action one-hot, then three flags
- * (+1 known / -1 generated) for o, z and a, so the network knows which entries
- * are given at this call. */
-enum { OFF_O = 0, OFF_Z = 2, OFF_A = 4 };
-#define N_FLAGS 3
-
-
 typedef struct {
     task_t task;
     int S;                     /* cells */
@@ -209,6 +194,8 @@ typedef struct {
     int32_t *d_start, *d_end;  /* episode bounds per token (flat indices) */
     uint8_t *d_term;           /* episode ended in an absorbing cell */
     double *belief;            /* [S] inferred present state at the last decision */
+    tok_layout_t tok;          /* the window's token layout (tokens.h) */
+    arena_t *arena;            /* every buffer above, and the dif_t itself */
 } dif_t;
 
 static int ipow(int b, int e) {
@@ -235,7 +222,7 @@ static scorenet_config_t net_config(const task_t *task, const double *pv) {
 
 static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
     scorenet_config_t c = net_config(task, pv);
-    return scorenet_ckpt_floats(&c);
+    return scorenet_ckpt_len(&c, 0); /* trained without an EMA: no EMA slot */
 }
 
 static unsigned dif_needs(const double *pv) {
@@ -271,26 +258,14 @@ static void dif_destroy(void *self) {
     adam_free(&a->adam);
     sampler_free(&a->samp);
     schedule_free(&a->sched);
-    free(a->cell_xy); free(a->pol); free(a->known); free(a->x0); free(a->mask);
     efe_model_free(&a->lm);
     efe_tail_free(&a->tail);
     explorer_free(&a->explorer);
-    free(a->bonus); free(a->count); free(a->work);
-    free(a->lnp); free(a->q); free(a->G); free(a->risk); free(a->amb); free(a->P);
-    free(a->first); free(a->hist_o); free(a->hist_a);
-    free(a->tx); free(a->tmask); free(a->tscratch); free(a->txt); free(a->teps); free(a->tt); free(a->tknown);
-    free(a->belief); free(a->avoid);
-    free(a->d_o); free(a->d_z); free(a->d_a); free(a->d_start); free(a->d_end); free(a->d_term);
-    free(a);
+    arena_free(a->arena); /* every buffer of the agent's own, and the agent */
 }
 
-static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
-    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
-        snprintf(err, n, "diffusion-aif: preference: oracle-distance needs the oracle, which this task does not give");
-        return NULL;
-    }
-    dif_t *a = calloc(1, sizeof *a);
-    if (!a) return NULL;
+/* The scalar settings from the parameters. */
+static void dif_read_params(dif_t *a, const task_t *task, const double *pv, const rng_t *init_rng) {
     a->task = *task;
     a->S = task->n_cells;
     a->NA = task->n_actions;
@@ -304,10 +279,12 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     int all = ipow(a->NA, a->H);
     a->enumerate = all <= (int)pv[P_MAX_POL];
     a->K = a->enumerate ? all : ((int)pv[P_MAX_POL] / a->NA) * a->NA;
-    a->gamma = pv[P_GAMMA];
-    a->w.w_risk = pv[P_W_RISK];
-    a->w.w_ambiguity = pv[P_W_AMB];
-    a->sel = (efe_select_t)(int)pv[P_SELECTION];
+    efe_params_t ep;
+    efe_params_read(pv + P_GAMMA, &ep);
+    a->gamma = ep.gamma;
+    a->w = ep.w;
+    a->sel = ep.sel;
+    a->pref = ep.pref;
     a->iters = (int)pv[P_ITERS];
     a->batch = (int)pv[P_BATCH];
     a->rounds = (int)pv[P_ROUNDS];
@@ -326,14 +303,20 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     int rows = a->K * a->M;
     a->max_batch = rows > a->batch ? rows : a->batch;
     if (a->max_batch < 256) a->max_batch = 256;
+    a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
+}
 
+/* The generative model's machinery: network, optimiser, schedule, sampler
+ * (each with its own create and free). */
+static int dif_create_model(dif_t *a, const task_t *task, const double *pv, rng_t *init_rng, char *err,
+                            size_t n) {
     a->ncfg = net_config(task, pv);
     a->acfg = adam_defaults();
     a->acfg.lr = (float)pv[P_LR];
     a->acfg.clip_norm = 1.0f;
-    if (scorenet_create(&a->net, &a->ncfg, a->max_batch, init_rng, err, n) != 0) goto fail;
-    if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) goto fail;
-    if (schedule_create(&a->sched, (sched_kind_t)(int)pv[P_SCHEDULE], (int)pv[P_T], 0, 0, err, n) != 0) goto fail;
+    if (scorenet_create(&a->net, &a->ncfg, a->max_batch, init_rng, err, n) != 0) return -1;
+    if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) return -1;
+    if (schedule_create(&a->sched, (sched_kind_t)(int)pv[P_SCHEDULE], (int)pv[P_T], 0, 0, err, n) != 0) return -1;
     sampler_config_t sc = sampler_defaults();
     sc.kind = (sampler_kind_t)(int)pv[P_SAMPLER];
     sc.steps = sc.kind == SAMPLER_DDIM ? (int)pv[P_STEPS] : 0;
@@ -342,61 +325,60 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     sc.n_resample = (int)pv[P_RESAMPLE];
     sc.clip_x0 = (float)pv[P_CLIP];
     sc.known_clean = a->cond == COND_CLEAN;
-    if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) goto fail;
-
-    size_t S = (size_t)a->S, B = (size_t)a->max_batch, dim = (size_t)a->dim;
-    a->cell_xy = malloc(sizeof(float) * 2 * S);
-    a->pol = malloc(sizeof(int) * (size_t)a->K * (size_t)a->H);
-    a->known = malloc(sizeof(float) * B * dim);
-    a->x0 = malloc(sizeof(float) * B * dim);
-    a->mask = malloc(B * dim);
-    a->lnp = malloc(sizeof(double) * S);
-    a->a_w = a->amb_samples < a->S ? a->amb_samples : a->S;
+    if (sampler_create(&a->samp, &a->sched, &sc, a->max_batch, a->dim, err, n) != 0) return -1;
     int tw = TRANS_WIDTH < a->S ? TRANS_WIDTH : a->S;
-    if (efe_model_alloc(&a->lm, a->S, a->S, a->NA, tw, a->a_w) != 0 ||
-        efe_tail_alloc(&a->tail, a->S, a->NA) != 0 ||
+    if (efe_model_alloc(&a->lm, a->S, a->S, a->NA, tw, a->a_w) != 0 || efe_tail_alloc(&a->tail, a->S, a->NA) != 0 ||
         explorer_alloc(&a->explorer, a->S, a->NA, task->max_steps, task->max_steps) != 0) {
         snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
+        return -1;
     }
-    a->bonus = calloc(S, sizeof(double));
-    a->count = calloc(S, sizeof(int));
-    a->work = malloc(sizeof(double) * 3 * S);
-    a->q = malloc(sizeof(double) * S);
-    a->G = malloc(sizeof(double) * (size_t)a->K);
-    a->risk = malloc(sizeof(double) * (size_t)a->K);
-    a->amb = malloc(sizeof(double) * (size_t)a->K);
-    a->P = malloc(sizeof(double) * (size_t)a->K);
-    a->first = malloc(sizeof(int) * (size_t)a->K);
-    a->hist_o = malloc(sizeof(int) * (size_t)(task->max_steps + 2));
-    a->hist_a = malloc(sizeof(int) * (size_t)(task->max_steps + 2));
-    a->tx = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->tmask = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->tscratch = malloc(sizeof(float) * diffusion_train_scratch_floats(a->batch, a->dim));
-    a->txt = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->teps = malloc(sizeof(float) * (size_t)a->batch * dim);
-    a->tt = malloc(sizeof(float) * (size_t)a->batch);
-    a->tknown = malloc((size_t)a->batch * dim);
-    if (!a->txt || !a->teps || !a->tt || !a->tknown) {
+    return 0;
+}
+
+/* The agent's own buffers, all from its arena: decisions, read-off and training. */
+static int dif_alloc_buffers(dif_t *a, char *err, size_t n) {
+    arena_t *ar = a->arena;
+    const size_t S = (size_t)a->S, B = (size_t)a->max_batch, dim = (size_t)a->dim, K = (size_t)a->K,
+                 TB = (size_t)a->batch, hist = (size_t)a->task.max_steps + 2;
+    a->cell_xy = arena_alloc(ar, 2 * S, sizeof(float));
+    a->pol = arena_alloc(ar, K * (size_t)a->H, sizeof(int));
+    a->known = arena_alloc(ar, B * dim, sizeof(float));
+    a->x0 = arena_alloc(ar, B * dim, sizeof(float));
+    a->mask = arena_alloc(ar, B * dim, 1);
+    a->lnp = arena_alloc(ar, S, sizeof(double));
+    a->q = arena_alloc(ar, S, sizeof(double));
+    a->belief = arena_alloc(ar, S, sizeof(double));
+    a->bonus = arena_alloc(ar, S, sizeof(double));
+    a->work = arena_alloc(ar, 3 * S, sizeof(double));
+    a->count = arena_alloc(ar, S, sizeof(int));
+    a->avoid = arena_alloc(ar, S, 1);
+    a->G = arena_alloc(ar, K, sizeof(double));
+    a->risk = arena_alloc(ar, K, sizeof(double));
+    a->amb = arena_alloc(ar, K, sizeof(double));
+    a->P = arena_alloc(ar, K, sizeof(double));
+    a->first = arena_alloc(ar, K, sizeof(int));
+    a->hist_o = arena_alloc(ar, hist, sizeof(int));
+    a->hist_a = arena_alloc(ar, hist, sizeof(int));
+    a->tx = arena_alloc(ar, TB * dim, sizeof(float));
+    a->tmask = arena_alloc(ar, TB * dim, sizeof(float));
+    a->tscratch = arena_alloc(ar, diffusion_train_scratch_floats(a->batch, a->dim), sizeof(float));
+    a->txt = arena_alloc(ar, TB * dim, sizeof(float));
+    a->teps = arena_alloc(ar, TB * dim, sizeof(float));
+    a->tt = arena_alloc(ar, TB, sizeof(float));
+    a->tknown = arena_alloc(ar, TB * dim, 1);
+    if (!arena_ok(ar)) {
         snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
+        return -1;
     }
-    a->belief = calloc(S, sizeof(double));
-    a->avoid = calloc(S, 1);
-    if (!a->belief || !a->avoid) {
-        snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
-    }
-    if (!a->cell_xy || !a->pol || !a->known || !a->x0 || !a->mask || !a->lnp || !a->q || !a->G ||
-        !a->risk || !a->amb || !a->P || !a->first || !a->hist_o || !a->hist_a || !a->tx || !a->tmask ||
-        !a->tscratch || !a->bonus || !a->count || !a->work) {
-        snprintf(err, n, "diffusion-aif: out of memory");
-        goto fail;
-    }
+    return 0;
+}
+
+/* Before the first fit: every cell is observed as itself and every move stays
+ * put (the model knows nothing yet); the preference; enumerated policies. */
+static void dif_init_state(dif_t *a, const task_t *task) {
+    a->tok = (tok_layout_t){&a->task, a->cell_xy, a->NA, a->D, a->c, a->H, a->L, a->dim};
     for (int s = 0; s < a->S; s++) {
         task_cell_to_xy(task, s, &a->cell_xy[2 * s], &a->cell_xy[2 * s + 1]);
-        /* Until the first fit: every cell is observed as itself, and every
-         * move stays put (the model knows nothing yet). */
         a->lm.a_idx[(size_t)s * a->a_w] = s;
         a->lm.a_p[(size_t)s * a->a_w] = 1.0;
         a->lm.A[(size_t)s * a->S + s] = 1.0;
@@ -405,7 +387,6 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
             a->lm.b_p[((size_t)b * a->S + s) * a->lm.b_width] = 1.0;
         }
     }
-    a->pref = (efe_pref_t){(efe_pref_kind_t)(int)pv[P_PREF], pv[P_LAMBDA], pv[P_C_GOAL], pv[P_HOLE]};
     efe_log_preferences(&a->pref, task->rows, task->cols, task->goal, task->oracle_dist, a->avoid, a->lnp);
     if (a->enumerate) {
         for (int k = 0; k < a->K; k++) {
@@ -413,25 +394,28 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
             for (int h = a->H - 1; h >= 0; h--) { a->pol[k * a->H + h] = x % a->NA; x /= a->NA; }
         }
     }
+}
+
+static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
+    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+        snprintf(err, n, "diffusion-aif: preference: oracle-distance needs the oracle, which this task does not give");
+        return NULL;
+    }
+    arena_t *ar = arena_create(1u << 20);
+    dif_t *a = arena_alloc(ar, 1, sizeof *a);
+    if (!a) {
+        arena_free(ar);
+        snprintf(err, n, "diffusion-aif: out of memory");
+        return NULL;
+    }
+    a->arena = ar;
+    dif_read_params(a, task, pv, init_rng);
+    if (dif_create_model(a, task, pv, init_rng, err, n) != 0 || dif_alloc_buffers(a, err, n) != 0) {
+        dif_destroy(a);
+        return NULL;
+    }
+    dif_init_state(a, task);
     return a;
-fail:
-    dif_destroy(a);
-    return NULL;
-}
-
-/* ---- tokens ------------------------------------------------------------------------ */
-
-static void put_cell(const dif_t *a, float *tok, int off, int cell) {
-    tok[off] = a->cell_xy[2 * cell];
-    tok[off + 1] = a->cell_xy[2 * cell + 1];
-}
-
-static void put_action(const dif_t *a, float *tok, int act) {
-    for (int i = 0; i < a->NA; i++) tok[OFF_A + i] = i == act ? 1.0f : -1.0f;
-}
-
-static int decode(const dif_t *a, const float *tok, int off) {
-    return task_xy_to_cell(&a->task, tok[off], tok[off + 1]);
 }
 
 /* ---- deciding ------------------------------------------------------------------------ */
@@ -446,79 +430,20 @@ static void draw_policies(dif_t *a, rng_t *r) {
     }
 }
 
-/* Which entries are given.  DECIDE: past observations and actions, the present
- * observation, the policy's actions (tokens c .. c+H-1).  LIKELIHOOD: the
- * present state only (to read p(o|z) off the model).  TRANSITION: the present
- * state and action (to read p(z'|z,a) off the model).  STATE: past
- * observations and actions and the present observation, to infer the present
- * state z (the future is not part of the query).  Flag entries are always
- * given.
- *
- * Mask values: MASK_GEN generated, MASK_KNOWN given, MASK_NULL not part of the
- * query: given as 0 with its flag 0, so the network need not model it.  The
- * two read-off queries null every token they do not ask about: the network
- * then learns p(o|z) and p(z'|z,a) directly rather than as a corner of the
- * whole window's distribution (which it learns far more slowly). */
-enum { PAT_DECIDE, PAT_LIKELIHOOD, PAT_TRANSITION, PAT_STATE };
-enum { MASK_GEN = 0, MASK_KNOWN = 1, MASK_NULL = 2 };
-
-static void pattern(const dif_t *a, int pat, unsigned char *m) {
-    const int D = a->D, FO = 4 + a->NA;
-    memset(m, MASK_GEN, (size_t)a->dim);
-    for (int j = -a->c; j <= a->H; j++) {
-        unsigned char *mt = m + (j + a->c) * D;
-        if (pat == PAT_DECIDE) {
-            if (j <= 0) mt[OFF_O] = mt[OFF_O + 1] = MASK_KNOWN;
-            if (j < a->H) for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = MASK_KNOWN;
-        } else if (pat == PAT_STATE) {
-            if (j > 0) {
-                memset(mt, MASK_NULL, (size_t)FO);
-            } else {
-                mt[OFF_O] = mt[OFF_O + 1] = MASK_KNOWN;
-                for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = j < 0 ? MASK_KNOWN : MASK_NULL;
-            }
-        } else if (j == 0) {
-            mt[OFF_Z] = mt[OFF_Z + 1] = MASK_KNOWN;
-            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = pat == PAT_TRANSITION ? MASK_KNOWN : MASK_NULL;
-        } else if (pat == PAT_TRANSITION && j == 1) {
-            for (int i = 0; i < a->NA; i++) mt[OFF_A + i] = MASK_NULL;
-        } else {
-            memset(mt, MASK_NULL, (size_t)FO);
-        }
-        for (int f = 0; f < N_FLAGS; f++) mt[FO + f] = MASK_KNOWN;
-    }
-}
-
-/* The flag entries of window x from its mask (+1 given, -1 generated, 0 not
- * part of the query), and null entries set to 0. */
-static void put_flags(const dif_t *a, float *x, const unsigned char *m) {
-    const int D = a->D, FO = 4 + a->NA;
-    static const float flag[3] = {-1.0f, 1.0f, 0.0f};
-    for (int k = 0; k < a->L; k++) {
-        float *tok = x + k * D;
-        const unsigned char *mt = m + k * D;
-        for (int e = 0; e < FO; e++)
-            if (mt[e] == MASK_NULL) tok[e] = 0.0f;
-        tok[FO] = flag[mt[OFF_O]];
-        tok[FO + 1] = flag[mt[OFF_Z]];
-        tok[FO + 2] = flag[mt[OFF_A]];
-    }
-}
-
 /* Fill known/mask for every (policy, sample) row from the episode history. */
 static void build_rows(dif_t *a) {
     const int D = a->D, dim = a->dim, t = a->t;
     float *row0 = a->known;
     unsigned char *m0 = a->mask;
     memset(row0, 0, sizeof(float) * (size_t)dim);
-    pattern(a, PAT_DECIDE, m0);
+    tok_pattern(&a->tok, PAT_DECIDE, m0);
     for (int j = -a->c; j <= 0; j++) {
         float *tok = row0 + (j + a->c) * D;
         int s = t + j;
-        put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
-        if (j < 0) put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
+        tok_put_cell(&a->tok, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+        if (j < 0) tok_put_action(&a->tok, tok, s < 0 ? -1 : a->hist_a[s]);
     }
-    put_flags(a, row0, m0);
+    tok_put_flags(&a->tok, row0, m0);
     for (int k = 0; k < a->K; k++) {
         for (int m = 0; m < a->M; m++) {
             size_t r = (size_t)(k * a->M + m) * (size_t)dim;
@@ -527,7 +452,7 @@ static void build_rows(dif_t *a) {
                 memcpy(a->mask + r, m0, (size_t)dim);
             }
             for (int h = 0; h < a->H; h++)
-                put_action(a, a->known + r + (size_t)(a->c + h) * D, a->pol[k * a->H + h]);
+                tok_put_action(&a->tok, a->known + r + (size_t)(a->c + h) * D, a->pol[k * a->H + h]);
         }
     }
 }
@@ -547,7 +472,7 @@ static void score_policies(dif_t *a) {
             double ambh = 0;
             for (int m = 0; m < a->M; m++) {
                 const float *tok = a->x0 + (size_t)(k * a->M + m) * (size_t)a->dim + (size_t)(a->c + h) * D;
-                int z = decode(a, tok, OFF_Z);
+                int z = tok_decode(&a->tok, tok, OFF_Z);
                 const int *idx = a->lm.a_idx + (size_t)z * a->a_w;
                 const double *p = a->lm.a_p + (size_t)z * a->a_w;
                 for (int j = 0; j < a->a_w && idx[j] >= 0; j++) qo[idx[j]] += p[j] / a->M;
@@ -573,7 +498,7 @@ static void infer_belief(dif_t *a) {
     const int S = a->S, B = a->K * a->M;
     memset(a->belief, 0, sizeof(double) * (size_t)S);
     for (int r = 0; r < B; r++)
-        a->belief[decode(a, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
+        a->belief[tok_decode(&a->tok, a->x0 + (size_t)r * (size_t)a->dim + (size_t)a->c * a->D, OFF_Z)] += 1.0 / B;
 }
 
 static int dif_check_context(const void *self, check_context_t *ctx) {
@@ -612,14 +537,14 @@ static void score_by_model(dif_t *a, rng_t *r) {
     int B = 4 * a->M;
     if (B > a->max_batch) B = a->max_batch;
     memset(a->known, 0, sizeof(float) * (size_t)dim);
-    pattern(a, PAT_STATE, a->mask);
+    tok_pattern(&a->tok, PAT_STATE, a->mask);
     for (int j = -a->c; j <= 0; j++) {
         float *tok = a->known + (j + a->c) * D;
         int s = t + j;
-        put_cell(a, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
-        if (j < 0) put_action(a, tok, s < 0 ? -1 : a->hist_a[s]);
+        tok_put_cell(&a->tok, tok, OFF_O, a->hist_o[s < 0 ? 0 : s]);
+        if (j < 0) tok_put_action(&a->tok, tok, s < 0 ? -1 : a->hist_a[s]);
     }
-    put_flags(a, a->known, a->mask);
+    tok_put_flags(&a->tok, a->known, a->mask);
     for (int b = 1; b < B; b++) {
         memcpy(a->known + (size_t)b * dim, a->known, sizeof(float) * (size_t)dim);
         memcpy(a->mask + (size_t)b * dim, a->mask, (size_t)dim);
@@ -627,7 +552,7 @@ static void score_by_model(dif_t *a, rng_t *r) {
     sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
     memset(a->belief, 0, sizeof(double) * (size_t)S);
     for (int b = 0; b < B; b++)
-        a->belief[decode(a, a->x0 + (size_t)b * (size_t)dim + (size_t)a->c * D, OFF_Z)] += 1.0 / B;
+        a->belief[tok_decode(&a->tok, a->x0 + (size_t)b * (size_t)dim + (size_t)a->c * D, OFF_Z)] += 1.0 / B;
     int pol[DECISION_MAX_H];
     for (int k = 0; k < a->K; k++) {
         for (int h = 0; h < a->H; h++) pol[h] = a->pol[k * a->H + h];
@@ -693,17 +618,17 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
         long idx = i + j;
         for (int e = 0; e < D; e++) mt[e] = 1.0f;
         if (idx < st) {
-            put_cell(a, tok, OFF_O, a->d_o[st]);
-            put_cell(a, tok, OFF_Z, a->d_z[st]);
-            put_action(a, tok, -1);
+            tok_put_cell(&a->tok, tok, OFF_O, a->d_o[st]);
+            tok_put_cell(&a->tok, tok, OFF_Z, a->d_z[st]);
+            tok_put_action(&a->tok, tok, -1);
         } else if (idx > en) {
-            put_cell(a, tok, OFF_O, a->d_o[en]);
-            put_cell(a, tok, OFF_Z, a->d_z[en]);
-            put_action(a, tok, (int)rng_below(r, (uint32_t)a->NA));
+            tok_put_cell(&a->tok, tok, OFF_O, a->d_o[en]);
+            tok_put_cell(&a->tok, tok, OFF_Z, a->d_z[en]);
+            tok_put_action(&a->tok, tok, (int)rng_below(r, (uint32_t)a->NA));
             if (!term) for (int e = 0; e < D; e++) mt[e] = 0.0f;
         } else {
-            put_cell(a, tok, OFF_O, a->d_o[idx]);
-            put_cell(a, tok, OFF_Z, a->d_z[idx]);
+            tok_put_cell(&a->tok, tok, OFF_O, a->d_o[idx]);
+            tok_put_cell(&a->tok, tok, OFF_Z, a->d_z[idx]);
             int act = a->d_a[idx];
             if (act < 0) {
                 /* The last token of an episode: at an absorbing cell any action
@@ -711,7 +636,7 @@ static void make_window(const dif_t *a, long i, float *x, float *m, rng_t *r) {
                 act = (int)rng_below(r, (uint32_t)a->NA);
                 if (!term) for (int e = 0; e < a->NA; e++) mt[OFF_A + e] = 0.0f;
             }
-            put_action(a, tok, act);
+            tok_put_action(&a->tok, tok, act);
         }
     }
 }
@@ -738,9 +663,9 @@ static void estimate_likelihood(dif_t *a, rng_t *r) {
         for (int i = 0; i < ncell; i++) {
             for (int m = 0; m < ms; m++) {
                 size_t row = (size_t)(i * ms + m) * (size_t)dim;
-                pattern(a, PAT_LIKELIHOOD, a->mask + row);
-                put_cell(a, a->known + row + (size_t)a->c * D, OFF_Z, c0 + i);
-                put_flags(a, a->known + row, a->mask + row);
+                tok_pattern(&a->tok, PAT_LIKELIHOOD, a->mask + row);
+                tok_put_cell(&a->tok, a->known + row + (size_t)a->c * D, OFF_Z, c0 + i);
+                tok_put_flags(&a->tok, a->known + row, a->mask + row);
             }
         }
         sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
@@ -748,7 +673,7 @@ static void estimate_likelihood(dif_t *a, rng_t *r) {
             memset(a->q, 0, sizeof(double) * (size_t)S);
             for (int m = 0; m < ms; m++) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)a->c * D;
-                a->q[decode(a, tok, OFF_O)] += 1.0 / ms;
+                a->q[tok_decode(&a->tok, tok, OFF_O)] += 1.0 / ms;
             }
             const int z = c0 + i;
             int *idx = a->lm.a_idx + (size_t)z * a->a_w, nz = 0;
@@ -779,12 +704,12 @@ static void drop_unvisited(dif_t *a, int i, int ms) {
     int seen = 0;
     for (int m = 0; m < ms; m++) {
         const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-        if (a->explorer.seen[decode(a, tok, OFF_Z)]) { seen = 1; break; }
+        if (a->explorer.seen[tok_decode(&a->tok, tok, OFF_Z)]) { seen = 1; break; }
     }
     if (!seen) return;
     for (int m = 0; m < ms; m++) {
         const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-        int c = decode(a, tok, OFF_Z);
+        int c = tok_decode(&a->tok, tok, OFF_Z);
         if (!a->explorer.seen[c]) a->count[c] = 0;
     }
 }
@@ -806,10 +731,10 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
             for (int m = 0; m < ms; m++) {
                 size_t row = (size_t)(i * ms + m) * (size_t)dim;
                 float *tok = a->known + row + (size_t)a->c * D;
-                pattern(a, PAT_TRANSITION, a->mask + row);
-                put_cell(a, tok, OFF_Z, z);
-                put_action(a, tok, act);
-                put_flags(a, a->known + row, a->mask + row);
+                tok_pattern(&a->tok, PAT_TRANSITION, a->mask + row);
+                tok_put_cell(&a->tok, tok, OFF_Z, z);
+                tok_put_action(&a->tok, tok, act);
+                tok_put_flags(&a->tok, a->known + row, a->mask + row);
             }
         }
         sampler_run(&a->samp, diffusion_scorenet_eps, &a->net, B, a->known, a->mask, r, a->x0);
@@ -819,7 +744,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
             double *p = a->lm.b_p + ((size_t)act * S + z) * bw;
             for (int m = 0; m < ms; m++) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-                a->count[decode(a, tok, OFF_Z)]++;
+                a->count[tok_decode(&a->tok, tok, OFF_Z)]++;
             }
             if (a->support == SUPPORT_DATA) drop_unvisited(a, i, ms);
             /* the bw most frequent successors, by count then by cell */
@@ -827,7 +752,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
                 int best = -1;
                 for (int m = 0; m < ms; m++) {
                     const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-                    int c = decode(a, tok, OFF_Z);
+                    int c = tok_decode(&a->tok, tok, OFF_Z);
                     if (a->count[c] > 0 && (best < 0 || a->count[c] > a->count[best] ||
                                             (a->count[c] == a->count[best] && c < best)))
                         best = c;
@@ -842,7 +767,7 @@ static void estimate_transitions(dif_t *a, rng_t *r) {
             for (int k = nz; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
             for (int m = 0; m < ms; m++) {
                 const float *tok = a->x0 + (size_t)(i * ms + m) * (size_t)dim + (size_t)(a->c + 1) * D;
-                a->count[decode(a, tok, OFF_Z)] = 0;
+                a->count[tok_decode(&a->tok, tok, OFF_Z)] = 0;
             }
         }
     }
@@ -879,11 +804,14 @@ static float clean_train_step(dif_t *a, rng_t *r) {
 
 static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
     if (a->n > 0 && a->iters > 0 && !a->warm) {
-        scorenet_free(&a->net);
-        adam_free(&a->adam);
+        /* Re-initialise in place: the weights the run started with, a fresh
+         * optimiser (what a new network and Adam would be, without allocating). */
         rng_t init = a->init_rng;
-        if (scorenet_create(&a->net, &a->ncfg, a->max_batch, &init, err, n) != 0) return -1;
-        if (adam_create(&a->adam, a->net.n_params, &a->acfg, err, n) != 0) return -1;
+        scorenet_init_weights(&a->net, &init);
+        memset(a->adam.m, 0, a->adam.n * sizeof(float));
+        memset(a->adam.v, 0, a->adam.n * sizeof(float));
+        a->adam.step = 0;
+        a->adam.cfg = a->acfg;
     }
     for (int it = 0; it < a->iters && a->n > 0; it++) {
         if (trainlog_cancelled(log)) return 0;
@@ -902,8 +830,8 @@ static int fit(dif_t *a, rng_t *r, train_log_t *log, char *err, size_t n) {
             int pat = a->predict == PREDICT_MODEL ? (u < 0.4 ? PAT_STATE : u < 0.6 ? PAT_LIKELIHOOD : PAT_TRANSITION)
                       : !a->use_tail ? (u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD)
                                      : u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
-            pattern(a, pat, a->tknown + o);
-            put_flags(a, a->tx + o, a->tknown + o);
+            tok_pattern(&a->tok, pat, a->tknown + o);
+            tok_put_flags(&a->tok, a->tx + o, a->tknown + o);
         }
         float loss = a->cond == COND_CLEAN ? clean_train_step(a, r)
                                            : diffusion_train_step(&a->net, &a->adam, NULL, &a->sched, a->tx,
@@ -1003,22 +931,32 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
     return 0;
 }
 
-static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *err, size_t n) {
-    dif_t *a = self;
-    long budget = log->budget;
-    /* The dataset holds every step plus one closing token per episode. */
-    a->cap = 2 * budget + 2;
+/* The training data set: every step plus one closing token per episode, so
+ * 2 budget + 2 tokens.  It is the one allocation outside create: its size
+ * depends on the run's step budget, which create is not told (task_t and
+ * agent_class_t.create carry no budget).  From the agent's arena, once. */
+static int dataset_reserve(dif_t *a, long budget, char *err, size_t n) {
+    const long cap = 2 * budget + 2;
     a->n = 0;
-    a->d_o = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_z = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_a = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_start = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_end = malloc(sizeof(int32_t) * (size_t)a->cap);
-    a->d_term = malloc((size_t)a->cap);
-    if (!a->d_o || !a->d_z || !a->d_a || !a->d_start || !a->d_end || !a->d_term) {
+    if (a->d_o && a->cap >= cap) return 0;
+    a->cap = cap;
+    a->d_o = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_z = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_a = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_start = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_end = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
+    a->d_term = arena_alloc(a->arena, (size_t)cap, 1);
+    if (!arena_ok(a->arena)) {
         snprintf(err, n, "diffusion-aif: out of memory for a dataset of %ld steps", budget);
         return -1;
     }
+    return 0;
+}
+
+static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *err, size_t n) {
+    dif_t *a = self;
+    long budget = log->budget;
+    if (dataset_reserve(a, budget, err, n) != 0) return -1;
     long t = 0;
     long explore_steps = (long)(a->explore * (double)budget);
     if (a->rounds == 0) explore_steps = budget;

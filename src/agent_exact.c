@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
+#include "arena.h"
 #include "efe.h"
 #include "efe_tail.h"
 
@@ -59,7 +60,6 @@ enum {
 static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 
-static const char *const sel_choices[] = {"argmax", "sample", NULL};
 static const char *const model_choices[] = {"true", "learned", NULL};
 static const char *const search_choices[] = {"auto", "exhaustive", "beam", NULL};
 enum { MODEL_TRUE = 0, MODEL_LEARNED = 1 };
@@ -67,22 +67,12 @@ enum { SEARCH_AUTO = 0, SEARCH_EXHAUSTIVE = 1, SEARCH_BEAM = 2 };
 
 #define MAX_CAP 1048576
 
+_Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
+               "the EFE block sits at P_GAMMA .. P_SELECTION");
+
 static const param_spec_t exact_params[P_N] = {
     [P_HORIZON]   = {"horizon", PT_INT, 3, 1, 64, NULL, "planning horizon H (actions per policy)"},
-    [P_GAMMA]     = {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},
-    [P_W_RISK]    = {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},
-    [P_W_AMB]     = {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(s|pi) H[p(o|s)] in G"},
-    [P_PREF]      = {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,
-                     "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "
-                     "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "
-                     "shortest-path distance on the true map (map-aware shaping: ablations only)"},
-    [P_LAMBDA]    = {"lambda", PT_REAL, 1.0, 0.0, 100.0, NULL, "manhattan and oracle-distance: C(o) = -lambda * distance"},
-    [P_C_GOAL]    = {"c_goal", PT_REAL, 8.0, 0.0, 1e3, NULL, "goal preference: C(goal) = c_goal, 0 on other floor cells"},
-    [P_HOLE]      = {"hole_penalty", PT_REAL, 10.0, 0.0, 1e3, NULL,
-                     "C of a cell where an episode ended without the goal (learned; the true model's holes "
-                     "with model: true), below the lowest floor cell (nats)"},
-    [P_SELECTION] = {"selection", PT_CHOICE, 0, 0, 0, sel_choices,
-                     "first action: argmax of P(a) (random among ties) or a sample from P(a)"},
+    EFE_PARAM_SPECS, /* P_GAMMA .. P_SELECTION (efe.h) */
     [P_MODEL]     = {"model", PT_CHOICE, 0, 0, 0, model_choices,
                      "A and B: the world's own (true), or Dirichlet counts learned in training (learned)"},
     [P_SEARCH]    = {"search", PT_CHOICE, 0, 0, 0, search_choices,
@@ -160,6 +150,7 @@ typedef struct {
     double *br[2], *ba[2];    /* partial risk and ambiguity per slot */
     int *bcount[2];           /* [na] live slots per group */
     struct cand *cand;        /* children of one group [bw*na] */
+    arena_t *arena;           /* every buffer above, and the exact_t itself */
 } exact_t;
 
 /* ---- sizes ---------------------------------------------------------------------- */
@@ -343,21 +334,100 @@ static void exact_destroy(void *self) {
     if (!x) return;
     efe_model_free(&x->m);
     efe_tail_free(&x->tail);
-    free(x->wall); free(x->avoid); free(x->absorb); free(x->lnp); free(x->q); free(x->q_tmp);
-    free(x->cA); free(x->cB);
-    free(x->pol_G); free(x->pol_risk); free(x->pol_amb); free(x->pol_P); free(x->pol_first);
-    free(x->lvl_q); free(x->lvl_supp); free(x->lvl_ns); free(x->qo); free(x->obs_list);
-    free(x->mark_s); free(x->mark_o);
-    for (int i = 0; i < 2; i++) {
-        free(x->bq[i]); free(x->bsupp[i]); free(x->bns[i]);
-        free(x->br[i]); free(x->ba[i]); free(x->bcount[i]);
+    arena_free(x->arena); /* every buffer of the agent's own, and the agent */
+}
+
+/* The scalar settings from the task and the parameters. */
+static void exact_read_params(exact_t *x, const task_t *task, const double *pv, int learned) {
+    x->task = *task;
+    x->n = task->n_cells; x->no = task->n_cells; x->na = task->n_actions;
+    x->rows = task->rows; x->cols = task->cols;
+    x->H = (int)pv[P_HORIZON];
+    x->max_steps = task->max_steps;
+    efe_params_t ep;
+    efe_params_read(pv + P_GAMMA, &ep);
+    x->gamma = ep.gamma;
+    x->w = ep.w;
+    x->sel = ep.sel;
+    x->pref = ep.pref;
+    x->learned = learned;
+    x->start_known = pv[P_START_KNOWN] != 0.0;
+    x->prior = pv[P_DIRICHLET];
+    x->explore = pv[P_EXPLORE];
+    x->prev_action = -1;
+    x->start = learned ? -1 : task->truth->start; /* learned: where training episodes begin */
+    x->use_tail = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
+    x->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
+}
+
+/* The agent's own buffers, all from its arena (zeroed): beliefs, the learned
+ * counts, the scored policies, the tree walk's levels and the beam. */
+static int exact_alloc_buffers(exact_t *x, const plan_shape_t *ps) {
+    arena_t *ar = x->arena;
+    const size_t n = (size_t)x->n, no = (size_t)x->no, na = (size_t)x->na, H = (size_t)x->H;
+    const size_t np = (size_t)ps->max_pol;
+    x->wall = arena_alloc(ar, n, 1);
+    x->avoid = arena_alloc(ar, n, 1);
+    x->absorb = arena_alloc(ar, n, 1);
+    x->lnp = arena_alloc(ar, no, sizeof(double));
+    x->q = arena_alloc(ar, n, sizeof(double));
+    x->q_tmp = arena_alloc(ar, n, sizeof(double));
+    if (x->learned) {
+        x->cA = arena_alloc(ar, n * no, sizeof(double));
+        x->cB = arena_alloc(ar, na * n * LB_WIDTH, sizeof(double));
     }
-    free(x->cand);
-    free(x);
+    x->pol_G = arena_alloc(ar, np, sizeof(double));
+    x->pol_risk = arena_alloc(ar, np, sizeof(double));
+    x->pol_amb = arena_alloc(ar, np, sizeof(double));
+    x->pol_P = arena_alloc(ar, np, sizeof(double));
+    x->pol_first = arena_alloc(ar, np, sizeof(int));
+    x->lvl_q = arena_alloc(ar, (H + 1) * n, sizeof(double));
+    x->lvl_supp = arena_alloc(ar, (H + 1) * n, sizeof(int));
+    x->lvl_ns = arena_alloc(ar, H + 1, sizeof(int));
+    x->qo = arena_alloc(ar, no, sizeof(double));
+    x->obs_list = arena_alloc(ar, no, sizeof(int));
+    x->mark_s = arena_alloc(ar, n, 1);
+    x->mark_o = arena_alloc(ar, no, 1);
+    if (x->beam) {
+        const size_t slots = na * (size_t)ps->bw;
+        for (int i = 0; i < 2; i++) {
+            x->bq[i] = arena_alloc(ar, slots * n, sizeof(double));
+            x->bsupp[i] = arena_alloc(ar, slots * n, sizeof(int));
+            x->bns[i] = arena_alloc(ar, slots, sizeof(int));
+            x->br[i] = arena_alloc(ar, slots, sizeof(double));
+            x->ba[i] = arena_alloc(ar, slots, sizeof(double));
+            x->bcount[i] = arena_alloc(ar, na, sizeof(int));
+        }
+        x->cand = arena_alloc(ar, (size_t)ps->bw * na, sizeof *x->cand);
+    }
+    return arena_ok(ar) ? 0 : -1;
+}
+
+/* The model (learned: prior counts; true: a copy of the world's), the
+ * preference and the tail on the model.  0, or -1 (no memory). */
+static int exact_init_model(exact_t *x, const task_t *task) {
+    const int n = x->n;
+    if (!x->learned) {
+        memcpy(x->wall, task->truth->wall, (size_t)n);
+        memcpy(x->avoid, task->truth->failure, (size_t)n);
+    }
+    efe_log_preferences(&x->pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
+    if (x->learned) {
+        if (efe_model_alloc(&x->m, n, x->no, x->na, LB_WIDTH, x->no)) return -1;
+        learned_init(x);
+    } else if (efe_model_copy(&x->m, task->truth->model)) {
+        return -1;
+    }
+    if (x->use_tail) {
+        if (efe_tail_alloc(&x->tail, n, x->na)) return -1;
+        update_tail(x);
+    }
+    return 0;
 }
 
 static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
                           char *err, size_t errlen) {
+    (void)init_rng;
     if (exact_validate(task, pv, err, errlen)) return NULL;
     const int learned = (int)pv[P_MODEL] == MODEL_LEARNED;
     if (!learned && !task->truth) {
@@ -368,97 +438,26 @@ static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
         snprintf(err, errlen, "exact-aif: preference: oracle-distance needs the oracle, which this task does not give");
         return NULL;
     }
-    exact_t *x = calloc(1, sizeof *x);
-    if (!x) return NULL;
-    const int n = task->n_cells, no = task->n_cells, na = task->n_actions, H = (int)pv[P_HORIZON];
-    x->task = *task;
-    x->n = n; x->no = no; x->na = na; x->rows = task->rows; x->cols = task->cols;
-    x->H = H;
-    x->max_steps = task->max_steps;
-    x->gamma = pv[P_GAMMA];
-    x->w.w_risk = pv[P_W_RISK];
-    x->w.w_ambiguity = pv[P_W_AMB];
-    x->sel = (int)pv[P_SELECTION] == 1 ? EFE_SELECT_SAMPLE : EFE_SELECT_ARGMAX;
-    x->learned = learned;
-    x->start_known = pv[P_START_KNOWN] != 0.0;
-    x->prior = pv[P_DIRICHLET];
-    x->explore = pv[P_EXPLORE];
-    x->prev_action = -1;
-    x->start = learned ? -1 : task->truth->start; /* learned: where training episodes begin */
-
-    x->wall = calloc((size_t)n, 1);
-    x->avoid = calloc((size_t)n, 1);
-    x->absorb = calloc((size_t)n, 1);
-    x->lnp = malloc(sizeof(double) * no);
-    x->q = calloc((size_t)n, sizeof(double));
-    x->q_tmp = calloc((size_t)n, sizeof(double));
-    if (!x->wall || !x->avoid || !x->absorb || !x->lnp || !x->q || !x->q_tmp) goto oom;
-    if (!learned) {
-        memcpy(x->wall, task->truth->wall, (size_t)n);
-        memcpy(x->avoid, task->truth->failure, (size_t)n);
-    }
-    x->pref = (efe_pref_t){
-        .kind = (efe_pref_kind_t)(int)pv[P_PREF],
-        .lambda = pv[P_LAMBDA], .c_goal = pv[P_C_GOAL], .hole_penalty = pv[P_HOLE],
-    };
-    efe_log_preferences(&x->pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
-
-    if (learned) {
-        if (efe_model_alloc(&x->m, n, no, na, LB_WIDTH, no)) goto oom;
-        x->cA = malloc(sizeof(double) * (size_t)n * no);
-        x->cB = malloc(sizeof(double) * (size_t)na * n * LB_WIDTH);
-        if (!x->cA || !x->cB) goto oom;
-        learned_init(x);
-    } else if (efe_model_copy(&x->m, task->truth->model)) {
+    const plan_shape_t ps = plan_shape(task->n_actions, (int)pv[P_HORIZON], (long)pv[P_CAP], (int)pv[P_SEARCH]);
+    arena_t *ar = arena_create(1u << 20); /* grows for larger worlds */
+    exact_t *x = arena_alloc(ar, 1, sizeof *x);
+    if (!x) {
+        arena_free(ar);
         goto oom;
     }
-    x->use_tail = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
-    x->tail_steps = (int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps;
-    if (x->use_tail) {
-        if (efe_tail_alloc(&x->tail, n, na)) goto oom;
-        update_tail(x);
-    }
-
-    plan_shape_t ps = plan_shape(na, H, (long)pv[P_CAP], (int)pv[P_SEARCH]);
+    x->arena = ar;
+    exact_read_params(x, task, pv, learned);
     x->beam = ps.beam;
     x->max_pol = ps.max_pol;
-    x->pol_G = malloc(sizeof(double) * ps.max_pol);
-    x->pol_risk = malloc(sizeof(double) * ps.max_pol);
-    x->pol_amb = malloc(sizeof(double) * ps.max_pol);
-    x->pol_P = malloc(sizeof(double) * ps.max_pol);
-    x->pol_first = malloc(sizeof(int) * ps.max_pol);
-    x->lvl_q = calloc((size_t)(H + 1) * n, sizeof(double));
-    x->lvl_supp = malloc(sizeof(int) * (size_t)(H + 1) * n);
-    x->lvl_ns = calloc((size_t)H + 1, sizeof(int));
-    x->qo = calloc((size_t)no, sizeof(double));
-    x->obs_list = malloc(sizeof(int) * no);
-    x->mark_s = calloc((size_t)n, 1);
-    x->mark_o = calloc((size_t)no, 1);
-    if (!x->pol_G || !x->pol_risk || !x->pol_amb || !x->pol_P || !x->pol_first || !x->lvl_q ||
-        !x->lvl_supp || !x->lvl_ns || !x->qo || !x->obs_list || !x->mark_s || !x->mark_o)
+    x->bw = (int)ps.bw;
+    if (exact_alloc_buffers(x, &ps) != 0 || exact_init_model(x, task) != 0) {
+        exact_destroy(x);
         goto oom;
-    if (x->beam) {
-        const size_t slots = (size_t)na * ps.bw, cands = (size_t)ps.bw * na;
-        x->bw = (int)ps.bw;
-        for (int i = 0; i < 2; i++) {
-            x->bq[i] = calloc(slots * n, sizeof(double));
-            x->bsupp[i] = malloc(sizeof(int) * slots * n);
-            x->bns[i] = calloc(slots, sizeof(int));
-            x->br[i] = malloc(sizeof(double) * slots);
-            x->ba[i] = malloc(sizeof(double) * slots);
-            x->bcount[i] = calloc((size_t)na, sizeof(int));
-            if (!x->bq[i] || !x->bsupp[i] || !x->bns[i] || !x->br[i] || !x->ba[i] ||
-                !x->bcount[i])
-                goto oom;
-        }
-        x->cand = malloc(sizeof *x->cand * cands);
-        if (!x->cand) goto oom;
     }
     return x;
 oom:
     snprintf(err, errlen, "exact-aif: out of memory for a %dx%d world (horizon %d, policy_cap %ld)",
-             task->rows, task->cols, H, (long)pv[P_CAP]);
-    exact_destroy(x);
+             task->rows, task->cols, (int)pv[P_HORIZON], (long)pv[P_CAP]);
     return NULL;
 }
 

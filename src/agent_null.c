@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "agents.h"
+#include "arena.h"
 
 enum { P_CKPT, P_SLEEP, P_N };
 
@@ -33,17 +34,20 @@ typedef struct {
     size_t ckpt_floats;
     double sleep_ms;
     uint64_t salt;     /* from the run's init stream: makes checkpoints run-specific */
+    arena_t *arena;    /* flat and the null_agent_t itself */
 } null_agent_t;
 
 static size_t null_ckpt_floats(const task_t *task, const double *pv) { return (size_t)pv[P_CKPT]; }
 
 static void *null_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
-    null_agent_t *a = malloc(sizeof *a);
-    if (!a) return NULL;
+    arena_t *ar = arena_create(0);
+    null_agent_t *a = arena_alloc(ar, 1, sizeof *a);
+    double *flat = arena_alloc(ar, 2 * (size_t)task->n_cells, sizeof(double));
+    if (!a || !flat) { arena_free(ar); return NULL; }
+    a->arena = ar;
+    a->flat = flat;
     a->n_actions = task->n_actions;
     a->n_cells = task->n_cells;
-    a->flat = malloc(sizeof(double) * 2 * (size_t)task->n_cells);
-    if (!a->flat) { free(a); return NULL; }
     for (int s = 0; s < a->n_cells; s++) {
         a->flat[s] = 1.0 / a->n_cells;
         a->flat[a->n_cells + s] = -log((double)a->n_cells);
@@ -120,8 +124,7 @@ static int null_check_context(const void *self, check_context_t *ctx) {
 
 static void null_destroy(void *self) {
     null_agent_t *a = self;
-    if (a) free(a->flat);
-    free(a);
+    if (a) arena_free(a->arena); /* flat and the agent */
 }
 
 const agent_class_t agent_null = {

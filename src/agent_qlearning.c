@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents.h"
+#include "arena.h"
 
 enum { P_ALPHA, P_DISCOUNT, P_EPS_START, P_EPS_END, P_EPS_FRAC, P_EVAL_EPS, P_QINIT, P_SHAPING,
        P_SHAPING_LAMBDA, P_N };
@@ -47,6 +48,7 @@ typedef struct {
     double alpha, discount, eps0, eps1, eps_frac, eval_eps;
     double *Q;   /* [n_obs][n_actions] */
     double *phi; /* [n_obs] shaping potential, or NULL */
+    arena_t *arena;      /* Q, phi and the ql_t itself */
 } ql_t;
 
 static size_t ql_ckpt_floats(const task_t *task, const double *pv) {
@@ -62,7 +64,7 @@ static unsigned ql_needs(const double *pv) {
 static int ql_potential(ql_t *q, const task_t *task, int kind, double lambda) {
     if (kind == SHAPE_NONE) return 0;
     if (kind == SHAPE_ORACLE && !task->oracle_dist) return -1;
-    q->phi = malloc(sizeof(double) * (size_t)q->n_obs);
+    q->phi = arena_alloc(q->arena, (size_t)q->n_obs, sizeof(double));
     if (!q->phi) return -1;
     int dmax = 0;
     for (int o = 0; o < q->n_obs; o++) {
@@ -79,8 +81,14 @@ static int ql_potential(ql_t *q, const task_t *task, int kind, double lambda) {
 static void ql_destroy(void *self);
 
 static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
-    ql_t *q = calloc(1, sizeof *q);
-    if (!q) return NULL;
+    arena_t *ar = arena_create(0);
+    ql_t *q = arena_alloc(ar, 1, sizeof *q);
+    if (!q) {
+        arena_free(ar);
+        snprintf(err, n, "q-learning: out of memory");
+        return NULL;
+    }
+    q->arena = ar;
     q->n_obs = task->n_cells;
     q->n_actions = task->n_actions;
     q->max_steps = task->max_steps;
@@ -90,7 +98,7 @@ static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, ch
     q->eps1 = pv[P_EPS_END];
     q->eps_frac = pv[P_EPS_FRAC];
     q->eval_eps = pv[P_EVAL_EPS];
-    q->Q = malloc(sizeof(double) * (size_t)q->n_obs * (size_t)q->n_actions);
+    q->Q = arena_alloc(ar, (size_t)q->n_obs * (size_t)q->n_actions, sizeof(double));
     if (!q->Q || ql_potential(q, task, (int)pv[P_SHAPING], pv[P_SHAPING_LAMBDA]) != 0) {
         snprintf(err, n, "q-learning: out of memory (or shaping: oracle-distance without the oracle)");
         ql_destroy(q);
@@ -182,9 +190,7 @@ static int ql_act(void *self, int obs, rng_t *rng, decision_t *d) {
 static void ql_destroy(void *self) {
     ql_t *q = self;
     if (!q) return;
-    free(q->Q);
-    free(q->phi);
-    free(q);
+    arena_free(q->arena); /* Q, phi and the agent */
 }
 
 const agent_class_t agent_qlearning = {

@@ -208,6 +208,8 @@ int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch
     return 0;
 }
 
+void scorenet_init_weights(scorenet_t *net, rng_t *init) { init_weights(net, init); }
+
 void scorenet_free(scorenet_t *net) {
     free(net->p.blk);
     free(net->g.blk);
@@ -396,9 +398,11 @@ double scorenet_flops_train(const scorenet_config_t *c, int B) {
 
 /* ---- checkpoints ------------------------------------------------------------ */
 
-size_t scorenet_ckpt_floats(const scorenet_config_t *cfg) {
-    return SCORENET_CKPT_HEADER + 4 * scorenet_count_params(cfg);
+size_t scorenet_ckpt_len(const scorenet_config_t *cfg, int has_ema) {
+    return SCORENET_CKPT_HEADER + (has_ema ? 4 : 3) * scorenet_count_params(cfg);
 }
+
+size_t scorenet_ckpt_floats(const scorenet_config_t *cfg) { return scorenet_ckpt_len(cfg, 0); }
 
 static void split24(float *hi, float *lo, unsigned long long v) {
     *hi = (float)(double)(v >> 24);
@@ -431,7 +435,7 @@ void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *
     } else {
         memset(body + P, 0, 2 * P * sizeof(float));
     }
-    memcpy(body + 3 * P, ema ? ema->w : net->params, P * sizeof(float));
+    if (ema) memcpy(body + 3 * P, ema->w, P * sizeof(float));
 }
 
 static int is_uint24(float f) { return f >= 0.0f && f < (float)F24 && f == floorf(f); }
@@ -439,11 +443,11 @@ static int is_uint24(float f) { return f >= 0.0f && f < (float)F24 && f == floor
 int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *in,
                        size_t n, char *err, size_t errn) {
     const scorenet_config_t *c = &net->cfg;
-    const size_t P = net->n_params, want = scorenet_ckpt_floats(c);
-    if (n != want) {
+    const size_t P = net->n_params, no_ema = scorenet_ckpt_len(c, 0), with_ema = scorenet_ckpt_len(c, 1);
+    if (n != no_ema && n != with_ema) {
         snprintf(err, errn, "checkpoint: %zu floats, but this network (d_model %d, n_heads %d, "
-                 "n_layers %d, L %d, d_tok %d) needs %zu", n, c->d_model, c->n_heads,
-                 c->n_layers, c->L, c->d_tok, want);
+                 "n_layers %d, L %d, d_tok %d) needs %zu (without EMA) or %zu (with)", n, c->d_model,
+                 c->n_heads, c->n_layers, c->L, c->d_tok, no_ema, with_ema);
         return -1;
     }
     if (in[0] != CKPT_MAGIC || in[1] != CKPT_VERSION) {
@@ -478,6 +482,12 @@ int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *i
         snprintf(err, errn, "checkpoint: EMA flag %g is neither 0 nor 1: damaged", (double)in[12]);
         return -1;
     }
+    const int has_ema = in[12] == 1.0f;
+    if (n != scorenet_ckpt_len(c, has_ema)) {
+        snprintf(err, errn, "checkpoint: %zu floats, but its EMA flag says %s an EMA, which takes %zu: "
+                 "truncated or damaged", n, has_ema ? "with" : "without", scorenet_ckpt_len(c, has_ema));
+        return -1;
+    }
     if (adam && adam->n != P) {
         snprintf(err, errn, "checkpoint: optimiser has %zu slots, network %zu", adam->n, P);
         return -1;
@@ -499,6 +509,6 @@ int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *i
         memcpy(adam->v, body + 2 * P, P * sizeof(float));
         adam->step = (long long)step;
     }
-    if (ema) memcpy(ema->w, in[12] == 1.0f ? body + 3 * P : body, P * sizeof(float));
+    if (ema) memcpy(ema->w, has_ema ? body + 3 * P : body, P * sizeof(float));
     return 0;
 }

@@ -53,7 +53,9 @@ static void test_param_count(void) {
     size_t want = (size_t)(d * D + d) + L * d + (d * E + d) + (d * d + d)
                 + nl * (size_t)(12 * d * d + 13 * d) + 2 * d + (D * d + D);
     CHECK(scorenet_n_params(&net) == want);
-    CHECK(scorenet_ckpt_floats(&c) == SCORENET_CKPT_HEADER + 4 * want);
+    CHECK(scorenet_ckpt_len(&c, 0) == SCORENET_CKPT_HEADER + 3 * want);
+    CHECK(scorenet_ckpt_len(&c, 1) == SCORENET_CKPT_HEADER + 4 * want);
+    CHECK(scorenet_ckpt_floats(&c) == scorenet_ckpt_len(&c, 0));
     /* input features widen the token embedding only: D_in = D + 2 n_coord
      * n_fourier + (n_coord / 2)(n_rbf_x + n_rbf_y) */
     scorenet_config_t cf = c;
@@ -370,7 +372,7 @@ static void test_checkpoint_roundtrip(void) {
     CHECK(trainer_make(&a, &c, 1, B) == 0);
     CHECK(trainer_make(&b, &c, 2, B) == 0); /* a different initialisation */
     trainer_steps(&a, 5, x, t, e, B);
-    const size_t nf = scorenet_ckpt_floats(&c);
+    const size_t nf = scorenet_ckpt_len(&c, 1);
     float *ck = malloc(nf * sizeof(float)), *ck2 = malloc(nf * sizeof(float));
     scorenet_ckpt_save(&a.net, &a.adam, &a.ema, ck);
     char err[256];
@@ -402,7 +404,7 @@ static void test_checkpoint_rejects_bad(void) {
     scorenet_config_t c = cfg_of(16, 2, 1, 5, 3, 16);
     trainer_t a;
     CHECK(trainer_make(&a, &c, 1, 2) == 0);
-    const size_t nf = scorenet_ckpt_floats(&c);
+    const size_t nf = scorenet_ckpt_len(&c, 1);
     float *ck = malloc(nf * sizeof(float)), *bad = malloc(nf * sizeof(float));
     float *before = malloc(a.net.n_params * sizeof(float));
     scorenet_ckpt_save(&a.net, &a.adam, &a.ema, ck);
@@ -416,6 +418,7 @@ static void test_checkpoint_rejects_bad(void) {
         { 5, 6.0f, "L is" },
         { 10, 0.5f, "not a count" },
         { 12, 2.0f, "EMA flag" },
+        { 12, 0.0f, "EMA flag says without" }, /* the length is that of one with an EMA */
         { SCORENET_CKPT_HEADER + 7, NAN, "not finite" },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -438,6 +441,55 @@ static void test_checkpoint_rejects_bad(void) {
     CHECK(ok);
 }
 
+/* Without an EMA the checkpoint is header + 3 P floats (each array once), the
+ * flag says so, and it round-trips: same outputs, same bytes saved again; an
+ * EMA given at load gets the parameters.  A no-EMA checkpoint passed with the
+ * length of one with an EMA is refused. */
+static void test_checkpoint_no_ema(void) {
+    openblas_set_num_threads(1);
+    scorenet_config_t c = cfg_of(16, 2, 1, 5, 3, 16);
+    const int B = 3;
+    const size_t n = (size_t)B * c.L * c.d_tok;
+    rng_t r;
+    rng_seed(&r, 8, 0, RNG_ENV);
+    float *x = randn(n, 1, &r), *e = randn(n, 1, &r), t[3] = { 1, 7, 40 };
+    trainer_t a, b;
+    CHECK(trainer_make(&a, &c, 1, B) == 0);
+    CHECK(trainer_make(&b, &c, 2, B) == 0);
+    trainer_steps(&a, 4, x, t, e, B);
+    const size_t P = a.net.n_params, nf = scorenet_ckpt_len(&c, 0), guard = P;
+    CHECK(nf == SCORENET_CKPT_HEADER + 3 * P);
+    float *ck = malloc((nf + guard) * sizeof(float)), *ck2 = malloc((nf + guard) * sizeof(float));
+    for (size_t i = 0; i < nf + guard; i++) ck[i] = ck2[i] = -7.0f;
+    scorenet_ckpt_save(&a.net, &a.adam, NULL, ck);
+    int untouched = 1;
+    for (size_t i = nf; i < nf + guard; i++) untouched &= ck[i] == -7.0f;
+    char err[256];
+    int loaded = scorenet_ckpt_load(&b.net, &b.adam, &b.ema, ck, nf, err, sizeof err) == 0;
+    if (!loaded) fprintf(stderr, "load: %s\n", err);
+    float *ya = malloc(n * sizeof(float)), *yb = malloc(n * sizeof(float));
+    scorenet_forward(&a.net, x, t, B, ya);
+    scorenet_forward(&b.net, x, t, B, yb);
+    int same_out = memcmp(ya, yb, n * sizeof(float)) == 0;
+    int ema_is_params = memcmp(b.ema.w, a.net.params, P * sizeof(float)) == 0;
+    scorenet_ckpt_save(&b.net, &b.adam, NULL, ck2);
+    int same_ck = memcmp(ck, ck2, (nf + guard) * sizeof(float)) == 0;
+    /* the flag says no EMA: the longer length is refused */
+    float *longer = calloc(scorenet_ckpt_len(&c, 1), sizeof(float));
+    memcpy(longer, ck, nf * sizeof(float));
+    int refused = scorenet_ckpt_load(&b.net, NULL, NULL, longer, scorenet_ckpt_len(&c, 1), err, sizeof err) == -1
+               && strstr(err, "EMA flag says without") != NULL;
+    free(x); free(e); free(ck); free(ck2); free(ya); free(yb); free(longer);
+    trainer_free(&a);
+    trainer_free(&b);
+    CHECK(untouched);
+    CHECK(loaded);
+    CHECK(same_out);
+    CHECK(ema_is_params);
+    CHECK(same_ck);
+    CHECK(refused);
+}
+
 int main(int argc, char **argv) {
     static const unit_test_t tests[] = {
         { "config_errors", test_config_errors },
@@ -448,6 +500,7 @@ int main(int argc, char **argv) {
         { "training_lowers_loss", test_training_lowers_loss },
         { "checkpoint_roundtrip", test_checkpoint_roundtrip },
         { "checkpoint_rejects_bad", test_checkpoint_rejects_bad },
+        { "checkpoint_no_ema", test_checkpoint_no_ema },
         { 0, 0 },
     };
     return unit_main(argc, argv, tests);
