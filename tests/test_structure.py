@@ -77,7 +77,7 @@ def functions(text):
             while j < len(lines) and "{" not in lines[j] and not lines[j].rstrip().endswith(";"):
                 j += 1
             if j < len(lines) and "{" in lines[j] and not lines[j].rstrip().endswith(";"):
-                if lines[j].rstrip().endswith("}"):      # a one-line body
+                if re.sub(r"/\*.*?\*/\s*$", "", lines[j]).rstrip().endswith("}"):   # a one-line body
                     out.append((m.group(1), i + 1, j - i + 1))
                     i = j + 1
                     continue
@@ -93,7 +93,7 @@ def functions(text):
 
 def test_function_scanner_sees_long_functions():
     body = "\n".join(f"    x += {n};" for n in range(120))
-    text = (f"static int small(int a) {{ return a; }}\n\n"
+    text = (f"static int small(int a) {{ return a; }} /* a comment */\n\n"
             f"int big(int x,\n        int y) {{\n{body}\n    return x;\n}}\n\n"
             "static void after(void) {\n    return;\n}\n")
     got = {n: length for n, _, length in functions(text)}
