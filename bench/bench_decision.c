@@ -45,6 +45,7 @@ static double time_decisions(const agent_class_t *c, const gridworld_t *g, int n
     if (world_knowledge_build(&kn, g) != 0) exit(1);
     task_t task;
     task_from_world(&task, g, &kn, c->needs ? c->needs(pv) : 0u);
+    task.train_steps = train_steps;
     void *a = c->create(&task, pv, &init, err, sizeof err);
     if (!a) { fprintf(stderr, "%s: %s\n", c->name, err); exit(1); }
     if (train_steps > 0 && c->train) {

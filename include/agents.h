@@ -14,10 +14,8 @@
  * The agent knows nothing of MPI or HDF5, nor of the world's definition.  All
  * its memory is allocated in `create`, its own buffers from one arena
  * (arena.h) that `destroy` frees with one call; `train` and `act` do not
- * allocate.  One exception remains: diffusion-aif's training data set is
- * sized by the step budget, which `create` is not given (train_log_t.budget
- * arrives with `train`), so it is taken from the agent's arena once, at the
- * start of `train`. */
+ * allocate.  What is sized by the training budget is sized by
+ * task_t.train_steps, which the budget `train` is given never exceeds. */
 #ifndef AIF_AGENTS_H
 #define AIF_AGENTS_H
 #include <signal.h>

@@ -48,6 +48,8 @@ typedef struct {
     int n_actions;          /* 4, or 5 with stay */
     int goal;               /* the goal's observation (its cell) */
     int max_steps;          /* episode cap */
+    long train_steps;       /* the run's training budget in environment steps: train's
+                               log->budget never exceeds it (0: not known, no training) */
     const int *oracle_dist; /* [n_cells] or NULL: see TASK_NEEDS_ORACLE */
     const task_truth_t *truth; /* or NULL: see TASK_NEEDS_TRUTH */
 } task_t;

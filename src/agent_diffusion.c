@@ -366,8 +366,18 @@ static int dif_alloc_buffers(dif_t *a, char *err, size_t n) {
     a->teps = arena_alloc(ar, TB * dim, sizeof(float));
     a->tt = arena_alloc(ar, TB, sizeof(float));
     a->tknown = arena_alloc(ar, TB * dim, 1);
+    /* The training data set: every step plus one closing token per episode,
+     * so 2 budget + 2 tokens for the run's budget (task_t.train_steps). */
+    const size_t cap = 2 * (size_t)(a->task.train_steps > 0 ? a->task.train_steps : 0) + 2;
+    a->cap = (long)cap;
+    a->d_o = arena_alloc(ar, cap, sizeof(int32_t));
+    a->d_z = arena_alloc(ar, cap, sizeof(int32_t));
+    a->d_a = arena_alloc(ar, cap, sizeof(int32_t));
+    a->d_start = arena_alloc(ar, cap, sizeof(int32_t));
+    a->d_end = arena_alloc(ar, cap, sizeof(int32_t));
+    a->d_term = arena_alloc(ar, cap, 1);
     if (!arena_ok(ar)) {
-        snprintf(err, n, "diffusion-aif: out of memory");
+        snprintf(err, n, "diffusion-aif: out of memory (a data set of %ld steps)", a->task.train_steps);
         return -1;
     }
     return 0;
@@ -931,32 +941,15 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
     return 0;
 }
 
-/* The training data set: every step plus one closing token per episode, so
- * 2 budget + 2 tokens.  It is the one allocation outside create: its size
- * depends on the run's step budget, which create is not told (task_t and
- * agent_class_t.create carry no budget).  From the agent's arena, once. */
-static int dataset_reserve(dif_t *a, long budget, char *err, size_t n) {
-    const long cap = 2 * budget + 2;
-    a->n = 0;
-    if (a->d_o && a->cap >= cap) return 0;
-    a->cap = cap;
-    a->d_o = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
-    a->d_z = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
-    a->d_a = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
-    a->d_start = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
-    a->d_end = arena_alloc(a->arena, (size_t)cap, sizeof(int32_t));
-    a->d_term = arena_alloc(a->arena, (size_t)cap, 1);
-    if (!arena_ok(a->arena)) {
-        snprintf(err, n, "diffusion-aif: out of memory for a dataset of %ld steps", budget);
-        return -1;
-    }
-    return 0;
-}
-
 static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *err, size_t n) {
     dif_t *a = self;
     long budget = log->budget;
-    if (dataset_reserve(a, budget, err, n) != 0) return -1;
+    if (2 * budget + 2 > a->cap) {
+        snprintf(err, n, "diffusion-aif: internal: a training budget of %ld steps, but the task said %ld",
+                 budget, a->task.train_steps);
+        return -1;
+    }
+    a->n = 0;
     long t = 0;
     long explore_steps = (long)(a->explore * (double)budget);
     if (a->rounds == 0) explore_steps = budget;

@@ -227,6 +227,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->t_start = now_wall();
     task_t task;
     task_from_world(&task, g, wk, c->needs ? c->needs(run->pv) : 0u);
+    task.train_steps = ja->train_steps;
     /* With no checkpoint slots (checkpoints: 0) the layout holds none, whatever
      * the agent's size. */
     size_t cf = d->n_ckpt > 0 && c->ckpt_floats ? c->ckpt_floats(&task, run->pv) : 0;

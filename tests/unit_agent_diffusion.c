@@ -70,6 +70,7 @@ static void *train(const gridworld_t *g, const double *pv, long budget, uint64_t
     rng_seed(&env, seed, 0, RNG_ENV);
     rng_seed(&ag, seed, 0, RNG_AGENT);
     task_t task = view(g);
+    task.train_steps = budget;
     void *a = X->create(&task, pv, &init, err, sizeof err);
     if (!a) { fprintf(stderr, "create: %s\n", err); return NULL; }
     env_t e;
