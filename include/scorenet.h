@@ -146,9 +146,6 @@ double scorenet_flops_train(const scorenet_config_t *cfg, int B);
  * model's outputs and training continues as if never interrupted. */
 #define SCORENET_CKPT_HEADER 16
 size_t scorenet_ckpt_len(const scorenet_config_t *cfg, int has_ema);
-/* The length without an EMA, scorenet_ckpt_len(cfg, 0): what the diffusion
- * agent stores (it trains without one). */
-size_t scorenet_ckpt_floats(const scorenet_config_t *cfg);
 /* Writes scorenet_ckpt_len(cfg, ema != NULL) floats.  adam may be NULL (its
  * slots are then zeros, step 0); ema NULL: no EMA slot. */
 void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *ema, float *out);

@@ -402,8 +402,6 @@ size_t scorenet_ckpt_len(const scorenet_config_t *cfg, int has_ema) {
     return SCORENET_CKPT_HEADER + (has_ema ? 4 : 3) * scorenet_count_params(cfg);
 }
 
-size_t scorenet_ckpt_floats(const scorenet_config_t *cfg) { return scorenet_ckpt_len(cfg, 0); }
-
 static void split24(float *hi, float *lo, unsigned long long v) {
     *hi = (float)(double)(v >> 24);
     *lo = (float)(double)(v & 0xFFFFFFull);

@@ -55,7 +55,6 @@ static void test_param_count(void) {
     CHECK(scorenet_n_params(&net) == want);
     CHECK(scorenet_ckpt_len(&c, 0) == SCORENET_CKPT_HEADER + 3 * want);
     CHECK(scorenet_ckpt_len(&c, 1) == SCORENET_CKPT_HEADER + 4 * want);
-    CHECK(scorenet_ckpt_floats(&c) == scorenet_ckpt_len(&c, 0));
     /* input features widen the token embedding only: D_in = D + 2 n_coord
      * n_fourier + (n_coord / 2)(n_rbf_x + n_rbf_y) */
     scorenet_config_t cf = c;

@@ -75,7 +75,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
      * memory: same outputs, same bytes when saved again. */
     const float *last = buf + (size_t)(plan.dims.n_ckpt - 1) * F;
     scorenet_config_t cfg = {16, 2, 1, 3, 4 + 4 + 3, 64, 0, 4, 3, 3, 1}; /* the defaults: rbf with the cell code, one bump per row and column of the 3x3 grid */
-    CHECK(scorenet_ckpt_floats(&cfg) == F);
+    CHECK(scorenet_ckpt_len(&cfg, 0) == F);   /* the agent trains without an EMA */
     scorenet_t a, b;
     adam_t aa, ab;
     rng_t r;
@@ -94,7 +94,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     CHECK(memcmp(ea, eb, sizeof ea) == 0);
     float *again = malloc(sizeof(float) * F);
     scorenet_ckpt_save(&a, &aa, NULL, again);
-    /* The EMA slot is written as the parameters when there is no EMA: equal too. */
+    /* Saved again: the same values (there is no EMA slot without an EMA). */
     CHECK(memcmp(again, last, sizeof(float) * F) == 0);
     CHECK(aa.step > 0);
 
