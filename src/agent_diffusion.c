@@ -149,12 +149,9 @@ static const param_spec_t dif_params[P_N] = {
 typedef struct {
     task_t task;
     int S;                     /* cells */
-    efe_pref_t pref;
+    efe_params_t ep;           /* gamma, weights, preference, selection (efe.h) */
     unsigned char *avoid;      /* [S] cells where a training episode ended without the goal */
     int NA, D, L, c, H, M, K, dim, max_batch, enumerate, cond;
-    double gamma;
-    efe_weights_t w;
-    efe_select_t sel;
     int iters, batch, rounds, warm, amb_samples;
     double explore, train_eps;
     scorenet_config_t ncfg;
@@ -279,12 +276,7 @@ static void dif_read_params(dif_t *a, const task_t *task, const double *pv, cons
     int all = ipow(a->NA, a->H);
     a->enumerate = all <= (int)pv[P_MAX_POL];
     a->K = a->enumerate ? all : ((int)pv[P_MAX_POL] / a->NA) * a->NA;
-    efe_params_t ep;
-    efe_params_read(pv + P_GAMMA, &ep);
-    a->gamma = ep.gamma;
-    a->w = ep.w;
-    a->sel = ep.sel;
-    a->pref = ep.pref;
+    efe_params_read(pv + P_GAMMA, &a->ep);
     a->iters = (int)pv[P_ITERS];
     a->batch = (int)pv[P_BATCH];
     a->rounds = (int)pv[P_ROUNDS];
@@ -397,7 +389,7 @@ static void dif_init_state(dif_t *a, const task_t *task) {
             a->lm.b_p[((size_t)b * a->S + s) * a->lm.b_width] = 1.0;
         }
     }
-    efe_log_preferences(&a->pref, task->rows, task->cols, task->goal, task->oracle_dist, a->avoid, a->lnp);
+    efe_log_preferences(&a->ep.pref, task->rows, task->cols, task->goal, task->oracle_dist, a->avoid, a->lnp);
     if (a->enumerate) {
         for (int k = 0; k < a->K; k++) {
             int x = k;
@@ -497,7 +489,7 @@ static void score_policies(dif_t *a) {
         }
         a->risk[k] = risk;
         a->amb[k] = amb;
-        a->G[k] = efe_combine(&a->w, risk, amb);
+        a->G[k] = efe_combine(&a->ep.w, risk, amb);
         a->first[k] = a->pol[k * a->H];
     }
 }
@@ -515,8 +507,8 @@ static int dif_check_context(const void *self, check_context_t *ctx) {
     const dif_t *a = self;
     ctx->belief = a->belief;
     ctx->lnp = a->lnp;
-    ctx->w_risk = a->w.w_risk;
-    ctx->w_ambiguity = a->w.w_ambiguity;
+    ctx->w_risk = a->ep.w.w_risk;
+    ctx->w_ambiguity = a->ep.w.w_ambiguity;
     ctx->tail_steps = a->use_tail ? a->tail_steps : 0;
     return 0;
 }
@@ -566,7 +558,7 @@ static void score_by_model(dif_t *a, rng_t *r) {
     int pol[DECISION_MAX_H];
     for (int k = 0; k < a->K; k++) {
         for (int h = 0; h < a->H; h++) pol[h] = a->pol[k * a->H + h];
-        a->G[k] = efe_tail_policy_G(&a->lm, a->use_tail ? &a->tail : NULL, a->belief, pol, a->H, a->lnp, &a->w,
+        a->G[k] = efe_tail_policy_G(&a->lm, a->use_tail ? &a->tail : NULL, a->belief, pol, a->H, a->lnp, &a->ep.w,
                                     &a->risk[k], &a->amb[k], a->work);
         a->first[k] = pol[0];
     }
@@ -584,9 +576,9 @@ static int decide(dif_t *a, rng_t *r, decision_t *d) {
         infer_belief(a);
     }
     double p_act[TASK_MAX_ACTIONS] = {0};
-    efe_policy_posterior(a->G, NULL, a->gamma, a->K, a->P);
+    efe_policy_posterior(a->G, NULL, a->ep.gamma, a->K, a->P);
     efe_action_marginals(a->P, a->first, a->K, a->NA, p_act);
-    int act = efe_select_action(p_act, a->NA, a->sel, r);
+    int act = efe_select_action(p_act, a->NA, a->ep.sel, r);
     if (d) {
         efe_first_action_summary(a->G, a->risk, a->amb, a->first, a->K, a->NA, p_act, d->G, d->risk,
                                  d->ambiguity, d->p_action);
@@ -872,7 +864,7 @@ static void solve_tail(dif_t *a, int explore) {
         for (int z = 0; z < a->S; z++) a->bonus[z] = a->novelty / sqrt(1.0 + a->count[z]);
         bonus = a->bonus;
     }
-    efe_tail_solve(&a->tail, &a->lm, a->lnp, &a->w, a->tail_steps, bonus);
+    efe_tail_solve(&a->tail, &a->lm, a->lnp, &a->ep.w, a->tail_steps, bonus);
 }
 
 static void dif_checkpoint(const void *self, float *out) {
@@ -933,7 +925,7 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
         /* An episode that ended without the goal: its last cell is one to avoid. */
         if (outcome == ENV_FAILED && !a->avoid[s]) {
             a->avoid[s] = 1;
-            efe_log_preferences(&a->pref, a->task.rows, a->task.cols, a->task.goal, a->task.oracle_dist, a->avoid,
+            efe_log_preferences(&a->ep.pref, a->task.rows, a->task.cols, a->task.goal, a->task.oracle_dist, a->avoid,
                                 a->lnp);
         }
         if (term || steps >= max_steps) trainlog_episode(log, *t, steps, outcome == ENV_GOAL, ret);

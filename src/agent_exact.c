@@ -104,10 +104,7 @@ typedef struct {
     /* task and parameters */
     task_t task;
     int n, no, na, rows, cols, start, H, max_steps;
-    double gamma;
-    efe_weights_t w;
-    efe_select_t sel;
-    efe_pref_t pref;
+    efe_params_t ep;           /* gamma, weights, preference, selection (efe.h) */
     int learned, start_known;
     double prior, explore;
     unsigned char *wall;      /* [n] known walls (true model), else all 0 */
@@ -306,7 +303,7 @@ static void learn_ending(exact_t *x, int s, int failed) {
     }
     if (failed && !x->avoid[s]) {
         x->avoid[s] = 1;
-        efe_log_preferences(&x->pref, x->rows, x->cols, x->task.goal, x->task.oracle_dist, x->avoid, x->lnp);
+        efe_log_preferences(&x->ep.pref, x->rows, x->cols, x->task.goal, x->task.oracle_dist, x->avoid, x->lnp);
     }
     update_tail(x);
 }
@@ -344,12 +341,7 @@ static void exact_read_params(exact_t *x, const task_t *task, const double *pv, 
     x->rows = task->rows; x->cols = task->cols;
     x->H = (int)pv[P_HORIZON];
     x->max_steps = task->max_steps;
-    efe_params_t ep;
-    efe_params_read(pv + P_GAMMA, &ep);
-    x->gamma = ep.gamma;
-    x->w = ep.w;
-    x->sel = ep.sel;
-    x->pref = ep.pref;
+    efe_params_read(pv + P_GAMMA, &x->ep);
     x->learned = learned;
     x->start_known = pv[P_START_KNOWN] != 0.0;
     x->prior = pv[P_DIRICHLET];
@@ -411,7 +403,7 @@ static int exact_init_model(exact_t *x, const task_t *task) {
         memcpy(x->wall, task->truth->wall, (size_t)n);
         memcpy(x->avoid, task->truth->failure, (size_t)n);
     }
-    efe_log_preferences(&x->pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
+    efe_log_preferences(&x->ep.pref, x->rows, x->cols, task->goal, task->oracle_dist, x->avoid, x->lnp);
     if (x->learned) {
         if (efe_model_alloc(&x->m, n, x->no, x->na, LB_WIDTH, x->no)) return -1;
         learned_init(x);
@@ -547,7 +539,7 @@ static void leaf_tail(const exact_t *x, const double *q, const int *supp, int ns
 
 /* Re-solve the tail on the current model (after it or the preference changed). */
 static void update_tail(exact_t *x) {
-    if (x->use_tail) efe_tail_solve(&x->tail, &x->m, x->lnp, &x->w, x->tail_steps, NULL);
+    if (x->use_tail) efe_tail_solve(&x->tail, &x->m, x->lnp, &x->ep.w, x->tail_steps, NULL);
 }
 
 static void record_policy(exact_t *x, int first, double r, double am) {
@@ -555,7 +547,7 @@ static void record_policy(exact_t *x, int first, double r, double am) {
     x->pol_first[i] = first;
     x->pol_risk[i] = r;
     x->pol_amb[i] = am;
-    x->pol_G[i] = efe_combine(&x->w, r, am);
+    x->pol_G[i] = efe_combine(&x->ep.w, r, am);
 }
 
 /* Depth-first over all |A|^H sequences; policies are recorded in lexicographic
@@ -630,7 +622,7 @@ static void beam_search(exact_t *x) {
                     r += x->br[cur][slot];
                     am += x->ba[cur][slot];
                     if (last) { record_policy(x, g, r + tr, am + ta); continue; }
-                    x->cand[nc] = (struct cand){efe_combine(&x->w, r + tr, am + ta), r, am, i, a, nc};
+                    x->cand[nc] = (struct cand){efe_combine(&x->ep.w, r + tr, am + ta), r, am, i, a, nc};
                     nc++;
                 }
             }
@@ -698,10 +690,10 @@ static int plan(exact_t *x, rng_t *rng, decision_t *d) {
     x->n_pol = 0;
     if (x->beam) beam_search(x);
     else dfs(x, 0, -1, 0.0, 0.0);
-    efe_policy_posterior(x->pol_G, NULL, x->gamma, (int)x->n_pol, x->pol_P);
+    efe_policy_posterior(x->pol_G, NULL, x->ep.gamma, (int)x->n_pol, x->pol_P);
     double p_action[TASK_MAX_ACTIONS];
     efe_action_marginals(x->pol_P, x->pol_first, (int)x->n_pol, x->na, p_action);
-    int a = efe_select_action(p_action, x->na, x->sel, rng);
+    int a = efe_select_action(p_action, x->na, x->ep.sel, rng);
     if (d) {
         efe_first_action_summary(x->pol_G, x->pol_risk, x->pol_amb, x->pol_first, (int)x->n_pol, x->na,
                                  p_action, d->G, d->risk, d->ambiguity, d->p_action);
@@ -735,8 +727,8 @@ static int exact_check_context(const void *self, check_context_t *ctx) {
     const exact_t *x = self;
     ctx->belief = x->q;
     ctx->lnp = x->lnp;
-    ctx->w_risk = x->w.w_risk;
-    ctx->w_ambiguity = x->w.w_ambiguity;
+    ctx->w_risk = x->ep.w.w_risk;
+    ctx->w_ambiguity = x->ep.w.w_ambiguity;
     ctx->tail_steps = x->use_tail ? x->tail_steps : 0;
     return 0;
 }
