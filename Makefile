@@ -49,7 +49,7 @@ $(BUILD)/libaif.a: $(LIB_OBJ)
 	ar rcs $@ $^
 $(BUILD)/aif-sweep: src/main.c $(BUILD)/libaif.a $(BUILD)/cflags
 	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@
-$(BUILD)/tests/unit_%: tests/unit_%.c tests/unit.c tests/unit.h $(BUILD)/libaif.a $(BUILD)/cflags | $(BUILD)/tests
+$(BUILD)/tests/unit_%: tests/unit_%.c tests/unit.c $(wildcard tests/*.h) $(BUILD)/libaif.a $(BUILD)/cflags | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< tests/unit.c $(BUILD)/libaif.a $(LDLIBS) -o $@
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libaif.a $(BUILD)/cflags | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@

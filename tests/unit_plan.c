@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "jobspec.h"
-#include "plan.h"
-#include "run.h"
+#include "sweep_fixture.h"
 #include "unit.h"
 
 static const char JOB[] =
@@ -35,30 +33,16 @@ static const char JOB[] =
     "    name: exact\n"
     "    params: {horizon: 1, preference: [goal, manhattan]}\n";
 
-typedef struct {
-    jobspec_t job;
-    runlist_t rl;
-    worlds_t ws;
-    plan_t plan;
-} fixture_t;
+typedef sweep_fixture_t fixture_t;
 
 /* Parse, expand and plan JOB with `ckpt` checkpoints; 0 or -1. */
 static int setup(fixture_t *f, int ckpt, char *err, size_t n) {
     char text[2048];
     snprintf(text, sizeof text, JOB, ckpt);
-    memset(f, 0, sizeof *f);
-    if (jobspec_parse(&f->job, "plan.yaml", text, strlen(text), err, n) != 0) return -1;
-    if (jobspec_expand(&f->job, &f->rl, err, n) != 0) return -1;
-    if (worlds_build(&f->ws, &f->job, err, n) != 0) return -1;
-    return plan_build(&f->plan, &f->job, &f->rl, &f->ws, err, n);
+    return sweep_fixture_setup(f, "plan.yaml", text, err, n);
 }
 
-static void teardown(fixture_t *f) {
-    plan_free(&f->plan);
-    worlds_free(&f->ws);
-    runlist_free(&f->rl);
-    jobspec_free(&f->job);
-}
+#define teardown sweep_fixture_teardown
 
 static const plan_column_t *column(const plan_t *p, const char *name) {
     for (int i = 0; i < p->n_columns; i++)

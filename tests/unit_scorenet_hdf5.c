@@ -9,11 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "diffusion.h"
-#include "jobspec.h"
-#include "plan.h"
-#include "run.h"
 #include "scorenet.h"
 #include "store.h"
+#include "sweep_fixture.h"
 #include "unit.h"
 
 static const char JOB[] =
@@ -34,14 +32,9 @@ static const char JOB[] =
 
 static void checkpoint_roundtrip_through_results_file(void) {
     char err[1024];
-    jobspec_t job;
-    runlist_t rl;
-    worlds_t ws;
-    plan_t plan;
-    CHECK_MSG(jobspec_parse(&job, "ckpt.yaml", JOB, strlen(JOB), err, sizeof err) == 0, "%s", err);
-    CHECK(jobspec_expand(&job, &rl, err, sizeof err) == 0);
-    CHECK(worlds_build(&ws, &job, err, sizeof err) == 0);
-    CHECK(plan_build(&plan, &job, &rl, &ws, err, sizeof err) == 0);
+    sweep_fixture_t sw;
+    CHECK_MSG(sweep_fixture_setup(&sw, "ckpt.yaml", JOB, err, sizeof err) == 0, "%s", err);
+    const plan_t *plan = &sw.plan;
     char path[] = "/tmp/aif-ckpt-XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
@@ -49,16 +42,16 @@ static void checkpoint_roundtrip_through_results_file(void) {
     unlink(path);
 
     store_t *st = NULL;
-    CHECK_MSG(store_create(&st, path, 0, MPI_COMM_WORLD, &plan, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(store_create(&st, path, 0, MPI_COMM_WORLD, plan, err, sizeof err) == 0, "%s", err);
     run_result_t res;
-    CHECK(result_alloc(&res, &plan.dims, plan.max_ckpt_floats) == 0);
-    CHECK(run_execute(&job, &ws, &rl.runs[0], &plan.dims, &res, NULL) == 0);
+    CHECK(result_alloc(&res, &plan->dims, plan->max_ckpt_floats) == 0);
+    CHECK(run_execute(&sw.job, &sw.ws, &sw.rl.runs[0], &plan->dims, &res, NULL) == 0);
     CHECK_MSG(res.status == RUN_DONE, "%s", res.message);
     CHECK(store_write_run(st, &res, err, sizeof err) == 0);
     CHECK(store_close(st, err, sizeof err) == 0);
 
     /* Read the rows back with plain HDF5. */
-    const size_t F = res.ckpt_floats, n = (size_t)plan.dims.n_ckpt * F;
+    const size_t F = res.ckpt_floats, n = (size_t)plan->dims.n_ckpt * F;
     CHECK(F > SCORENET_CKPT_HEADER);
     float *buf = malloc(sizeof(float) * n);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -73,7 +66,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
 
     /* The last checkpoint (end of training) loads, and behaves as the one in
      * memory: same outputs, same bytes when saved again. */
-    const float *last = buf + (size_t)(plan.dims.n_ckpt - 1) * F;
+    const float *last = buf + (size_t)(plan->dims.n_ckpt - 1) * F;
     scorenet_config_t cfg = {16, 2, 1, 3, 4 + 4 + 3, 64, 0, 4, 3, 3, 1}; /* the defaults: rbf with the cell code, one bump per row and column of the 3x3 grid */
     CHECK(scorenet_ckpt_len(&cfg, 0) == F);   /* the agent trains without an EMA */
     scorenet_t a, b;
@@ -86,7 +79,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     CHECK(adam_create(&aa, a.n_params, &ac, err, sizeof err) == 0);
     CHECK(adam_create(&ab, b.n_params, &ac, err, sizeof err) == 0);
     CHECK_MSG(scorenet_ckpt_load(&a, &aa, NULL, last, F, err, sizeof err) == 0, "%s", err);
-    CHECK(scorenet_ckpt_load(&b, &ab, NULL, res.ckpt + (size_t)(plan.dims.n_ckpt - 1) * F, F, err, sizeof err) == 0);
+    CHECK(scorenet_ckpt_load(&b, &ab, NULL, res.ckpt + (size_t)(plan->dims.n_ckpt - 1) * F, F, err, sizeof err) == 0);
     float x[4 * 3 * 11], t[4] = {1, 3, 5, 10}, ea[4 * 3 * 11], eb[4 * 3 * 11];
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = rng_normalf(&r);
     scorenet_forward(&a, x, t, 4, ea);
@@ -105,10 +98,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     adam_free(&aa);
     adam_free(&ab);
     result_free(&res);
-    plan_free(&plan);
-    worlds_free(&ws);
-    runlist_free(&rl);
-    jobspec_free(&job);
+    sweep_fixture_teardown(&sw);
 }
 
 static const unit_test_t tests[] = {

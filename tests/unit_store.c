@@ -10,10 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "jobspec.h"
-#include "plan.h"
-#include "run.h"
 #include "store.h"
+#include "sweep_fixture.h"
 #include "unit.h"
 
 static const char JOB[] =
@@ -32,29 +30,15 @@ static const char JOB[] =
     "  - type: q-learning\n"
     "    params: {alpha: [0.2, 0.5]}\n";
 
-typedef struct {
-    jobspec_t job;
-    runlist_t rl;
-    worlds_t ws;
-    plan_t plan;
-} fixture_t;
+typedef sweep_fixture_t fixture_t;
 
 static int setup(fixture_t *f, const char *variant, char *err, size_t n) {
     char text[1024];
     snprintf(text, sizeof text, JOB, variant);
-    memset(f, 0, sizeof *f);
-    if (jobspec_parse(&f->job, "store.yaml", text, strlen(text), err, n) != 0) return -1;
-    if (jobspec_expand(&f->job, &f->rl, err, n) != 0) return -1;
-    if (worlds_build(&f->ws, &f->job, err, n) != 0) return -1;
-    return plan_build(&f->plan, &f->job, &f->rl, &f->ws, err, n);
+    return sweep_fixture_setup(f, "store.yaml", text, err, n);
 }
 
-static void teardown(fixture_t *f) {
-    plan_free(&f->plan);
-    worlds_free(&f->ws);
-    runlist_free(&f->rl);
-    jobspec_free(&f->job);
-}
+#define teardown sweep_fixture_teardown
 
 /* A fresh directory for this test's files. */
 static void temp_dir(char *dir, size_t n) {
