@@ -17,17 +17,8 @@
 #include "gridworld.h"
 #include "jobspec.h"
 #include "result.h"
+#include "worlds.h"            /* worlds_t: the job's worlds, built once */
 
-/* The job's worlds, built once per process, with what only the reference
- * agent, the oracle ablations and the EFE diagnostic may know of each. */
-typedef struct {
-    int n;
-    gridworld_t *w;
-    world_knowledge_t *k;
-} worlds_t;
-
-int  worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen);
-void worlds_free(worlds_t *ws);
 
 /* Floats in one checkpoint of a run (0 if its agent has none). */
 size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run);
