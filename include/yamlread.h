@@ -134,6 +134,23 @@ typedef struct {
 int yr_each_mapping(yr_t *r, const yaml_node_t *value, int keyline, int parent_line,
                     const yr_list_t *list, void *ctx);
 
+/* A grid: a non-empty list of rows, each a string of the same length over an
+ * alphabet ("S F H G #" map rows, digit rows).  *rows / *cols < 0 means "not
+ * fixed yet: take it from the list" (the first row fixes the width); a fixed
+ * size that the list disagrees with is blamed on dims_from ("size: 4").
+ * *out: rows * cols cells, row-major, NUL-terminated (the caller frees). */
+typedef struct {
+    const char *expect;        /* the whole value, for "expected ..." */
+    const char *row_expect;    /* one row */
+    const char *alphabet;      /* the characters a cell may be */
+    const char *cell;          /* "cell": for "bad cell "x" at col 3" */
+    const char *cell_expect;   /* "one of S F H G #" */
+    int max_side;              /* rows and columns at most */
+} yr_grid_t;
+
+int yr_grid(yr_t *r, const yaml_node_t *n, int keyline, const yr_grid_t *gs, int *rows, int *cols,
+            const char *dims_from, char **out);
+
 /* Index pair (first, second) of a repeated value in v[0..n), the earliest
  * second occurrence in file order: 0 found, -1 none, -2 out of memory. */
 int yr_find_duplicate(const double *v, long n, long *first, long *second);

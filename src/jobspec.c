@@ -150,77 +150,10 @@ static int parse_seeds(yr_t *r, jobspec_t *job, const yaml_node_t *n, int keylin
 
 /* ---- environments ---------------------------------------------------------------- */
 
-/* One row of a grid (map letters or obs_noise digits) into grid[r * width ..]:
- * 0, or -1 with the first bad cell named. */
-static int grid_row_cells(yr_t *r, int line, int is_map, const char *s, size_t len, char *row) {
-    for (size_t c = 0; c < len; c++) {
-        char ch = s[c];
-        int ok = is_map ? (ch && strchr("SFHG#", ch) != NULL) : (ch >= '0' && ch <= '9');
-        if (!ok) {
-            char q[32];
-            if ((unsigned char)ch >= 128) snprintf(q, sizeof q, "(a non-ASCII character)");
-            else yr_quote(&s[c], 1, q, sizeof q);
-            if (is_map)
-                return yr_fail(r, line, "bad cell %s at col %zu (expected one of S F H G #)", q, c);
-            return yr_fail(r, line, "bad level %s at col %zu (expected a digit 0-9: eta = 1 - digit/10)", q, c);
-        }
-        row[c] = ch;
-    }
-    return 0;
-}
-
-/* Rows of `rows` strings of `cols` characters (map letters or obs_noise digits).
- * *rows / *cols < 0 means "not fixed yet: take it from the list". */
-static int read_grid_rows(yr_t *r, const yaml_node_t *n, int keyline, int is_map,
-                          int *rows, int *cols, const char *dims_from, char **out) {
-    char b[64];
-    const char *expect = is_map ? "a list of map rows (strings of S F H G #)"
-                                : "a number in [0, 1], or a list of rows of digits 0-9";
-    if (n->type != YAML_SEQUENCE_NODE || yr_seq_len(n) == 0)
-        return yr_fail(r, yr_value_line(n, keyline), "expected %s, got %s", expect, yr_describe(n, b, sizeof b));
-    long nr = yr_seq_len(n);
-    if (*rows >= 0 && nr != *rows)
-        return yr_fail(r, keyline, "has %ld rows, expected %d (from %s)", nr, *rows, dims_from);
-    if (nr > JOB_MAX_SIDE)
-        return yr_fail(r, keyline, "has %ld rows (at most %d)", nr, JOB_MAX_SIDE);
-    int width = *cols, rc = 0;
-    const char *width_from = dims_from;
-    char *grid = NULL;
-    for (long row = 0; row < nr && rc == 0; row++) {
-        const yaml_node_t *it = yr_seq_item(r, n, row);
-        int line = yr_line(it);
-        size_t m = yr_idx(r, row);
-        const char *s;
-        size_t len;
-        if (it->type == YAML_SCALAR_NODE && yr_is_null(it) && yr_text_len(it) == 0) {
-            rc = yr_fail(r, line, "empty row (a row that starts with '#' must be quoted, e.g. \"#FF#\")");
-            break;
-        }
-        rc = yr_str(r, it, line, is_map ? "a map row (a string of S F H G #)" : "a row of digits 0-9", &s, &len);
-        if (rc) break;
-        if (width < 0) {
-            if (len > JOB_MAX_SIDE) { rc = yr_fail(r, line, "row has %zu cells (at most %d)", len, JOB_MAX_SIDE); break; }
-            width = (int)len;
-            width_from = "the first row";
-        }
-        if ((int)len != width || len > JOB_MAX_SIDE) {
-            rc = yr_fail(r, line, "row %ld has %zu cells, expected %d (from %s)", row, len, width, width_from);
-            break;
-        }
-        if (!grid && !(grid = malloc((size_t)nr * (size_t)width + 1))) { rc = yr_fail(r, line, "out of memory"); break; }
-        rc = grid_row_cells(r, line, is_map, s, len, grid + (size_t)row * (size_t)width);
-        if (rc == 0) yr_restore(r, m);
-    }
-    if (rc) {
-        free(grid);
-        return -1;
-    }
-    grid[(size_t)nr * (size_t)width] = '\0';
-    *rows = (int)nr;
-    *cols = width;
-    *out = grid;
-    return 0;
-}
+static const yr_grid_t map_grid = {"a list of map rows (strings of S F H G #)", "a map row (a string of S F H G #)",
+                                    "SFHG#", "cell", "one of S F H G #", JOB_MAX_SIDE};
+static const yr_grid_t eta_grid = {"a number in [0, 1], or a list of rows of digits 0-9", "a row of digits 0-9",
+                                    "0123456789", "level", "a digit 0-9: eta = 1 - digit/10", JOB_MAX_SIDE};
 
 /* start / goal: [row, col] inside the grid, not on a wall or hole of the map;
  * not given both here and by the map's letter. */
@@ -328,7 +261,7 @@ static int env_map(yr_t *r, gw_spec_t *g, const yaml_node_t *n, int keyline, int
     free(g->map); /* the preset's, if any: a map given here replaces it */
     g->map = NULL;
     size_t m = yr_key(r, "map");
-    if (read_grid_rows(r, n, keyline, 1, rows, cols, dims_from, &g->map)) return -1;
+    if (yr_grid(r, n, keyline, &map_grid, rows, cols, dims_from, &g->map)) return -1;
     yr_restore(r, m);
     for (const char *L = "SG"; *L; L++) {
         const char *a = strchr(g->map, *L), *c = a ? strchr(a + 1, *L) : NULL;
@@ -397,7 +330,7 @@ static int env_obs_noise(yr_t *r, gw_spec_t *g, const yaml_node_t *n, int keylin
     if (n->type == YAML_SEQUENCE_NODE) {
         char *digits = NULL;
         int rows = g->rows, cols = g->cols;
-        if (read_grid_rows(r, n, keyline, 0, &rows, &cols, dims_from, &digits)) return -1;
+        if (yr_grid(r, n, keyline, &eta_grid, &rows, &cols, dims_from, &digits)) return -1;
         g->eta = malloc((size_t)g->rows * (size_t)g->cols * sizeof *g->eta);
         if (g->eta)
             for (int s = 0; s < g->rows * g->cols; s++) g->eta[s] = 1.0 - (digits[s] - '0') / 10.0;

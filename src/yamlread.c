@@ -383,6 +383,76 @@ int yr_keys(yr_t *r, const yaml_node_t *map, const char *const *allowed, int n, 
     return 0;
 }
 
+/* ---- grids: lists of equal-length strings over an alphabet -------------------------- */
+
+/* One row's cells into row[]: 0, or -1 with the first bad cell named. */
+static int grid_row_cells(yr_t *r, int line, const yr_grid_t *gs, const char *s, size_t len, char *row) {
+    for (size_t c = 0; c < len; c++) {
+        char ch = s[c];
+        if (!ch || !strchr(gs->alphabet, ch)) {
+            char q[32];
+            if ((unsigned char)ch >= 128) snprintf(q, sizeof q, "(a non-ASCII character)");
+            else yr_quote(&s[c], 1, q, sizeof q);
+            return yr_fail(r, line, "bad %s %s at col %zu (expected %s)", gs->cell, q, c, gs->cell_expect);
+        }
+        row[c] = ch;
+    }
+    return 0;
+}
+
+int yr_grid(yr_t *r, const yaml_node_t *n, int keyline, const yr_grid_t *gs, int *rows, int *cols,
+            const char *dims_from, char **out) {
+    char b[64];
+    if (n->type != YAML_SEQUENCE_NODE || yr_seq_len(n) == 0)
+        return yr_fail(r, yr_value_line(n, keyline), "expected %s, got %s", gs->expect, yr_describe(n, b, sizeof b));
+    long nr = yr_seq_len(n);
+    if (*rows >= 0 && nr != *rows)
+        return yr_fail(r, keyline, "has %ld rows, expected %d (from %s)", nr, *rows, dims_from);
+    if (nr > gs->max_side) return yr_fail(r, keyline, "has %ld rows (at most %d)", nr, gs->max_side);
+    int width = *cols, rc = 0;
+    const char *width_from = dims_from;
+    char *grid = NULL;
+    for (long row = 0; row < nr && rc == 0; row++) {
+        const yaml_node_t *it = yr_seq_item(r, n, row);
+        int line = yr_line(it);
+        size_t m = yr_idx(r, row);
+        const char *s;
+        size_t len;
+        if (it->type == YAML_SCALAR_NODE && yr_is_null(it) && yr_text_len(it) == 0) {
+            rc = yr_fail(r, line, "empty row (a row that starts with '#' must be quoted, e.g. \"#FF#\")");
+            break;
+        }
+        if ((rc = yr_str(r, it, line, gs->row_expect, &s, &len)) != 0) break;
+        if (width < 0) {
+            if (len > (size_t)gs->max_side) {
+                rc = yr_fail(r, line, "row has %zu cells (at most %d)", len, gs->max_side);
+                break;
+            }
+            width = (int)len;
+            width_from = "the first row";
+        }
+        if ((int)len != width || len > (size_t)gs->max_side) {
+            rc = yr_fail(r, line, "row %ld has %zu cells, expected %d (from %s)", row, len, width, width_from);
+            break;
+        }
+        if (!grid && !(grid = malloc((size_t)nr * (size_t)width + 1))) {
+            rc = yr_fail(r, line, "out of memory");
+            break;
+        }
+        rc = grid_row_cells(r, line, gs, s, len, grid + (size_t)row * (size_t)width);
+        if (rc == 0) yr_restore(r, m);
+    }
+    if (rc) {
+        free(grid);
+        return -1;
+    }
+    grid[(size_t)nr * (size_t)width] = '\0';
+    *rows = (int)nr;
+    *cols = width;
+    *out = grid;
+    return 0;
+}
+
 /* ---- lists ------------------------------------------------------------------------ */
 
 int yr_each_mapping(yr_t *r, const yaml_node_t *value, int keyline, int parent_line,
