@@ -1,9 +1,11 @@
-/* jobspec: the YAML job file, validated against the schema in code, and its
- * expansion into the ordered run list.
+/* jobspec: the YAML job file, validated against the schema in code and
+ * against the worlds it describes, and its expansion into the ordered run list.
  *
  * Every error names the file, the line and the key path, e.g.
  *   jobs/x.yaml:12: agents[1].params.alpha: expected a number, got "fast"
- * Parsing uses libyaml's document API (node marks give the lines).
+ * The strict YAML reading (lines, key paths, numbers, duplicate keys) is
+ * yamlread.h's; this module is the schema: which keys exist, their ranges,
+ * and the jobspec_t they build.
  *
  * Run order (stable run ids): for each agent entry (file order), for each
  * environment (file order), for each parameter combination (odometer over the
@@ -25,6 +27,7 @@ typedef struct {
     double **values;              /* [cls->n_params][n_values[i]] */
     long n_combos;                /* product of n_values */
     long train_steps;             /* this agent's budget (the job's unless overridden) */
+    unsigned char *given;         /* [cls->n_params] 1: set in the file (named in validation messages) */
 } job_agent_t;
 
 typedef struct jobspec {
@@ -66,13 +69,38 @@ typedef struct runlist {
     double *pool;                 /* storage behind every run's pv */
 } runlist_t;
 
-/* Read a whole file.  *text is NUL-terminated; caller frees. */
-int  jobspec_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
-/* Parse and validate job text; `path` is used in messages.  0, or -1 with a
- * one-line message in err.  On success the job owns copies of path and text. */
+/* What went wrong, for the caller to act on (aif-sweep maps kinds to exit
+ * statuses) without reading the message. */
+typedef enum {
+    JOB_OK = 0,
+    JOB_ERR_USAGE,    /* the command line (not the job file): the caller's own kind */
+    JOB_ERR_FILE,     /* a bad job file: YAML, schema, or a world it describes */
+    JOB_ERR_IO,       /* the job file cannot be read (missing, a directory, I/O error) */
+} job_status_t;
+
+struct worlds;                    /* worlds_t, worlds.h */
+
+/* Read a whole file.  *text is NUL-terminated; caller frees.  JOB_ERR_IO, or
+ * JOB_ERR_FILE for bytes no job file has (over 16 MB, a NUL byte). */
+job_status_t jobspec_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
+/* Parse and validate job text (`path` is used in messages), and build its
+ * worlds once into *ws (worlds_build: every world checked against the job;
+ * ws NULL: checked, then dropped).  JOB_OK, or JOB_ERR_FILE with a one-line
+ * message in err and nothing left to free.  On success the job owns copies of
+ * path and text, and the caller frees ws with worlds_free. */
+job_status_t jobspec_load(jobspec_t *job, struct worlds *ws, const char *path, const char *text, size_t len,
+                          char *err, size_t errlen);
+/* jobspec_load without keeping the worlds: 0, or -1 with the message. */
 int  jobspec_parse(jobspec_t *job, const char *path, const char *text, size_t len,
                    char *err, size_t errlen);
 void jobspec_free(jobspec_t *job);
+
+/* Parameter values of combination c of an agent entry (odometer, the last
+ * parameter fastest) into pv[cls->n_params]. */
+void jobspec_combo_values(const job_agent_t *a, long c, double *pv);
+/* " with alpha=0.1, horizon=3": the parameters the file set, at values pv
+ * ("" when it set none), for messages about one combination. */
+void jobspec_given_text(const job_agent_t *a, const double *pv, char *buf, size_t bufsz);
 /* The value of seed s (0 <= s < n_seeds): the list's, or s for `seeds: N`. */
 int64_t jobspec_seed(const jobspec_t *job, int s);
 /* Runs the job expands to (agents' combinations x environments x seeds),

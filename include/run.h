@@ -17,14 +17,7 @@
 #include "gridworld.h"
 #include "jobspec.h"
 #include "result.h"
-
-/* The job's worlds, built once per process, with what only the reference
- * agent, the oracle ablations and the EFE diagnostic may know of each. */
-typedef struct worlds {
-    int n;
-    gridworld_t *w;
-    world_knowledge_t *k;
-} worlds_t;
+#include "worlds.h"            /* worlds_t: the job's worlds, built once */
 
 /* A sweep: the job, its expanded runs and its built worlds. */
 typedef struct {
@@ -32,9 +25,6 @@ typedef struct {
     const runlist_t *rl;
     const worlds_t *ws;
 } sweep_t;
-
-int  worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen);
-void worlds_free(worlds_t *ws);
 
 /* Floats in one checkpoint of a run (0 if its agent has none). */
 size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run);

@@ -43,12 +43,19 @@ double store_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_te
  * -1 with a one-line reason in err (a usage error: nothing was touched). */
 int  store_check_output(const char *path, const char *job_path, int mode, char *err, size_t errlen);
 
-/* (collective) Create a new file at path.  Fails if path exists unless force. */
+/* What store_create and store_open return besides 0: a refusal (the file
+ * exists, is another job's, is not a results file, or is not there to
+ * resume: a usage error, nothing was touched) or any other failure. */
+enum { STORE_IO = -1, STORE_REFUSED = -2 };
+
+/* (collective) Create a new file at path.  Fails if path exists unless force
+ * (STORE_REFUSED). */
 int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
                  const plan_t *plan, char *err, size_t errlen);
 /* (collective) Open an existing file to resume it: checks that it is a results
  * file of this format, written from this very job (SHA-256 of its text), with
- * this layout. */
+ * this layout.  STORE_REFUSED if it is missing, not HDF5, not a results file,
+ * another job's or of another run count. */
 int store_open(store_t **out, const char *path, MPI_Comm comm, const plan_t *plan,
                char *err, size_t errlen);
 /* (independent) Read /runs/status into status[n_runs]. */

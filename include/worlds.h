@@ -1,5 +1,6 @@
 /* worlds: built-in grid worlds ("presets") that a job file names with
- * `preset: NAME` in an environment entry.
+ * `preset: NAME` in an environment entry; and the job's worlds, built once
+ * per process from its environment entries and checked against the job.
  *
  * A preset is plain data: the map (rows of S F H G #, 'S' start, 'G' goal),
  * the observability map (rows of digits d, eta = 1 - d/10, as in obs_noise),
@@ -11,7 +12,9 @@
 #ifndef AIF_WORLDS_H
 #define AIF_WORLDS_H
 #include <stddef.h>
+#include "env.h"
 #include "gridworld.h"
+#include "jobspec.h"
 
 typedef struct {
     const char *name;
@@ -39,5 +42,27 @@ void world_list_names(char *buf, size_t bufsz);
  * or eta spec held before is overwritten, not freed.  0, or -1 with a message
  * (out of memory). */
 int world_apply(const world_preset_t *w, gw_spec_t *spec, char *err, size_t errlen);
+
+/* ---- the job's worlds ------------------------------------------------------------- */
+
+/* The job's worlds, built once per process, with what only the reference
+ * agent, the oracle ablations and the EFE diagnostic may know of each. */
+typedef struct worlds {
+    int n;
+    gridworld_t *w;
+    world_knowledge_t *k;
+} worlds_t;
+
+/* Validation on the worlds, and the worlds themselves: builds each of the
+ * job's environments once (gw_build's checks: size, ends on floor, goal
+ * reachable), refuses one whose max_steps is below its shortest path, and runs
+ * every agent class's `validate` on it for each parameter combination, in
+ * file order; the first failure is reported as PATH:LINE: KEY: message, like
+ * the parser's.  ws receives the worlds with their knowledge (free with
+ * worlds_free; nothing to free on failure); ws NULL only checks, holding one
+ * world at a time.  0 or -1.  jobspec_load calls it; so may a caller that
+ * parsed the job itself. */
+int  worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen);
+void worlds_free(worlds_t *ws);
 
 #endif

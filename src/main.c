@@ -104,21 +104,25 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
     return 0;
 }
 
-/* Rank 0 reads the job file and broadcasts its bytes; 0 or -1 on every rank. */
-static int bcast_job_text(const char *path, char **text, size_t *len, char *err, size_t n, int rank) {
-    long L = -1;
+/* Rank 0 reads the job file and broadcasts its bytes, or the kind of failure:
+ * the same status on every rank. */
+static job_status_t bcast_job_text(const char *path, char **text, size_t *len, char *err, size_t n, int rank) {
+    long L = -(long)JOB_ERR_IO;
     *text = NULL;
-    if (rank == 0 && jobspec_read_file(path, text, len, err, n) == 0) L = (long)*len;
+    if (rank == 0) {
+        job_status_t st = jobspec_read_file(path, text, len, err, n);
+        L = st == JOB_OK ? (long)*len : -(long)st;
+    }
     MPI_Bcast(&L, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    if (L < 0) return -1;
+    if (L < 0) return (job_status_t)-L;
     if (rank != 0) {
         *text = malloc((size_t)L + 1);
-        if (!*text) { snprintf(err, n, "out of memory"); return -1; }
+        if (!*text) { snprintf(err, n, "out of memory"); return JOB_ERR_IO; }
         (*text)[L] = 0;
         *len = (size_t)L;
     }
     MPI_Bcast(*text, (int)L, MPI_CHAR, 0, MPI_COMM_WORLD);
-    return 0;
+    return JOB_OK;
 }
 
 /* Every agent class with its parameter table, as Markdown (jobs/README.md
@@ -158,25 +162,19 @@ static void print_agents(void) {
 
 /* One comment line per world: its size, slip, episode cap and the shortest
  * route from start to goal (BFS, ignoring slips), the yardstick for steps. */
-static void print_worlds(const jobspec_t *job) {
-    for (int e = 0; e < job->n_envs; e++) {
-        gridworld_t w;
-        char err[512];
-        if (gw_build(&w, &job->envs[e], err, sizeof err)) { /* the loader built it once already */
-            printf("# world %s: %s\n", job->envs[e].name, err);
-            continue;
-        }
-        printf("# world %s: %dx%d, slip %g, max_steps %d, optimal path %d steps\n", w.name, w.rows, w.cols,
-               w.slip, w.max_steps, w.dist[w.start]);
-        gw_free(&w);
+static void print_worlds(const worlds_t *ws) {
+    for (int e = 0; e < ws->n; e++) {
+        const gridworld_t *w = &ws->w[e];
+        printf("# world %s: %dx%d, slip %g, max_steps %d, optimal path %d steps\n", w->name, w->rows, w->cols,
+               w->slip, w->max_steps, w->dist[w->start]);
     }
 }
 
-static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const plan_t *plan,
-                          const char *out) {
+static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const worlds_t *ws,
+                          const plan_t *plan, const char *out) {
     printf("# job %s (%s), sha256 %s\n", job->name, job->path, job->sha256);
     printf("# %ld runs in %ld conditions x %d seeds; output %s\n", rl->n, rl->n_conditions, job->n_seeds, out);
-    print_worlds(job);
+    print_worlds(ws);
     printf("run_id\tcondition\tagent\tenv\tseed\tparams\n");
     for (long i = 0; i < rl->n; i++) {
         const run_t *r = &rl->runs[i];
@@ -275,172 +273,206 @@ static void size_refusal(const char *job_path, double bytes, double limit_gb, co
             job_path, at_least, bytes / 1e9, limit_gb);
 }
 
+
+/* ---- the steps of a sweep ------------------------------------------------------- */
+
+#define GO_ON (-1)   /* a step's "carry on"; any other value is the exit status */
+
+typedef struct {
+    cli_t cli;
+    int rank, size;
+    char err[2048];
+    char *text;                   /* the job file's bytes (every rank) */
+    size_t len;
+    jobspec_t job;
+    worlds_t ws;                  /* built with the job: have_job covers both */
+    runlist_t rl;
+    plan_t plan;
+    int have_job, have_rl, have_plan;
+    const char *out;              /* the results file */
+    const char *locked;           /* the results file whose lock rank 0 holds */
+    store_t *st;
+    double t_open;                /* seconds to create or open the file */
+} session_t;
+
+/* Exit status of a failed job load: every kind is "bad command line or job
+ * file" (2), as the usage text promises. */
+static int exit_for(job_status_t kind) {
+    switch (kind) {
+    case JOB_OK: return EXIT_DONE;
+    case JOB_ERR_USAGE: return EXIT_USAGE;
+    case JOB_ERR_FILE: return EXIT_USAGE;
+    case JOB_ERR_IO: return EXIT_USAGE;
+    }
+    return EXIT_ERROR;
+}
+
+/* A refusal to touch an existing file is a usage error; the rest are I/O. */
+static int store_failure_exit(int store_rc) { return store_rc == STORE_REFUSED ? EXIT_USAGE : EXIT_ERROR; }
+
+/* Options, and the requests that need no job (--help, --version, --list-agents). */
+static int step_options(session_t *s, int argc, char **argv) {
+    if (parse_cli(argc, argv, &s->cli, s->err, sizeof s->err) != 0) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s (try --help)\n", s->err);
+        return exit_for(JOB_ERR_USAGE);
+    }
+    if (s->cli.list_agents) {
+        if (s->rank == 0) print_agents();
+        return EXIT_DONE;
+    }
+    if (!s->cli.help && !s->cli.version) return GO_ON;
+    if (s->rank == 0 && s->cli.help) fputs(usage, stdout);
+    if (s->rank == 0 && s->cli.version) {
+        unsigned M, m, r;
+        H5get_libversion(&M, &m, &r);
+        printf("aif-sweep %s (commit %s), HDF5 %u.%u.%u, OpenBLAS %s\n", aif_version(), aif_git_commit(), M, m, r,
+               openblas_get_config());
+    }
+    return EXIT_DONE;
+}
+
+/* The job and its worlds, built once.  Every rank parses the same bytes, so
+ * all reach the same verdict. */
+static int step_load(session_t *s) {
+    job_status_t st = bcast_job_text(s->cli.job_path, &s->text, &s->len, s->err, sizeof s->err, s->rank);
+    if (st == JOB_OK) st = jobspec_load(&s->job, &s->ws, s->cli.job_path, s->text, s->len, s->err, sizeof s->err);
+    if (st != JOB_OK) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
+        return exit_for(st);
+    }
+    s->have_job = 1;
+    return GO_ON;
+}
+
+/* The run list and the file's layout, behind the size guard; --dry-run ends here. */
+static int step_plan(session_t *s) {
+    const cli_t *c = &s->cli;
+    /* The size guard, first from the counts alone: a sweep far over the
+     * limit is refused before its runs are expanded (memory and time). */
+    layout_dims_t floor_dims;
+    int n_number = 0, n_text = 0;
+    if (plan_count(&s->job, &floor_dims, &n_number, &n_text, s->err, sizeof s->err) != 0) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", c->job_path, s->err);
+        return EXIT_USAGE;
+    }
+    double floor_bytes = store_estimate_bytes_floor(&floor_dims, n_number, n_text);
+    if (!c->resume && !c->force && !c->dry_run && floor_bytes > s->job.max_file_gb * 1e9) {
+        if (s->rank == 0) size_refusal(c->job_path, floor_bytes, s->job.max_file_gb, "at least ");
+        return EXIT_USAGE;
+    }
+    if (jobspec_expand(&s->job, &s->rl, s->err, sizeof s->err) != 0) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", c->job_path, s->err);
+        return EXIT_USAGE;
+    }
+    s->have_rl = 1;
+    if (plan_build(&s->plan, &s->job, &s->rl, &s->ws, s->err, sizeof s->err) != 0) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", c->job_path, s->err);
+        return EXIT_USAGE;
+    }
+    s->have_plan = 1;
+    s->out = c->output ? c->output : s->job.output;
+    double bytes = store_estimate_bytes(&s->plan);
+    if (c->dry_run) {
+        if (s->rank == 0) print_dry_run(&s->job, &s->rl, &s->ws, &s->plan, s->out);
+        return EXIT_DONE;
+    }
+    if (!c->resume && !c->force && bytes > s->job.max_file_gb * 1e9) {
+        if (s->rank == 0) size_refusal(c->job_path, bytes, s->job.max_file_gb, "");
+        return EXIT_USAGE;
+    }
+    return GO_ON;
+}
+
+/* The results file: checked, locked, then created or opened (collective). */
+static int step_open(session_t *s) {
+    const cli_t *c = &s->cli;
+    /* What is at the output path, checked before anything is written. */
+    int out_ok = s->rank != 0 || store_check_output(s->out, c->job_path, c->resume ? 'r' : c->force ? 'f' : 'c',
+                                                    s->err, sizeof s->err) == 0;
+    MPI_Bcast(&out_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!out_ok) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
+        return EXIT_USAGE;
+    }
+    /* The file is this sweep's alone from here to the end. */
+    int lk = LOCK_OK;
+    if (s->rank == 0) {
+        char note[1200];
+        lk = lock_acquire(s->out, c->job_path, c->break_lock, note, sizeof note, s->err, sizeof s->err);
+        if (lk == LOCK_OK && note[0]) fprintf(stderr, "aif-sweep: %s\n", note);
+    }
+    MPI_Bcast(&lk, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (lk != LOCK_OK) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
+        return lk == LOCK_HELD ? EXIT_USAGE : EXIT_ERROR;
+    }
+    s->locked = s->out;
+    s->t_open = MPI_Wtime();
+    int rc = c->resume ? store_open(&s->st, s->out, MPI_COMM_WORLD, &s->plan, s->err, sizeof s->err)
+                       : store_create(&s->st, s->out, c->force, MPI_COMM_WORLD, &s->plan, s->err, sizeof s->err);
+    s->t_open = MPI_Wtime() - s->t_open;
+    if (rc != 0) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
+        return store_failure_exit(rc);
+    }
+    return GO_ON;
+}
+
+/* The sweep itself, then the file closed and (rank 0) the summary. */
+static int step_run(session_t *s) {
+    const cli_t *c = &s->cli;
+    if (s->rank == 0 && !c->quiet) {
+        fprintf(stderr, "aif-sweep: %s: %ld runs (%ld conditions x %d seeds) on %d rank%s -> %s\n", s->job.name,
+                s->rl.n, s->rl.n_conditions, s->job.n_seeds, s->size, s->size > 1 ? "s" : "", s->out);
+        fprintf(stderr, "aif-sweep: %s %s in %.3f s\n", c->resume ? "opened and checked" : "created the layout of",
+                s->out, s->t_open);
+    }
+    runner_opts_t ro = {.progress_seconds = c->progress, .quiet = c->quiet};
+    const sweep_t sw = {.job = &s->job, .rl = &s->rl, .ws = &s->ws};
+    int code = runner_run(s->st, &s->plan, &sw, &ro, MPI_COMM_WORLD);
+    if (store_close(s->st, s->err, sizeof s->err) != 0) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", s->out, s->err);
+        code = EXIT_ERROR;
+    }
+    if (s->rank != 0) return code;
+    if (!c->quiet) print_summary(s->out, &s->plan, &sw);
+    if (code == EXIT_INTERRUPTED)
+        fprintf(stderr, "aif-sweep: stopped by signal; the file is closed and consistent. "
+                        "Finish with: aif-sweep %s -o %s --resume\n", c->job_path, s->out);
+    else if (code == EXIT_DONE || code == EXIT_RUNS_FAILED)
+        fprintf(stderr, "aif-sweep: results in %s%s\n", s->out,
+                code == EXIT_RUNS_FAILED ? " (some runs failed: see /runs/message)" : "");
+    return code;
+}
+
+static void sweep_free(session_t *s) {
+    if (s->rank == 0 && s->locked) lock_release(s->locked);
+    if (s->have_plan) plan_free(&s->plan);
+    if (s->have_rl) runlist_free(&s->rl);
+    if (s->have_job) {
+        worlds_free(&s->ws);
+        jobspec_free(&s->job);
+    }
+    free(s->text);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
-    int rank, size;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    static session_t s;             /* static: zeroed, and its buffers off the stack */
+    MPI_Comm_rank(MPI_COMM_WORLD, &s.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &s.size);
     /* One BLAS thread per rank: ranks are the parallelism, and results must not
      * depend on a thread count. */
     openblas_set_num_threads(1);
     runner_install_signals();
     fault_init();
 
-    char err[2048] = "";
-    cli_t cli;
-    int code = EXIT_DONE;
-    jobspec_t job;
-    runlist_t rl;
-    worlds_t ws;
-    plan_t plan;
-    int have_job = 0, have_rl = 0, have_ws = 0, have_plan = 0;
-    const char *locked = NULL;    /* the results file whose lock rank 0 holds */
-    char *text = NULL;
-    size_t len = 0;
-
-    if (parse_cli(argc, argv, &cli, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s (try --help)\n", err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    if (cli.list_agents) {
-        if (rank == 0) print_agents();
-        goto done;
-    }
-    if (cli.help || cli.version) {
-        if (rank == 0 && cli.help) fputs(usage, stdout);
-        if (rank == 0 && cli.version) {
-            unsigned M, m, r;
-            H5get_libversion(&M, &m, &r);
-            printf("aif-sweep %s (commit %s), HDF5 %u.%u.%u, OpenBLAS %s\n", aif_version(), aif_git_commit(),
-                   M, m, r, openblas_get_config());
-        }
-        goto done;
-    }
-    if (bcast_job_text(cli.job_path, &text, &len, err, sizeof err, rank) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    /* Every rank parses the same bytes, so all reach the same verdict. */
-    if (jobspec_parse(&job, cli.job_path, text, len, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    have_job = 1;
-    /* The size guard, first from the counts alone: a sweep far over the
-     * limit is refused before its runs are expanded (memory and time). */
-    layout_dims_t floor_dims;
-    int n_number = 0, n_text = 0;
-    if (plan_count(&job, &floor_dims, &n_number, &n_text, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    double floor_bytes = store_estimate_bytes_floor(&floor_dims, n_number, n_text);
-    if (!cli.resume && !cli.force && !cli.dry_run && floor_bytes > job.max_file_gb * 1e9) {
-        if (rank == 0) size_refusal(cli.job_path, floor_bytes, job.max_file_gb, "at least ");
-        code = EXIT_USAGE;
-        goto done;
-    }
-    if (jobspec_expand(&job, &rl, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    have_rl = 1;
-    if (worlds_build(&ws, &job, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    have_ws = 1;
-    if (plan_build(&plan, &job, &rl, &ws, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", cli.job_path, err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    have_plan = 1;
-    const char *out = cli.output ? cli.output : job.output;
-    double bytes = store_estimate_bytes(&plan);
-    if (cli.dry_run) {
-        if (rank == 0) print_dry_run(&job, &rl, &plan, out);
-        goto done;
-    }
-    if (!cli.resume && !cli.force && bytes > job.max_file_gb * 1e9) {
-        if (rank == 0) size_refusal(cli.job_path, bytes, job.max_file_gb, "");
-        code = EXIT_USAGE;
-        goto done;
-    }
-
-    /* What is at the output path, checked before anything is written. */
-    int out_ok = rank != 0 || store_check_output(out, cli.job_path, cli.resume ? 'r' : cli.force ? 'f' : 'c', err,
-                                                 sizeof err) == 0;
-    MPI_Bcast(&out_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (!out_ok) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    /* The file is this sweep's alone from here to the end. */
-    int lk = LOCK_OK;
-    if (rank == 0) {
-        char note[1200];
-        lk = lock_acquire(out, cli.job_path, cli.break_lock, note, sizeof note, err, sizeof err);
-        if (lk == LOCK_OK && note[0]) fprintf(stderr, "aif-sweep: %s\n", note);
-    }
-    MPI_Bcast(&lk, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (lk != LOCK_OK) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
-        code = lk == LOCK_HELD ? EXIT_USAGE : EXIT_ERROR;
-        goto done;
-    }
-    locked = out;
-
-    store_t *st = NULL;
-    double t_open = MPI_Wtime();
-    int rc = cli.resume ? store_open(&st, out, MPI_COMM_WORLD, &plan, err, sizeof err)
-                        : store_create(&st, out, cli.force, MPI_COMM_WORLD, &plan, err, sizeof err);
-    t_open = MPI_Wtime() - t_open;
-    if (rc != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s\n", err);
-        /* A refusal to touch an existing file is a usage error; the rest are I/O. */
-        code = strstr(err, "exists:") || strstr(err, "different job") || strstr(err, "not an") ||
-               strstr(err, "nothing to resume") || strstr(err, "cannot resume") || strstr(err, "holds")
-                   ? EXIT_USAGE : EXIT_ERROR;
-        goto done;
-    }
-    if (rank == 0 && !cli.quiet) {
-        fprintf(stderr, "aif-sweep: %s: %ld runs (%ld conditions x %d seeds) on %d rank%s -> %s\n", job.name,
-                rl.n, rl.n_conditions, job.n_seeds, size, size > 1 ? "s" : "", out);
-        fprintf(stderr, "aif-sweep: %s %s in %.3f s\n", cli.resume ? "opened and checked" : "created the layout of",
-                out, t_open);
-    }
-    runner_opts_t ro = {.progress_seconds = cli.progress, .quiet = cli.quiet};
-    const sweep_t sweep = {.job = &job, .rl = &rl, .ws = &ws};
-    code = runner_run(st, &plan, &sweep, &ro, MPI_COMM_WORLD);
-    if (store_close(st, err, sizeof err) != 0) {
-        if (rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", out, err);
-        code = EXIT_ERROR;
-    }
-    if (rank == 0) {
-        if (!cli.quiet) print_summary(out, &plan, &sweep);
-        if (code == EXIT_INTERRUPTED)
-            fprintf(stderr, "aif-sweep: stopped by signal; the file is closed and consistent. "
-                            "Finish with: aif-sweep %s -o %s --resume\n", cli.job_path, out);
-        else if (code == EXIT_DONE || code == EXIT_RUNS_FAILED)
-            fprintf(stderr, "aif-sweep: results in %s%s\n", out,
-                    code == EXIT_RUNS_FAILED ? " (some runs failed: see /runs/message)" : "");
-    }
-
-done:
-    if (rank == 0 && locked) lock_release(locked);
-    if (have_plan) plan_free(&plan);
-    if (have_ws) worlds_free(&ws);
-    if (have_rl) runlist_free(&rl);
-    if (have_job) jobspec_free(&job);
-    free(text);
+    int code = step_options(&s, argc, argv);
+    if (code == GO_ON) code = step_load(&s);
+    if (code == GO_ON) code = step_plan(&s);
+    if (code == GO_ON) code = step_open(&s);
+    if (code == GO_ON) code = step_run(&s);
+    sweep_free(&s);
     /* Every rank leaves together, once rank 0 has printed its summary and
      * released the lock: under srun --wait (slurm/sweep.sbatch), the first
      * rank to end starts the clock after which the others are killed, which

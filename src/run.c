@@ -7,45 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-int worlds_build(worlds_t *ws, const jobspec_t *job, char *err, size_t errlen) {
-    ws->n = 0;
-    ws->w = calloc((size_t)job->n_envs, sizeof *ws->w);
-    ws->k = calloc((size_t)job->n_envs, sizeof *ws->k);
-    if (!ws->w || !ws->k) {
-        snprintf(err, errlen, "out of memory building worlds");
-        worlds_free(ws);
-        return -1;
-    }
-    for (int i = 0; i < job->n_envs; i++) {
-        char e[256];
-        if (gw_build(&ws->w[i], &job->envs[i], e, sizeof e) != 0) {
-            snprintf(err, errlen, "environment %s: %s", job->envs[i].name, e);
-            worlds_free(ws);
-            return -1;
-        }
-        if (world_knowledge_build(&ws->k[i], &ws->w[i]) != 0) {
-            gw_free(&ws->w[i]);
-            snprintf(err, errlen, "environment %s: out of memory for its true model", job->envs[i].name);
-            worlds_free(ws);
-            return -1;
-        }
-        ws->n++;
-    }
-    return 0;
-}
-
-void worlds_free(worlds_t *ws) {
-    for (int i = 0; i < ws->n; i++) {
-        gw_free(&ws->w[i]);
-        world_knowledge_free(&ws->k[i]);
-    }
-    free(ws->w);
-    free(ws->k);
-    ws->w = NULL;
-    ws->k = NULL;
-    ws->n = 0;
-}
-
 size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run) {
     const agent_class_t *c = job->agents[run->agent].cls;
     task_t task;

@@ -223,27 +223,12 @@ static void test_efe_check_slots(void) {
     teardown(&f);
 }
 
-/* A world that cannot be built is refused naming it. */
-static void test_worlds_build_error(void) {
-    char err[1024];
-    jobspec_t job;
-    CHECK_MSG(jobspec_parse(&job, "unit-run.yaml", JOB, strlen(JOB), err, sizeof err) == 0, "%s", err);
-    job.envs[0].start = 99;   /* off the 3x3 grid: the builder must refuse it */
-    worlds_t ws;
-    memset(&ws, 0, sizeof ws);
-    int rc = worlds_build(&ws, &job, err, sizeof err);
-    if (rc == 0) worlds_free(&ws);
-    jobspec_free(&job);
-    CHECK_MSG(rc == -1 && strstr(err, "environment w: "), "rc %d: %s", rc, err);
-}
-
 static const unit_test_t tests[] = {
     {"record_consistent", test_record_consistent},
     {"reproducible", test_reproducible},
     {"cancelled", test_cancelled},
     {"checkpoint_too_large", test_checkpoint_too_large},
     {"efe_check_slots", test_efe_check_slots},
-    {"worlds_build_error", test_worlds_build_error},
     {0, 0},
 };
 

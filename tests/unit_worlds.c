@@ -366,6 +366,30 @@ static void test_open32_patches(void) {
     jobspec_free(&job);
 }
 
+/* worlds_build: a world that cannot be built is refused naming the file, the
+ * line and the environment, as the parser names its errors; nothing is left
+ * to free. */
+static void test_worlds_build_error(void) {
+    static const char JOB[] =
+        "name: wb\nseeds: 1\ntrain_steps: 10\neval_episodes: 1\n"
+        "environments:\n  - name: ok\n    size: 3\n  - name: w\n    size: 3\n"
+        "agents:\n  - type: random\n";
+    char err[1024];
+    jobspec_t job;
+    CHECK_MSG(jobspec_parse(&job, "wb.yaml", JOB, strlen(JOB), err, sizeof err) == 0, "%s", err);
+    worlds_t ws;
+    CHECK_MSG(worlds_build(&ws, &job, err, sizeof err) == 0, "%s", err);
+    CHECK(ws.n == 2 && ws.w[1].rows == 3 && ws.k[1].oracle_dist != NULL);
+    worlds_free(&ws);
+    job.envs[1].start = 99;   /* off the 3x3 grid: the builder must refuse it */
+    memset(&ws, 0, sizeof ws);
+    int rc = worlds_build(&ws, &job, err, sizeof err);
+    if (rc == 0) worlds_free(&ws);
+    jobspec_free(&job);
+    CHECK_MSG(rc == -1 && strstr(err, "wb.yaml:8: environments[1]: ") && strstr(err, "'w'") && strstr(err, "99"),
+              "rc %d: %s", rc, err);
+}
+
 static const unit_test_t tests[] = {
     {"registry", test_registry},
     {"presets_as_documented", test_presets_as_documented},
@@ -378,6 +402,7 @@ static const unit_test_t tests[] = {
     {"frozenlake_map", test_frozenlake_map},
     {"ambiguity_routes", test_ambiguity_routes},
     {"open32_patches", test_open32_patches},
+    {"worlds_build_error", test_worlds_build_error},
     {0, 0},
 };
 
