@@ -34,7 +34,7 @@ for t in "$B"/tests/unit_*; do
         # name, so no suppression can match them.  Invalid accesses are still
         # checked; the same store and agent code runs with leak checking in
         # the mpirun sweep below.
-        */unit_scorenet_hdf5|*/unit_store)
+        */unit_scorenet_hdf5|*/unit_store|*/unit_runner)
             OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
             ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "$t" >"$LOG/out" 2>&1 ;;
         *) "$t" >"$LOG/out" 2>&1 ;;
