@@ -59,6 +59,10 @@ typedef struct {
                                   that many backward steps (efe_tail.h) on the agent's model */
 } check_context_t;
 
+/* Fill ctx for an agent's check_context; returns 0 (check_context's "has one"). */
+int check_context_set(check_context_t *ctx, const double *belief, const double *lnp, double w_risk,
+                      double w_ambiguity, int tail_steps);
+
 /* Training record: a learning curve binned over the step budget, and checkpoints
  * at evenly spaced steps (k * budget / n_ckpt, k = 1..n_ckpt). */
 typedef struct {

@@ -505,12 +505,8 @@ static void infer_belief(dif_t *a) {
 
 static int dif_check_context(const void *self, check_context_t *ctx) {
     const dif_t *a = self;
-    ctx->belief = a->belief;
-    ctx->lnp = a->lnp;
-    ctx->w_risk = a->ep.w.w_risk;
-    ctx->w_ambiguity = a->ep.w.w_ambiguity;
-    ctx->tail_steps = a->use_tail ? a->tail_steps : 0;
-    return 0;
+    return check_context_set(ctx, a->belief, a->lnp, a->ep.w.w_risk, a->ep.w.w_ambiguity,
+                             a->use_tail ? a->tail_steps : 0);
 }
 
 static const efe_model_t *dif_model(const void *self) { return &((const dif_t *)self)->lm; }

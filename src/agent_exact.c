@@ -725,12 +725,8 @@ static void exact_checkpoint(const void *self, float *out) {
 
 static int exact_check_context(const void *self, check_context_t *ctx) {
     const exact_t *x = self;
-    ctx->belief = x->q;
-    ctx->lnp = x->lnp;
-    ctx->w_risk = x->ep.w.w_risk;
-    ctx->w_ambiguity = x->ep.w.w_ambiguity;
-    ctx->tail_steps = x->use_tail ? x->tail_steps : 0;
-    return 0;
+    return check_context_set(ctx, x->q, x->lnp, x->ep.w.w_risk, x->ep.w.w_ambiguity,
+                             x->use_tail ? x->tail_steps : 0);
 }
 
 static const efe_model_t *exact_model(const void *self) { return &((const exact_t *)self)->m; }

@@ -25,6 +25,13 @@ int agent_param_index(const agent_class_t *c, const char *name) {
     return -1;
 }
 
+int check_context_set(check_context_t *ctx, const double *belief, const double *lnp, double w_risk,
+                      double w_ambiguity, int tail_steps) {
+    *ctx = (check_context_t){.belief = belief, .lnp = lnp, .w_risk = w_risk, .w_ambiguity = w_ambiguity,
+                             .tail_steps = tail_steps};
+    return 0;
+}
+
 void decision_clear(decision_t *d) {
     d->action = -1;
     for (int a = 0; a < TASK_MAX_ACTIONS; a++)
