@@ -29,12 +29,13 @@ for t in "$B"/tests/unit_*; do
     [ -x "$t" ] || continue
     s=$(date +%s)
     case "$t" in
-        # It starts MPI as a singleton (to drive the real store): Open MPI's
+        # They start MPI as a singleton (to drive the real store and runner; unit_fault's
+        # children, to arm the kill points, inherit these options): Open MPI's
         # singleton start-up leaks from dlopen'ed components that LSan cannot
         # name, so no suppression can match them.  Invalid accesses are still
         # checked; the same store and agent code runs with leak checking in
         # the mpirun sweep below.
-        */unit_scorenet_hdf5|*/unit_store|*/unit_runner)
+        */unit_scorenet_hdf5|*/unit_store|*/unit_runner|*/unit_fault)
             OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
             ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "$t" >"$LOG/out" 2>&1 ;;
         *) "$t" >"$LOG/out" 2>&1 ;;

@@ -435,30 +435,7 @@ static void test_observe_impossible(void) {
     gw_free(&g);
 }
 
-/* The shared EFE block: its names in order, and one decoding of every value
- * (selection by name: "sample" is EFE_SELECT_SAMPLE whatever the enum's order). */
-static void test_param_block(void) {
-    static const char *const names[EFE_N_PARAMS] = {"gamma", "w_risk", "w_ambiguity", "preference",
-                                                    "lambda", "c_goal", "hole_penalty", "selection"};
-    for (int i = 0; i < EFE_N_PARAMS; i++) CHECK_MSG(!strcmp(efe_param_specs[i].name, names[i]), "%d", i);
-    double pv[EFE_N_PARAMS];
-    for (int i = 0; i < EFE_N_PARAMS; i++) pv[i] = efe_param_specs[i].def;
-    efe_params_t ep;
-    efe_params_read(pv, &ep);
-    CHECK(ep.gamma == 16.0 && ep.w.w_risk == 1.0 && ep.w.w_ambiguity == 1.0);
-    CHECK(ep.pref.kind == EFE_PREF_GOAL && ep.pref.c_goal == 8.0 && ep.pref.hole_penalty == 10.0);
-    CHECK(ep.sel == EFE_SELECT_ARGMAX);
-    pv[EFE_P_SELECTION] = param_choice_index(&efe_param_specs[EFE_P_SELECTION], "sample");
-    pv[EFE_P_PREF] = param_choice_index(&efe_param_specs[EFE_P_PREF], "manhattan");
-    pv[EFE_P_LAMBDA] = 0.5;
-    pv[EFE_P_GAMMA] = 3.0;
-    efe_params_read(pv, &ep);
-    CHECK(ep.sel == EFE_SELECT_SAMPLE);
-    CHECK(ep.pref.kind == EFE_PREF_MANHATTAN && ep.pref.lambda == 0.5 && ep.gamma == 3.0);
-}
-
 static const unit_test_t tests[] = {
-    {"param_block", test_param_block},
     {"logsumexp_softmax", test_logsumexp_softmax},
     {"entropy_kl", test_entropy_kl},
     {"preferences_corridor", test_preferences_corridor},
