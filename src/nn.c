@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__AVX512F__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -43,6 +43,24 @@ static inline vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)
  * compare-and-blend sequences). */
 static inline vf vmin(vf a, vf b) { return (vf)_mm512_min_ps((__m512)a, (__m512)b); }
 static inline vf vmax(vf a, vf b) { return (vf)_mm512_max_ps((__m512)a, (__m512)b); }
+#elif defined(__AVX__)
+/* Two 8-lane instructions: GCC lowers the generic compare-and-select of a
+ * 16-lane vector on AVX2 to scalar code (it made the portable build's GELU and
+ * attention three times slower).  Same results as the AVX-512 and the generic
+ * forms: min(a, b) is a < b ? a : b, the second operand on NaN or equal zeros. */
+typedef union { vf v; __m256 h[2]; } vf_halves;
+static inline vf vmin(vf a, vf b) {
+    vf_halves x = {a}, y = {b}, r;
+    r.h[0] = _mm256_min_ps(x.h[0], y.h[0]);
+    r.h[1] = _mm256_min_ps(x.h[1], y.h[1]);
+    return r.v;
+}
+static inline vf vmax(vf a, vf b) {
+    vf_halves x = {a}, y = {b}, r;
+    r.h[0] = _mm256_max_ps(x.h[0], y.h[0]);
+    r.h[1] = _mm256_max_ps(x.h[1], y.h[1]);
+    return r.v;
+}
 #else
 static inline vf vmin(vf a, vf b) { return vsel(a < b, a, b); }
 static inline vf vmax(vf a, vf b) { return vsel(a > b, a, b); }
