@@ -80,6 +80,16 @@ static inline float vhsum(vf v) {
 static inline vf vload_n(const float *p, int n) { vf v = {0}; memcpy(&v, p, (size_t)n * sizeof(float)); return v; }
 static inline void vstore_n(float *p, vf v, int n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
 
+#if defined(__AVX__) && !defined(__AVX512F__)
+/* Without 16-lane registers GCC keeps a loop-carried 16-lane vector in
+ * memory; the hottest loops therefore run over each half of the lanes with
+ * 8-lane accumulators.  Every lane sees the same operations in the same
+ * order, so the results are those of the 16-lane form. */
+#define HALF_LANES 1
+typedef float vh __attribute__((vector_size(8 * sizeof(float))));
+static inline vh hload(const float *p) { vh v; memcpy(&v, p, sizeof v); return v; }
+#endif
+
 /* exp(x) for x clamped to [-87, 87] (Cephes expf polynomial, round-to-nearest
  * split x = n ln2 + r, |r| <= ln2/2). */
 static inline vf vexp(vf x) {
@@ -265,11 +275,21 @@ static void softmax_row(float *p, int n) {
 static inline void weighted_rows(float *y, const float *w, size_t ws, const float *x0,
                                  size_t stride, int T, int n) {
     int c = 0;
+#ifdef HALF_LANES
+    for (; c + VL <= n; c += VL) {
+        for (int h = c; h < c + VL; h += 8) {
+            vh acc = {0};
+            for (int j = 0; j < T; j++) acc += w[j * ws] * hload(x0 + (size_t)j * stride + h);
+            memcpy(y + h, &acc, sizeof acc);
+        }
+    }
+#else
     for (; c + VL <= n; c += VL) {
         vf acc = {0};
         for (int j = 0; j < T; j++) acc += w[j * ws] * vload(x0 + (size_t)j * stride + c);
         vstore(y + c, acc);
     }
+#endif
     for (; c < n; c++) {
         float acc = 0.0f;
         for (int j = 0; j < T; j++) acc += w[j * ws] * x0[(size_t)j * stride + c];
@@ -384,7 +404,25 @@ static inline void load_att(float *pt, const float *a, int T) {
 }
 
 /* column vector (lanes i) of sum_c xt[c][i] * r[c] */
+
 static inline vf columns_dot(const float *xt, const float *r, int hs) {
+#ifdef HALF_LANES
+    float out[VL];
+    for (int h = 0; h < VL; h += 8) {
+        vh a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        int c = 0;
+        for (; c + 4 <= hs; c += 4) {
+            a0 += r[c] * hload(xt + c * VL + h);
+            a1 += r[c + 1] * hload(xt + (c + 1) * VL + h);
+            a2 += r[c + 2] * hload(xt + (c + 2) * VL + h);
+            a3 += r[c + 3] * hload(xt + (c + 3) * VL + h);
+        }
+        for (; c < hs; c++) a0 += r[c] * hload(xt + c * VL + h);
+        vh s = (a0 + a1) + (a2 + a3);
+        memcpy(out + h, &s, sizeof s);
+    }
+    return vload(out);
+#else
     vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};  /* four chains hide the FMA latency */
     int c = 0;
     for (; c + 4 <= hs; c += 4) {
@@ -395,6 +433,7 @@ static inline vf columns_dot(const float *xt, const float *r, int hs) {
     }
     for (; c < hs; c++) a0 += r[c] * vload(xt + c * VL);
     return (a0 + a1) + (a2 + a3);
+#endif
 }
 
 static void attention_forward_small(float *out, float *att, const float *qkv,
