@@ -404,7 +404,6 @@ static inline void load_att(float *pt, const float *a, int T) {
 }
 
 /* column vector (lanes i) of sum_c xt[c][i] * r[c] */
-
 static inline vf columns_dot(const float *xt, const float *r, int hs) {
 #ifdef HALF_LANES
     float out[VL];
