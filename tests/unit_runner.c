@@ -82,23 +82,6 @@ static int read_t_start(const char *path, double *t, long n) {
     return rc < 0 || n <= 0 ? -1 : 0;
 }
 
-/* Overwrite run `run`'s first /eval/return value. */
-static int damage(const char *path, long run) {
-    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t ds = H5Dopen2(file, "/eval/return", H5P_DEFAULT);
-    hid_t fs = H5Dget_space(ds);
-    hsize_t start[2] = {(hsize_t)run, 0}, count[2] = {1, 1};
-    hid_t ms = H5Screate_simple(1, count, NULL);
-    float v = 12345.0f;
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    herr_t rc = H5Dwrite(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, &v);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    H5Dclose(ds);
-    H5Fclose(file);
-    return rc < 0 ? -1 : 0;
-}
-
 static void all_done_then_only_the_damaged_run_again(void) {
     char err[1024], dir[] = "/tmp/aif-unit-runner-XXXXXX", path[128];
     CHECK(mkdtemp(dir) != NULL);
@@ -121,7 +104,7 @@ static void all_done_then_only_the_damaged_run_again(void) {
     double t0[8], t1[8];
     CHECK(read_t_start(path, t0, R) == 0);
 
-    CHECK(damage(path, 4) == 0);
+    CHECK(sweep_fixture_damage(path, "/eval/return", 4) == 0);
     usleep(20000);   /* so that a run done again starts at a later t_start */
     CHECK_MSG(store_open(&st, path, MPI_COMM_WORLD, &f.plan, err, sizeof err) == 0, "%s", err);
     CHECK(runner_run(st, &f.plan, &sw, &QUIET, MPI_COMM_WORLD) == EXIT_DONE);

@@ -52,26 +52,6 @@ static void remove_dir(const char *dir) {
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 }
 
-/* Change one value of run `run`'s /eval/steps behind the store's back. */
-static int damage_eval_steps(const char *path, long run) {
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (f < 0) return -1;
-    hid_t ds = H5Dopen2(f, "/eval/steps", H5P_DEFAULT);
-    hid_t fs = H5Dget_space(ds);
-    hsize_t start[2] = {(hsize_t)run, 0}, count[2] = {1, 1};
-    hid_t ms = H5Screate_simple(1, count, NULL);
-    int32_t v = 0;
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    herr_t rc = H5Dread(ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &v);
-    v += 1;
-    if (rc >= 0) rc = H5Dwrite(ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &v);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    H5Dclose(ds);
-    H5Fclose(f);
-    return rc < 0 ? -1 : 0;
-}
-
 /* Create, write two runs, close; reopen: statuses and checksums hold; then a
  * changed value fails its run's checksum and only its run's. */
 static void write_verify_and_damage(void) {
@@ -109,7 +89,7 @@ static void write_verify_and_damage(void) {
     }
     CHECK(store_close(st, err, sizeof err) == 0);
 
-    CHECK(damage_eval_steps(path, 3) == 0);
+    CHECK(sweep_fixture_damage(path, "/eval/steps", 3) == 0);
     CHECK_MSG(store_open(&st, path, MPI_COMM_WORLD, &f.plan, err, sizeof err) == 0, "%s", err);
     int ok0 = -1, ok3 = -1;
     CHECK(store_verify_run(st, 0, RUN_DONE, &ok0, err, sizeof err) == 0);
