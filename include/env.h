@@ -21,10 +21,13 @@ struct env {
     const gridworld_t *g;
     rng_t *rng;           /* the environment's stream: slips and observation noise */
     int s;                /* the true cell */
+    long *visits;         /* NULL, or [n_states] times each cell was entered or started in */
 };
 
-/* An environment on world g drawing from rng (both outlive it). */
+/* An environment on world g drawing from rng (both outlive it); it counts no
+ * visits until env_count_visits gives it a zeroed array of n_states. */
 void env_init(env_t *e, const gridworld_t *g, rng_t *rng);
+void env_count_visits(env_t *e, long *visits);
 
 typedef struct {
     efe_model_t model;        /* the world's A and B, sparse */
@@ -40,7 +43,8 @@ void world_knowledge_free(world_knowledge_t *k);
 
 /* The agent's view of world g: shape, actions, goal, max_steps; plus the
  * oracle distances and the true model from k if `needs` asks for them (k may
- * be NULL when needs is 0).  t points into k: k must outlive the agent. */
+ * be NULL unless needs asks for those), and the state labels if it asks for
+ * them.  t points into k: k must outlive the agent. */
 void task_from_world(task_t *t, const gridworld_t *g, const world_knowledge_t *k, unsigned needs);
 
 /* The world's A and B as a sparse model (nonzero entries).  0 or -1. */

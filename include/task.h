@@ -7,14 +7,21 @@
  * definition (gridworld.h) at all; tests/test_view.py checks their include
  * graph.
  *
- * Two kinds of knowledge are handed over only when an agent's parameters ask
+ * An agent learns from what it experiences: in training, env_reset and
+ * env_step give it its observation, the world's reward and how the step ended
+ * the episode (goal, or ended without it); never the hidden (true) cell.
+ *
+ * Three kinds of knowledge are handed over only when an agent's parameters ask
  * for them (agent_class_t.needs), and are labelled as what they are:
  *   - TASK_NEEDS_ORACLE: shortest-path distances on the true map, for the
  *     `oracle-distance` preference (an ablation: it is the optimal value
  *     function in disguise) and q-learning's matching shaping;
  *   - TASK_NEEDS_TRUTH: the world's true A and B, its start cell and which
  *     cells end an episode without the goal: exact-aif with `model: true`,
- *     the reference that by definition has the true model.
+ *     the reference that by definition has the true model;
+ *   - TASK_NEEDS_LABELS: the true cell after each training step, for the
+ *     paper's reading of Algorithm 1 (the state z logged in the training
+ *     data: `state_labels: true`, a privileged-information ablation).
  *
  * Cells are numbered row-major, s = row * cols + col, row 0 at the top.
  * Observations are cells too (n_obs == n_cells). */
@@ -40,7 +47,16 @@ typedef struct {
     const unsigned char *wall;         /* [n_cells] 1: a wall (never entered, never observed) */
 } task_truth_t;
 
-enum { TASK_NEEDS_ORACLE = 1u, TASK_NEEDS_TRUTH = 2u };
+enum { TASK_NEEDS_ORACLE = 1u, TASK_NEEDS_TRUTH = 2u, TASK_NEEDS_LABELS = 4u };
+
+/* Opaque: defined on the world's side (env.h), never visible to an agent. */
+typedef struct env env_t;
+
+/* The state labels (TASK_NEEDS_LABELS only): the true cell the environment is
+ * in after the last env_reset / env_step. */
+typedef struct {
+    int (*cell)(const env_t *e);
+} task_labels_t;
 
 typedef struct {
     char name[64];          /* the world's name, for messages */
@@ -52,6 +68,7 @@ typedef struct {
                                log->budget never exceeds it (0: not known, no training) */
     const int *oracle_dist; /* [n_cells] or NULL: see TASK_NEEDS_ORACLE */
     const task_truth_t *truth; /* or NULL: see TASK_NEEDS_TRUTH */
+    const task_labels_t *labels; /* or NULL: see TASK_NEEDS_LABELS */
 } task_t;
 
 /* Coordinates of cell s scaled to [-1, 1] (x: column, y: row), and the cell
@@ -66,19 +83,15 @@ int  task_manhattan(const task_t *t, int s1, int s2);
 
 /* ---- the environment an agent trains in ------------------------------------------ */
 
-/* Opaque: defined on the world's side (env.h), never visible to an agent. */
-typedef struct env env_t;
-
 /* How a step ended the episode, if it did. */
 enum { ENV_RUNNING = 0, ENV_GOAL = 1, ENV_FAILED = 2 };
 
-/* Start an episode: returns the first observation.  *state receives the true
- * cell: training data logs it, as Algorithm 1 of the paper does (z); agents
- * never see it during evaluation. */
-int env_reset(env_t *e, int *state);
-/* Take action a: returns the next observation; *state the true cell,
- * *reward the world's reward, *outcome ENV_RUNNING / ENV_GOAL / ENV_FAILED.
- * The step cap is the agent's to keep (task.max_steps). */
-int env_step(env_t *e, int a, int *state, double *reward, int *outcome);
+/* Start an episode: returns the first observation. */
+int env_reset(env_t *e);
+/* Take action a: returns the next observation; *reward the world's reward,
+ * *outcome ENV_RUNNING / ENV_GOAL / ENV_FAILED (either may be NULL).  The
+ * step cap is the agent's to keep (task.max_steps).  Neither call tells the
+ * true cell: only task_t.labels does, for an agent that asked for it. */
+int env_step(env_t *e, int a, double *reward, int *outcome);
 
 #endif

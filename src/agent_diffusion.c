@@ -45,7 +45,7 @@ enum {
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
-    P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_N
+    P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
@@ -141,6 +141,9 @@ static const param_spec_t dif_params[P_N] = {
                    "whose samples also reach cells it has been in (the network's leaks through walls, "
                    "into cells its exploration never entered; a move whose samples reach only unvisited "
                    "cells keeps them)"},
+    [P_LABELS] = {"state_labels", PT_BOOL, 1, 0, 1, NULL,
+                  "log the true cell as z in the training windows (the paper's reading of Algorithm 1: "
+                  "privileged information, an ablation) instead of learning the states from the observations"},
     [P_NOVELTY] = {"novelty", PT_REAL, 4.0, 0.0, 1e3, NULL,
                    "exploration in the training rounds (induction): a cell visited n times in the agent's "
                    "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
@@ -223,7 +226,8 @@ static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
 }
 
 static unsigned dif_needs(const double *pv) {
-    return (int)pv[P_PREF] == EFE_PREF_ORACLE ? TASK_NEEDS_ORACLE : 0u;
+    return ((int)pv[P_PREF] == EFE_PREF_ORACLE ? TASK_NEEDS_ORACLE : 0u) |
+           (pv[P_LABELS] != 0.0 ? TASK_NEEDS_LABELS : 0u);
 }
 
 static int dif_validate(const task_t *env, const double *pv, char *err, size_t n) {
@@ -873,7 +877,7 @@ static void dif_checkpoint(const void *self, float *out) {
 static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, long until, int explore) {
     const int max_steps = a->task.max_steps;
     while (*t < until && !trainlog_cancelled(log)) {
-        int s, o = env_reset(env, &s), steps = 0, outcome = ENV_RUNNING;
+        int o = env_reset(env), s = a->task.labels->cell(env), steps = 0, outcome = ENV_RUNNING;
         double ret = 0;
         long st = a->n;
         dif_begin(a, o);
@@ -901,7 +905,8 @@ static int collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, lo
             a->d_a[a->n - 1] = act;
             double rwd;
             int s_prev = s;
-            o = env_step(env, act, &s, &rwd, &outcome);
+            o = env_step(env, act, &rwd, &outcome);
+            s = a->task.labels->cell(env);
             explorer_step(&a->explorer, s_prev, act, s);
             if (outcome != ENV_RUNNING) explorer_ended(&a->explorer, s);
             ret += rwd;

@@ -54,7 +54,7 @@
 
 enum {
     P_HORIZON, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA, P_C_GOAL, P_HOLE,
-    P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_N
+    P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_LABELS, P_N
 };
 
 static const char *const planner_choices[] = {"tree", "induction", NULL};
@@ -89,6 +89,10 @@ static const param_spec_t exact_params[P_N] = {
                      "induction over the model's states (efe_tail.h)"},
     [P_TAIL]      = {"tail_steps", PT_INT, 0, 0, 100000, NULL,
                      "induction: backward steps after the tree (0 = the world's max_steps)"},
+    [P_LABELS]    = {"state_labels", PT_BOOL, 1, 0, 1, NULL,
+                     "learned model: count A and B on the true cell of every training step (the paper's reading "
+                     "of Algorithm 1, which logs z: privileged information, an ablation) instead of learning "
+                     "the states from the observations"},
     [P_START_KNOWN] = {"start_known", PT_BOOL, 1, 0, 1, NULL,
                        "initial belief: the start cell (true: the true model's, or where the training episodes "
                        "began) or uniform over the cells (false)"},
@@ -199,6 +203,7 @@ static size_t exact_ckpt_floats(const task_t *task, const double *pv) {
 static unsigned exact_needs(const double *pv) {
     unsigned k = 0;
     if ((int)pv[P_MODEL] == MODEL_TRUE) k |= TASK_NEEDS_TRUTH;
+    else if (pv[P_LABELS] != 0.0) k |= TASK_NEEDS_LABELS;
     if ((int)pv[P_PREF] == EFE_PREF_ORACLE) k |= TASK_NEEDS_ORACLE;
     return k;
 }
@@ -738,7 +743,7 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
     long t = 0;
     decision_t dec;
     while (t < log->budget && !trainlog_cancelled(log)) {
-        int s, o = env_reset(env, &s);
+        int o = env_reset(env), s = x->task.labels->cell(env);
         if (x->start < 0) x->start = s; /* the start cell, from experience */
         learn_observation(x, s, o);
         belief_begin(x, o);
@@ -746,13 +751,13 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
         double ret = 0.0;
         int steps = 0;
         while (t < log->budget && !trainlog_cancelled(log)) {
-            int a, s2, outcome;
+            int a, outcome;
             double rwd;
             if (x->explore > 0.0 && rng_uniform(agent_rng) < x->explore)
                 a = (int)rng_below(agent_rng, (uint32_t)x->na);
             else
                 a = plan(x, agent_rng, &dec);
-            int o2 = env_step(env, a, &s2, &rwd, &outcome);
+            int o2 = env_step(env, a, &rwd, &outcome), s2 = x->task.labels->cell(env);
             learn_transition(x, s, a, s2);
             learn_observation(x, s2, o2);
             if (outcome != ENV_RUNNING) learn_ending(x, s2, outcome == ENV_FAILED);

@@ -134,7 +134,7 @@ static int ql_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, 
     long t = 0;
     const double decay_steps = q->eps_frac * (double)log->budget;
     while (t < log->budget && !trainlog_cancelled(log)) {
-        int o = env_reset(env, NULL);
+        int o = env_reset(env);
         double ret = 0;
         int steps = 0, success = 0, ended = 0;
         while (t < log->budget) {
@@ -142,7 +142,7 @@ static int ql_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, 
             double eps = frac >= 1.0 ? q->eps1 : q->eps0 + (q->eps1 - q->eps0) * frac;
             int a = eps_greedy(q, o, eps, agent_rng), outcome;
             double rwd;
-            int o2 = env_step(env, a, NULL, &rwd, &outcome);
+            int o2 = env_step(env, a, &rwd, &outcome);
             int term = outcome != ENV_RUNNING;
             double *qa = q->Q + (size_t)o * q->n_actions + a;
             double target = rwd;

@@ -7,19 +7,22 @@ void env_init(env_t *e, const gridworld_t *g, rng_t *rng) {
     e->g = g;
     e->rng = rng;
     e->s = g->start;
+    e->visits = NULL;
 }
 
-int env_reset(env_t *e, int *state) {
+void env_count_visits(env_t *e, long *visits) { e->visits = visits; }
+
+int env_reset(env_t *e) {
     e->s = e->g->start;
-    if (state) *state = e->s;
+    if (e->visits) e->visits[e->s]++;
     return gw_observe(e->g, e->s, e->rng);
 }
 
-int env_step(env_t *e, int a, int *state, double *reward, int *outcome) {
+int env_step(env_t *e, int a, double *reward, int *outcome) {
     const gridworld_t *g = e->g;
     e->s = gw_step(g, e->s, a, e->rng);
     int o = gw_observe(g, e->s, e->rng);
-    if (state) *state = e->s;
+    if (e->visits) e->visits[e->s]++;
     if (reward) *reward = gw_reward(g, e->s);
     if (outcome) *outcome = !gw_terminal(g, e->s) ? ENV_RUNNING : e->s == g->goal ? ENV_GOAL : ENV_FAILED;
     return o;
@@ -94,6 +97,10 @@ void world_knowledge_free(world_knowledge_t *k) {
     memset(k, 0, sizeof *k);
 }
 
+/* The state labels: the privileged channel of TASK_NEEDS_LABELS. */
+static int label_cell(const env_t *e) { return e->s; }
+static const task_labels_t env_labels = {label_cell};
+
 void task_from_world(task_t *t, const gridworld_t *g, const world_knowledge_t *k, unsigned needs) {
     memset(t, 0, sizeof *t);
     memcpy(t->name, g->name, sizeof t->name);
@@ -106,4 +113,5 @@ void task_from_world(task_t *t, const gridworld_t *g, const world_knowledge_t *k
     t->max_steps = g->max_steps;
     if (k && (needs & TASK_NEEDS_ORACLE)) t->oracle_dist = k->oracle_dist;
     if (k && (needs & TASK_NEEDS_TRUTH)) t->truth = &k->truth;
+    if (needs & TASK_NEEDS_LABELS) t->labels = &env_labels;
 }

@@ -35,6 +35,24 @@ static void test_task_from_world(void) {
     task_from_world(&t, &g, &k, TASK_NEEDS_TRUTH);
     CHECK(t.oracle_dist == NULL && t.truth && t.truth->start == 0);
     CHECK(t.truth->failure[2] == 1 && t.truth->failure[7] == 0 && t.truth->wall[3] == 1);
+    CHECK(t.labels == NULL);
+    /* The state labels only when asked for, and then the environment's true cell. */
+    task_from_world(&t, &g, NULL, TASK_NEEDS_LABELS);
+    CHECK(t.labels && t.truth == NULL && t.oracle_dist == NULL);
+    rng_t r;
+    rng_seed(&r, 3, 1, RNG_ENV);
+    env_t env;
+    env_init(&env, &g, &r);
+    long visits[8] = {0};
+    env_count_visits(&env, visits);
+    env_reset(&env);
+    CHECK(t.labels->cell(&env) == 0);
+    env_step(&env, ACT_DOWN, NULL, NULL);
+    CHECK(t.labels->cell(&env) == 4 && env.s == 4);
+    env_step(&env, ACT_RIGHT, NULL, NULL);
+    CHECK(t.labels->cell(&env) == 5);
+    env_reset(&env);
+    CHECK(visits[0] == 2 && visits[4] == 1 && visits[5] == 1 && visits[1] == 0);
     world_knowledge_free(&k);
     gw_free(&g);
 }
@@ -55,12 +73,12 @@ static void test_env_steps(void) {
     env_init(&env, &g, &r);
     int s, outcome;
     double rew;
-    CHECK(env_reset(&env, &s) == 0 && s == 0);
-    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 1 && s == 1 && outcome == ENV_FAILED);
-    CHECK(env_reset(&env, &s) == 0 && s == 0);
-    CHECK(env_step(&env, ACT_DOWN, &s, &rew, &outcome) == 3 && outcome == ENV_RUNNING && rew == 0.0);
-    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 4 && outcome == ENV_RUNNING);
-    CHECK(env_step(&env, ACT_RIGHT, &s, &rew, &outcome) == 5 && outcome == ENV_GOAL && rew == 1.0);
+    CHECK(env_reset(&env) == 0 && (s = env.s) == 0);
+    CHECK(env_step(&env, ACT_RIGHT, &rew, &outcome) == 1 && env.s == 1 && outcome == ENV_FAILED);
+    CHECK(env_reset(&env) == 0 && env.s == 0);
+    CHECK(env_step(&env, ACT_DOWN, &rew, &outcome) == 3 && outcome == ENV_RUNNING && rew == 0.0);
+    CHECK(env_step(&env, ACT_RIGHT, &rew, &outcome) == 4 && outcome == ENV_RUNNING);
+    CHECK(env_step(&env, ACT_RIGHT, &rew, &outcome) == 5 && outcome == ENV_GOAL && rew == 1.0);
     gw_free(&g);
 }
 
@@ -168,12 +186,14 @@ static void test_env_is_the_world_samplers(void) {
     env_t env;
     env_init(&env, &g, &r_env);
     int s, s_ref = g.start, moved = 0, noisy = 0;
-    int o = env_reset(&env, &s);
+    int o = env_reset(&env);
+    s = env.s;
     CHECK(s == g.start && o == gw_observe(&g, g.start, &r_ref));
     for (int t = 0; t < 400; t++) {
         int a = t % g.n_actions, outcome;
         double rew;
-        o = env_step(&env, a, &s, &rew, &outcome);
+        o = env_step(&env, a, &rew, &outcome);
+        s = env.s;
         s_ref = gw_step(&g, s_ref, a, &r_ref);
         int o_ref = gw_observe(&g, s_ref, &r_ref);
         CHECK_MSG(s == s_ref && o == o_ref, "t %d: (%d, %d) vs (%d, %d)", t, s, o, s_ref, o_ref);
@@ -182,7 +202,7 @@ static void test_env_is_the_world_samplers(void) {
         moved += s != g.start;
         noisy += o != s;
         if (outcome != ENV_RUNNING) {
-            o = env_reset(&env, NULL);
+            o = env_reset(&env);
             CHECK(env.s == g.start && o == gw_observe(&g, g.start, &r_ref));
             s_ref = g.start;
         }
@@ -190,8 +210,8 @@ static void test_env_is_the_world_samplers(void) {
     CHECK(moved > 0 && noisy > 0);
     /* NULL out-pointers: the step still happens and draws the same numbers. */
     rng_t before = r_env;
-    env_reset(&env, NULL);
-    env_step(&env, ACT_RIGHT, NULL, NULL, NULL);
+    env_reset(&env);
+    env_step(&env, ACT_RIGHT, NULL, NULL);
     CHECK(memcmp(&before, &r_env, sizeof before) != 0);
     gw_free(&g);
 }
@@ -215,15 +235,20 @@ static void test_env_rewards(void) {
     env_init(&env, &g, &r);
     int s, outcome;
     double rew;
-    CHECK(env_reset(&env, &s) == 1 && s == 1);
-    env_step(&env, ACT_UP, &s, &rew, &outcome);      /* the border: stays */
+    CHECK(env_reset(&env) == 1 && (s = env.s) == 1);
+    env_step(&env, ACT_UP, &rew, &outcome); /* the border: stays */
+    s = env.s;
     CHECK(s == 1 && rew == -0.25 && outcome == ENV_RUNNING);
-    env_step(&env, ACT_LEFT, &s, &rew, &outcome);
+    env_step(&env, ACT_LEFT, &rew, &outcome);
+    s = env.s;
     CHECK(s == 0 && rew == -1.5 && outcome == ENV_FAILED);
-    env_reset(&env, &s);
-    env_step(&env, ACT_RIGHT, &s, &rew, &outcome);
+    env_reset(&env);
+    s = env.s;
+    env_step(&env, ACT_RIGHT, &rew, &outcome);
+    s = env.s;
     CHECK(s == 2 && rew == -0.25 && outcome == ENV_RUNNING);
-    env_step(&env, ACT_RIGHT, &s, &rew, &outcome);
+    env_step(&env, ACT_RIGHT, &rew, &outcome);
+    s = env.s;
     CHECK(s == 3 && rew == 2.0 && outcome == ENV_GOAL);
     gw_free(&g);
 }
