@@ -52,6 +52,7 @@ static task_t *task_for(const gridworld_t *g, const double *pv) {
     world_knowledge_free(&kn[i]);
     if (world_knowledge_build(&kn[i], g) != 0) abort();
     task_from_world(&kn_task[i], g, &kn[i], X->needs(pv));
+    kn_task[i].train_steps = 10000; /* the largest budget a test trains with */
     return &kn_task[i];
 }
 

@@ -1,0 +1,55 @@
+/* genmodel: the generative model an active-inference agent plans with, one
+ * interface whatever its source.
+ *
+ * Three sources fill it: the world's truth (exact-aif with `model: true`, the
+ * reference), counts of the agent's own data (latent.h: exact-aif with
+ * `model: learned`, diffusion-aif with `model: counts`, the control), and the
+ * network (diffusion-aif with `model: network`, the agent, which reads the
+ * likelihood and transitions off its diffusion model).  The belief filter
+ * below and the planner (planner.h) read nothing else, so two agents that
+ * differ in the source alone differ in nothing else.
+ *
+ * Cells are states and observations alike (task.h).  A cell to avoid is one
+ * in which an episode ended without the goal (the true holes for the
+ * reference; learned from experience otherwise); it and the goal are
+ * absorbing: their rows of B stay put. */
+#ifndef AIF_GENMODEL_H
+#define AIF_GENMODEL_H
+#include "arena.h"
+#include "efe.h"
+#include "task.h"
+
+typedef struct {
+    int n, na;
+    efe_model_t m;            /* p(o|s) dense and sparse, its entropy; p(s'|s,a) sparse */
+    double *start;            /* [n] p(s_0) before the first observation */
+    unsigned char *avoid;     /* [n] cells to avoid (an episode ended there without the goal) */
+    unsigned char *visited;   /* [n] cells its data has been in (all, for the truth) */
+} genmodel_t;
+
+/* Buffers for n cells, na actions, b_width successor and a_width observation
+ * slots (efe_model_alloc; the rest from arena ar).  0, or -1 (no memory).
+ * Starts as "no knowledge": every row of A and B empty, start uniform. */
+int  genmodel_alloc(genmodel_t *g, arena_t *ar, int n, int na, int b_width, int a_width);
+void genmodel_free(genmodel_t *g);
+
+/* The world's truth: its A and B, start cell and holes (task_truth_t).
+ * 0, or -1 if the sizes do not fit the buffers. */
+int  genmodel_from_truth(genmodel_t *g, const task_truth_t *truth);
+
+/* Make the rows of B of cell s stay put (an absorbing cell). */
+void genmodel_absorb(genmodel_t *g, int s);
+
+/* The support of the data: from each (s, a) whose successors include a cell
+ * the data has been in, drop those it has never been in, and renormalise
+ * (docs/diffusion-aif.md, "Support of the data"). */
+void genmodel_restrict_to_visited(genmodel_t *g);
+
+/* Belief filtering (exact Bayes on the model).  q: [n].
+ * begin: q(s_0) proportional to start(s) p(o_0|s) (uniform over the start's
+ * support if o_0 has probability 0 there);
+ * step:  q(s') proportional to sum_s q(s) p(s'|s,a) p(o|s') (tmp: [n]). */
+void genmodel_belief_begin(const genmodel_t *g, int o0, double *q);
+void genmodel_belief_step(const genmodel_t *g, int a, int o, double *q, double *tmp);
+
+#endif

@@ -1,0 +1,89 @@
+/* genmodel: the model an active-inference agent plans with (include/genmodel.h). */
+#include "genmodel.h"
+#include <math.h>
+#include <string.h>
+
+int genmodel_alloc(genmodel_t *g, arena_t *ar, int n, int na, int b_width, int a_width) {
+    memset(g, 0, sizeof *g);
+    g->n = n;
+    g->na = na;
+    g->start = arena_alloc(ar, (size_t)n, sizeof(double));
+    g->avoid = arena_alloc(ar, (size_t)n, 1);
+    g->visited = arena_alloc(ar, (size_t)n, 1);
+    if (!arena_ok(ar) || efe_model_alloc(&g->m, n, n, na, b_width, a_width) != 0) return -1;
+    for (int s = 0; s < n; s++) g->start[s] = 1.0 / n;
+    return 0;
+}
+
+void genmodel_free(genmodel_t *g) { efe_model_free(&g->m); }
+
+int genmodel_from_truth(genmodel_t *g, const task_truth_t *truth) {
+    const efe_model_t *t = truth->model;
+    efe_model_t *m = &g->m;
+    if (t->n_states != g->n || t->n_actions != g->na || t->b_width > m->b_width || t->a_width > m->a_width)
+        return -1;
+    const int n = g->n;
+    for (int r = 0; r < g->na * n; r++)
+        for (int k = 0; k < m->b_width; k++) {
+            m->b_idx[(size_t)r * m->b_width + k] = k < t->b_width ? t->b_idx[(size_t)r * t->b_width + k] : -1;
+            m->b_p[(size_t)r * m->b_width + k] = k < t->b_width ? t->b_p[(size_t)r * t->b_width + k] : 0.0;
+        }
+    for (int s = 0; s < n; s++)
+        for (int k = 0; k < m->a_width; k++) {
+            m->a_idx[(size_t)s * m->a_width + k] = k < t->a_width ? t->a_idx[(size_t)s * t->a_width + k] : -1;
+            m->a_p[(size_t)s * m->a_width + k] = k < t->a_width ? t->a_p[(size_t)s * t->a_width + k] : 0.0;
+        }
+    memcpy(m->A, t->A, sizeof(double) * (size_t)n * n);
+    memcpy(m->H_A, t->H_A, sizeof(double) * (size_t)n);
+    for (int s = 0; s < n; s++) {
+        g->start[s] = s == truth->start;
+        g->avoid[s] = truth->failure[s];
+        g->visited[s] = 1;
+    }
+    return 0;
+}
+
+void genmodel_absorb(genmodel_t *g, int s) {
+    efe_model_t *m = &g->m;
+    for (int a = 0; a < g->na; a++) {
+        const size_t base = ((size_t)a * g->n + s) * m->b_width;
+        m->b_idx[base] = s;
+        m->b_p[base] = 1.0;
+        for (int k = 1; k < m->b_width; k++) {
+            m->b_idx[base + k] = -1;
+            m->b_p[base + k] = 0.0;
+        }
+    }
+}
+
+void genmodel_restrict_to_visited(genmodel_t *g) {
+    efe_model_t *m = &g->m;
+    const int bw = m->b_width;
+    for (int r = 0; r < g->na * g->n; r++) {
+        int *idx = m->b_idx + (size_t)r * bw;
+        double *p = m->b_p + (size_t)r * bw, kept = 0.0;
+        int any = 0;
+        for (int k = 0; k < bw && idx[k] >= 0; k++) any |= g->visited[idx[k]];
+        if (!any) continue;
+        int j = 0;
+        for (int k = 0; k < bw && idx[k] >= 0; k++)
+            if (g->visited[idx[k]]) {
+                idx[j] = idx[k];
+                p[j] = p[k];
+                kept += p[j++];
+            }
+        for (int k = 0; k < j; k++) p[k] /= kept;
+        for (int k = j; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
+    }
+}
+
+void genmodel_belief_begin(const genmodel_t *g, int o0, double *q) {
+    memcpy(q, g->start, sizeof(double) * (size_t)g->n);
+    efe_observe(&g->m, q, o0);
+}
+
+void genmodel_belief_step(const genmodel_t *g, int a, int o, double *q, double *tmp) {
+    efe_predict_states(&g->m, a, q, tmp);
+    memcpy(q, tmp, sizeof(double) * (size_t)g->n);
+    efe_observe(&g->m, q, o);
+}
