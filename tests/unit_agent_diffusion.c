@@ -47,7 +47,7 @@ static void walls(double *pv, int iters) {
 /* The agent's view of a world (no oracle, no truth). */
 static task_t view(const gridworld_t *g) {
     task_t t;
-    task_from_world(&t, g, NULL, TASK_NEEDS_LABELS);
+    task_from_world(&t, g, NULL, 0);
     return t;
 }
 

@@ -1,0 +1,103 @@
+/* netmodel: diffusion-aif's generative model, a DDPM over trajectory windows
+ * of tokens [o, z, a] (tokens.h), and what the agent reads off it.
+ *
+ * It is fitted on the agent's own record (experience.h): observations,
+ * actions, and the states z the record holds (inferred by the agent from the
+ * observations, latent.h; the true cells only for the labelled ablation).
+ * Conditioned sampling (inpainting) answers four queries, each a pattern of
+ * given, generated and null entries (tokens.h): the likelihood p(o|z) and the
+ * transitions p(z'|z,a) of every cell, read into the planner's model
+ * (genmodel.h); the state given the episode so far; and the window under a
+ * candidate policy (the paper's per-policy prediction).  The network is
+ * trained with the same patterns, in proportion to their use.
+ * docs/diffusion-aif.md has the design and its measurements. */
+#ifndef AIF_NETMODEL_H
+#define AIF_NETMODEL_H
+#include "agents.h"
+#include "arena.h"
+#include "diffusion.h"
+#include "experience.h"
+#include "genmodel.h"
+#include "optim.h"
+#include "scorenet.h"
+#include "tokens.h"
+
+#define NETMODEL_TRANS_WIDTH 8   /* successor slots kept per (z, a) of the read-off transitions */
+
+enum { NET_COND_CLEAN = 0, NET_COND_REPAINT = 1 };
+/* The query mix the network is trained with: MODEL (state, likelihood,
+ * transition: prediction model), SAMPLES (decide, likelihood, transition:
+ * prediction samples with the tail), SAMPLES_TREE (decide, likelihood). */
+enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_SAMPLES_TREE = 2 };
+
+typedef struct {
+    scorenet_config_t net;
+    float lr;                  /* peak Adam learning rate */
+    sched_kind_t schedule;
+    int T;                     /* diffusion steps */
+    sampler_config_t sampler;
+    int cond;                  /* NET_COND_* */
+    int mix;                   /* NET_MIX_* */
+    int context, horizon;      /* window: context past tokens, the present, horizon future tokens */
+    int iters, batch, warm;    /* gradient steps per fit, windows per step, keep weights between fits */
+    int amb_samples, trans_samples; /* draws per cell / per (cell, action) when reading the model off */
+    int max_batch;             /* rows per network call */
+} netmodel_config_t;
+
+typedef struct {
+    netmodel_config_t cfg;
+    const task_t *task;
+    int S, NA, D, c, H, L, dim, a_w;
+    scorenet_t net;
+    adam_config_t acfg;
+    adam_t adam;
+    schedule_t sched;
+    sampler_t samp;
+    rng_t init_rng;
+    tok_layout_t tok;
+    float *cell_xy;            /* [S][2] */
+    float *known, *x0;         /* [max_batch][dim] */
+    unsigned char *mask;       /* [max_batch][dim] */
+    double *q;                 /* [S] */
+    int *count;                /* [S] */
+    float *tx, *tmask, *tscratch, *txt, *teps, *tt; /* training batch */
+    unsigned char *tknown;
+} netmodel_t;
+
+/* Floats in one checkpoint of the network (trained without an EMA). */
+size_t netmodel_ckpt_floats(const scorenet_config_t *net);
+
+/* The network, optimiser, schedule and sampler (their own memory, freed by
+ * netmodel_free) and its buffers (from arena ar).  0, or -1 with a message. */
+int  netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmodel_config_t *cfg,
+                     const rng_t *init_rng, char *err, size_t errlen);
+void netmodel_free(netmodel_t *nm);
+
+/* Fit on every token of xp (its o, z and a; z must be set), cfg.iters Adam
+ * steps (warm-started unless cfg.warm is 0).  Returns 0 (also when `log`
+ * says cancel: the caller checks), or -1 with a message (a loss that is not
+ * finite). */
+int  netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_log_t *log, char *err, size_t errlen);
+
+/* Read the likelihood p(o|z) (A dense, its slots and entropy) and the
+ * transitions p(z'|z,a) (the NETMODEL_TRANS_WIDTH most frequent successors)
+ * of every cell off the network into gm->m (which needs that many successor
+ * slots and at least a_w observation slots). */
+void netmodel_read(netmodel_t *nm, genmodel_t *gm, rng_t *r);
+
+/* The belief about the present state given the episode so far (observations
+ * hist_o[0..t], actions hist_a[0..t-1]): the histogram of `draws` inpainted
+ * present states. */
+void netmodel_infer_state(netmodel_t *nm, const int *hist_o, const int *hist_a, int t, int draws, rng_t *r,
+                          double *belief);
+
+/* The paper's prediction: for each of K policies (pol [K][H]), M windows
+ * inpainted given the episode so far and the policy's actions, into nm->x0
+ * (row k * M + m).  netmodel_cell decodes token j (0 = the present) of a row. */
+void netmodel_sample_policies(netmodel_t *nm, const int *hist_o, const int *hist_a, int t, const int *pol, int K,
+                              int M, rng_t *r);
+int  netmodel_cell(const netmodel_t *nm, int row, int j, int off);
+
+void netmodel_checkpoint(const netmodel_t *nm, float *out);
+
+#endif

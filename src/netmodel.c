@@ -1,0 +1,336 @@
+/* netmodel: the diffusion model over windows, its training and what the
+ * agent reads off it (include/netmodel.h). */
+#include "netmodel.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+size_t netmodel_ckpt_floats(const scorenet_config_t *net) { return scorenet_ckpt_len(net, 0); }
+
+static int chunk_items(const netmodel_t *nm, int ms) {
+    int per = nm->cfg.max_batch / ms;
+    return per < 1 ? 1 : per;
+}
+
+int netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmodel_config_t *cfg,
+                    const rng_t *init_rng, char *err, size_t errlen) {
+    memset(nm, 0, sizeof *nm);
+    nm->cfg = *cfg;
+    nm->task = task;
+    nm->S = task->n_cells;
+    nm->NA = task->n_actions;
+    nm->D = 4 + nm->NA + N_FLAGS;
+    nm->c = cfg->context;
+    nm->H = cfg->horizon;
+    nm->L = nm->c + 1 + nm->H;
+    nm->dim = nm->L * nm->D;
+    nm->a_w = cfg->amb_samples < nm->S ? cfg->amb_samples : nm->S;
+    nm->init_rng = *init_rng;
+    nm->acfg = adam_defaults();
+    nm->acfg.lr = cfg->lr;
+    nm->acfg.clip_norm = 1.0f;
+    rng_t init = *init_rng;
+    if (scorenet_create(&nm->net, &cfg->net, cfg->max_batch, &init, err, errlen) != 0) return -1;
+    if (adam_create(&nm->adam, nm->net.n_params, &nm->acfg, err, errlen) != 0) return -1;
+    if (schedule_create(&nm->sched, cfg->schedule, cfg->T, 0, 0, err, errlen) != 0) return -1;
+    sampler_config_t sc = cfg->sampler;
+    sc.known_clean = cfg->cond == NET_COND_CLEAN;
+    if (sampler_create(&nm->samp, &nm->sched, &sc, cfg->max_batch, nm->dim, err, errlen) != 0) return -1;
+    const size_t S = (size_t)nm->S, B = (size_t)cfg->max_batch, dim = (size_t)nm->dim, TB = (size_t)cfg->batch;
+    nm->cell_xy = arena_alloc(ar, 2 * S, sizeof(float));
+    nm->known = arena_alloc(ar, B * dim, sizeof(float));
+    nm->x0 = arena_alloc(ar, B * dim, sizeof(float));
+    nm->mask = arena_alloc(ar, B * dim, 1);
+    nm->q = arena_alloc(ar, S, sizeof(double));
+    nm->count = arena_alloc(ar, S, sizeof(int));
+    nm->tx = arena_alloc(ar, TB * dim, sizeof(float));
+    nm->tmask = arena_alloc(ar, TB * dim, sizeof(float));
+    nm->tscratch = arena_alloc(ar, diffusion_train_scratch_floats(cfg->batch, nm->dim), sizeof(float));
+    nm->txt = arena_alloc(ar, TB * dim, sizeof(float));
+    nm->teps = arena_alloc(ar, TB * dim, sizeof(float));
+    nm->tt = arena_alloc(ar, TB, sizeof(float));
+    nm->tknown = arena_alloc(ar, TB * dim, 1);
+    if (!arena_ok(ar)) {
+        snprintf(err, errlen, "diffusion-aif: out of memory");
+        return -1;
+    }
+    nm->tok = (tok_layout_t){task, nm->cell_xy, nm->NA, nm->D, nm->c, nm->H, nm->L, nm->dim};
+    for (int s = 0; s < nm->S; s++) task_cell_to_xy(task, s, &nm->cell_xy[2 * s], &nm->cell_xy[2 * s + 1]);
+    return 0;
+}
+
+void netmodel_free(netmodel_t *nm) {
+    scorenet_free(&nm->net);
+    adam_free(&nm->adam);
+    sampler_free(&nm->samp);
+    schedule_free(&nm->sched);
+}
+
+void netmodel_checkpoint(const netmodel_t *nm, float *out) { scorenet_ckpt_save(&nm->net, &nm->adam, NULL, out); }
+
+/* ---- training -------------------------------------------------------------------------- */
+
+/* Training window centred on token i of the record into x (dim floats) and
+ * its loss mask m.  Past the start of the episode: its first token with no
+ * action.  Past an absorbing end (goal, hole): the last cell with random
+ * actions (it stays there).  Past a cut end (time limit, budget): unknown, so
+ * masked out of the loss. */
+static void make_window(const netmodel_t *nm, const experience_t *xp, long i, float *x, float *m, rng_t *r) {
+    const int D = nm->D;
+    const long st = xp->start[i], en = xp->end[i];
+    const int term = xp->ending[i] != XP_CUT;
+    for (int j = -nm->c; j <= nm->H; j++) {
+        float *tok = x + (j + nm->c) * D;
+        float *mt = m + (j + nm->c) * D;
+        long idx = i + j;
+        for (int e = 0; e < D; e++) mt[e] = 1.0f;
+        if (idx < st) {
+            tok_put_cell(&nm->tok, tok, OFF_O, xp->o[st]);
+            tok_put_cell(&nm->tok, tok, OFF_Z, xp->z[st]);
+            tok_put_action(&nm->tok, tok, -1);
+        } else if (idx > en) {
+            tok_put_cell(&nm->tok, tok, OFF_O, xp->o[en]);
+            tok_put_cell(&nm->tok, tok, OFF_Z, xp->z[en]);
+            tok_put_action(&nm->tok, tok, (int)rng_below(r, (uint32_t)nm->NA));
+            if (!term) for (int e = 0; e < D; e++) mt[e] = 0.0f;
+        } else {
+            tok_put_cell(&nm->tok, tok, OFF_O, xp->o[idx]);
+            tok_put_cell(&nm->tok, tok, OFF_Z, xp->z[idx]);
+            int act = xp->a[idx];
+            if (act < 0) {
+                /* The last token of an episode: at an absorbing cell any action
+                 * keeps it there; after a cut the action is unknown. */
+                act = (int)rng_below(r, (uint32_t)nm->NA);
+                if (!term) for (int e = 0; e < nm->NA; e++) mt[OFF_A + e] = 0.0f;
+            }
+            tok_put_action(&nm->tok, tok, act);
+        }
+    }
+}
+
+/* Conditional training for clean inpainting: the given entries stay clean, the
+ * others are noised to a uniform step t, and the loss covers the generated
+ * entries only (weighted by the window's validity mask). */
+static float clean_train_step(netmodel_t *nm, rng_t *r) {
+    const schedule_t *s = &nm->sched;
+    const size_t dim = (size_t)nm->dim;
+    for (int b = 0; b < nm->cfg.batch; b++) {
+        int t = 1 + (int)rng_below(r, (uint32_t)s->T);
+        float ca = (float)s->sqrt_ab[t], cn = (float)s->sqrt_1m_ab[t];
+        nm->tt[b] = (float)t;
+        size_t o = (size_t)b * dim;
+        for (size_t i = 0; i < dim; i++) {
+            float e = rng_normalf(r);
+            if (nm->tknown[o + i]) {
+                nm->txt[o + i] = nm->tx[o + i];
+                nm->teps[o + i] = 0.0f;
+                nm->tmask[o + i] = 0.0f;
+            } else {
+                nm->txt[o + i] = ca * nm->tx[o + i] + cn * e;
+                nm->teps[o + i] = e;
+            }
+        }
+    }
+    float loss = scorenet_loss_backward(&nm->net, nm->txt, nm->tt, nm->teps, nm->tmask, nm->cfg.batch);
+    if (!isfinite(loss)) return loss;
+    adam_step(&nm->adam, nm->net.params, nm->net.grads);
+    return loss;
+}
+
+/* The query pattern of a training window, in proportion to the queries' use. */
+static int train_pattern(const netmodel_t *nm, rng_t *r) {
+    double u = rng_uniform(r);
+    switch (nm->cfg.mix) {
+    case NET_MIX_MODEL: return u < 0.4 ? PAT_STATE : u < 0.6 ? PAT_LIKELIHOOD : PAT_TRANSITION;
+    case NET_MIX_SAMPLES: return u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
+    default: return u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD;
+    }
+}
+
+int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_log_t *log, char *err, size_t errlen) {
+    const int iters = nm->cfg.iters;
+    const long n = xp->open >= 0 ? xp->open : xp->n;
+    if (n > 0 && iters > 0 && !nm->cfg.warm) {
+        /* Re-initialise in place: the weights the run started with, a fresh
+         * optimiser (what a new network and Adam would be, without allocating). */
+        rng_t init = nm->init_rng;
+        scorenet_init_weights(&nm->net, &init);
+        memset(nm->adam.m, 0, nm->adam.n * sizeof(float));
+        memset(nm->adam.v, 0, nm->adam.n * sizeof(float));
+        nm->adam.step = 0;
+        nm->adam.cfg = nm->acfg;
+    }
+    for (int it = 0; it < iters && n > 0; it++) {
+        if (trainlog_cancelled(log)) return 0;
+        /* Per fit: linear warm-up over the first 5% of the steps, then cosine
+         * decay to a tenth of lr; the decay settles the weights the sampler uses. */
+        double warm = 0.05 * iters < 1 ? 1 : 0.05 * iters, rest = iters - warm;
+        double sc = it < warm ? (it + 1) / warm : rest > 0 ? 0.1 + 0.45 * (1 + cos(M_PI * (it - warm) / rest)) : 1.0;
+        nm->adam.cfg.lr = (float)(nm->acfg.lr * sc);
+        for (int b = 0; b < nm->cfg.batch; b++) {
+            long i = (long)rng_below(r, (uint32_t)n);
+            size_t o = (size_t)b * (size_t)nm->dim;
+            make_window(nm, xp, i, nm->tx + o, nm->tmask + o, r);
+            tok_pattern(&nm->tok, train_pattern(nm, r), nm->tknown + o);
+            tok_put_flags(&nm->tok, nm->tx + o, nm->tknown + o);
+        }
+        float loss = nm->cfg.cond == NET_COND_CLEAN
+                         ? clean_train_step(nm, r)
+                         : diffusion_train_step(&nm->net, &nm->adam, NULL, &nm->sched, nm->tx, nm->tmask, nm->cfg.batch,
+                                                r, nm->tscratch);
+        if (!isfinite(loss)) {
+            snprintf(err, errlen, "diffusion-aif: training loss diverged (not finite) at gradient step %lld",
+                     (long long)nm->adam.step);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- reading the model off ---------------------------------------------------------- */
+
+int netmodel_cell(const netmodel_t *nm, int row, int j, int off) {
+    return tok_decode(&nm->tok, nm->x0 + (size_t)row * (size_t)nm->dim + (size_t)(nm->c + j) * nm->D, off);
+}
+
+/* The likelihood p(o|z) and its entropy H for every cell of the grid: inpaint
+ * o at the present token given z there, amb_samples draws per cell, the
+ * histogram of the decoded cells.  (Cells the agent never visited, walls
+ * among them, get whatever the network generalises to.) */
+static void read_likelihood(netmodel_t *nm, efe_model_t *m, rng_t *r) {
+    const int D = nm->D, dim = nm->dim, S = nm->S;
+    const int ms = nm->cfg.amb_samples > nm->cfg.max_batch ? nm->cfg.max_batch : nm->cfg.amb_samples;
+    const int per = chunk_items(nm, ms), aw = m->a_width;
+    for (int c0 = 0; c0 < S; c0 += per) {
+        int ncell = S - c0 < per ? S - c0 : per;
+        int B = ncell * ms;
+        memset(nm->known, 0, sizeof(float) * (size_t)B * (size_t)dim);
+        for (int i = 0; i < ncell; i++) {
+            for (int k = 0; k < ms; k++) {
+                size_t row = (size_t)(i * ms + k) * (size_t)dim;
+                tok_pattern(&nm->tok, PAT_LIKELIHOOD, nm->mask + row);
+                tok_put_cell(&nm->tok, nm->known + row + (size_t)nm->c * D, OFF_Z, c0 + i);
+                tok_put_flags(&nm->tok, nm->known + row, nm->mask + row);
+            }
+        }
+        sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, B, nm->known, nm->mask, r, nm->x0);
+        for (int i = 0; i < ncell; i++) {
+            memset(nm->q, 0, sizeof(double) * (size_t)S);
+            for (int k = 0; k < ms; k++) nm->q[netmodel_cell(nm, i * ms + k, 0, OFF_O)] += 1.0 / ms;
+            const int z = c0 + i;
+            int *idx = m->a_idx + (size_t)z * aw, nz = 0;
+            double *p = m->a_p + (size_t)z * aw, *row = m->A + (size_t)z * S;
+            m->H_A[z] = efe_entropy(nm->q, S);
+            for (int o = 0; o < S; o++) {
+                row[o] = nm->q[o];
+                if (nm->q[o] <= 0 || nz >= aw) continue;
+                idx[nz] = o;
+                p[nz++] = nm->q[o];
+            }
+            for (int k = nz; k < aw; k++) { idx[k] = -1; p[k] = 0.0; }
+        }
+    }
+}
+
+/* The transitions p(z'|z,a) for every cell and action: inpaint the next
+ * token given z and a at the present one, trans_samples draws per pair; the
+ * most frequent successors (at most the model's b_width), renormalised. */
+static void read_transitions(netmodel_t *nm, efe_model_t *m, rng_t *r) {
+    const int D = nm->D, dim = nm->dim, S = nm->S, bw = m->b_width;
+    const int ms = nm->cfg.trans_samples > nm->cfg.max_batch ? nm->cfg.max_batch : nm->cfg.trans_samples;
+    const int per = chunk_items(nm, ms), pairs = S * nm->NA;
+    for (int c0 = 0; c0 < pairs; c0 += per) {
+        int np = pairs - c0 < per ? pairs - c0 : per;
+        int B = np * ms;
+        memset(nm->known, 0, sizeof(float) * (size_t)B * (size_t)dim);
+        for (int i = 0; i < np; i++) {
+            const int z = (c0 + i) / nm->NA, act = (c0 + i) % nm->NA;
+            for (int k = 0; k < ms; k++) {
+                size_t row = (size_t)(i * ms + k) * (size_t)dim;
+                float *tok = nm->known + row + (size_t)nm->c * D;
+                tok_pattern(&nm->tok, PAT_TRANSITION, nm->mask + row);
+                tok_put_cell(&nm->tok, tok, OFF_Z, z);
+                tok_put_action(&nm->tok, tok, act);
+                tok_put_flags(&nm->tok, nm->known + row, nm->mask + row);
+            }
+        }
+        sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, B, nm->known, nm->mask, r, nm->x0);
+        for (int i = 0; i < np; i++) {
+            const int z = (c0 + i) / nm->NA, act = (c0 + i) % nm->NA;
+            int *idx = m->b_idx + ((size_t)act * S + z) * bw, nz = 0, total = 0;
+            double *p = m->b_p + ((size_t)act * S + z) * bw;
+            for (int k = 0; k < ms; k++) nm->count[netmodel_cell(nm, i * ms + k, 1, OFF_Z)]++;
+            /* the bw most frequent successors, by count then by cell */
+            for (; nz < bw; nz++) {
+                int best = -1;
+                for (int k = 0; k < ms; k++) {
+                    int c = netmodel_cell(nm, i * ms + k, 1, OFF_Z);
+                    if (nm->count[c] > 0 &&
+                        (best < 0 || nm->count[c] > nm->count[best] || (nm->count[c] == nm->count[best] && c < best)))
+                        best = c;
+                }
+                if (best < 0) break;
+                idx[nz] = best;
+                p[nz] = nm->count[best];
+                total += nm->count[best];
+                nm->count[best] = 0;
+            }
+            for (int k = 0; k < nz; k++) p[k] /= total;
+            for (int k = nz; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
+            for (int k = 0; k < ms; k++) nm->count[netmodel_cell(nm, i * ms + k, 1, OFF_Z)] = 0;
+        }
+    }
+}
+
+void netmodel_read(netmodel_t *nm, genmodel_t *gm, rng_t *r) {
+    read_likelihood(nm, &gm->m, r);
+    read_transitions(nm, &gm->m, r);
+}
+
+/* ---- inference and prediction ---------------------------------------------------------- */
+
+/* The history of the episode into the first row of known (mask pattern pat):
+ * observations at the past and present tokens, actions at the past ones. */
+static void put_history(netmodel_t *nm, int pat, const int *hist_o, const int *hist_a, int t) {
+    const int D = nm->D;
+    memset(nm->known, 0, sizeof(float) * (size_t)nm->dim);
+    tok_pattern(&nm->tok, pat, nm->mask);
+    for (int j = -nm->c; j <= 0; j++) {
+        float *tok = nm->known + (j + nm->c) * D;
+        int s = t + j;
+        tok_put_cell(&nm->tok, tok, OFF_O, hist_o[s < 0 ? 0 : s]);
+        if (j < 0) tok_put_action(&nm->tok, tok, s < 0 ? -1 : hist_a[s]);
+    }
+    tok_put_flags(&nm->tok, nm->known, nm->mask);
+}
+
+static void copy_first_row(netmodel_t *nm, int B) {
+    const size_t dim = (size_t)nm->dim;
+    for (int b = 1; b < B; b++) {
+        memcpy(nm->known + (size_t)b * dim, nm->known, sizeof(float) * dim);
+        memcpy(nm->mask + (size_t)b * dim, nm->mask, dim);
+    }
+}
+
+void netmodel_infer_state(netmodel_t *nm, const int *hist_o, const int *hist_a, int t, int draws, rng_t *r,
+                          double *belief) {
+    const int B = draws > nm->cfg.max_batch ? nm->cfg.max_batch : draws;
+    put_history(nm, PAT_STATE, hist_o, hist_a, t);
+    copy_first_row(nm, B);
+    sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, B, nm->known, nm->mask, r, nm->x0);
+    memset(belief, 0, sizeof(double) * (size_t)nm->S);
+    for (int b = 0; b < B; b++) belief[netmodel_cell(nm, b, 0, OFF_Z)] += 1.0 / B;
+}
+
+void netmodel_sample_policies(netmodel_t *nm, const int *hist_o, const int *hist_a, int t, const int *pol, int K,
+                              int M, rng_t *r) {
+    const int D = nm->D;
+    put_history(nm, PAT_DECIDE, hist_o, hist_a, t);
+    copy_first_row(nm, K * M);
+    for (int k = 0; k < K; k++)
+        for (int m = 0; m < M; m++) {
+            size_t row = (size_t)(k * M + m) * (size_t)nm->dim;
+            for (int h = 0; h < nm->H; h++) tok_put_action(&nm->tok, nm->known + row + (size_t)(nm->c + h) * D, pol[k * nm->H + h]);
+        }
+    sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, K * M, nm->known, nm->mask, r, nm->x0);
+}
