@@ -16,7 +16,7 @@ os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import h5py  # noqa: E402
 
 FORMAT = "aifsweep-results"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 PENDING, DONE, FAILED, STARTED = 0, 1, 2, 3
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", STARTED: "started"}
 ACTIONS = ["up", "down", "left", "right", "stay"]

@@ -38,7 +38,8 @@ CONDITION_COLUMNS = ["condition", "agent", "agent_type", "env", "label", "runs",
                      "not_done", "unit", "samples", "seeds", "mean_steps", "steps_ci_lo", "steps_ci_hi",
                      "median_steps", "sd_steps", "success_rate", "success_ci_lo", "success_ci_hi",
                      "hole_rate", "timeout_rate", "mean_steps_taken", "mean_steps_successful",
-                     "optimal_steps", "max_steps", "efe_spearman"]
+                     "optimal_steps", "max_steps", "efe_spearman", "trained_on", "model_tv_A", "model_tv_B",
+                     "model_fit_tv_B", "seconds_per_run"]
 COMPARISON_COLUMNS = ["env", "unit", "condition_a", "label_a", "condition_b", "label_b", "n_a", "n_b",
                       "mean_a", "mean_b", "diff", "welch_t", "welch_df", "p_value", "cohens_d"]
 
@@ -76,7 +77,31 @@ def _spearman(res):
     return np.full(res.n_runs, math.nan)
 
 
-def condition_row(res, ep, c, unit, resamples, spearman):
+def _per_run(res, name):
+    """A per-run scalar dataset as floats (NaN where the file has none: older formats)."""
+    if res.has(name):
+        return res.f[name][:].astype(float)
+    return np.full(res.n_runs, math.nan)
+
+
+def _seconds(res):
+    """Each run's train + evaluation time."""
+    return _per_run(res, "runs/train_seconds") + _per_run(res, "runs/eval_seconds")
+
+
+def trained_on(c):
+    """What an agent's model or values were learned from, from its type and parameters."""
+    if c.agent_type == "random":
+        return "nothing"
+    if c.agent_type == "exact-aif" and c.params.get("model", "true") == "true":
+        return "true model (no training)"
+    labels = c.params.get("state_labels")
+    if labels not in (None, "") and float(labels) != 0:
+        return "observations + true states"
+    return "observations"
+
+
+def condition_row(res, ep, c, unit, resamples, spearman, extra=None):
     x = episodes.samples(ep, c.done, unit)
     e = res.envs[c.env]
     st = res.status[c.runs]
@@ -95,7 +120,10 @@ def condition_row(res, ep, c, unit, resamples, spearman):
         "hole_rate": _mean(x["hole"]), "timeout_rate": _mean(x["timeout"]),
         "mean_steps_taken": _mean(x["steps_taken"]), "mean_steps_successful": _mean(ok),
         "optimal_steps": e.optimal_steps, "max_steps": e.max_steps, "efe_spearman": _nanmean(spearman[c.done]),
+        "trained_on": trained_on(c),
     }
+    for k, v in (extra or {}).items():
+        row[k] = _nanmean(v[c.done])
     for k in res.param_names:
         row["param:" + k] = c.params.get(k, "")
     return row
@@ -104,7 +132,9 @@ def condition_row(res, ep, c, unit, resamples, spearman):
 def condition_table(res, unit="run", resamples=RESAMPLES, ep=None):
     ep = ep if ep is not None else episodes.load(res)
     spearman = _spearman(res)
-    return [condition_row(res, ep, c, unit, resamples, spearman) for c in res.conditions]
+    extra = {"model_tv_A": _per_run(res, "model/tv_A"), "model_tv_B": _per_run(res, "model/tv_B"),
+             "model_fit_tv_B": _per_run(res, "model/fit_tv_B"), "seconds_per_run": _seconds(res)}
+    return [condition_row(res, ep, c, unit, resamples, spearman, extra) for c in res.conditions]
 
 
 def welch(a, b):
@@ -223,6 +253,14 @@ def _method_text(unit, resamples, ep):
     return [censor, "", how]
 
 
+def _duration(s):
+    if math.isnan(s):
+        return "–"
+    if s < 60:
+        return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
+    return f"{int(s // 60)} min {int(round(s % 60))} s"
+
+
 def _condition_body(res, rows, strategy):
     body = []
     for r in rows:
@@ -265,6 +303,13 @@ def to_markdown(res, conds, comps, unit="run", max_comparisons=60, resamples=RES
     if n_done == 0:
         lines += ["**No run is done yet**: nothing to summarize.", ""]
     with_efe = any(not math.isnan(r["efe_spearman"]) for r in conds)
+    with_tv = any(not math.isnan(r.get("model_tv_B", math.nan)) for r in conds)
+    if with_tv:
+        lines += ["*model TV A / B*: the mean total variation between the likelihood / transitions the agent "
+                  "plans with after training and the world's, over the cells it was in during training "
+                  "(`/model/tv_A`, `/model/tv_B`); *fit TV*: between its transitions and the counts of its own "
+                  "moves (at least 5) under the states it inferred (`/model/fit_tv_B`). *trained on*: what it "
+                  "learned from; *time/run*: training and evaluation, mean over runs.", ""]
     if with_efe:
         lines += ["*EFE rank corr.*: how well the agent's EFE estimates rank the candidate policies against "
                   "the exact EFE from the true model (`/efe_check`): mean over runs of the median Spearman "
@@ -273,7 +318,8 @@ def to_markdown(res, conds, comps, unit="run", max_comparisons=60, resamples=RES
     steps_h = "steps to goal [95% CI]" if unit == "run" else "steps to goal [95% CI, episodes]"
     header = (["cond", "agent"] + strategy + ["parameters", "seeds", steps_h, "median", "sd",
                                                "success [95% CI]", "holes", "time-outs", "steps (successful)"]
-              + (["EFE rank corr."] if with_efe else []))
+              + (["EFE rank corr."] if with_efe else [])
+              + (["trained on", "model TV A / B", "fit TV", "time/run"] if with_tv else []))
     for env in res.env_names():
         e = res.envs[env]
         rows = [r for r in conds if r["env"] == env]
@@ -283,6 +329,11 @@ def to_markdown(res, conds, comps, unit="run", max_comparisons=60, resamples=RES
         body = _condition_body(res, rows, strategy)
         if with_efe:
             body = [b + [_num(r["efe_spearman"])] for b, r in zip(body, rows)]
+        if with_tv:
+            body = [b + [r["trained_on"],
+                         "–" if math.isnan(r["model_tv_B"]) else f"{_num(r['model_tv_A'], 3)} / {_num(r['model_tv_B'], 3)}",
+                         _num(r["model_fit_tv_B"], 3), _duration(r["seconds_per_run"])]
+                    for b, r in zip(body, rows)]
         lines += _md_table(header, body) + [""]
         cr = [r for r in comps if r["env"] == env]
         if cr:

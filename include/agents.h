@@ -117,6 +117,12 @@ typedef struct agent_class {
      * model over cells (efe.h), for diagnostics: exact-aif's A and B, or what
      * diffusion-aif read off its network.  NULL if it has none (yet). */
     const struct efe_model *(*model)(const void *self);
+    /* Optional (may be NULL): how well the model it plans with fits its own
+     * data: the mean total variation between its transitions and the
+     * normalised counts of its moves under the states it inferred (or was
+     * given), over the (state, action) it made at least 5 times; NaN if it
+     * learned none. */
+    double (*model_fit)(const void *self);
     void  (*destroy)(void *self);
 } agent_class_t;
 

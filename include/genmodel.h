@@ -25,6 +25,7 @@ typedef struct {
     double *start;            /* [n] p(s_0) before the first observation */
     unsigned char *avoid;     /* [n] cells to avoid (an episode ended there without the goal) */
     unsigned char *visited;   /* [n] cells its data has been in (all, for the truth) */
+    unsigned char *tried;     /* [na][n] moves its data holds at least once (all, for the truth) */
 } genmodel_t;
 
 /* Buffers for n cells, na actions, b_width successor and a_width observation
@@ -40,9 +41,10 @@ int  genmodel_from_truth(genmodel_t *g, const task_truth_t *truth);
 /* Make the rows of B of cell s stay put (an absorbing cell). */
 void genmodel_absorb(genmodel_t *g, int s);
 
-/* The support of the data: from each (s, a) whose successors include a cell
- * the data has been in, drop those it has never been in, and renormalise
- * (docs/diffusion-aif.md, "Support of the data"). */
+/* The support of the data: from each move (s, a) the data holds (`tried`)
+ * whose successors include a cell the data has been in, drop those it has
+ * never been in, and renormalise (docs/diffusion-aif.md, "Support of the
+ * data").  A move never made keeps what the source says of it. */
 void genmodel_restrict_to_visited(genmodel_t *g);
 
 /* Belief filtering (exact Bayes on the model).  q: [n].

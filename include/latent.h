@@ -27,7 +27,11 @@
  *           That is what an observation means here (observations are cells),
  *           and it is what ties each latent state to one cell: without it the
  *           states could be relabelled at no cost;
- *   B(.|s,a): b_prior on each allowed successor;
+ *   B(.|s,a): b_prior on each allowed successor, and for a move the data
+ *           holds no instance of, b_told more on the cell the action leads
+ *           to on the open grid (the task tells the actions' meaning, not
+ *           where walls are): an untried move is expected to do what it
+ *           says until the agent has made it;
  *   pi:     start_prior on every cell; h(s): Beta(h_prior, 1).
  * With state labels (the ablation) the same priors take exact counts instead
  * of expected ones (latent_count_labels).
@@ -55,11 +59,12 @@ typedef struct {
     double a_prior;      /* A: Dirichlet mass per row, spread over every observation */
     double a_self;       /* A: extra Dirichlet count on observing the cell itself */
     double b_prior;      /* B: Dirichlet count per allowed successor */
+    double b_told;       /* B of a move never made: extra count on where the action leads on the open grid */
     double start_prior;  /* pi: Dirichlet count per cell */
     double h_prior;      /* h: Beta(h_prior, 1) on ending without the goal */
 } latent_prior_t;
 
-latent_prior_t latent_prior_defaults(void); /* 1, 1, 0.1, 0.1, 0.1 */
+latent_prior_t latent_prior_defaults(void); /* a_prior 1, a_self 1, b_prior 0.1, b_told 1, start 0.1, h 0.1 */
 
 typedef struct {
     int n, na, goal, max_len;
@@ -112,8 +117,8 @@ void   latent_sample(latent_t *L, experience_t *xp, const efe_model_t *m, rng_t 
 
 /* The posterior-mean model as the planner's interface: A, B (absorbing goal
  * and cells to avoid), start, the cells to avoid (h > 0.5 with at least half
- * an expected failure) and the visited cells (at least half an expected
- * visit).  g must have LATENT_WIDTH successor slots and n observation slots. */
+ * an expected failure), the visited cells (at least half an expected visit)
+ * and the moves tried (at least half an expected move).  g must have LATENT_WIDTH successor slots and n observation slots. */
 void   latent_to_genmodel(const latent_t *L, genmodel_t *g);
 
 /* Mean total variation between the rows of two models' transitions,
@@ -123,5 +128,10 @@ void   latent_to_genmodel(const latent_t *L, genmodel_t *g);
 double latent_tv_B(const efe_model_t *p, const efe_model_t *q, const double *weight, double min_weight,
                    double *scratch);
 double latent_tv_A(const efe_model_t *p, const efe_model_t *q, const double *wstate, double min_weight);
+/* How well model m fits L's data: the mean total variation between m's
+ * transitions and the normalised counts of the last E-step (or the labelled
+ * counts, no prior), over the (s, a) with at least min_count moves.  NaN if
+ * none has; -1 if out of memory. */
+double latent_fit_tv_B(const latent_t *L, const efe_model_t *m, double min_count);
 
 #endif

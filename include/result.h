@@ -51,6 +51,8 @@ typedef struct {
     float   *check_est, *check_exact; /* [D][KP] the agent's G and the exact G of those policies */
     float   *check_rho;          /* [D] Spearman rank correlation of the two (NaN: undefined) */
     float    check_rho_median;   /* median over the checked decisions (NaN: none) */
+    float    model_tv_A, model_tv_B; /* the agent's model against the world's, over the cells it visited (NaN: none) */
+    float    model_fit_tv_B;     /* its transitions against the counts of its own moves (NaN: none) */
     size_t   ckpt_floats;        /* floats per checkpoint of this run (0: none) */
     size_t   ckpt_cap;           /* capacity of ckpt per checkpoint */
     float   *ckpt;               /* [n_ckpt][ckpt_floats] */

@@ -22,7 +22,7 @@
 #include "result.h"
 
 #define STORE_FORMAT "aifsweep-results"
-#define STORE_FORMAT_VERSION 2   /* 2: /runs/crc32 */
+#define STORE_FORMAT_VERSION 3   /* 2: /runs/crc32; 3: /model */
 
 typedef struct store store_t;
 

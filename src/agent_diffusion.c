@@ -530,6 +530,8 @@ static int dif_check_context(const void *self, check_context_t *ctx) {
 
 static const efe_model_t *dif_model(const void *self) { return &((const dif_t *)self)->gm.m; }
 
+static double dif_model_fit(const void *self) { return latent_fit_tv_B(&((const dif_t *)self)->lat, &((const dif_t *)self)->gm.m, 5.0); }
+
 static void dif_checkpoint(const void *self, float *out) {
     const dif_t *a = self;
     if (a->use_net) netmodel_checkpoint(&a->nm, out);
@@ -685,5 +687,6 @@ const agent_class_t agent_diffusion_aif = {
     .checkpoint = dif_checkpoint,
     .check_context = dif_check_context,
     .model = dif_model,
+    .model_fit = dif_model_fit,
     .destroy = dif_destroy,
 };

@@ -327,6 +327,11 @@ static int exact_check_context(const void *self, check_context_t *ctx) {
 
 static const efe_model_t *exact_model(const void *self) { return &((const exact_t *)self)->gm.m; }
 
+static double exact_model_fit(const void *self) {
+    const exact_t *x = self;
+    return x->learned ? latent_fit_tv_B(&x->lat, &x->gm.m, 5.0) : NAN;
+}
+
 static int label(const exact_t *x, const env_t *env) { return x->labels ? x->task.labels->cell(env) : -1; }
 
 static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *log, char *err, size_t errlen) {
@@ -382,7 +387,7 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
 const agent_class_t agent_exact_aif = {
     .name = "exact-aif",
     .help = "discrete active inference: exact Bayes-filter beliefs and exact risk + ambiguity "
-            "with the true or a Dirichlet-learned A/B",
+            "with the true A/B or A/B learned from its own observations",
     .params = exact_params,
     .n_params = P_N,
     .needs = exact_needs,
@@ -395,5 +400,6 @@ const agent_class_t agent_exact_aif = {
     .checkpoint = exact_checkpoint,
     .check_context = exact_check_context,
     .model = exact_model,
+    .model_fit = exact_model_fit,
     .destroy = exact_destroy,
 };

@@ -10,6 +10,7 @@ int genmodel_alloc(genmodel_t *g, arena_t *ar, int n, int na, int b_width, int a
     g->start = arena_alloc(ar, (size_t)n, sizeof(double));
     g->avoid = arena_alloc(ar, (size_t)n, 1);
     g->visited = arena_alloc(ar, (size_t)n, 1);
+    g->tried = arena_alloc(ar, (size_t)n * na, 1);
     if (!arena_ok(ar) || efe_model_alloc(&g->m, n, n, na, b_width, a_width) != 0) return -1;
     for (int s = 0; s < n; s++) g->start[s] = 1.0 / n;
     return 0;
@@ -40,6 +41,7 @@ int genmodel_from_truth(genmodel_t *g, const task_truth_t *truth) {
         g->avoid[s] = truth->failure[s];
         g->visited[s] = 1;
     }
+    memset(g->tried, 1, (size_t)n * g->na);
     return 0;
 }
 
@@ -63,6 +65,7 @@ void genmodel_restrict_to_visited(genmodel_t *g) {
         int *idx = m->b_idx + (size_t)r * bw;
         double *p = m->b_p + (size_t)r * bw, kept = 0.0;
         int any = 0;
+        if (!g->tried[r]) continue;
         for (int k = 0; k < bw && idx[k] >= 0; k++) any |= g->visited[idx[k]];
         if (!any) continue;
         int j = 0;

@@ -2,9 +2,13 @@
  * Markov model over the grid's cells (include/latent.h). */
 #include "latent.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-latent_prior_t latent_prior_defaults(void) { return (latent_prior_t){1.0, 1.0, 0.1, 0.1, 0.1}; }
+latent_prior_t latent_prior_defaults(void) {
+    return (latent_prior_t){.a_prior = 1.0, .a_self = 1.0, .b_prior = 0.1, .b_told = 1.0, .start_prior = 0.1,
+                            .h_prior = 0.1};
+}
 
 /* The model the E-step runs under: B sparse with bw slots per (a, s), A dense. */
 typedef struct {
@@ -91,9 +95,15 @@ void latent_mstep(latent_t *L) {
     for (int r = 0; r < L->na * n; r++) {
         const int *idx = L->b_idx + (size_t)r * LATENT_WIDTH;
         const double *c = L->cB + (size_t)r * LATENT_WIDTH;
-        double *p = L->B + (size_t)r * LATENT_WIDTH, sum = 0.0;
-        for (int k = 0; k < LATENT_WIDTH && idx[k] >= 0; k++) sum += c[k] + pr->b_prior;
-        for (int k = 0; k < LATENT_WIDTH; k++) p[k] = idx[k] >= 0 && k < LATENT_WIDTH ? (c[k] + pr->b_prior) / sum : 0.0;
+        double *p = L->B + (size_t)r * LATENT_WIDTH, sum = 0.0, moves = 0.0;
+        /* A move never made (less than half an expected one): where the
+         * action leads on the open grid, as the task says, gets b_told more. */
+        for (int k = 0; k < LATENT_WIDTH && idx[k] >= 0; k++) moves += c[k];
+        const int a = r / n, s = r % n, told = moves < 0.5 ? task_neighbour(L->task, s, a < 4 ? a : 0) : -1;
+        for (int k = 0; k < LATENT_WIDTH && idx[k] >= 0; k++)
+            sum += c[k] + pr->b_prior + (idx[k] == told && a < 4 ? pr->b_told : 0.0);
+        for (int k = 0; k < LATENT_WIDTH; k++)
+            p[k] = idx[k] >= 0 ? (c[k] + pr->b_prior + (idx[k] == told && a < 4 ? pr->b_told : 0.0)) / sum : 0.0;
     }
     double total = 0.0;
     for (int s = 0; s < n; s++) total += L->c_start[s] + pr->start_prior;
@@ -345,6 +355,11 @@ void latent_to_genmodel(const latent_t *L, genmodel_t *g) {
         g->avoid[s] = s != L->goal && L->h[s] > 0.5 && L->c_fail[s] >= 0.5;
         g->visited[s] = L->c_visit[s] >= 0.5;
     }
+    for (int r = 0; r < L->na * n; r++) {
+        double moves = 0.0;
+        for (int k = 0; k < LATENT_WIDTH; k++) moves += L->cB[(size_t)r * LATENT_WIDTH + k];
+        g->tried[r] = moves >= 0.5;
+    }
     genmodel_absorb(g, L->goal);
     for (int s = 0; s < n; s++)
         if (g->avoid[s]) genmodel_absorb(g, s);
@@ -373,6 +388,28 @@ double latent_tv_B(const efe_model_t *p, const efe_model_t *q, const double *wei
             total += 0.5 * tv;
             rows++;
         }
+    return rows ? total / rows : NAN;
+}
+
+double latent_fit_tv_B(const latent_t *L, const efe_model_t *m, double min_count) {
+    const int n = L->n;
+    double *scratch = calloc((size_t)n, sizeof(double)), total = 0.0;
+    if (!scratch) return -1.0;
+    long rows = 0;
+    for (int r = 0; r < L->na * n; r++) {
+        const int *li = L->b_idx + (size_t)r * LATENT_WIDTH, *mi = m->b_idx + (size_t)r * m->b_width;
+        const double *c = L->cB + (size_t)r * LATENT_WIDTH, *mp = m->b_p + (size_t)r * m->b_width;
+        double sum = 0.0, tv = 0.0;
+        for (int k = 0; k < LATENT_WIDTH && li[k] >= 0; k++) sum += c[k];
+        if (sum < min_count) continue;
+        for (int k = 0; k < LATENT_WIDTH && li[k] >= 0; k++) scratch[li[k]] += c[k] / sum;
+        for (int k = 0; k < m->b_width && mi[k] >= 0; k++) scratch[mi[k]] -= mp[k];
+        for (int k = 0; k < LATENT_WIDTH && li[k] >= 0; k++) { tv += fabs(scratch[li[k]]); scratch[li[k]] = 0.0; }
+        for (int k = 0; k < m->b_width && mi[k] >= 0; k++) { tv += fabs(scratch[mi[k]]); scratch[mi[k]] = 0.0; }
+        total += 0.5 * tv;
+        rows++;
+    }
+    free(scratch);
     return rows ? total / rows : NAN;
 }
 

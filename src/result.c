@@ -71,6 +71,7 @@ void result_reset(run_result_t *r, const layout_dims_t *d, long run_id) {
     fill_f(r->check_exact, (size_t)d->n_check * RESULT_CHECK_POLICIES, NAN);
     fill_f(r->check_rho, (size_t)d->n_check, NAN);
     r->check_rho_median = NAN;
+    r->model_tv_A = r->model_tv_B = r->model_fit_tv_B = NAN;
     r->ckpt_floats = 0;
     fill_f(r->ckpt, (size_t)d->n_ckpt * r->ckpt_cap, NAN);
     for (int i = 0; i < d->n_ckpt; i++) r->ckpt_step[i] = -1;

@@ -1,6 +1,7 @@
 /* run: one train-then-evaluate run. */
 #include "run.h"
 #include "efe_tail.h"
+#include "latent.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,28 @@ static void record_rho_median(run_result_t *res, int n) {
     res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
 }
 
+/* The agent's model after training against the world's (over the cells it
+ * was in during training, every action of them), and against its own data. */
+static int record_model(const agent_class_t *c, const void *agent, const world_knowledge_t *wk, const long *visits,
+                        run_result_t *res) {
+    if (c->model_fit) res->model_fit_tv_B = (float)c->model_fit(agent);
+    const efe_model_t *m = c->model ? c->model(agent) : NULL;
+    if (!m) return 0;
+    const int n = wk->model.n_states, na = wk->model.n_actions;
+    double *w = malloc(sizeof(double) * (size_t)n * (size_t)(na + 2)), *ws = w ? w + (size_t)n * na : NULL,
+           *scratch = ws ? ws + n : NULL;
+    if (!w) return -1;
+    for (int s = 0; s < n; s++) {
+        ws[s] = (double)visits[s];
+        scratch[s] = 0.0;
+        for (int a = 0; a < na; a++) w[(size_t)s * na + a] = (double)visits[s];
+    }
+    res->model_tv_A = (float)latent_tv_A(m, &wk->model, ws, 1.0);
+    res->model_tv_B = (float)latent_tv_B(m, &wk->model, w, 1.0, scratch);
+    free(w);
+    return 0;
+}
+
 int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
                 const layout_dims_t *d, run_result_t *res, volatile sig_atomic_t *cancel) {
     const job_agent_t *ja = &job->agents[run->agent];
@@ -202,6 +225,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->ckpt_floats = cf;
 
     int C = d->curve_points;
+    long *visits = calloc((size_t)g->n_states, sizeof *visits);
     double *bins = calloc((size_t)C * 3, sizeof *bins);
     int *counts = calloc((size_t)C, sizeof *counts);
     exact_side_t xs = {.work = malloc(sizeof(double) * (2 * (size_t)g->n_states + (size_t)g->n_obs))};
@@ -209,7 +233,8 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     int rc = 0;
     env_t env;
     env_init(&env, g, &env_rng);
-    if (!bins || !counts || !xs.work || efe_tail_alloc(&xs.tail, g->n_states, g->n_actions) != 0) {
+    env_count_visits(&env, visits);
+    if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, g->n_states, g->n_actions) != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }
@@ -231,6 +256,10 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->train_steps = log.steps_used;
     res->train_episodes = log.episodes;
     record_curve(res, bins, counts, C);
+    if (record_model(c, agent, wk, visits, res) != 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto failed;
+    }
 
     t0 = now_mono();
     int n_checked = 0;
@@ -257,6 +286,7 @@ out:
     free(bins);
     free(counts);
     free(xs.work);
+    free(visits);
     efe_tail_free(&xs.tail);
     res->t_end = now_wall();
     return rc;

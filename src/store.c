@@ -598,6 +598,9 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_CHECK_EXACT], (hsize_t)id, r->check_exact);
         rc |= write_row(&st->ds[DS_CHECK_RHO], (hsize_t)id, r->check_rho);
         rc |= write_scalar(st, DS_CHECK_RHO_MED, id, &r->check_rho_median);
+        rc |= write_scalar(st, DS_MODEL_TV_A, id, &r->model_tv_A);
+        rc |= write_scalar(st, DS_MODEL_TV_B, id, &r->model_tv_B);
+        rc |= write_scalar(st, DS_MODEL_FIT_TV_B, id, &r->model_fit_tv_B);
         int a = p->runs[id].entry;
         int64_t row = p->ckpt_row[id];
         dset_t *ck = &st->ck[a];

@@ -71,6 +71,17 @@ ds_def_t sl_defs[DS_COUNT] = {
         "Spearman rank correlation of G_estimate and G_exact at each checked decision (NaN: undefined)"},
     [DS_CHECK_RHO_MED] = {"/efe_check/spearman_median", 0, 4, {0}, "",
         "median over the run's checked decisions of /efe_check/spearman (NaN: none)"},
+    [DS_MODEL_TV_A] = {"/model/tv_A", 0, 4, {0}, "",
+        "mean total variation between the likelihood p(o|s) the agent plans with after training and "
+        "the world's, over the cells it was in during training (NaN: the agent has no model, or "
+        "did not train: the references with the true model)"},
+    [DS_MODEL_TV_B] = {"/model/tv_B", 0, 4, {0}, "",
+        "mean total variation between the transitions p(s'|s,a) the agent plans with after training "
+        "and the world's, over every action of the cells it was in during training (NaN: as tv_A)"},
+    [DS_MODEL_FIT_TV_B] = {"/model/fit_tv_B", 0, 4, {0}, "",
+        "mean total variation between the transitions the agent plans with and the normalised counts "
+        "of its own moves under the states it inferred (or was given), over the (state, action) it "
+        "made at least 5 times: how well its model fits its own data (NaN: no learned model)"},
     [DS_CRC] = {"/runs/crc32", 0, 3, {0}, "",
         "CRC-32 (zlib's) of the run's rows as stored, written after them and before the status: the "
         "datasets named in this dataset's `covers` attribute in that order, then the run's checkpoint "

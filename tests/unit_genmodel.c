@@ -92,7 +92,7 @@ static void filter_is_bayes(void) {
 }
 
 /* Absorbing rows stay put; the support rule drops unvisited successors only
- * from rows that also reach visited ones, and renormalises. */
+ * from moves the data holds that also reach visited cells, and renormalises. */
 static void absorb_and_support(void) {
     arena_t *ar = arena_create(1 << 16);
     genmodel_t gm;
@@ -103,6 +103,9 @@ static void absorb_and_support(void) {
     i0[0] = 1; p0[0] = 0.5; i0[1] = 2; p0[1] = 0.3; i0[2] = 3; p0[2] = 0.2;
     i1[0] = 3; p1[0] = 1.0;
     gm.visited[0] = gm.visited[1] = gm.visited[3] = 1;
+    genmodel_restrict_to_visited(&gm);
+    CHECK(i0[1] == 2); /* the move was never made: the source's word stands */
+    gm.tried[0] = gm.tried[4] = 1;   /* (a 0, s 0) and (a 1, s 0) made */
     genmodel_restrict_to_visited(&gm);
     CHECK(i0[0] == 1 && i0[1] == 3 && i0[2] == -1);
     CHECK_NEAR(p0[0], 0.5 / 0.7, 1e-12);
