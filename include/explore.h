@@ -5,17 +5,20 @@
  * the transitions it shrinks as 1 / count (Friston et al. 2017, "Active
  * inference, curiosity and insight", Neural Comput. 29; Schwartenbeck et al.
  * 2019, eLife 8).  The explorer makes that drive plan: it keeps the counts
- * n(s, a, s') of the transitions the agent has made (its training data, with
- * the true cell logged as Algorithm 1 does), and chooses the move that
- * minimises, by backward induction over the cells seen so far,
+ * n(s, a, s') of the moves the agent has made between the states it takes
+ * itself to be in (diffusion-aif: the states it infers from its observations,
+ * docs/latent.md; the cells are just labels here), and chooses the move that
+ * minimises, by backward induction over the states seen so far,
  *   Q(s, a) = -novelty                                   if the move was never made (n(s, a) = 0)
- *           = min(-novelty / sqrt(1 + n(s, a)),  sum_s' p(s'|s,a) (1 + V(s')))   otherwise,
- *   V(s)    = min_a Q(s, a),    V = dead_end on a cell where an episode ended,
- * with p the counts' frequencies: a step costs 1, and making a move is worth
- * its information, novelty / sqrt(1 + n) for a move made n times (a
+ *           = min(-novelty / sqrt(1 + n(s, a)) + e(s, a) dead_end,  sum_s' p(s'|s,a) (1 + V(s')))   otherwise,
+ *   V(s)    = min_a Q(s, a),    V = dead_end on a state where an episode ended,
+ * with p the counts' frequencies and e(s, a) the share of the move's
+ * successors where an episode ended: a step costs 1, and making a move is
+ * worth its information, novelty / sqrt(1 + n) for a move made n times (a
  * count-based bonus as in MBIE-EB, Strehl & Littman 2008; the whole of
  * `novelty` for a move never made, since nothing is known of where it leads),
- * after which the plan ends.  So it walks to the nearest cell with a move it
+ * less the episode it ends where it ended one before (a move into a hole is
+ * bought with the rest of the episode), after which the plan ends.  So it walks to the nearest cell with a move it
  * has never made and makes it; once every move within reach has been made, it
  * walks to the moves it has made least for their distance, so its data covers
  * every move of the maze (a random walk would leave its far end nearly
@@ -45,6 +48,8 @@ typedef struct {
 /* 0, or -1 (no memory). */
 int  explorer_alloc(explorer_t *x, int n_cells, int n_actions, double novelty, double dead_end);
 void explorer_free(explorer_t *x);
+/* Forget every count (keeps the memory and the settings). */
+void explorer_clear(explorer_t *x);
 /* Experience: the agent was in s (e.g. at the start of an episode), made move
  * a from s and arrived in s2, an episode ended on entering s. */
 void explorer_visit(explorer_t *x, int s);

@@ -25,10 +25,13 @@
 #define NETMODEL_TRANS_WIDTH 8   /* successor slots kept per (z, a) of the read-off transitions */
 
 enum { NET_COND_CLEAN = 0, NET_COND_REPAINT = 1 };
-/* The query mix the network is trained with: MODEL (state, likelihood,
- * transition: prediction model), SAMPLES (decide, likelihood, transition:
- * prediction samples with the tail), SAMPLES_TREE (decide, likelihood). */
-enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_SAMPLES_TREE = 2 };
+/* The query mix the network is trained with, in proportion to the queries'
+ * use: MODEL (state, likelihood, transition: prediction model with the
+ * network inferring the state), READOFF (likelihood, transition: prediction
+ * model with the belief filtered on the model, so only the read-off),
+ * SAMPLES (decide, likelihood, transition: prediction samples with the tail),
+ * SAMPLES_TREE (decide, likelihood). */
+enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_SAMPLES_TREE = 2, NET_MIX_READOFF = 3 };
 
 typedef struct {
     scorenet_config_t net;

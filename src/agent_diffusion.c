@@ -186,6 +186,8 @@ typedef struct {
     double *G, *risk, *amb, *P;/* [K] */
     int *first;                /* [K] */
     int *hist_o, *hist_a, t;   /* episode history, [max_steps + 2] */
+    long refit_at;             /* exploring: re-learn the states once the record holds this many tokens */
+    int noted;                 /* training: hist_o[t] and the belief are up to date before the next act */
     arena_t *arena;            /* every buffer above, and the dif_t itself */
 } dif_t;
 
@@ -312,7 +314,8 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
     c.sampler.n_resample = (int)pv[P_RESAMPLE];
     c.sampler.clip_x0 = (float)pv[P_CLIP];
     c.cond = (int)pv[P_COND];
-    c.mix = a->predict == PREDICT_MODEL ? NET_MIX_MODEL : a->tail_steps > 0 ? NET_MIX_SAMPLES : NET_MIX_SAMPLES_TREE;
+    c.mix = a->predict != PREDICT_MODEL ? (a->tail_steps > 0 ? NET_MIX_SAMPLES : NET_MIX_SAMPLES_TREE)
+            : a->inference == INFER_INPAINT ? NET_MIX_MODEL : NET_MIX_READOFF;
     c.context = (int)pv[P_CONTEXT];
     c.horizon = a->H;
     c.iters = (int)pv[P_ITERS];
@@ -394,6 +397,7 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
      * cell, moves stay put or go to a neighbour); the enumerated policies. */
     latent_to_genmodel(&a->lat, &a->gm);
     model_changed(a, NULL);
+    a->refit_at = 64;
     if (a->enumerate)
         for (int k = 0; k < a->K; k++) {
             int x = k;
@@ -487,10 +491,14 @@ static int decide_by_samples(dif_t *a, rng_t *r, decision_t *d) {
 /* The belief about the present state, now that hist_o[t] is in: filtered on
  * the agent's model (or inpainted by the network: inference inpaint with
  * prediction model; with prediction samples the windows give it). */
+static void filter_belief(dif_t *a) {
+    if (a->t == 0) genmodel_belief_begin(&a->gm, a->hist_o[0], a->belief);
+    else genmodel_belief_step(&a->gm, a->hist_a[a->t - 1], a->hist_o[a->t], a->belief, a->q_tmp);
+}
+
 static void update_belief(dif_t *a, rng_t *r) {
     if (a->inference == INFER_FILTER) {
-        if (a->t == 0) genmodel_belief_begin(&a->gm, a->hist_o[0], a->belief);
-        else genmodel_belief_step(&a->gm, a->hist_a[a->t - 1], a->hist_o[a->t], a->belief, a->q_tmp);
+        filter_belief(a);
     } else if (a->predict == PREDICT_MODEL) {
         netmodel_infer_state(&a->nm, a->hist_o, a->hist_a, a->t, 4 * a->M, r, a->belief);
     }
@@ -500,25 +508,36 @@ static void dif_begin(void *self, int obs0) {
     dif_t *a = self;
     a->t = 0;
     a->hist_o[0] = obs0;
+    a->noted = 0;
 }
 
 static int dif_act(void *self, int obs, rng_t *rng, decision_t *d) {
     dif_t *a = self;
     if (a->t > a->task.max_steps) a->t = a->task.max_steps; /* never past the history */
-    a->hist_o[a->t] = obs;
-    update_belief(a, rng);
+    if (!a->noted) {
+        a->hist_o[a->t] = obs;
+        update_belief(a, rng);
+    }
+    a->noted = 0;
     int act = a->predict == PREDICT_MODEL ? planner_decide(&a->plan, a->belief, rng, d) : decide_by_samples(a, rng, d);
     a->hist_a[a->t] = act;
     a->t++;
     return act;
 }
 
-/* A move the agent made without deciding (exploring): into its history, and
- * its belief kept up to date. */
-static void dif_note(dif_t *a, int obs, int act) {
+/* In training the history is kept step by step: dif_observe puts an
+ * observation in (at the episode's start too) and filters the belief on the
+ * model learned so far, which the explorer reads; dif_note adds a move the
+ * agent made without deciding (exploring).  A dif_act that follows finds its
+ * observation in place and, with inference filter, its belief too. */
+static void dif_observe(dif_t *a, int obs) {
     if (a->t > a->task.max_steps) a->t = a->task.max_steps;
     a->hist_o[a->t] = obs;
-    if (a->inference == INFER_FILTER) update_belief(a, NULL);
+    filter_belief(a);
+    a->noted = a->inference == INFER_FILTER;
+}
+
+static void dif_note(dif_t *a, int act) {
     a->hist_a[a->t] = act;
     a->t++;
 }
@@ -608,6 +627,38 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
     return 0;
 }
 
+/* Where the explorer takes the agent to be: the true cell with state labels;
+ * otherwise the most probable state of its belief, filtered on the model
+ * learned so far (before any learning, the priors' model: the observed
+ * cell). */
+static int explore_state(const dif_t *a, const env_t *env) {
+    if (a->labels) return a->task.labels->cell(env);
+    int best = 0;
+    for (int s = 1; s < a->S; s++)
+        if (a->belief[s] > a->belief[best]) best = s;
+    return best;
+}
+
+/* While exploring without labels, once the record has grown by a quarter:
+ * learn the states from it (EM, warm-started), filter on the model they give,
+ * and rebuild the explorer's counts from one sample of the record's states,
+ * so that it plans over the states the agent infers rather than over its
+ * noisy observations. */
+static void explore_relearn(dif_t *a, rng_t *r) {
+    if (a->labels || a->exploration != EXPLORATION_NOVELTY || a->xp.n < a->refit_at) return;
+    latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
+    latent_to_genmodel(&a->lat, &a->gm);
+    latent_sample(&a->lat, &a->xp, NULL, r);
+    explorer_clear(&a->explorer);
+    const experience_t *x = &a->xp;
+    for (long st = 0; st < x->n; st = x->end[st] + 1) {
+        explorer_visit(&a->explorer, x->z[st]);
+        for (long i = st; i < x->end[st]; i++) explorer_step(&a->explorer, x->z[i], x->a[i], x->z[i + 1]);
+        if (x->ending[st] != XP_CUT) explorer_ended(&a->explorer, x->z[x->end[st]]);
+    }
+    a->refit_at = x->n + x->n / 4 + 64;
+}
+
 /* Run training episodes until `until` steps are used (the last episode is cut
  * at the budget).  explore: the explorer's (or random) moves, else EFE
  * decisions with probability train_epsilon of a random move. */
@@ -617,24 +668,31 @@ static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, l
         int o = env_reset(env), steps = 0, outcome = ENV_RUNNING;
         double ret = 0;
         xp_begin(&a->xp, o, a->labels ? a->task.labels->cell(env) : -1);
-        explorer_visit(&a->explorer, o);
         dif_begin(a, o);
+        dif_observe(a, o);
+        int xs = explore ? explore_state(a, env) : 0;
+        if (explore) explorer_visit(&a->explorer, xs);
         while (outcome == ENV_RUNNING && steps < max_steps && *t < until) {
             int act;
             if (explore && a->exploration == EXPLORATION_NOVELTY) {
-                act = explorer_act(&a->explorer, o, r);
-                dif_note(a, o, act);
+                act = explorer_act(&a->explorer, xs, r);
+                dif_note(a, act);
             } else if (explore || (a->train_eps > 0 && rng_uniform(r) < a->train_eps)) {
                 act = (int)rng_below(r, (uint32_t)a->NA);
-                dif_note(a, o, act);
+                dif_note(a, act);
             } else {
                 act = dif_act(a, o, r, NULL);
             }
             double rwd;
             int o2 = env_step(env, act, &rwd, &outcome);
             xp_step(&a->xp, act, o2, a->labels ? a->task.labels->cell(env) : -1);
-            explorer_step(&a->explorer, o, act, o2);
-            if (outcome != ENV_RUNNING) explorer_ended(&a->explorer, o2);
+            dif_observe(a, o2);
+            if (explore) {
+                const int xs2 = explore_state(a, env);
+                explorer_step(&a->explorer, xs, act, xs2);
+                if (outcome != ENV_RUNNING) explorer_ended(&a->explorer, xs2);
+                xs = xs2;
+            }
             o = o2;
             ret += rwd;
             steps++;
@@ -646,6 +704,7 @@ static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, l
         }
         xp_end(&a->xp, outcome == ENV_GOAL ? XP_GOAL : outcome == ENV_FAILED ? XP_FAILED : XP_CUT);
         if (outcome != ENV_RUNNING || steps >= max_steps) trainlog_episode(log, *t, steps, outcome == ENV_GOAL, ret);
+        if (explore) explore_relearn(a, r);
     }
 }
 

@@ -36,6 +36,16 @@ void explorer_free(explorer_t *x) {
     memset(x, 0, sizeof *x);
 }
 
+void explorer_clear(explorer_t *x) {
+    const size_t slots = (size_t)x->n * x->na * EXPLORE_WIDTH;
+    for (size_t i = 0; i < slots; i++) { x->succ[i] = -1; x->cnt[i] = 0; }
+    memset(x->tried, 0, sizeof(int) * (size_t)x->n * x->na);
+    memset(x->ended, 0, (size_t)x->n);
+    memset(x->seen, 0, (size_t)x->n);
+    memset(x->V, 0, sizeof(double) * (size_t)x->n);
+    x->dirty = 1;
+}
+
 void explorer_visit(explorer_t *x, int s) {
     if (!x->seen[s]) x->dirty = 1;
     x->seen[s] = 1;
@@ -62,15 +72,21 @@ void explorer_ended(explorer_t *x, int s) {
 }
 
 /* The better of making the move now for its information, worth
- * novelty / sqrt(1 + n), and going on through it to a better one. */
+ * novelty / sqrt(1 + n) less the cost of the episode it ends where it ended
+ * one before (a move into a hole is bought with the rest of the episode),
+ * and going on through it to a better one. */
 static double q_value(const explorer_t *x, int s, int a) {
     const int tried = x->tried[(size_t)s * x->na + a];
-    const double now = -x->novelty / sqrt(1.0 + tried);
+    double now = -x->novelty / sqrt(1.0 + tried);
     if (tried == 0) return now;
     const size_t base = ((size_t)s * x->na + a) * EXPLORE_WIDTH;
-    double q = 0.0;
-    for (int k = 0; k < EXPLORE_WIDTH && x->succ[base + k] >= 0; k++)
-        q += (double)x->cnt[base + k] / tried * (1.0 + x->V[x->succ[base + k]]);
+    double q = 0.0, ends = 0.0;
+    for (int k = 0; k < EXPLORE_WIDTH && x->succ[base + k] >= 0; k++) {
+        const double p = (double)x->cnt[base + k] / tried;
+        q += p * (1.0 + x->V[x->succ[base + k]]);
+        if (x->ended[x->succ[base + k]]) ends += p;
+    }
+    now += ends * x->dead_end;
     return q < now ? q : now;
 }
 

@@ -142,6 +142,7 @@ static int train_pattern(const netmodel_t *nm, rng_t *r) {
     double u = rng_uniform(r);
     switch (nm->cfg.mix) {
     case NET_MIX_MODEL: return u < 0.4 ? PAT_STATE : u < 0.6 ? PAT_LIKELIHOOD : PAT_TRANSITION;
+    case NET_MIX_READOFF: return u < 0.3 ? PAT_LIKELIHOOD : PAT_TRANSITION;
     case NET_MIX_SAMPLES: return u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
     default: return u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD;
     }
@@ -168,10 +169,18 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
         double sc = it < warm ? (it + 1) / warm : rest > 0 ? 0.1 + 0.45 * (1 + cos(M_PI * (it - warm) / rest)) : 1.0;
         nm->adam.cfg.lr = (float)(nm->acfg.lr * sc);
         for (int b = 0; b < nm->cfg.batch; b++) {
+            const int pat = train_pattern(nm, r);
             long i = (long)rng_below(r, (uint32_t)n);
+            /* A transition query is about a move made within an episode: its
+             * present token is never an episode's last (after an end the
+             * padding stays put, which would teach the cells beside the goal
+             * and the holes to stick; the model makes those two absorbing
+             * itself).  A record without a single move keeps any token. */
+            for (int k = 0; pat == PAT_TRANSITION && i >= xp->end[i] && k < 64; k++)
+                i = (long)rng_below(r, (uint32_t)n);
             size_t o = (size_t)b * (size_t)nm->dim;
             make_window(nm, xp, i, nm->tx + o, nm->tmask + o, r);
-            tok_pattern(&nm->tok, train_pattern(nm, r), nm->tknown + o);
+            tok_pattern(&nm->tok, pat, nm->tknown + o);
             tok_put_flags(&nm->tok, nm->tx + o, nm->tknown + o);
         }
         float loss = nm->cfg.cond == NET_COND_CLEAN

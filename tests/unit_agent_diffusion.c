@@ -7,6 +7,7 @@
 #include "agents.h"
 #include "efe.h"
 #include "env.h"
+#include "latent.h"
 #include "unit.h"
 
 static const agent_class_t *const X = &agent_diffusion_aif;
@@ -144,12 +145,14 @@ static void beats_random(void) {
     CHECK(m < 0.6 * rm);
 }
 
-/* Under full observability the inpainted present state is the observed cell. */
+/* Under full observability the present state the network inpaints
+ * (inference: inpaint) is the observed cell. */
 static void infers_observed_state(void) {
     gridworld_t g;
     world3(&g);
     double pv[64];
     small(pv);
+    setp(pv, "inference", 1); /* inpaint */
     void *a = train(&g, pv, 600, 9);
     CHECK(a != NULL);
     double m, s, mb;
@@ -354,7 +357,166 @@ static void validate_refuses(void) {
     gw_free(&g);
 }
 
+/* The model's source is the only difference between the agent and its
+ * control: trained on the same world with the same seeds, model: counts and
+ * model: network hold the same record, the same inferred states and start;
+ * given the same tables (the counts' copied into the network agent's model)
+ * they score every decision alike, bit for bit; with their own tables they
+ * do not (so the comparison can fail).  The tree planner, whose G reads the
+ * tables at the decision (the tail is solved when a model is learned). */
+static void counts_and_network_share_the_planner(void) {
+    gridworld_t g;
+    world3(&g);
+    double pv[64];
+    small(pv);
+    setp(pv, "planner", 0); /* tree */
+    setp(pv, "horizon", 2);
+    void *net = train(&g, pv, 400, 21);
+    setp(pv, "model", 1); /* counts */
+    void *cnt = train(&g, pv, 400, 21);
+    CHECK(net && cnt);
+    CHECK(X->ckpt_floats(&(task_t){.n_cells = 9, .n_actions = 4, .rows = 3, .cols = 3}, pv) == 0);
+    double Gn[2][4], Gc[2][4];
+    const int obs[3] = {0, 1, 4};
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            /* the counts' tables into the network agent's model */
+            const efe_model_t *mc = X->model(cnt);
+            efe_model_t *mn = (efe_model_t *)X->model(net);
+            CHECK(mc->b_width == mn->b_width && mc->a_width == mn->a_width);
+            const size_t nb = (size_t)mc->n_actions * mc->n_states * mc->b_width, na = (size_t)mc->n_states * mc->a_width;
+            memcpy(mn->b_idx, mc->b_idx, nb * sizeof *mn->b_idx);
+            memcpy(mn->b_p, mc->b_p, nb * sizeof *mn->b_p);
+            memcpy(mn->a_idx, mc->a_idx, na * sizeof *mn->a_idx);
+            memcpy(mn->a_p, mc->a_p, na * sizeof *mn->a_p);
+            memcpy(mn->A, mc->A, (size_t)mc->n_states * mc->n_obs * sizeof *mn->A);
+            memcpy(mn->H_A, mc->H_A, (size_t)mc->n_states * sizeof *mn->H_A);
+        }
+        rng_t r1, r2;
+        rng_seed(&r1, 4, 0, RNG_EVAL_AGENT);
+        rng_seed(&r2, 4, 0, RNG_EVAL_AGENT);
+        X->begin_episode(net, obs[0]);
+        X->begin_episode(cnt, obs[0]);
+        int same = 1;
+        for (int t = 0; t < 3; t++) {
+            decision_t dn, dc;
+            decision_clear(&dn);
+            decision_clear(&dc);
+            X->act(net, obs[t], &r1, &dn);
+            X->act(cnt, obs[t], &r2, &dc);
+            for (int a = 0; a < 4; a++) {
+                same &= dn.G[a] == dc.G[a] && dn.p_action[a] == dc.p_action[a];
+                if (t == 0) { Gn[pass][a] = dn.G[a]; Gc[pass][a] = dc.G[a]; }
+            }
+        }
+        if (pass == 0) CHECK_MSG(!same, "the network's own tables gave the counts' G: the test cannot tell them apart");
+        else CHECK_MSG(same, "same tables, different G: net %g %g %g %g, counts %g %g %g %g", Gn[1][0], Gn[1][1],
+                       Gn[1][2], Gn[1][3], Gc[1][0], Gc[1][1], Gc[1][2], Gc[1][3]);
+    }
+    X->destroy(net);
+    X->destroy(cnt);
+    gw_free(&g);
+}
+
+/* Without state labels, on a slippery, partially observable lake with holes:
+ * the counts control's model is close to the world's over the cells it was in,
+ * and the cells it avoids are the holes it fell into (read off its preference:
+ * a cell to avoid sits hole_penalty below the floor), nothing else. */
+static void learns_without_labels(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    static char map[] = "SFFFFFFF" "FFFFFFFF" "FFFHFFFF" "FFFFFHFF" "FFFHFFFF" "FHHFFFHF" "FHFFHFHF" "FFFHFFFG";
+    sp.rows = sp.cols = 8;
+    sp.map = map;
+    sp.slip = 0.1;
+    sp.eta_all = 0.8;
+    sp.max_steps = 200;
+    gridworld_t g;
+    char e[256];
+    CHECK(gw_build(&g, &sp, e, sizeof e) == 0);
+    double pv[64];
+    for (int i = 0; i < X->n_params; i++) pv[i] = X->params[i].def;
+    setp(pv, "model", 1); /* counts: the learned model without a network, in well under a second */
+    const long budget = 20000;
+    char err[256] = "";
+    rng_t init, er, ar;
+    rng_seed(&init, 31, 0, RNG_INIT);
+    rng_seed(&er, 31, 0, RNG_ENV);
+    rng_seed(&ar, 31, 0, RNG_AGENT);
+    task_t task = view(&g);
+    task.train_steps = budget;
+    CHECK(task.labels == NULL && X->needs(pv) == 0);
+    void *a = X->create(&task, pv, &init, err, sizeof err);
+    CHECK_MSG(a, "%s", err);
+    env_t env;
+    env_init(&env, &g, &er);
+    long visits[64] = {0};
+    env_count_visits(&env, visits);
+    double bins[3] = {0};
+    int cnt[1] = {0};
+    train_log_t log = {.budget = budget, .curve_points = 1, .bin_steps = bins, .bin_success = bins + 1,
+                       .bin_return = bins + 2, .bin_count = cnt};
+    CHECK(X->train(a, &env, &ar, &log, err, sizeof err) == 0);
+    world_knowledge_t k;
+    CHECK(world_knowledge_build(&k, &g) == 0);
+    double ws[64], wb[64 * 4], scratch[64] = {0};
+    for (int s = 0; s < 64; s++) {
+        ws[s] = (double)visits[s];
+        for (int b = 0; b < 4; b++) wb[s * 4 + b] = (double)visits[s];
+    }
+    const double tvA = latent_tv_A(X->model(a), &k.model, ws, 1), tvB = latent_tv_B(X->model(a), &k.model, wb, 1, scratch);
+    X->begin_episode(a, g.start);
+    rng_t r;
+    rng_seed(&r, 1, 1, 1);
+    X->act(a, g.start, &r, NULL);
+    check_context_t ctx;
+    CHECK(X->check_context(a, &ctx) == 0);
+    double lo = 0.0;
+    for (int s = 0; s < 64; s++) lo = ctx.lnp[s] < lo ? ctx.lnp[s] : lo;
+    int fell = 0, found = 0, wrong = 0;
+    for (int s = 0; s < 64; s++) {
+        const int hole = g.cells[s] == 'H' && visits[s] > 0, avoided = ctx.lnp[s] < lo + 1e-9;
+        fell += hole;
+        found += hole && avoided;
+        wrong += avoided && !hole;
+    }
+    printf("lake, eta 0.8, slip 0.1, no labels: TV to the truth A %.3f B %.3f; holes fallen into %d, avoided %d, "
+           "other cells avoided %d; model fit %.3f\n", tvA, tvB, fell, found, wrong, X->model_fit(a));
+    CHECK(tvA <= 0.15 && tvB <= 0.12);
+    CHECK(fell > 0 && found == fell && wrong == 0);
+    CHECK(X->model_fit(a) >= 0.0 && X->model_fit(a) <= 0.05);
+    world_knowledge_free(&k);
+    X->destroy(a);
+    gw_free(&g);
+}
+
+/* The labels are the one privileged channel: asked for only by state_labels,
+ * and an agent asking for them cannot be made without them. */
+static void labels_only_when_asked(void) {
+    double pv[64];
+    small(pv);
+    CHECK(X->needs(pv) == 0);
+    setp(pv, "state_labels", 1);
+    CHECK(X->needs(pv) == TASK_NEEDS_LABELS);
+    gridworld_t g;
+    world3(&g);
+    task_t task = view(&g);
+    task.train_steps = 100;
+    rng_t r;
+    rng_seed(&r, 1, 0, RNG_INIT);
+    char err[256] = "";
+    CHECK(X->create(&task, pv, &r, err, sizeof err) == NULL && strstr(err, "state labels"));
+    small(pv);
+    setp(pv, "model", 1);
+    setp(pv, "inference", 1);
+    CHECK(X->validate(&task, pv, err, sizeof err) != 0 && strstr(err, "counts"));
+    gw_free(&g);
+}
+
 static const unit_test_t tests[] = {
+    {"counts_and_network_share_the_planner", counts_and_network_share_the_planner},
+    {"learns_without_labels", learns_without_labels},
+    {"labels_only_when_asked", labels_only_when_asked},
     {"beats_random", beats_random},
     {"infers_observed_state", infers_observed_state},
     {"maze_goal_only", maze_goal_only},
