@@ -188,7 +188,7 @@ static void root_attributes(void) {
     char buf[4096], hex[65];
     int64_t v;
     CHECK(sl_read_attr_str(x.file, "format", buf, sizeof buf) == 0 && !strcmp(buf, "aifsweep-results"));
-    CHECK(sl_read_attr_i64(x.file, "format_version", &v) == 0 && v == 2);
+    CHECK(sl_read_attr_i64(x.file, "format_version", &v) == 0 && v == STORE_FORMAT_VERSION);
     CHECK(sl_read_attr_str(x.file, "job_yaml", buf, sizeof buf) == 0 && !strcmp(buf, JOB));
     sha256_hex(JOB, strlen(JOB), hex);
     CHECK(sl_read_attr_str(x.file, "job_sha256", buf, sizeof buf) == 0 && !strcmp(buf, hex));
