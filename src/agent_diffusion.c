@@ -253,6 +253,14 @@ static int dif_validate(const task_t *env, const double *pv, char *err, size_t n
         snprintf(err, n, "sample_steps %d exceeds T %d", (int)pv[P_STEPS], (int)pv[P_T]);
         return -1;
     }
+    /* The dense tables (the counts' A and its counts, the planner's A with its
+     * slots, and the network's E-step model) grow with the square of the cells. */
+    const double cells = env->n_cells, gib = (36.0 + ((int)pv[P_EM_ROUNDS] > 0 ? 8.0 : 0.0)) * cells * cells / 1073741824.0;
+    if (gib > 2.0) {
+        snprintf(err, n, "diffusion-aif: its dense tables would need %.1f GiB for world '%s' (%d cells; limit 2 GiB)", gib,
+                 env->name, env->n_cells);
+        return -1;
+    }
     int K = ipow(env->n_actions, (int)pv[P_HORIZON]);
     if (K > (int)pv[P_MAX_POL]) K = (int)pv[P_MAX_POL];
     if ((long)K * (long)pv[P_SAMPLES] > 65536) {

@@ -338,8 +338,8 @@ static void reproducible(void) {
     CHECK(memcmp(acts[0], acts[1], sizeof acts[0]) == 0);
 }
 
-/* A horizon the world cannot hold, and heads that do not divide d_model, are
- * refused by validate. */
+/* A horizon the world cannot hold, heads that do not divide d_model, and a
+ * world too large for the dense tables are refused by validate. */
 static void validate_refuses(void) {
     gridworld_t g;
     world3(&g);
@@ -354,6 +354,15 @@ static void validate_refuses(void) {
     setp(pv, "horizon", 8);
     task.max_steps = 5;
     CHECK(X->validate(&task, pv, err, sizeof err) != 0 && strstr(err, "max_steps"));
+    /* a world whose dense tables would not fit: refused before anything is allocated */
+    small(pv);
+    task.max_steps = 100;
+    task.rows = task.cols = 100;
+    task.n_cells = 10000;
+    CHECK(X->validate(&task, pv, err, sizeof err) != 0 && strstr(err, "GiB"));
+    task.rows = task.cols = 64;
+    task.n_cells = 4096;
+    CHECK(X->validate(&task, pv, err, sizeof err) == 0);
     gw_free(&g);
 }
 
