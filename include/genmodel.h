@@ -25,7 +25,7 @@ typedef struct {
     double *start;            /* [n] p(s_0) before the first observation */
     unsigned char *avoid;     /* [n] cells to avoid (an episode ended there without the goal) */
     unsigned char *visited;   /* [n] cells its data has been in (all, for the truth) */
-    unsigned char *tried;     /* [na][n] moves its data holds at least once (all, for the truth) */
+    unsigned char *tried;     /* [na][n] moves its data holds (at least half an expected one; all, for the truth) */
 } genmodel_t;
 
 /* Buffers for n cells, na actions, b_width successor and a_width observation
@@ -48,8 +48,8 @@ void genmodel_absorb(genmodel_t *g, int s);
 void genmodel_restrict_to_visited(genmodel_t *g);
 
 /* Belief filtering (exact Bayes on the model).  q: [n].
- * begin: q(s_0) proportional to start(s) p(o_0|s) (uniform over the start's
- * support if o_0 has probability 0 there);
+ * begin: q(s_0) proportional to start(s) p(o_0|s) (if o_0 has probability 0
+ * under that, the normalised likelihood p(o_0|.) alone: efe_observe);
  * step:  q(s') proportional to sum_s q(s) p(s'|s,a) p(o|s') (tmp: [n]). */
 void genmodel_belief_begin(const genmodel_t *g, int o0, double *q);
 void genmodel_belief_step(const genmodel_t *g, int a, int o, double *q, double *tmp);

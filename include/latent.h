@@ -131,7 +131,7 @@ double latent_tv_A(const efe_model_t *p, const efe_model_t *q, const double *wst
 /* How well model m fits L's data: the mean total variation between m's
  * transitions and the normalised counts of the last E-step (or the labelled
  * counts, no prior), over the (s, a) with at least min_count moves.  NaN if
- * none has; -1 if out of memory. */
+ * none has (or out of memory). */
 double latent_fit_tv_B(const latent_t *L, const efe_model_t *m, double min_count);
 
 #endif

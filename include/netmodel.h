@@ -26,12 +26,12 @@
 
 enum { NET_COND_CLEAN = 0, NET_COND_REPAINT = 1 };
 /* The query mix the network is trained with, in proportion to the queries'
- * use: MODEL (state, likelihood, transition: prediction model with the
- * network inferring the state), READOFF (likelihood, transition: prediction
- * model with the belief filtered on the model, so only the read-off),
- * SAMPLES (decide, likelihood, transition: prediction samples with the tail),
- * SAMPLES_TREE (decide, likelihood). */
-enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_SAMPLES_TREE = 2, NET_MIX_READOFF = 3 };
+ * use: MODEL (state 0.4, likelihood 0.2, transition 0.4: prediction model
+ * with the network inferring the state), READOFF (likelihood 0.3, transition
+ * 0.7: prediction model with the belief filtered on the model read off),
+ * SAMPLES (decide 0.6, likelihood 0.2, transition 0.2: the paper's sampled
+ * prediction; the read-off still gives the filter and the tail their model). */
+enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_READOFF = 2 };
 
 typedef struct {
     scorenet_config_t net;

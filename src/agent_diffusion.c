@@ -13,8 +13,8 @@
  * shape.
  *
  * Training (within the run's step budget): explore_frac of the budget
- * exploring (the least-made moves over the cells it observes, explore.h, or
- * random moves; with rounds 0, the default, the whole budget), then learn;
+ * exploring (the least-made moves between the states it infers, explore.h,
+ * or random moves; with rounds 0, the default, the whole budget), then learn;
  * then `rounds` rounds of (act with EFE minimisation, add the new steps,
  * learn again).  Learning: infer the states of the record (EM on counts),
  * then take the likelihood p(o|z) and the transitions p(z'|z,a) from the
@@ -116,7 +116,8 @@ static const param_spec_t dif_params[P_N] = {
     [P_EXPLORATION] = {"exploration", PT_CHOICE, EXPLORATION_NOVELTY, 0, 0, exploration_choices,
                        "how the first explore_frac of the budget is spent: random = uniform moves (the "
                        "paper's); novelty = the moves the agent has made least, planned over its own counts "
-                       "of the transitions between the cells it observed (explore.h)"},
+                       "of its moves between the states it infers (the most probable state of its belief on "
+                       "the model learned so far, re-learned as the record grows; explore.h)"},
     [P_TRAIN_EPS] = {"train_epsilon", PT_REAL, 0.1, 0.0, 1.0, NULL,
                      "probability of a random action while acting during training"},
     [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
@@ -141,10 +142,10 @@ static const param_spec_t dif_params[P_N] = {
                    "present state through the likelihood and transitions of the agent's model, on the "
                    "planner both active-inference agents share (planner.h)"},
     [P_SUPPORT] = {"support", PT_CHOICE, SUPPORT_DATA, 0, 0, support_choices,
-                   "successors of the model's transitions: model = as the source gives them; data = a cell "
-                   "the agent has never been in (by its inferred states) is dropped from a (cell, action) "
-                   "that also reaches cells it has been in (the network's leaks through walls; a move "
-                   "that reaches only unvisited cells keeps them)"},
+                   "successors of the model's transitions: model = as the source gives them; data = from a "
+                   "move the agent has made, a cell it has never been in (by its inferred states) is dropped "
+                   "if the move also reaches cells it has been in (the network's leaks through walls; a move "
+                   "never made, or one that reaches only unvisited cells, keeps them)"},
     [P_LABELS] = {"state_labels", PT_BOOL, 0, 0, 1, NULL,
                   "z in the training windows is the true cell of every training step (the paper's reading "
                   "of Algorithm 1: privileged information, an ablation) instead of the state the agent "
@@ -177,7 +178,7 @@ typedef struct {
     genmodel_t gm;             /* the model the agent plans with */
     latent_t lat;              /* the states of its record, and the counts model */
     experience_t xp;           /* its record */
-    explorer_t explorer;       /* counts of the moves between observed cells */
+    explorer_t explorer;       /* counts of its moves between the states it infers */
     planner_t plan;
     efe_model_t em_model;      /* the network's tables as pseudo-counts, for its E-steps (em_rounds) */
     double *lnp, *belief, *q_tmp, *bonus; /* [S] */
@@ -322,8 +323,7 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
     c.sampler.n_resample = (int)pv[P_RESAMPLE];
     c.sampler.clip_x0 = (float)pv[P_CLIP];
     c.cond = (int)pv[P_COND];
-    c.mix = a->predict != PREDICT_MODEL ? (a->tail_steps > 0 ? NET_MIX_SAMPLES : NET_MIX_SAMPLES_TREE)
-            : a->inference == INFER_INPAINT ? NET_MIX_MODEL : NET_MIX_READOFF;
+    c.mix = a->predict != PREDICT_MODEL ? NET_MIX_SAMPLES : a->inference == INFER_INPAINT ? NET_MIX_MODEL : NET_MIX_READOFF;
     c.context = (int)pv[P_CONTEXT];
     c.horizon = a->H;
     c.iters = (int)pv[P_ITERS];

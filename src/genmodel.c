@@ -64,10 +64,11 @@ void genmodel_restrict_to_visited(genmodel_t *g) {
     for (int r = 0; r < g->na * g->n; r++) {
         int *idx = m->b_idx + (size_t)r * bw;
         double *p = m->b_p + (size_t)r * bw, kept = 0.0;
-        int any = 0;
         if (!g->tried[r]) continue;
-        for (int k = 0; k < bw && idx[k] >= 0; k++) any |= g->visited[idx[k]];
-        if (!any) continue;
+        for (int k = 0; k < bw && idx[k] >= 0; k++)
+            if (g->visited[idx[k]]) kept += p[k];
+        if (kept <= 0.0) continue; /* reaches no visited cell (or only with probability 0): as it is */
+        kept = 0.0;
         int j = 0;
         for (int k = 0; k < bw && idx[k] >= 0; k++)
             if (g->visited[idx[k]]) {

@@ -113,12 +113,15 @@ void latent_mstep(latent_t *L) {
     }
 }
 
-/* The evidence of how the episode went at token t of an episode of T + 1
- * tokens ending `ending`, for state s: running on (neither the goal nor a
- * hole), or the ending itself on the last token. */
-static inline double end_factor(const latent_t *L, int s, int last, int ending) {
-    if (last && ending == XP_GOAL) return s == L->goal;
+/* The evidence of how the episode went at a token, for state s: at the
+ * first token (the start, not entered by a move) only that it is not the
+ * goal; at a later one running on (neither the goal nor a hole), or on the
+ * last token the ending itself.  The same factors the M-step counts (h from
+ * the tokens entered by a move). */
+static inline double end_factor(const latent_t *L, int s, int first, int last, int ending) {
+    if (last && !first && ending == XP_GOAL) return s == L->goal;
     if (s == L->goal) return 0.0;
+    if (first) return 1.0;
     return last && ending == XP_FAILED ? L->h[s] : 1.0 - L->h[s];
 }
 
@@ -146,7 +149,7 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
         double c = 0.0;
         for (int s = 0; s < n; s++) {
             if (al[s] == 0.0) continue;
-            double e = v->A[(size_t)s * n + o] * end_factor(L, s, last, ending);
+            double e = v->A[(size_t)s * n + o] * end_factor(L, s, i == st, last, ending);
             L->w[s] = al[s] * e;
             c += L->w[s];
         }
@@ -155,6 +158,9 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
              * that carry probability and changes nothing that is measured. */
             for (int s = 0; s < n; s++) al[s] = al[s] == 0.0 || L->w[s] < 1e-12 * c ? 0.0 : L->w[s] / c;
             ll += log(c);
+        } else if (last && i > st && ending == XP_GOAL) {
+            /* the ending is certain even where the model says it cannot be */
+            for (int s = 0; s < n; s++) al[s] = s == L->goal;
         } else {
             double z = 0.0;
             for (int s = 0; s < n; s++) z += al[s];
@@ -179,7 +185,7 @@ static void backward_weights(latent_t *L, const experience_t *xp, long st, long 
     }
     double c = 0.0;
     for (int s = 0; s < n; s++) {
-        const double e = v->A[(size_t)s * n + o] * end_factor(L, s, i == en, xp->ending[st]);
+        const double e = v->A[(size_t)s * n + o] * end_factor(L, s, 0, i == en, xp->ending[st]);
         L->w[s] = e * beta_t[s];
         c += pred[s] * e;
     }
@@ -394,7 +400,7 @@ double latent_tv_B(const efe_model_t *p, const efe_model_t *q, const double *wei
 double latent_fit_tv_B(const latent_t *L, const efe_model_t *m, double min_count) {
     const int n = L->n;
     double *scratch = calloc((size_t)n, sizeof(double)), total = 0.0;
-    if (!scratch) return -1.0;
+    if (!scratch) return NAN;
     long rows = 0;
     for (int r = 0; r < L->na * n; r++) {
         const int *li = L->b_idx + (size_t)r * LATENT_WIDTH, *mi = m->b_idx + (size_t)r * m->b_width;

@@ -142,9 +142,8 @@ static int train_pattern(const netmodel_t *nm, rng_t *r) {
     double u = rng_uniform(r);
     switch (nm->cfg.mix) {
     case NET_MIX_MODEL: return u < 0.4 ? PAT_STATE : u < 0.6 ? PAT_LIKELIHOOD : PAT_TRANSITION;
-    case NET_MIX_READOFF: return u < 0.3 ? PAT_LIKELIHOOD : PAT_TRANSITION;
     case NET_MIX_SAMPLES: return u < 0.6 ? PAT_DECIDE : u < 0.8 ? PAT_LIKELIHOOD : PAT_TRANSITION;
-    default: return u < 0.75 ? PAT_DECIDE : PAT_LIKELIHOOD;
+    default: return u < 0.3 ? PAT_LIKELIHOOD : PAT_TRANSITION; /* NET_MIX_READOFF */
     }
 }
 

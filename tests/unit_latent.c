@@ -97,9 +97,9 @@ static double path_prob(const latent_t *L, const experience_t *xp, long st, long
         }
         p *= L->A[(size_t)z * n + xp->o[i]];
         const int last = i == en, ending = xp->ending[i];
-        if (last && ending == XP_GOAL) p *= z == L->goal;
+        if (last && i > st && ending == XP_GOAL) p *= z == L->goal;
         else if (z == L->goal) p = 0.0;
-        else p *= last && ending == XP_FAILED ? L->h[z] : 1.0 - L->h[z];
+        else if (i > st) p *= last && ending == XP_FAILED ? L->h[z] : 1.0 - L->h[z];
     }
     return p;
 }
