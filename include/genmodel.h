@@ -47,6 +47,15 @@ void genmodel_absorb(genmodel_t *g, int s);
  * data").  A move never made keeps what the source says of it. */
 void genmodel_restrict_to_visited(genmodel_t *g);
 
+/* The support of the moves (`support: moves`): from each move (s, a) the data
+ * holds (`tried`), drop every successor the data never shows that move
+ * reaching, and renormalise; what the data shows is a local table
+ * (idx_seen, count: [na][n][width], latent.h's cB) in which a successor
+ * counts with at least min_count moves.  A move whose shown successors carry
+ * no probability, or a move never made, keeps what the source says. */
+void genmodel_restrict_to_moves(genmodel_t *g, const int *idx_seen, const double *count, int width,
+                                double min_count);
+
 /* Belief filtering (exact Bayes on the model).  q: [n].
  * begin: q(s_0) proportional to start(s) p(o_0|s) (if o_0 has probability 0
  * under that, the normalised likelihood p(o_0|.) alone: efe_observe);

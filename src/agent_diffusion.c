@@ -53,8 +53,8 @@ enum {
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
 enum { PREDICT_SAMPLES = 0, PREDICT_MODEL = 1 };
-static const char *const support_choices[] = {"model", "data", NULL};
-enum { SUPPORT_MODEL = 0, SUPPORT_DATA = 1 };
+static const char *const support_choices[] = {"model", "data", "moves", NULL};
+enum { SUPPORT_MODEL = 0, SUPPORT_DATA = 1, SUPPORT_MOVES = 2 };
 static const char *const exploration_choices[] = {"random", "novelty", NULL};
 enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1 };
 static const char *const planner_choices[] = {"tree", "induction", NULL};
@@ -145,7 +145,9 @@ static const param_spec_t dif_params[P_N] = {
                    "successors of the model's transitions: model = as the source gives them; data = from a "
                    "move the agent has made, a cell it has never been in (by its inferred states) is dropped "
                    "if the move also reaches cells it has been in (the network's leaks through walls; a move "
-                   "never made, or one that reaches only unvisited cells, keeps them)"},
+                   "never made, or one that reaches only unvisited cells, keeps them); moves = data, then from a "
+                   "move the agent has made, every successor its data never shows that move reaching is dropped "
+                   "as well (at least half an expected move; the network's leaks to cells beside a wall)"},
     [P_LABELS] = {"state_labels", PT_BOOL, 0, 0, 1, NULL,
                   "z in the training windows is the true cell of every training step (the paper's reading "
                   "of Algorithm 1: privileged information, an ablation) instead of the state the agent "
@@ -625,7 +627,9 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
             if (a->gm.avoid[s]) genmodel_absorb(&a->gm, s);
     }
     a->gm.visited[a->task.goal] = 1; /* the goal is told, and reachable */
-    if (a->support == SUPPORT_DATA) genmodel_restrict_to_visited(&a->gm);
+    if (a->support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
+    if (a->support == SUPPORT_MOVES)
+        genmodel_restrict_to_moves(&a->gm, a->lat.b_idx, a->lat.cB, LATENT_WIDTH, 0.5);
     const double *bonus = NULL;
     if (for_rounds && a->novelty > 0) {
         for (int s = 0; s < a->S; s++) a->bonus[s] = a->novelty / sqrt(1.0 + a->lat.c_visit[s]);

@@ -81,6 +81,37 @@ void genmodel_restrict_to_visited(genmodel_t *g) {
     }
 }
 
+/* Whether the data holds successor t of a move: a slot of its local table
+ * (si, sc: width slots) names t with at least min_count moves. */
+static int seen_successor(const int *si, const double *sc, int width, int t, double min_count) {
+    for (int i = 0; i < width && si[i] >= 0; i++)
+        if (si[i] == t && sc[i] >= min_count) return 1;
+    return 0;
+}
+
+void genmodel_restrict_to_moves(genmodel_t *g, const int *idx_seen, const double *count, int width,
+                                 double min_count) {
+    efe_model_t *m = &g->m;
+    const int bw = m->b_width;
+    for (int r = 0; r < g->na * g->n; r++) {
+        int *idx = m->b_idx + (size_t)r * bw;
+        double *p = m->b_p + (size_t)r * bw, kept = 0.0;
+        const int *si = idx_seen + (size_t)r * width;
+        const double *sc = count + (size_t)r * width;
+        if (!g->tried[r]) continue;
+        for (int k = 0; k < bw && idx[k] >= 0; k++)
+            if (seen_successor(si, sc, width, idx[k], min_count)) kept += p[k];
+        if (kept <= 0.0) continue; /* nothing the data shows has mass: as it is */
+        int j = 0;
+        for (int k = 0; k < bw && idx[k] >= 0; k++)
+            if (seen_successor(si, sc, width, idx[k], min_count)) {
+                idx[j] = idx[k];
+                p[j++] = p[k] / kept;
+            }
+        for (int k = j; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
+    }
+}
+
 void genmodel_belief_begin(const genmodel_t *g, int o0, double *q) {
     memcpy(q, g->start, sizeof(double) * (size_t)g->n);
     efe_observe(&g->m, q, o0);

@@ -119,10 +119,43 @@ static void absorb_and_support(void) {
     arena_free(ar);
 }
 
+/* support: moves drops, from a move the data holds, every successor the
+ * data's table does not show with at least min_count moves, renormalises the
+ * rest, and leaves moves never made and moves whose shown successors carry
+ * no probability as they are. */
+static void moves_support(void) {
+    arena_t *ar = arena_create(1 << 16);
+    genmodel_t gm;
+    CHECK(genmodel_alloc(&gm, ar, 4, 2, 3, 4) == 0);
+    int *i0 = gm.m.b_idx, *i1 = gm.m.b_idx + 4 * 3, *i2 = gm.m.b_idx + 1 * 3;
+    double *p0 = gm.m.b_p, *p1 = gm.m.b_p + 4 * 3, *p2 = gm.m.b_p + 1 * 3;
+    i0[0] = 0; p0[0] = 0.6; i0[1] = 1; p0[1] = 0.3; i0[2] = 2; p0[2] = 0.1; /* (a 0, s 0) */
+    i1[0] = 3; p1[0] = 1.0;                                             /* (a 1, s 0) */
+    i2[0] = 1; p2[0] = 0.7; i2[1] = 2; p2[1] = 0.3;                     /* (a 0, s 1) */
+    /* the data's table, width 2: (a 0, s 0) seen to 0 (5 moves) and 1 (0.4, below the bar);
+     * (a 1, s 0) seen to 0 only; (a 0, s 1) seen to 2 (3 moves) */
+    int si[2 * 4 * 2];
+    double sc[2 * 4 * 2];
+    for (int k = 0; k < 16; k++) { si[k] = -1; sc[k] = 0.0; }
+    si[0] = 0; sc[0] = 5.0; si[1] = 1; sc[1] = 0.4;
+    si[8] = 0; sc[8] = 2.0;
+    si[2] = 2; sc[2] = 3.0;
+    genmodel_restrict_to_moves(&gm, si, sc, 2, 0.5);
+    CHECK(i0[0] == 0 && p0[0] == 0.6 && i0[2] == 2); /* no move tried yet: nothing changes */
+    gm.tried[0] = gm.tried[1] = gm.tried[4] = 1;
+    genmodel_restrict_to_moves(&gm, si, sc, 2, 0.5);
+    CHECK(i0[0] == 0 && p0[0] == 1.0 && i0[1] == -1 && p0[1] == 0.0 && i0[2] == -1);
+    CHECK(i1[0] == 3 && p1[0] == 1.0); /* the shown successor has no probability: kept */
+    CHECK(i2[0] == 2 && p2[0] == 1.0 && i2[1] == -1);
+    genmodel_free(&gm);
+    arena_free(ar);
+}
+
 static const unit_test_t tests[] = {
     {"from_truth", from_truth},
     {"filter_is_bayes", filter_is_bayes},
     {"absorb_and_support", absorb_and_support},
+    {"moves_support", moves_support},
     {0, 0},
 };
 
