@@ -199,6 +199,7 @@ int yr_scan_number(const char *s, size_t len, double *v, long long *iv, int *iv_
     }
     if (i != len) return YR_NUM_NONE;
     *v = strtod(s, NULL);
+    if (!isfinite(*v)) return YR_NUM_INF; /* 1e400: beyond a double, so infinity to strtod */
     if (!integer) return YR_NUM_REAL;
     if (nd1 > 1 && s[d0] == '0') return YR_NUM_LEADZERO;
     errno = 0;
@@ -400,6 +401,18 @@ static int grid_row_cells(yr_t *r, int line, const yr_grid_t *gs, const char *s,
     return 0;
 }
 
+/* Every alphabet is ASCII: a row holding another character is refused for
+ * it (at its column: the characters before it are ASCII, one byte each)
+ * before the row is measured, since in bytes such a row looks longer than
+ * it is.  0, or -1. */
+static int grid_row_ascii(yr_t *r, int line, const yr_grid_t *gs, const char *s, size_t len) {
+    for (size_t c = 0; c < len; c++)
+        if ((unsigned char)s[c] >= 128)
+            return yr_fail(r, line, "bad %s (a non-ASCII character) at col %zu (expected %s)", gs->cell, c,
+                           gs->cell_expect);
+    return 0;
+}
+
 int yr_grid(yr_t *r, const yaml_node_t *n, int keyline, const yr_grid_t *gs, int *rows, int *cols,
             const char *dims_from, char **out) {
     char b[64];
@@ -423,6 +436,7 @@ int yr_grid(yr_t *r, const yaml_node_t *n, int keyline, const yr_grid_t *gs, int
             break;
         }
         if ((rc = yr_str(r, it, line, gs->row_expect, &s, &len)) != 0) break;
+        if ((rc = grid_row_ascii(r, line, gs, s, len)) != 0) break;
         if (width < 0) {
             if (len > (size_t)gs->max_side) {
                 rc = yr_fail(r, line, "row has %zu cells (at most %d)", len, gs->max_side);
@@ -547,8 +561,8 @@ static int slurp(FILE *f, const char *path, size_t max_bytes, char **text, size_
         snprintf(err, errlen, "cannot read %s: out of memory", path);
         rc = YR_READ_IO;
     } else if (n > max_bytes) {
-        snprintf(err, errlen, "%s is larger than %zu MB (job files are limited to %zu MB; is it the right file?)",
-                 path, max_bytes >> 20, max_bytes >> 20);
+        snprintf(err, errlen, "%s is larger than %zu bytes (the limit for job files; is it the right file?)", path,
+                 max_bytes);
         rc = YR_READ_BAD;
     } else if (ferror(f)) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));

@@ -427,13 +427,13 @@ static void read_file_errors(void) {
     snprintf(want, sizeof want, "%s:3: the file contains a NUL byte", path);
     CHECK_MSG(rc != 0 && strstr(err, want), "%s", err);
 
-    /* Larger than 16 MB (sparse, so cheap). */
+    /* Larger than the 65,000 bytes a results file's job_yaml attribute holds (sparse, so cheap). */
     fd = open(path, O_WRONLY | O_TRUNC);
     CHECK(fd >= 0);
-    CHECK(ftruncate(fd, 16 * 1024 * 1024 + 1) == 0);
+    CHECK(ftruncate(fd, 65001) == 0);
     close(fd);
     rc = jobspec_read_file(path, &text, &len, err, sizeof err);
-    snprintf(want, sizeof want, "%s is larger than 16 MB", path);
+    snprintf(want, sizeof want, "%s is larger than 65000 bytes", path);
     CHECK_MSG(rc != 0 && strstr(err, want), "%s", err);
 
     /* Exactly a good file round-trips, and the parse hashes its bytes. */
