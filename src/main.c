@@ -12,6 +12,7 @@
 #include "run.h"
 #include "runner.h"
 #include "store.h"
+#include "store_check.h"
 #include "version.h"
 
 static const char usage[] =
@@ -31,9 +32,12 @@ static const char usage[] =
     "                      is an aifsweep results file; it is only replaced once the\n"
     "                      new layout is complete), and allow layouts larger than the\n"
     "                      job's max_file_gb\n"
-    "  --break-lock        remove RESULTS.lock whoever holds it: only when the sweep\n"
-    "                      it names is gone (a lock whose holder died on this host, or\n"
-    "                      that this requeued Slurm job left, is taken over without it)\n"
+    "  --break-lock        take over RESULTS.lock when the sweep it names is gone and\n"
+    "                      this host cannot tell (another host's, or naming no\n"
+    "                      holder): never the lock of a sweep running on this host; a\n"
+    "                      lock whose holder died on this host, or that this requeued\n"
+    "                      Slurm job left, is taken over without it; a refused\n"
+    "                      command puts the lock back\n"
     "  --dry-run           print the worlds, the expanded runs and the file size;\n"
     "                      write nothing\n"
     "  --progress SECONDS  at most one progress line per SECONDS on stderr (default 5)\n"
@@ -394,13 +398,13 @@ static int step_open(session_t *s) {
         if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
         return EXIT_USAGE;
     }
+    if (s->rank == 0 && c->resume && store_check_job_text(s->out) == 0)
+        fprintf(stderr, "aif-sweep: warning: %s: its job_yaml does not match its job_sha256 (the stored job text "
+                        "was changed); the runs follow %s, whose text has that hash\n", s->out, c->job_path);
     /* The file is this sweep's alone from here to the end. */
     int lk = LOCK_OK;
-    if (s->rank == 0) {
-        char note[1200];
-        lk = lock_acquire(s->out, c->job_path, c->break_lock, note, sizeof note, s->err, sizeof s->err);
-        if (lk == LOCK_OK && note[0]) fprintf(stderr, "aif-sweep: %s\n", note);
-    }
+    char note[1200] = "";
+    if (s->rank == 0) lk = lock_acquire(s->out, c->job_path, c->break_lock, note, sizeof note, s->err, sizeof s->err);
     MPI_Bcast(&lk, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (lk != LOCK_OK) {
         if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
@@ -411,11 +415,37 @@ static int step_open(session_t *s) {
     int rc = c->resume ? store_open(&s->st, s->out, MPI_COMM_WORLD, &s->plan, s->err, sizeof s->err)
                        : store_create(&s->st, s->out, c->force, MPI_COMM_WORLD, &s->plan, s->err, sizeof s->err);
     s->t_open = MPI_Wtime() - s->t_open;
+    /* A lock taken over stays so once the file may have been touched; after a
+     * refusal, lock_release puts it back as it was, and nothing is said. */
+    if (s->rank == 0 && rc != STORE_REFUSED) {
+        lock_opened(s->out);
+        if (note[0]) fprintf(stderr, "aif-sweep: %s\n", note);
+    }
     if (rc != 0) {
         if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
         return store_failure_exit(rc);
     }
     return GO_ON;
+}
+
+/* s as one shell word: as it is when it holds only characters no shell
+ * treats specially, else in single quotes (a quote inside as '\''). */
+static const char *shell_quote(const char *s, char *buf, size_t n) {
+    if (s[0] && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./+-=:,@%") == strlen(s))
+        return s;
+    size_t k = 0;
+    if (k + 1 < n) buf[k++] = '\'';
+    for (const char *p = s; *p && k + 5 < n; p++) {
+        if (*p == '\'') {
+            memcpy(buf + k, "'\\''", 4);
+            k += 4;
+        } else {
+            buf[k++] = *p;
+        }
+    }
+    if (k + 1 < n) buf[k++] = '\'';
+    buf[k] = '\0';
+    return buf;
 }
 
 /* The sweep itself, then the file closed and (rank 0) the summary. */
@@ -434,12 +464,22 @@ static int step_run(session_t *s) {
         if (s->rank == 0) fprintf(stderr, "aif-sweep: %s: %s\n", s->out, s->err);
         code = EXIT_ERROR;
     }
+    /* Another sweep replaced the file meanwhile (--force after --break-lock):
+     * the runs done here went to the old one. */
+    int lost = s->rank == 0 && lock_file_replaced(s->out, s->err, sizeof s->err);
+    MPI_Bcast(&lost, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (lost) {
+        if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
+        return EXIT_ERROR;
+    }
     if (s->rank != 0) return code;
     if (!c->quiet) print_summary(s->out, &s->plan, &sw);
-    if (code == EXIT_INTERRUPTED)
+    if (code == EXIT_INTERRUPTED) {
+        char qj[8200], qo[8200];
         fprintf(stderr, "aif-sweep: stopped by signal; the file is closed and consistent. "
-                        "Finish with: aif-sweep %s -o %s --resume\n", c->job_path, s->out);
-    else if (code == EXIT_DONE || code == EXIT_RUNS_FAILED)
+                        "Finish with: aif-sweep %s -o %s --resume\n", shell_quote(c->job_path, qj, sizeof qj),
+                shell_quote(s->out, qo, sizeof qo));
+    } else if (code == EXIT_DONE || code == EXIT_RUNS_FAILED)
         fprintf(stderr, "aif-sweep: results in %s%s\n", s->out,
                 code == EXIT_RUNS_FAILED ? " (some runs failed: see /runs/message)" : "");
     return code;

@@ -4,6 +4,7 @@
 #include "store.h"
 #include "crc32.h"
 #include "fault.h"
+#include "store_check.h"
 #include "store_layout.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -48,15 +49,22 @@ static int all_ok(MPI_Comm comm, int ok) {
     return all;
 }
 
-static void mkdir_parents(const char *path) {
+/* Create the missing folders above path (mode 0777 less the umask); 0, or
+ * the errno of the first that could not be made (err names it). */
+static int mkdir_parents(const char *path, char *err, size_t errlen) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
-        mkdir(tmp, 0777);
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            snprintf(err, errlen, "cannot create the folder %s for %s: %s", tmp, path, strerror(e));
+            return e;
+        }
         *p = '/';
     }
+    return 0;
 }
 
 /* ---- open handles ------------------------------------------------------------------- */
@@ -234,6 +242,21 @@ static int is_results_file(const char *path) {
     return yes;
 }
 
+/* Open MPI 4.1's ompio io component aborts the process ("buffer overflow
+ * detected", SIGABRT on every rank) when MPI_File_open is given a file name
+ * of 245 characters or more; ROMIO (--mca io romio321, which mpirun passes
+ * down as OMPI_MCA_io) opens it.  1 if path would meet that abort. */
+#define OMPIO_PATH_MAX 244
+static int ompio_path_too_long(const char *path) {
+#ifdef OPEN_MPI
+    const char *io = getenv("OMPI_MCA_io");
+    return strlen(path) > OMPIO_PATH_MAX && !(io && strstr(io, "romio") && !strchr(io, '^'));
+#else
+    (void)path;
+    return 0;
+#endif
+}
+
 int store_check_output(const char *path, const char *job_path, int mode, char *err, size_t errlen) {
     silence_hdf5();
     if (!path || !path[0]) {
@@ -243,6 +266,13 @@ int store_check_output(const char *path, const char *job_path, int mode, char *e
     size_t len = strlen(path);
     if (path[len - 1] == '/') {
         snprintf(err, errlen, "%s names a directory; give a file name for the results", path);
+        return -1;
+    }
+    if (ompio_path_too_long(path)) {
+        snprintf(err, errlen,
+                 "the results path is %zu characters long; Open MPI's MPI-IO (ompio) aborts on %d or more: "
+                 "give a shorter -o (a relative path, or a symbolic link to its folder), or run mpirun with "
+                 "--mca io romio321", len, OMPIO_PATH_MAX + 1);
         return -1;
     }
     struct stat lsb, sb, jsb;
@@ -255,6 +285,16 @@ int store_check_output(const char *path, const char *job_path, int mode, char *e
     if (have_target && job_path && stat(job_path, &jsb) == 0 && sb.st_dev == jsb.st_dev &&
         sb.st_ino == jsb.st_ino) {
         snprintf(err, errlen, "%s is the job file itself; give another file for the results", path);
+        return -1;
+    }
+    if (!exists && mode == 'r') {
+        char partial[4200];
+        snprintf(partial, sizeof partial, "%s.partial", path);
+        if (stat(partial, &sb) == 0)
+            snprintf(err, errlen, "%s does not exist, but %s does: the job was stopped while creating the file, "
+                                  "so there is nothing to resume; run again without --resume", path, partial);
+        else
+            snprintf(err, errlen, "cannot resume %s: it does not exist", path);
         return -1;
     }
     if (exists && mode != 'c') {
@@ -279,6 +319,7 @@ int store_check_output(const char *path, const char *job_path, int mode, char *e
                                   "holds it open", path);
             return -1;
         }
+        if (mode == 'r' && r == 1 && store_check_metadata(path, err, errlen) != 0) return -1;
         if (mode == 'f' && r == 0) {
             snprintf(err, errlen, "%s is not an aifsweep results file: --force replaces only results files "
                                   "(format=\"%s\"); move it away or choose another -o", path, STORE_FORMAT);
@@ -293,6 +334,8 @@ int store_check_output(const char *path, const char *job_path, int mode, char *e
             snprintf(err, errlen, "cannot create %s: directory %s: %s", path, dir, strerror(e));
             return -1;
         }
+        /* The folders the lock file and the results go in, before the lock is taken. */
+        if (mkdir_parents(path, err, errlen) != 0) return -1;
     }
     return 0;
 }
@@ -329,7 +372,10 @@ static int build_layout(const char *partial, const plan_t *plan, const char *cre
                         const char *mpi_version, char *msg, size_t n) {
     char dir[4096];
     parent_dir(partial, dir, sizeof dir);
-    double need = store_estimate_bytes(plan) * 1.02 + 256e3, have = free_bytes(dir);
+    /* HDF5's own metadata on top of the rows: about 30 KB for the smallest
+     * sweep (object headers, B-trees, heaps), the job text, 2% of the rows. */
+    double need = store_estimate_bytes(plan) * 1.02 + 64e3 + (double)strlen(plan->job_text),
+           have = free_bytes(dir);
     if (have >= 0 && have < need) {
         snprintf(msg, n, "not enough space for the results: the layout needs about %.3g MB, %.3g MB are free in %s",
                  need / 1e6, have / 1e6, dir);
@@ -390,7 +436,7 @@ int store_create(store_t **out, const char *path, int force, MPI_Comm comm,
             snprintf(msg, sizeof msg,
                      "%s exists: use --resume to finish it, --force to replace it, or -o for another file", path);
         } else {
-            mkdir_parents(path);
+            (void)mkdir_parents(path, msg, sizeof msg); /* made by store_check_output; open says if not */
             /* The real reason the file cannot be made (read-only file system,
              * permissions), which HDF5's failure would not tell. */
             int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from conftest import BIN, ROOT, tiny_job, write_job
+from conftest import BIN, ROOT, sweep_cmd, tiny_job, write_job
 
 # The CI budget: the fuzzer runs this long in `make test` (make fuzz alone: 60 s).
 FUZZ_SECONDS = int(os.environ.get("AIF_TEST_FUZZ_SECONDS", "30"))
@@ -292,3 +292,187 @@ def test_size_guard_from_counts(tmp_path):
     assert rc == 2 and len(lines) == 1 and "at least" in lines[0] and "max_file_gb = 1" in lines[0], p.stderr
     assert max_kb < 200 * 1024, max_kb
     assert not out.exists()
+
+
+# ---- issue 20: a fresh checkout, a long path, a big job file ------------------------------
+
+def test_output_folder_created_before_the_lock(tmp_path):
+    """`-o results/x.h5` where results/ does not exist (the README's example on a
+    fresh checkout): the folders are made and the sweep runs, under mpirun too;
+    --resume of a file in a missing folder is one line (exit 2) that creates nothing."""
+    job = write_job(tmp_path, SMALL)
+    for rel, np_ in (("results/x.h5", 1), ("a/b/c/x.h5", 2)):
+        p = subprocess.run(sweep_cmd(job, rel, np_, "-q"), capture_output=True, text=True, cwd=tmp_path,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert (tmp_path / rel).is_file() and not (tmp_path / (rel + ".lock")).exists()
+    line = _one_line_refusal([job, "-o", tmp_path / "nowhere" / "x.h5", "--resume"])
+    assert "does not exist" in line and not (tmp_path / "nowhere").exists(), line
+
+
+def test_long_output_path_refused_in_one_line(tmp_path):
+    """Open MPI 4.1's ompio aborts every rank on a file name of 245 characters or
+    more: such an -o is refused in one line that names the limit and the ways
+    round it, before the lock or the file is made; 244 characters work."""
+    job = write_job(tmp_path, SMALL)
+    base = str(tmp_path) + "/"
+    def path_of(n):
+        d = base + "d" * (n - len(base) - len("/x.h5"))
+        os.makedirs(d, exist_ok=True)
+        return d + "/x.h5"
+    long_path = path_of(245)
+    env = {k: v for k, v in os.environ.items() if k != "OMPI_MCA_io"}
+    p = subprocess.run([BIN, str(job), "-o", long_path], capture_output=True, text=True, cwd=ROOT, env=env,
+                       timeout=60)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1, p.stderr
+    assert "245 characters" in lines[0] and "romio321" in lines[0], lines[0]
+    assert not os.listdir(os.path.dirname(long_path))
+    ok = path_of(244)
+    p = subprocess.run(sweep_cmd(job, ok, 2, "-q"), capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert p.returncode == 0 and os.path.isfile(ok), p.stderr
+
+
+def test_job_text_limit_is_what_the_file_holds(tmp_path):
+    """The loader accepts a job file exactly as large as the results file's
+    job_yaml attribute can hold (65,000 bytes): it runs, and its text is stored
+    whole; one byte more is refused by the loader in one line (exit 2) before
+    anything is made, not at layout creation."""
+    import h5py
+    head = SMALL + "# padding:"
+    text = head + "x" * (65000 - len(head) - 1) + "\n"
+    assert len(text.encode()) == 65000
+    job = write_job(tmp_path, text)
+    out = tmp_path / "r.h5"
+    p = subprocess.run([BIN, str(job), "-o", str(out), "-q"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 0, p.stderr
+    with h5py.File(out, "r") as f:
+        stored = f.attrs["job_yaml"]
+        assert (stored.decode() if isinstance(stored, bytes) else stored) == text
+    big = write_job(tmp_path, text + "#", "big.yaml")
+    line = _one_line_refusal([big, "-o", tmp_path / "big.h5"])
+    assert "65000 bytes" in line and not (tmp_path / "big.h5").exists(), line
+    many = write_job(tmp_path, SMALL.replace("seeds: 2", "seeds: [" + ", ".join(map(str, range(20000))) + "]"),
+                     "many.yaml")
+    line = _one_line_refusal([many, "--dry-run"])
+    assert "65000 bytes" in line, line
+
+
+def test_finish_hint_is_one_shell_command(tmp_path):
+    """The "Finish with" hint of a stopped sweep is a command a shell runs as
+    printed, whatever the paths hold (spaces, quotes), and it finishes the file."""
+    import shlex
+    import signal
+    import time
+    d = tmp_path / "my results"
+    d.mkdir()
+    job = write_job(d, tiny_job("hint", "type: null-work\n    params: {sleep_ms: 100}", seeds=40), "it's job.yaml")
+    out = d / "it's here.h5"
+    proc = subprocess.Popen([BIN, str(job), "-o", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        while line and "created the layout" not in line:
+            line = proc.stderr.readline()
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err
+    hint = [l for l in err.splitlines() if "Finish with: " in l]
+    assert len(hint) == 1, err
+    words = shlex.split(hint[0].split("Finish with: ", 1)[1])
+    assert words == ["aif-sweep", str(job), "-o", str(out), "--resume"], words
+    p = subprocess.run([BIN] + words[1:] + ["-q"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
+def _reads_whole(path):
+    """Whether h5py reads every object, attribute and dataset of the file."""
+    import h5py
+    try:
+        with h5py.File(path, "r") as f:
+            names = []
+            f.visit(names.append)
+            for obj in [f] + [f[n] for n in names]:
+                for k in obj.attrs:
+                    obj.attrs[k]
+                if isinstance(obj, h5py.Dataset):
+                    obj[()]
+        return True
+    except Exception:   # noqa: BLE001 -- any failure to read is damage here
+        return False
+
+
+def test_resume_refuses_damaged_metadata(tmp_path):
+    """A byte of HDF5's own metadata damaged (a group's B-tree, symbol table or
+    heap, an object header) in a finished file: --resume either refuses in one
+    line (exit 2) naming what does not read, or the file reads whole and the
+    resume succeeds; it never reports success on a file its readers cannot
+    read, and never aborts."""
+    from test_analysis_damage import _corrupt, _corruptions
+    job = write_job(tmp_path, SMALL)
+    res = tmp_path / "res.h5"
+    subprocess.run([BIN, str(job), "-o", str(res), "-q"], check=True, cwd=ROOT, capture_output=True)
+    cases = _corruptions(res)
+    assert len(cases) >= 20, cases
+    cases = cases[::max(1, len(cases) // 40)]      # about 40, from every kind of block
+    refused = 0
+    for what, at in cases:
+        bad = _corrupt(res, tmp_path / "bad.h5", at)
+        whole = _reads_whole(bad)
+        p = subprocess.run([BIN, str(job), "-o", str(bad), "--resume", "-q"], capture_output=True, text=True,
+                           cwd=ROOT, timeout=60)
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode in (0, 2), (what, p.returncode, p.stderr)
+        assert whole or p.returncode == 2, (what, "resumed a file h5py cannot read", p.stderr)
+        if p.returncode == 2:
+            assert len(lines) == 1, (what, p.stderr)
+            refused += 1
+        (tmp_path / "bad.h5.lock").unlink(missing_ok=True)
+    assert refused >= len(cases) // 4, (refused, len(cases))
+
+
+def test_resume_says_the_job_text_was_edited(tmp_path):
+    """A results file whose job_yaml attribute was edited after the sweep: --resume
+    (from the job file whose hash the file holds) says so in one warning line and
+    finishes; the file's runs are untouched."""
+    import h5py
+    job = write_job(tmp_path, SMALL)
+    res = tmp_path / "res.h5"
+    subprocess.run([BIN, str(job), "-o", str(res), "-q"], check=True, cwd=ROOT, capture_output=True)
+    with h5py.File(res, "r+") as f:
+        f.attrs["job_yaml"] = f.attrs["job_yaml"].replace(b"seeds: 2", b"seeds: 3") \
+            if isinstance(f.attrs["job_yaml"], bytes) else f.attrs["job_yaml"].replace("seeds: 2", "seeds: 3")
+    p = subprocess.run([BIN, str(job), "-o", str(res), "--resume", "-q"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert p.returncode == 0, p.stderr
+    warn = [l for l in p.stderr.splitlines() if "job_yaml does not match its job_sha256" in l]
+    assert len(warn) == 1 and "warning" in warn[0], p.stderr
+    p = subprocess.run([BIN, str(job), "-o", str(tmp_path / "fresh.h5"), "-q"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert "job_yaml" not in p.stderr
+
+
+def test_small_sweep_fits_a_small_disk(tmp_path):
+    """The free-space check asks for the sweep's size and HDF5's metadata, not a
+    fixed quarter megabyte: a sweep of a few KB (a 30 KB file) runs with 160 KB
+    free, and the file is complete."""
+    import h5py
+    import pytest
+    mnt = tmp_path / "mnt"
+    if not _tmpfs(mnt, "1m"):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    try:
+        subprocess.run(["dd", "if=/dev/zero", f"of={mnt / 'filler'}", "bs=1k", "count=864"], capture_output=True)
+        job = write_job(tmp_path, SMALL)
+        out = mnt / "r.h5"
+        p = subprocess.run([BIN, str(job), "-o", str(out), "-q"], capture_output=True, text=True, cwd=ROOT,
+                           timeout=60)
+        assert p.returncode == 0, p.stderr
+        with h5py.File(out, "r") as f:
+            assert (f["runs/status"][:] == 1).all()
+    finally:
+        _umount(mnt)
