@@ -14,7 +14,8 @@ Commands:
 
 Exit status: 0 done (a figure the file has no data for is skipped with a note,
 not an error), 1 unexpected error, or damage found by verify, 2 bad command line
-or a file that is not a readable aifsweep results file.
+or a file that is not a readable aifsweep results file (one line on stderr; with
+AIF_DEBUG=1 in the environment, a read error ends in its Python traceback).
 """
 import argparse
 import os
@@ -31,7 +32,8 @@ except ImportError as _e:
                      "python3-matplotlib, then use /usr/bin/python3)\n")
     sys.exit(2)
 
-from .results import Results, ResultsError  # noqa: E402
+from .results import (JOB_TEXT_CHANGED, READ_ERRORS, Results, ResultsError, damage_message,  # noqa: E402
+                      debugging)
 
 # The figure commands (matplotlib is imported only when one runs).
 FIGURE_HELP = {"fig1": "the world with logged paths, observability shaded (Fig. 1)",
@@ -137,7 +139,7 @@ def cmd_verify(res, a):
     j = verify.job_text_ok(f)
     if j is False:
         ok = False
-        print(f"{res.path}: job_yaml does not match job_sha256 (the stored job text was changed)")
+        print(f"{res.path}: {JOB_TEXT_CHANGED}")
     elif j:
         print(f"{res.path}: job_yaml matches job_sha256")
     return 0 if ok else 1
@@ -168,8 +170,11 @@ def cmd_report(res, a):
     c = s["counts"]
     with open(index, "w") as f:
         f.write(f"# Report: {res.name}\n\n`{res.path}`: {s['runs']} runs in {s['n_conditions']} conditions; "
-                f"{c['done']} done, {c['failed']} failed, {c['started']} started, {c['pending']} pending. "
-                f"Only done runs are analysed.\n\n")
+                f"{c['done']} done, {c['failed']} failed, {c['started']} started, {c['pending']} pending"
+                + (f", {c['damaged']} damaged (fail their checksum)" if c.get("damaged") else "")
+                + ". Only done runs are analysed.\n\n")
+        if res.job_text_ok is False:
+            f.write(f"**Warning:** {JOB_TEXT_CHANGED} (python3 -m analysis verify).\n\n")
         f.write("| file | what |\n|---|---|\n")
         for p in written:
             f.write(f"| [{os.path.basename(p)}]({os.path.basename(p)}) | {_describe(os.path.basename(p))} |\n")
@@ -282,24 +287,46 @@ def main(argv=None):
         return 2
     try:
         with res:
-            if a.command == "summary":
-                return cmd_summary(res, a)
-            if a.command == "status":
-                return cmd_status(res, a)
-            if a.command == "verify":
-                return cmd_verify(res, a)
-            if a.command == "report":
-                return cmd_report(res, a)
-            return cmd_figure(res, a)
+            rc = run_command(res, a)
     except ResultsError as e:
         print(f"analysis: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
-    except OSError as e:
-        # h5py reports HDF5 read errors as OSError (e.g. a file truncated by a full disk).
-        print(f"analysis: {a.results}: cannot read: {e}", file=sys.stderr)
-        return 1
+    except READ_ERRORS as e:
+        return refuse(a.results, e)
+    if a.command != "verify":            # verify prints what the checks found itself
+        for n in res.notes:
+            print(n, file=sys.stderr)
+    return rc
+
+
+def run_command(res, a):
+    """The exit status of command a.command on the open results file."""
+    if a.command == "summary":
+        return cmd_summary(res, a)
+    if a.command == "status":
+        return cmd_status(res, a)
+    if a.command == "verify":
+        return cmd_verify(res, a)
+    if a.command == "report":
+        return cmd_report(res, a)
+    return cmd_figure(res, a)
+
+
+def refuse(path, e):
+    """Exit status 2 and one line on stderr for exception e raised while a
+    command ran: the results file is damaged (HDF5's metadata, or values that
+    do not fit), or an output file could not be written.  AIF_DEBUG=1 re-raises
+    it (a traceback, for a programming error)."""
+    if debugging():
+        raise e
+    if isinstance(e, OSError) and e.filename is not None and os.path.abspath(str(e.filename)) != \
+            os.path.abspath(path):
+        print(f"analysis: {e.filename}: {e.strerror or e}", file=sys.stderr)
+    else:
+        print(f"analysis: {damage_message(path, e)}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

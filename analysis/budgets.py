@@ -11,7 +11,7 @@ over seeds.
 The budget is not in the run table: `/runs/train_steps` holds the steps
 *used* (at most the budget; random uses none).  It is read from the job file
 (root attribute `job_yaml`): the entry's `train_steps`, else the job's, else
-the loader's default.
+the loader's default; and only when it matches `job_sha256`.
 """
 import math
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import episodes
-from .results import fmt_value
+from .results import JOB_TEXT_CHANGED, fmt_value
 from .stats import RESAMPLES, bootstrap_ci
 
 DEFAULT_TRAIN_STEPS = 10000        # the job loader's default (jobs/README.md, src/jobspec.c)
@@ -60,10 +60,14 @@ def _integer(v, where):
 
 
 def entry_budgets(res):
-    """{agent entry name: training budget} from the job file stored in the results file."""
+    """{agent entry name: training budget} from the job file stored in the results file
+    (none from a job text that does not match its SHA-256: it was changed after the sweep)."""
     text = res.attrs.get("job_yaml")
     if not text:
         raise Skip("budgets skipped: the file has no root attribute job_yaml to read the training budgets from")
+    if res.job_text_ok is False:
+        raise Skip(f"budgets skipped: {JOB_TEXT_CHANGED}, so the training budgets cannot be read from it "
+                   f"(python3 -m analysis verify)")
     try:
         import yaml
     except ImportError:

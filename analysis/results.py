@@ -7,7 +7,6 @@ not 1 is never read as data.
 """
 import math
 import os
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,11 +17,16 @@ import h5py  # noqa: E402
 FORMAT = "aifsweep-results"
 FORMAT_VERSION = 3
 PENDING, DONE, FAILED, STARTED = 0, 1, 2, 3
+JOB_TEXT_CHANGED = "job_yaml does not match job_sha256 (the stored job text was changed)"
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", STARTED: "started"}
 ACTIONS = ["up", "down", "left", "right", "stay"]
 # The run table's fixed columns; every field after seed_index is a parameter.
 FIXED_COLUMNS = ["run_id", "condition", "agent", "agent_type", "env", "env_index", "seed", "seed_index"]
 REQUIRED = ["runs/params", "runs/status", "eval/steps", "eval/success"]
+# What h5py and numpy raise when HDF5's own metadata in a file is damaged (a
+# symbol table, a local heap, an object header): caught where a file is read
+# as a whole (Results, python3 -m analysis), never one access at a time.
+READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, IndexError)
 
 
 class ResultsError(Exception):
@@ -125,9 +129,11 @@ class Results:
         except ResultsError:
             self.f.close()
             raise
-        except (KeyError, ValueError, OSError, TypeError) as e:
+        except READ_ERRORS as e:
             self.f.close()
-            raise ResultsError(f"{self.path}: damaged results file: {e}") from None
+            if debugging():
+                raise
+            raise ResultsError(damage_message(self.path, e)) from None
 
     def __enter__(self):
         return self
@@ -143,6 +149,9 @@ class Results:
     # -- loading ---------------------------------------------------------------
     def _load(self):
         f = self.f
+        # One line each, for stderr: what the file's checks found (printed by
+        # python3 -m analysis once the command has run; verify says it itself).
+        self.notes = []
         self.attrs = {k: (text(v) if isinstance(v, (bytes, np.bytes_, str)) else v) for k, v in f.attrs.items()}
         p = f["runs/params"][:]
         names = list(p.dtype.names or [])
@@ -161,11 +170,14 @@ class Results:
         self.agent_of_run = [text(x) for x in p["agent"]]
         self.damaged = verify.damaged_runs(f, self.status, self.agent_of_run)
         if len(self.damaged):
-            sys.stderr.write(f"analysis: {self.path}: {len(self.damaged)} finished run(s) fail their checksum "
-                             f"and are left out ({_compress_ids(self.damaged)}); see python3 -m analysis "
-                             f"verify\n")
+            self.notes.append(f"analysis: {self.path}: {len(self.damaged)} finished run(s) fail their checksum "
+                              f"and are left out ({_compress_ids(self.damaged)}); see python3 -m analysis "
+                              f"verify")
             self.status = self.status.copy()
             self.status[self.damaged] = PENDING
+        self.job_text_ok = verify.job_text_ok(f)
+        if self.job_text_ok is False:
+            self.notes.append(f"analysis: {self.path}: {JOB_TEXT_CHANGED}; see python3 -m analysis verify")
         self.param_names = names[names.index("seed_index") + 1:]
         self.agent = np.array([text(x) for x in p["agent"]], dtype=object)
         self.agent_type = np.array([text(x) for x in p["agent_type"]], dtype=object) \
@@ -313,7 +325,87 @@ def _open_checked(path):
     except ResultsError:
         f.close()
         raise
+    except READ_ERRORS as e:
+        f.close()
+        if debugging():
+            raise
+        raise ResultsError(damage_message(path, e)) from None
     return f
+
+
+def debugging():
+    """Whether AIF_DEBUG is set (not 0): read errors then end in their traceback."""
+    return os.environ.get("AIF_DEBUG", "") not in ("", "0")
+
+
+def damage_message(path, e):
+    """One line (without 'analysis: ') for exception e raised while reading the
+    results file at path: the file, the first object HDF5 cannot read (when a
+    walk of the file's metadata finds one) and HDF5's or numpy's words."""
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    msg = " ".join(str(msg).split()) or type(e).__name__
+    what = first_unreadable(path)
+    if what is not None:
+        return f"{path}: damaged results file: cannot read {what} ({msg})"
+    if _raised_by_h5py(e):
+        return f"{path}: damaged results file: HDF5 cannot read it ({msg})"
+    return (f"{path}: cannot analyse it ({type(e).__name__}: {msg}): values that do not fit, or a bug of "
+            f"the analysis (AIF_DEBUG=1 shows the traceback)")
+
+
+def _raised_by_h5py(e):
+    """Whether exception e comes from inside h5py (HDF5 refused a read), not from the analysis itself."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0] == "h5py"
+
+
+def first_unreadable(path, depth=4):
+    """The first group, dataset or attribute of the file at path whose metadata
+    HDF5 cannot read (names, shapes, types, attribute values, a dataset's first
+    element), e.g. '/runs/t_start' or 'attribute job_yaml of /'; None when all
+    can be read.  Walks at most `depth` levels (a results file has 3)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return _unreadable_in(f, "/", depth)
+    except READ_ERRORS:
+        return "its root group"
+
+
+def _unreadable_in(obj, name, depth):
+    """first_unreadable below the open group or dataset obj, called name."""
+    try:
+        h5py.h5o.get_info(obj.id)        # what `name in f` reads: the header, a group's B-tree and heap
+        attrs = list(obj.attrs.keys())
+    except READ_ERRORS:
+        return name
+    for key in attrs:
+        try:
+            obj.attrs[key]
+        except READ_ERRORS:
+            return f"attribute {key} of {name}"
+    if isinstance(obj, h5py.Dataset):
+        try:
+            if obj.shape and obj.size:
+                obj[(0,) * obj.ndim]
+        except READ_ERRORS:
+            return name
+        return None
+    try:
+        keys = list(obj.keys())
+    except READ_ERRORS:
+        return name
+    for key in keys:
+        child = name.rstrip("/") + "/" + key
+        try:
+            sub = obj[key]
+        except READ_ERRORS:
+            return child
+        bad = _unreadable_in(sub, child, depth - 1) if depth > 0 else None
+        if bad is not None:
+            return bad
+    return None
 
 
 def open_results(path):

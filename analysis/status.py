@@ -7,7 +7,9 @@ a run's rank is written when it starts (status 3) and again at its end; its
 times and message are written at its end (status 1 or 2), before the status.
 So: rank for status 1, 2, 3; times for 1 and 2; message for 2.  Nothing of a
 pending run (status 0) is read: an abandoned run goes back to pending with
-its old rank still in the row.
+its old rank still in the row.  Nor of a damaged run: one marked done or
+failed whose rows fail their checksum (analysis/verify.py), counted apart
+from the pending runs.
 """
 import json
 import os
@@ -16,7 +18,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .results import DONE, FAILED, PENDING, STARTED, STATUS_NAMES, _compress_ids, text
+from .results import DONE, FAILED, JOB_TEXT_CHANGED, PENDING, STARTED, STATUS_NAMES, _compress_ids, text
 
 
 def _utc(t):
@@ -36,11 +38,33 @@ def _dur(s):
     return f"{h}:{m:02d}:{s:02d}"
 
 
+def damaged_mask(res):
+    """[R] bool: the runs marked done or failed whose rows fail their checksum
+    (res.status holds them as pending, so that nothing of them is read)."""
+    mask = np.zeros(res.n_runs, dtype=bool)
+    mask[np.asarray(res.damaged, dtype=np.int64)] = True
+    return mask
+
+
+def count_runs(st, damaged):
+    """{state: runs} over done, failed, started, pending, then damaged and
+    unknown only when there are any."""
+    counts = {STATUS_NAMES[k]: int((st == k).sum()) for k in (DONE, FAILED, STARTED)}
+    counts["pending"] = int(((st == PENDING) & ~damaged).sum())
+    if damaged.any():
+        counts["damaged"] = int(damaged.sum())
+    other = int(len(st) - sum(counts.values()))
+    if other:
+        counts["unknown"] = other
+    return counts
+
+
 def collect(res, with_runs=False):
     """The status as a plain dict (what --json prints)."""
     st = res.status
     f = res.f
     R = res.n_runs
+    damaged = damaged_mask(res)
     finished = (st == DONE) | (st == FAILED)
     ranked = finished | (st == STARTED)
     rank = np.full(R, -1, dtype=np.int64)
@@ -61,16 +85,14 @@ def collect(res, with_runs=False):
         for r in np.flatnonzero(st == FAILED):
             messages[int(r)] = text(msg[r]).rstrip("\x00").strip()
     dur = t1 - t0
-    counts = {STATUS_NAMES[k]: int((st == k).sum()) for k in (DONE, FAILED, STARTED, PENDING)}
-    other = int(R - sum(counts.values()))
-    if other:
-        counts["unknown"] = other
+    counts = count_runs(st, damaged)
     out = {
         "file": res.path, "job": res.attrs.get("job_name", ""), "job_path": res.attrs.get("job_path", ""),
         "job_sha256": res.attrs.get("job_sha256", ""), "created": res.attrs.get("created", ""),
         "software_version": res.attrs.get("software_version", ""), "git_commit": res.attrs.get("git_commit", ""),
         "modified": os.path.getmtime(res.path), "runs": R, "n_conditions": len(res.conditions),
         "counts": counts, "complete": counts["done"] + counts["failed"] == R,
+        "job_text_ok": res.job_text_ok,
     }
     if finished.any():
         out["first_start"] = float(np.nanmin(t0[finished]))
@@ -84,7 +106,9 @@ def collect(res, with_runs=False):
         conds.append({"condition": c.id, "agent": c.agent, "env": c.env, "params": res.params_text(c),
                       "label": c.label, "runs": len(c.runs),
                       "done": int((s == DONE).sum()), "failed": int((s == FAILED).sum()),
-                      "started": int((s == STARTED).sum()), "pending": int((s == PENDING).sum()),
+                      "started": int((s == STARTED).sum()),
+                      "pending": int(((s == PENDING) & ~damaged[c.runs]).sum()),
+                      "damaged": int(damaged[c.runs].sum()),
                       "mean_seconds": float(np.nanmean(dur[fin])) if len(fin) else None})
     out["conditions"] = conds
     # Time per run by agent and world, over every finished run of its
@@ -117,9 +141,11 @@ def collect(res, with_runs=False):
                       "describe": res.describe_run(r), "message": m} for r, m in sorted(messages.items())]
     out["started"] = [{"run_id": int(r), "rank": int(rank[r]), "describe": res.describe_run(r)}
                       for r in np.flatnonzero(st == STARTED)]
+    out["damaged"] = [{"run_id": int(r), "condition": int(res.condition[r]), "describe": res.describe_run(r)}
+                      for r in np.flatnonzero(damaged)]
     if with_runs:
         out["run_list"] = [{"run_id": int(r), "condition": int(res.condition[r]), "seed": int(res.seed[r]),
-                            "status": STATUS_NAMES.get(int(st[r]), str(int(st[r]))),
+                            "status": "damaged" if damaged[r] else STATUS_NAMES.get(int(st[r]), str(int(st[r]))),
                             "rank": int(rank[r]) if ranked[r] else None,
                             "t_start": None if np.isnan(t0[r]) else float(t0[r]),
                             "seconds": None if np.isnan(dur[r]) else float(dur[r]),
@@ -144,13 +170,30 @@ def _table(header, body, align=None):
     return [line(header)] + [line(r) for r in body]
 
 
+def _condition_table(conds, damaged):
+    """The per-condition lines (a damaged column when the file has damaged runs)."""
+    head = ["cond", "agent", "env", "parameters", "runs", "done", "failed", "started", "pending"]
+    body = [[d["condition"], d["agent"], d["env"], d["params"] or "-", d["runs"], d["done"], d["failed"],
+             d["started"], d["pending"]] for d in conds]
+    if damaged:
+        head.append("damaged")
+        for row, d in zip(body, conds):
+            row.append(d["damaged"])
+    for row, d in zip(body, conds):
+        row.append(_dur(d["mean_seconds"]))
+    return _table(head + ["time/run"], body, ["<"] * 4 + [">"] * (len(head) - 3))
+
+
 def to_text(s):
     c = s["counts"]
     L = [f"{s['job']} ({s['file']}): {s['runs']} runs in {s['n_conditions']} conditions: "
          f"{c['done']} done, {c['failed']} failed, {c['started']} started, {c['pending']} pending"
+         + (f", {c['damaged']} damaged" if c.get("damaged") else "")
          + (f", {c['unknown']} with an unknown status" if c.get("unknown") else "")]
     L.append(f"  created {s['created']} by aifsweep {s['software_version']} (commit {s['git_commit']}); "
              f"job {s['job_path']} sha256 {s['job_sha256'][:16]}...")
+    if s.get("job_text_ok") is False:
+        L.append(f"  warning: {JOB_TEXT_CHANGED}; see python3 -m analysis verify")
     age = time.time() - s["modified"]
     L.append(f"  file last modified {_utc(s['modified'])} UTC ({_dur(age)} ago)")
     if "first_start" in s:
@@ -164,16 +207,15 @@ def to_text(s):
         L.append(f"    aif-sweep {s['job_path'] or 'JOB.yaml'} -o {s['file']} --resume")
     if c["started"]:
         L.append("  'started' runs are running now, or were interrupted by a kill (--resume runs them again)")
+    if c.get("damaged"):
+        L.append(f"  damaged: runs {_compress_ids([d['run_id'] for d in s['damaged']])} are marked finished but "
+                 f"fail their checksum: left out of every table and figure (python3 -m analysis verify; "
+                 f"--resume runs them again)")
     L += ["", "worlds (optimal: BFS shortest path from the start to the goal, in moves):"]
     body = [[w["name"], w["describe"], w["holes"],
              w["optimal_steps"] if w["optimal_steps"] >= 0 else "unreachable"] for w in s["worlds"]]
     L += ["  " + x for x in _table(["world", "kind", "holes", "optimal"], body, ["<", "<", ">", ">"])]
-    L += ["", "per condition:"]
-    body = [[d["condition"], d["agent"], d["env"], d["params"] or "-", d["runs"], d["done"], d["failed"],
-             d["started"], d["pending"], _dur(d["mean_seconds"])] for d in s["conditions"]]
-    L += ["  " + x for x in _table(["cond", "agent", "env", "parameters", "runs", "done", "failed", "started",
-                                    "pending", "time/run"], body,
-                                   ["<", "<", "<", "<", ">", ">", ">", ">", ">", ">"])]
+    L += ["", "per condition:"] + ["  " + x for x in _condition_table(s["conditions"], c.get("damaged"))]
     L += ["", "time per run by agent and world (runs done; to size a larger sweep of the same runs):"]
     body = [[d["agent"], d["env"], d["runs"], _dur(d["mean_seconds"]), _dur(d["max_seconds"]),
              _dur(d["train_seconds"]), _dur(d["eval_seconds"])] for d in s["timing"] if d["runs"]]
@@ -193,6 +235,9 @@ def to_text(s):
     if s["started"]:
         L += ["", f"started runs ({len(s['started'])}):"]
         L += [f"  {d['describe']} on rank {d['rank']}" for d in s["started"]]
+    if s.get("damaged"):
+        L += ["", f"damaged runs ({len(s['damaged'])}: marked finished, their rows fail their checksum):"]
+        L += [f"  {d['describe']}" for d in s["damaged"]]
     if "run_list" in s:
         L += ["", "runs:"]
         body = [[d["run_id"], d["condition"], d["seed"], d["status"], "-" if d["rank"] is None else d["rank"],
