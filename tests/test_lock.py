@@ -201,3 +201,32 @@ def test_requeued_slurm_job_takes_over_its_lock(tmp_path):
     p = subprocess.run([BIN, str(job), "-o", str(out), "--resume", "-q"], capture_output=True, text=True, cwd=ROOT,
                        env=env)
     assert p.returncode == 0 and "before its restart" in p.stderr and not lock.exists(), p.stderr
+
+
+def test_two_sweeps_released_together_on_a_stale_lock(tmp_path):
+    """Two --resume sweeps started together on a file whose lock a killed sweep
+    left, many times over: every time exactly one proceeds (the other is refused,
+    exit 2, naming the live holder) and the file it finishes equals an
+    uninterrupted sweep's."""
+    import shutil
+    from conftest import assert_same_results
+    job = write_job(tmp_path, tiny_job("race", "type: null-work\n    params: {sleep_ms: 60}", seeds=16))
+    reference = tmp_path / "reference.h5"
+    subprocess.run([BIN, str(job), "-o", str(reference), "-q"], check=True, cwd=ROOT, capture_output=True)
+    pending = _interrupted_file(tmp_path, job)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = f"host={socket.gethostname()} pid={dead.pid} pid_start=1 started=then job=old.yaml\n"
+    for k in range(8):
+        out = tmp_path / f"r{k}.h5"
+        shutil.copyfile(pending, out)
+        (tmp_path / f"r{k}.h5.lock").write_text(stale)
+        procs = [subprocess.Popen([BIN, str(job), "-o", str(out), "--resume", "-q"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(2)]
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+        codes = sorted(rc for rc, _ in results)
+        assert codes == [0, 2], (k, results)
+        loser = [err for rc, err in results if rc == 2][0]
+        assert "running on this host" in loser, loser
+        assert not (tmp_path / f"r{k}.h5.lock").exists()
+        assert_same_results(reference, out)
