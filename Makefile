@@ -107,7 +107,7 @@ check-asan:
 # a crashing input to build/fuzz/crash-*.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := tests/fuzz/fuzz_jobspec.c $(filter-out src/store.c src/store_layout.c src/runner.c src/fault.c src/version.c,$(LIB_SRC))
+FUZZ_SRC := tests/fuzz/fuzz_jobspec.c $(filter-out src/store.c src/store_layout.c src/store_check.c src/runner.c src/fault.c src/version.c,$(LIB_SRC))
 $(BUILD)/fuzz/fuzz_jobspec: $(FUZZ_SRC) $(wildcard include/*.h)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-psabi \

@@ -1,7 +1,6 @@
 /* store_check: a results file's metadata read through before a resume (include/store_check.h). */
 #include "store_check.h"
 #include "sha256.h"
-#include "store_layout.h"
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,15 +123,17 @@ int store_check_job_text(const char *path) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return -1;
     int rc = -1;
-    char sha[80];
     hid_t a = H5Aexists(f, "job_yaml") > 0 ? H5Aopen(f, "job_yaml", H5P_DEFAULT) : -1;
-    char *text = a < 0 ? NULL : attr_text(a);
-    if (text && sl_read_attr_str(f, "job_sha256", sha, sizeof sha) == 0) {
+    hid_t h = H5Aexists(f, "job_sha256") > 0 ? H5Aopen(f, "job_sha256", H5P_DEFAULT) : -1;
+    char *text = a < 0 ? NULL : attr_text(a), *sha = h < 0 ? NULL : attr_text(h);
+    if (text && sha) {
         char hex[65];
         sha256_hex(text, strlen(text), hex);
         rc = strcmp(hex, sha) == 0;
     }
     free(text);
+    free(sha);
+    if (h >= 0) H5Aclose(h);
     if (a >= 0) H5Aclose(a);
     H5Fclose(f);
     return rc;
