@@ -157,6 +157,17 @@ static int write_all(int fd, const char *text) {
     return fsync(fd);
 }
 
+/* Write text to the new file fd (at path) and close it: 0, or -1 with errno
+ * set and the file removed. */
+static int fill_new(int fd, const char *path, const char *text) {
+    int e = write_all(fd, text) == 0 ? 0 : errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (!e) return 0;
+    unlink(path);
+    errno = e;
+    return -1;
+}
+
 /* A new file beside the lock file lp holding text, its name into tmp
  * (LP.XXXXXX): a lock is written there, then linked or renamed into place,
  * so that no one ever reads a lock half written.  0, or -1 (errno set,
@@ -165,14 +176,14 @@ static int make_temp(const char *lp, const char *text, char *tmp, size_t n) {
     snprintf(tmp, n, "%s.XXXXXX", lp);
     int fd = mkstemp(tmp);
     if (fd < 0) return -1;
-    int e = fchmod(fd, 0644) == 0 && write_all(fd, text) == 0 ? 0 : errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (e) {
+    if (fchmod(fd, 0644) != 0) {
+        int e = errno;
+        close(fd);
         unlink(tmp);
         errno = e;
         return -1;
     }
-    return 0;
+    return fill_new(fd, tmp, text);
 }
 
 /* Give the lock written in tmp (holding text) the name lp if there is no lock
@@ -186,14 +197,7 @@ static int place(const char *lp, const char *tmp, const char *text) {
      * see it empty for a moment, and take it for a lock naming no holder). */
     int fd = open(lp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0) return errno == EEXIST ? 1 : -1;
-    int e = write_all(fd, text) == 0 ? 0 : errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (e) {
-        unlink(lp);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    return fill_new(fd, lp, text);
 }
 
 /* flock fd's file, waiting up to about 5 s (a takeover holds it for
