@@ -10,7 +10,10 @@
  *   also their products, a soft one-hot code of the cell.  A network on raw
  *   coordinates learns smooth functions of them fast and a maze's walls
  *   (which are not smooth) very slowly; on the row and column codes a wall is
- *   a conjunction of two features, on the cell code a single one.
+ *   a conjunction of two features, on the cell code a single one.  The
+ *   features are kept sparse (embed.h): a token's bumps far from its
+ *   coordinate (below 2.3e-11) are left out, so the embedding's cost does
+ *   not grow with the grid.
  *   temb(t) = W2 silu(W1 sinusoid_64(t) + b1) + b2
  *   n_layers x pre-LN block:  r += Wo attn(LN1(r)) + bo;  r += W2 gelu(W1 LN2(r) + b1) + b2
  *   eps = Wout LNf(r) + bout                                          (B,L,D_tok)
@@ -86,7 +89,8 @@ typedef struct {
     /* activations (allocated once for max_batch) */
     float *arena;
     float *tsin, *th, *ta, *temb;       /* (B,t_emb_dim), (B,d) x3 */
-    float *feat;                        /* (N,D_in) input features (NULL: none, x is used) */
+    int *feat_idx; float *feat_val;     /* (N,nnz) each: the input features kept (embed.h; NULL: none, x is used) */
+    float *feat_wt;                     /* (D_in,d): the token embedding's weights transposed (scratch) */
     float *res0;                        /* (N,d) */
     scorenet_layer_acts_t *la;
     float *lnf, *lnf_mean, *lnf_rstd;   /* (N,d), (N), (N) */

@@ -1,5 +1,6 @@
 /* scorenet: the transformer denoiser.  See include/scorenet.h and docs/nn.md. */
 #include "scorenet.h"
+#include "embed.h"
 #include "nn.h"
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +16,10 @@
  * size computation below can overflow. */
 #define MAX_DIM 65536
 #define MAX_BATCH (1 << 20)
+
+static embed_shape_t shape_of(const scorenet_config_t *c) {
+    return embed_shape(c->d_tok, c->n_coord, c->n_fourier, c->n_rbf_x, c->n_rbf_y, c->rbf_cells);
+}
 
 int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
     const char *what = NULL;
@@ -42,10 +47,7 @@ int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
     return 0;
 }
 
-int scorenet_d_in(const scorenet_config_t *c) {
-    return c->d_tok + 2 * c->n_coord * c->n_fourier +
-           c->n_coord / 2 * (c->n_rbf_x + c->n_rbf_y + (c->rbf_cells ? c->n_rbf_x * c->n_rbf_y : 0));
-}
+int scorenet_d_in(const scorenet_config_t *c) { return shape_of(c).d_in; }
 
 static int has_features(const scorenet_config_t *c) { return scorenet_d_in(c) > c->d_tok; }
 
@@ -126,7 +128,8 @@ static size_t lay_out_acts(scorenet_t *net, float *base) {
     net->th = take_act(cur, B * d);
     net->ta = take_act(cur, B * d);
     net->temb = take_act(cur, B * d);
-    net->feat = has_features(c) ? take_act(cur, N * (size_t)scorenet_d_in(c)) : NULL;
+    net->feat_val = has_features(c) ? take_act(cur, N * (size_t)shape_of(c).nnz) : NULL;
+    net->feat_wt = has_features(c) ? take_act(cur, (size_t)scorenet_d_in(c) * d) : NULL;
     net->res0 = take_act(cur, N * d);
     for (int l = 0; l < c->n_layers; l++) {
         scorenet_layer_acts_t *a = &net->la[l];
@@ -184,13 +187,16 @@ int scorenet_create(scorenet_t *net, const scorenet_config_t *cfg, int max_batch
     net->g.blk = calloc((size_t)cfg->n_layers, sizeof(scorenet_block_t));
     net->la = calloc((size_t)cfg->n_layers, sizeof(scorenet_layer_acts_t));
     net->params = alloc_floats(net->n_params);
+    if (has_features(cfg))
+        net->feat_idx = malloc(sizeof(int) * (size_t)max_batch * (size_t)cfg->L * (size_t)shape_of(cfg).nnz);
     net->grads = alloc_floats(net->n_params);
     size_t n_act = 0;
     if (net->la) {
         n_act = lay_out_acts(net, NULL);
         net->arena = alloc_floats(n_act);
     }
-    if (!net->p.blk || !net->g.blk || !net->la || !net->params || !net->grads || !net->arena) {
+    if (!net->p.blk || !net->g.blk || !net->la || !net->params || !net->grads || !net->arena ||
+        (has_features(cfg) && !net->feat_idx)) {
         snprintf(err, errn, "scorenet: out of memory (%zu parameters, %zu activation floats "
                  "for max_batch %d)", net->n_params, n_act, max_batch);
         scorenet_free(net);
@@ -217,52 +223,11 @@ void scorenet_free(scorenet_t *net) {
     free(net->params);
     free(net->grads);
     free(net->arena);
+    free(net->feat_idx);
     memset(net, 0, sizeof *net);
 }
 
 size_t scorenet_n_params(const scorenet_t *net) { return net->n_params; }
-
-/* n radial basis features of v at evenly spaced centres in [-1, 1], width half
- * their spacing; returns the end of what it wrote. */
-static float *rbf_features(float *f, float v, int n) {
-    if (n <= 0) return f;
-    if (n == 1) { *f++ = expf(-0.5f * v * v); return f; }
-    const float sp = 2.0f / (float)(n - 1), inv = 2.0f / sp;
-    for (int k = 0; k < n; k++) {
-        float u = (v - (-1.0f + sp * (float)k)) * inv;
-        *f++ = expf(-0.5f * u * u);
-    }
-    return f;
-}
-
-/* The token embedding's input: x itself, or x with its coordinates' features
- * appended (net->feat, rows of D_in). */
-static const float *input_features(scorenet_t *net, const float *x, int N) {
-    const scorenet_config_t *c = &net->cfg;
-    if (!net->feat) return x;
-    const int D = c->d_tok, Din = scorenet_d_in(c), F = c->n_fourier;
-    for (int i = 0; i < N; i++) {
-        const float *xi = x + (size_t)i * D;
-        float *f = net->feat + (size_t)i * Din;
-        memcpy(f, xi, sizeof(float) * (size_t)D);
-        f += D;
-        for (int j = 0; j < c->n_coord; j++) {
-            float w = (float)M_PI;
-            for (int k = 0; k < F; k++, w *= 2.0f) {
-                *f++ = sinf(w * xi[j]);
-                *f++ = cosf(w * xi[j]);
-            }
-        }
-        for (int j = 0; j + 1 < c->n_coord && (c->n_rbf_x || c->n_rbf_y); j += 2) {
-            float *bx = f, *by = rbf_features(f, xi[j], c->n_rbf_x);
-            f = rbf_features(by, xi[j + 1], c->n_rbf_y);
-            if (c->rbf_cells)
-                for (int u = 0; u < c->n_rbf_y; u++)
-                    for (int v = 0; v < c->n_rbf_x; v++) *f++ = by[u] * bx[v];
-        }
-    }
-    return net->feat;
-}
 
 /* keep_all: every layer writes its own activations, for backward.  Otherwise
  * (inference) all layers reuse layer 0's buffers, so the working set is one
@@ -279,8 +244,13 @@ static void forward(scorenet_t *net, const float *x, const float *t, int B, int 
     silu_forward(net->ta, net->th, (size_t)B * d);
     linear_forward(net->temb, net->ta, p->t2_w, p->t2_b, NULL, B, d, d);
 
-    const float *in = input_features(net, x, N);
-    linear_forward(net->res0, in, p->tok_w, p->tok_b, NULL, N, scorenet_d_in(c), d);
+    if (net->feat_val) {
+        const embed_shape_t sh = shape_of(c);
+        embed_features(&sh, x, N, net->feat_idx, net->feat_val);
+        embed_forward(&sh, net->res0, net->feat_idx, net->feat_val, p->tok_w, p->tok_b, net->feat_wt, N, d);
+    } else {
+        linear_forward(net->res0, x, p->tok_w, p->tok_b, NULL, N, D, d);
+    }
     add_rows_forward(net->res0, p->pos, net->temb, B, L, d);
 
     const float *r = net->res0;
@@ -361,8 +331,12 @@ float scorenet_loss_backward(scorenet_t *net, const float *x, const float *t,
     /* embeddings: d_res is now d loss / d res0 */
     memset(net->d_temb, 0, (size_t)B * d * sizeof(float));
     add_rows_backward(g->pos, net->d_temb, net->d_res, B, L, d);
-    linear_backward(NULL, g->tok_w, g->tok_b, net->d_res, net->feat ? net->feat : x, p->tok_w, N,
-                    scorenet_d_in(c), d);
+    if (net->feat_val) {
+        const embed_shape_t sh = shape_of(c);
+        embed_backward(&sh, g->tok_w, g->tok_b, net->d_res, net->feat_idx, net->feat_val, net->feat_wt, N, d);
+    } else {
+        linear_backward(NULL, g->tok_w, g->tok_b, net->d_res, x, p->tok_w, N, D, d);
+    }
     linear_backward(net->d_th, g->t2_w, g->t2_b, net->d_temb, net->ta, p->t2_w, B, d, d);
     silu_backward(net->d_th, net->d_th, net->th, (size_t)B * d);
     linear_backward(NULL, g->t1_w, g->t1_b, net->d_th, net->tsin, p->t1_w, B, E, d);
@@ -375,7 +349,7 @@ double scorenet_flops_forward(const scorenet_config_t *c, int B) {
     const double d = c->d_model, D = c->d_tok, L = c->L, E = c->t_emb_dim;
     const double N = (double)B * L;
     double f = 2.0 * B * (E * d + d * d);                 /* time MLP */
-    f += 2.0 * N * scorenet_d_in(c) * d;                  /* token embedding */
+    f += 2.0 * N * shape_of(c).nnz * d;                   /* token embedding (embed.h: the entries kept) */
     f += c->n_layers * (2.0 * N * 12.0 * d * d            /* qkv, proj, fc1, fc2 */
                         + 4.0 * B * L * L * d);           /* q k^T and P v, all heads */
     f += 2.0 * N * d * D;                                 /* output */
@@ -388,7 +362,7 @@ double scorenet_flops_train(const scorenet_config_t *c, int B) {
     /* backward: two GEMMs per linear (dW and dinp) except the two whose input is
      * data (token embedding, first time-MLP layer: dW only); attention backward
      * has four products (dP, dq, dk, dv) of the size of one forward product */
-    const double Din = scorenet_d_in(c);
+    const double Din = shape_of(c).nnz;
     double lin_fwd = 2.0 * B * (E * d + d * d) + 2.0 * N * Din * d
                    + c->n_layers * 2.0 * N * 12.0 * d * d + 2.0 * N * d * D;
     double lin_bwd = 2.0 * lin_fwd - 2.0 * N * Din * d - 2.0 * B * E * d;

@@ -151,7 +151,7 @@ static int model_gradcheck(loss_ctx *c, double h, double *worst_ratio) {
 static void test_denoiser_gradcheck(void) {
     openblas_set_num_threads(1);
     /* d, heads, layers, L, D_tok, t_emb, B, masked, then the input features:
-     * n_fourier, n_coord, n_rbf_x, n_rbf_y, rbf_cells (the last two shapes
+     * n_fourier, n_coord, n_rbf_x, n_rbf_y, rbf_cells (the last three shapes
      * have features) */
     static const int shapes[][13] = {
         { 8, 2, 2, 3, 3, 8, 2, 0, 0, 0, 0, 0, 0 },
@@ -159,6 +159,7 @@ static void test_denoiser_gradcheck(void) {
         { 12, 3, 2, 4, 5, 6, 2, 1, 0, 0, 0, 0, 0 },
         { 8, 2, 1, 3, 6, 8, 2, 1, 2, 4, 3, 2, 0 },
         { 8, 2, 1, 3, 6, 8, 2, 1, 0, 4, 3, 2, 1 },
+        { 8, 2, 1, 3, 6, 8, 2, 1, 0, 4, 10, 9, 1 }, /* wider than the kept window (embed.h) */
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int *q = shapes[s];
