@@ -27,6 +27,13 @@
 #define DECISION_MAX_CHECK 64
 #define DECISION_MAX_H 16
 
+/* The cost of an agent's network in one run (agent_class_t.fit_stats). */
+typedef struct {
+    long fit_steps;            /* gradient steps of its fits */
+    double fit_seconds;        /* wall time of its fits */
+    double readoff_seconds;    /* wall time reading its model off the network */
+} fit_stats_t;
+
 /* What an agent reports about one decision.  Fields it has no notion of are NaN
  * (q-learning and random fill only `action`). */
 typedef struct {
@@ -123,6 +130,9 @@ typedef struct agent_class {
      * given), over the (state, action) it made at least 5 times; NaN if it
      * learned none. */
     double (*model_fit)(const void *self);
+    /* Optional (may be NULL): what its network cost in this run, summed over
+     * its fits and read-offs (zeros if it trains no network). */
+    void  (*fit_stats)(const void *self, fit_stats_t *out);
     void  (*destroy)(void *self);
 } agent_class_t;
 

@@ -13,6 +13,7 @@
  * docs/diffusion-aif.md has the design and its measurements. */
 #ifndef AIF_NETMODEL_H
 #define AIF_NETMODEL_H
+#include <stdio.h>
 #include "agents.h"
 #include "arena.h"
 #include "diffusion.h"
@@ -45,7 +46,14 @@ typedef struct {
     int iters, batch, warm;    /* gradient steps per fit, windows per step, keep weights between fits */
     int amb_samples, trans_samples; /* draws per cell / per (cell, action) when reading the model off */
     int max_batch;             /* rows per network call */
+    double stop_tol;           /* the stopping rule (netmodel_fit): relative improvement that counts; 0 = off */
+    int stop_every;            /* gradient steps between its checks */
+    int stop_patience;         /* checks without that improvement that make a plateau (1..NETMODEL_PATIENCE_MAX) */
 } netmodel_config_t;
+
+#define NETMODEL_MONITOR 256       /* windows the stopping rule's loss is measured on */
+#define NETMODEL_PATIENCE_MAX 16
+#define NETMODEL_DECAY_FRAC 0.25   /* the final decay lasts this fraction of the steps before it */
 
 typedef struct {
     netmodel_config_t cfg;
@@ -65,6 +73,12 @@ typedef struct {
     int *count;                /* [S] */
     float *tx, *tmask, *tscratch, *txt, *teps, *tt; /* training batch */
     unsigned char *tknown;
+    int mon_n;                 /* the stopping rule's windows, fixed per fit, and its last checks */
+    float *mon_x0, *mon_xt, *mon_eps, *mon_mask, *mon_t;
+    unsigned char *mon_known;
+    double mon_ring[NETMODEL_PATIENCE_MAX];
+    long fit_steps;            /* gradient steps of the last fit */
+    FILE *trace;               /* NULL, or where each check's loss is written */
 } netmodel_t;
 
 /* Floats in one checkpoint of the network (trained without an EMA). */
@@ -76,8 +90,17 @@ int  netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netm
                      const rng_t *init_rng, char *err, size_t errlen);
 void netmodel_free(netmodel_t *nm);
 
-/* Fit on every token of xp (its o, z and a; z must be set), cfg.iters Adam
- * steps (warm-started unless cfg.warm is 0).  Returns 0 (also when `log`
+/* Fit on every token of xp (its o, z and a; z must be set), at most
+ * cfg.iters Adam steps (warm-started unless cfg.warm is 0).  The stopping rule
+ * (cfg.stop_tol > 0, clean conditioning): after the warm-up (5% of the cap)
+ * the learning rate stays at its peak; every stop_every steps the denoising
+ * loss is measured on NETMODEL_MONITOR windows of the record drawn once per fit
+ * (their noise and steps fixed, every step equally often); when the best of
+ * the last stop_patience checks is not stop_tol (relative) below the best of
+ * the checks before them, the fit decays the rate to a tenth over another
+ * NETMODEL_DECAY_FRAC of the steps it has made and stops (a fit that reaches
+ * cap / (1 + NETMODEL_DECAY_FRAC) without a plateau decays to end at the cap).
+ * nm->fit_steps: the steps made.  Returns 0 (also when `log`
  * says cancel: the caller checks), or -1 with a message (a loss that is not
  * finite). */
 int  netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_log_t *log, char *err, size_t errlen);

@@ -34,6 +34,8 @@ typedef struct {
     double t_start, t_end;       /* unix seconds */
     double train_seconds, eval_seconds;
     int64_t train_steps, train_episodes;
+    int64_t fit_steps;           /* gradient steps of the agent's network fits (0: none) */
+    double fit_seconds, readoff_seconds; /* their wall time, and reading the model off (0: none) */
     int32_t *eval_steps;         /* [E] */
     uint8_t *eval_success;       /* [E] */
     float   *eval_return;        /* [E] */

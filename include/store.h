@@ -22,7 +22,7 @@
 #include "result.h"
 
 #define STORE_FORMAT "aifsweep-results"
-#define STORE_FORMAT_VERSION 3   /* 2: /runs/crc32; 3: /model */
+#define STORE_FORMAT_VERSION 4   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds */
 
 typedef struct store store_t;
 

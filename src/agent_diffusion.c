@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "agents.h"
 #include "arena.h"
 #include "efe.h"
@@ -48,7 +49,8 @@ enum {
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
-    P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS, P_N
+    P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS,
+    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
@@ -106,7 +108,16 @@ static const param_spec_t dif_params[P_N] = {
                    "tell neighbouring cells apart)"},
     [P_LR] = {"lr", PT_REAL, 2e-3, 1e-7, 1.0, NULL, "peak Adam learning rate (warm-up over 5% of a fit, cosine decay to lr/10)"},
     [P_BATCH] = {"batch", PT_INT, 128, 1, 4096, NULL, "training batch (windows)"},
-    [P_ITERS] = {"train_iters", PT_INT, 6000, 0, 10000000, NULL, "gradient steps per fit"},
+    [P_ITERS] = {"train_iters", PT_INT, 6000, 0, 10000000, NULL,
+                 "gradient steps per fit: all of them with train_stop 0, else the most a fit may make"},
+    [P_STOP_TOL] = {"train_stop", PT_REAL, 0.0, 0.0, 0.5, NULL,
+                    "the stopping rule (conditioning clean): a fit holds its peak learning rate and stops "
+                    "(after a decay of a quarter of its steps) once its denoising loss on a fixed set of 256 "
+                    "windows of the agent's data has not fallen by this fraction over stop_patience checks; "
+                    "0 = off, train_iters steps with cosine decay"},
+    [P_STOP_EVERY] = {"stop_every", PT_INT, 100, 1, 100000, NULL, "train_stop: gradient steps between its checks"},
+    [P_STOP_PATIENCE] = {"stop_patience", PT_INT, 3, 1, 16, NULL,
+                         "train_stop: checks without that improvement that end the fit"},
     [P_ROUNDS] = {"rounds", PT_INT, 0, 0, 1000, NULL,
                   "retraining rounds after exploration (the retraining criterion: equal shares of the "
                   "remaining step budget)"},
@@ -182,6 +193,7 @@ typedef struct {
     experience_t xp;           /* its record */
     explorer_t explorer;       /* counts of its moves between the states it infers */
     planner_t plan;
+    fit_stats_t stats;         /* this run's fits and read-offs */
     efe_model_t em_model;      /* the network's tables as pseudo-counts, for its E-steps (em_rounds) */
     double *lnp, *belief, *q_tmp, *bonus; /* [S] */
     /* the paper's sampled prediction */
@@ -333,6 +345,9 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
     c.warm = pv[P_WARM] != 0;
     c.amb_samples = (int)pv[P_AMB_SAMPLES];
     c.trans_samples = (int)pv[P_TRANS_SAMPLES];
+    c.stop_tol = pv[P_STOP_TOL];
+    c.stop_every = (int)pv[P_STOP_EVERY];
+    c.stop_patience = (int)pv[P_STOP_PATIENCE];
     int rows = a->K * a->M;
     c.max_batch = rows > c.batch ? rows : c.batch;
     if (c.max_batch < 256) c.max_batch = 256;
@@ -369,6 +384,7 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
     if (a->use_net) {
         const netmodel_config_t nc = netmodel_config(a, task, pv);
         if (netmodel_create(&a->nm, ar, &a->task, &nc, init_rng, err, n) != 0) return -1;
+        a->nm.trace = getenv("AIF_TRACE_FIT") ? stderr : NULL; /* docs/diffusion-aif.md: a debugging aid */
     }
     return 0;
 }
@@ -561,6 +577,8 @@ static const efe_model_t *dif_model(const void *self) { return &((const dif_t *)
 
 static double dif_model_fit(const void *self) { return latent_fit_tv_B(&((const dif_t *)self)->lat, &((const dif_t *)self)->gm.m, 5.0); }
 
+static void dif_fit_stats(const void *self, fit_stats_t *out) { *out = ((const dif_t *)self)->stats; }
+
 static void dif_checkpoint(const void *self, float *out) {
     const dif_t *a = self;
     if (a->use_net) netmodel_checkpoint(&a->nm, out);
@@ -600,6 +618,24 @@ static void em_model_from_network(dif_t *a) {
     }
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Fit the network on the record and read the model off it, timed. */
+static int fit_and_read(dif_t *a, rng_t *r, const train_log_t *log, char *err, size_t n) {
+    const double t0 = now_s();
+    if (netmodel_fit(&a->nm, &a->xp, r, log, err, n) != 0) return -1;
+    const double t1 = now_s();
+    netmodel_read(&a->nm, &a->gm, r);
+    a->stats.fit_steps += a->nm.fit_steps;
+    a->stats.fit_seconds += t1 - t0;
+    a->stats.readoff_seconds += now_s() - t1;
+    return 0;
+}
+
 /* Learn from the record: the states (labels, or EM on counts and one sample
  * of the states from its posterior), the counts model, and with the network
  * its fit and read-off (and em_rounds of E-steps under it); then the cells to
@@ -614,13 +650,11 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
     }
     latent_to_genmodel(&a->lat, &a->gm);
     if (a->source == MODEL_NETWORK) {
-        if (netmodel_fit(&a->nm, &a->xp, r, log, err, n) != 0) return -1;
-        netmodel_read(&a->nm, &a->gm, r);
+        if (fit_and_read(a, r, log, err, n) != 0) return -1;
         for (int k = 0; k < a->em_rounds && !trainlog_cancelled(log); k++) {
             em_model_from_network(a);
             latent_sample(&a->lat, &a->xp, &a->em_model, r);
-            if (netmodel_fit(&a->nm, &a->xp, r, log, err, n) != 0) return -1;
-            netmodel_read(&a->nm, &a->gm, r);
+            if (fit_and_read(a, r, log, err, n) != 0) return -1;
         }
         genmodel_absorb(&a->gm, a->task.goal);
         for (int s = 0; s < a->S; s++)
@@ -759,5 +793,6 @@ const agent_class_t agent_diffusion_aif = {
     .check_context = dif_check_context,
     .model = dif_model,
     .model_fit = dif_model_fit,
+    .fit_stats = dif_fit_stats,
     .destroy = dif_destroy,
 };

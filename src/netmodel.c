@@ -50,6 +50,14 @@ int netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmo
     nm->teps = arena_alloc(ar, TB * dim, sizeof(float));
     nm->tt = arena_alloc(ar, TB, sizeof(float));
     nm->tknown = arena_alloc(ar, TB * dim, 1);
+    nm->mon_n = cfg->max_batch < NETMODEL_MONITOR ? cfg->max_batch : NETMODEL_MONITOR;
+    const size_t MN = (size_t)nm->mon_n;
+    nm->mon_x0 = arena_alloc(ar, MN * dim, sizeof(float));
+    nm->mon_xt = arena_alloc(ar, MN * dim, sizeof(float));
+    nm->mon_eps = arena_alloc(ar, MN * dim, sizeof(float));
+    nm->mon_mask = arena_alloc(ar, MN * dim, sizeof(float));
+    nm->mon_t = arena_alloc(ar, MN, sizeof(float));
+    nm->mon_known = arena_alloc(ar, MN * dim, 1);
     if (!arena_ok(ar)) {
         snprintf(err, errlen, "diffusion-aif: out of memory");
         return -1;
@@ -108,29 +116,36 @@ static void make_window(const netmodel_t *nm, const experience_t *xp, long i, fl
     }
 }
 
-/* Conditional training for clean inpainting: the given entries stay clean, the
- * others are noised to a uniform step t, and the loss covers the generated
- * entries only (weighted by the window's validity mask). */
-static float clean_train_step(netmodel_t *nm, rng_t *r) {
+/* Noise a batch for clean inpainting: the given entries stay clean (no
+ * target, out of the loss), the others are noised to a uniform step t (or,
+ * with stratify, step 1 + b T / B for window b: every step equally often). */
+static void noise_clean(const netmodel_t *nm, const float *x, const unsigned char *known, float *mask, int B,
+                        int stratify, rng_t *r, float *xt, float *eps, float *tt) {
     const schedule_t *s = &nm->sched;
     const size_t dim = (size_t)nm->dim;
-    for (int b = 0; b < nm->cfg.batch; b++) {
-        int t = 1 + (int)rng_below(r, (uint32_t)s->T);
+    for (int b = 0; b < B; b++) {
+        int t = stratify ? 1 + (int)((long)b * s->T / B) : 1 + (int)rng_below(r, (uint32_t)s->T);
         float ca = (float)s->sqrt_ab[t], cn = (float)s->sqrt_1m_ab[t];
-        nm->tt[b] = (float)t;
+        tt[b] = (float)t;
         size_t o = (size_t)b * dim;
         for (size_t i = 0; i < dim; i++) {
             float e = rng_normalf(r);
-            if (nm->tknown[o + i]) {
-                nm->txt[o + i] = nm->tx[o + i];
-                nm->teps[o + i] = 0.0f;
-                nm->tmask[o + i] = 0.0f;
+            if (known[o + i]) {
+                xt[o + i] = x[o + i];
+                eps[o + i] = 0.0f;
+                mask[o + i] = 0.0f;
             } else {
-                nm->txt[o + i] = ca * nm->tx[o + i] + cn * e;
-                nm->teps[o + i] = e;
+                xt[o + i] = ca * x[o + i] + cn * e;
+                eps[o + i] = e;
             }
         }
     }
+}
+
+/* Conditional training for clean inpainting: the loss covers the generated
+ * entries only (weighted by the window's validity mask). */
+static float clean_train_step(netmodel_t *nm, rng_t *r) {
+    noise_clean(nm, nm->tx, nm->tknown, nm->tmask, nm->cfg.batch, 0, r, nm->txt, nm->teps, nm->tt);
     float loss = scorenet_loss_backward(&nm->net, nm->txt, nm->tt, nm->teps, nm->tmask, nm->cfg.batch);
     if (!isfinite(loss)) return loss;
     adam_step(&nm->adam, nm->net.params, nm->net.grads);
@@ -147,9 +162,59 @@ static int train_pattern(const netmodel_t *nm, rng_t *r) {
     }
 }
 
+/* B training windows of the record (its first n tokens) into x, their
+ * validity masks into mask and their query patterns into known. */
+static void draw_windows(netmodel_t *nm, const experience_t *xp, long n, int B, rng_t *r, float *x, float *mask,
+                         unsigned char *known) {
+    for (int b = 0; b < B; b++) {
+        const int pat = train_pattern(nm, r);
+        long i = (long)rng_below(r, (uint32_t)n);
+        /* A transition query is about a move made within an episode: its
+         * present token is never an episode's last (after an end the
+         * padding stays put, which would teach the cells beside the goal
+         * and the holes to stick; the model makes those two absorbing
+         * itself).  A record without a single move keeps any token. */
+        for (int k = 0; pat == PAT_TRANSITION && i >= xp->end[i] && k < 64; k++)
+            i = (long)rng_below(r, (uint32_t)n);
+        size_t o = (size_t)b * (size_t)nm->dim;
+        make_window(nm, xp, i, x + o, mask + o, r);
+        tok_pattern(&nm->tok, pat, known + o);
+        tok_put_flags(&nm->tok, x + o, known + o);
+    }
+}
+
+/* The stopping rule's yardstick: the denoising loss of the present weights
+ * on NETMODEL_MONITOR windows of the record drawn once per fit, with their
+ * noise and steps (every step equally often) fixed, so that two checks
+ * differ only by the weights. */
+static void monitor_draw(netmodel_t *nm, const experience_t *xp, long n, rng_t *r) {
+    const int M = nm->mon_n;
+    draw_windows(nm, xp, n, M, r, nm->mon_x0, nm->mon_mask, nm->mon_known);
+    noise_clean(nm, nm->mon_x0, nm->mon_known, nm->mon_mask, M, 1, r, nm->mon_xt, nm->mon_eps, nm->mon_t);
+}
+
+static double monitor_loss(netmodel_t *nm) {
+    return scorenet_loss(&nm->net, nm->mon_xt, nm->mon_t, nm->mon_eps, nm->mon_mask, nm->mon_n);
+}
+
+/* The learning rate at gradient step `it` of a fit, as a fraction of the peak.
+ * Without the stopping rule: a linear warm-up over the first 5% of the cap,
+ * then cosine decay to a tenth over the rest (the decay settles the weights
+ * the sampler uses).  With it: the same warm-up, then the peak until the
+ * decay starts at decay_from (the plateau, or late enough to end at the cap),
+ * then cosine decay to a tenth until decay_to, where the fit stops. */
+static double lr_scale(int it, double warm, double decay_from, double decay_to) {
+    if (it < warm) return (it + 1) / warm;
+    if (decay_from < 0) return 1.0;
+    const double span = decay_to - decay_from;
+    if (span <= 0) return 1.0;
+    return 0.1 + 0.45 * (1 + cos(M_PI * (it - decay_from) / span));
+}
+
 int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_log_t *log, char *err, size_t errlen) {
     const int iters = nm->cfg.iters;
     const long n = xp->open >= 0 ? xp->open : xp->n;
+    nm->fit_steps = 0;
     if (n > 0 && iters > 0 && !nm->cfg.warm) {
         /* Re-initialise in place: the weights the run started with, a fresh
          * optimiser (what a new network and Adam would be, without allocating). */
@@ -160,28 +225,41 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
         nm->adam.step = 0;
         nm->adam.cfg = nm->acfg;
     }
-    for (int it = 0; it < iters && n > 0; it++) {
+    const int stop = nm->cfg.stop_tol > 0 && nm->cfg.cond == NET_COND_CLEAN && n > 0;
+    const double warm = 0.05 * iters < 1 ? 1 : 0.05 * iters;
+    /* without the rule the whole cap after the warm-up is the decay */
+    double decay_from = stop ? -1 : warm, decay_to = iters;
+    const long late = (long)(iters / (1.0 + NETMODEL_DECAY_FRAC)); /* a decay from here ends at the cap */
+    const int P = nm->cfg.stop_patience;
+    long checks = 0;
+    double best_before = INFINITY;
+    if (stop) monitor_draw(nm, xp, n, r);
+    for (int it = 0; it < decay_to && n > 0; it++) {
         if (trainlog_cancelled(log)) return 0;
-        /* Per fit: linear warm-up over the first 5% of the steps, then cosine
-         * decay to a tenth of lr; the decay settles the weights the sampler uses. */
-        double warm = 0.05 * iters < 1 ? 1 : 0.05 * iters, rest = iters - warm;
-        double sc = it < warm ? (it + 1) / warm : rest > 0 ? 0.1 + 0.45 * (1 + cos(M_PI * (it - warm) / rest)) : 1.0;
-        nm->adam.cfg.lr = (float)(nm->acfg.lr * sc);
-        for (int b = 0; b < nm->cfg.batch; b++) {
-            const int pat = train_pattern(nm, r);
-            long i = (long)rng_below(r, (uint32_t)n);
-            /* A transition query is about a move made within an episode: its
-             * present token is never an episode's last (after an end the
-             * padding stays put, which would teach the cells beside the goal
-             * and the holes to stick; the model makes those two absorbing
-             * itself).  A record without a single move keeps any token. */
-            for (int k = 0; pat == PAT_TRANSITION && i >= xp->end[i] && k < 64; k++)
-                i = (long)rng_below(r, (uint32_t)n);
-            size_t o = (size_t)b * (size_t)nm->dim;
-            make_window(nm, xp, i, nm->tx + o, nm->tmask + o, r);
-            tok_pattern(&nm->tok, pat, nm->tknown + o);
-            tok_put_flags(&nm->tok, nm->tx + o, nm->tknown + o);
+        if (stop && decay_from < 0 && it >= warm && (it % nm->cfg.stop_every == 0 || it >= late)) {
+            /* The plateau: the best of the last P checks is not stop_tol
+             * (relative) below the best of all the checks before them. */
+            int plateau = it >= late;
+            if (!plateau) {
+                const double v = monitor_loss(nm);
+                if (checks >= P) best_before = fmin(best_before, nm->mon_ring[checks % P]);
+                nm->mon_ring[checks % P] = v;
+                if (nm->trace) fprintf(nm->trace, "netmodel: step %d monitor loss %.6f\n", it, v);
+                if (checks++ >= P) {
+                    double recent = INFINITY;
+                    for (int k = 0; k < P; k++) recent = fmin(recent, nm->mon_ring[k]);
+                    plateau = recent > (1.0 - nm->cfg.stop_tol) * best_before;
+                }
+            }
+            if (plateau) {
+                long len = (long)(NETMODEL_DECAY_FRAC * it + 0.5);
+                if (len < nm->cfg.stop_every) len = nm->cfg.stop_every;
+                decay_from = it;
+                decay_to = it + len < iters ? (double)(it + len) : (double)iters;
+            }
         }
+        nm->adam.cfg.lr = (float)(nm->acfg.lr * lr_scale(it, warm, decay_from, decay_to));
+        draw_windows(nm, xp, n, nm->cfg.batch, r, nm->tx, nm->tmask, nm->tknown);
         float loss = nm->cfg.cond == NET_COND_CLEAN
                          ? clean_train_step(nm, r)
                          : diffusion_train_step(&nm->net, &nm->adam, NULL, &nm->sched, nm->tx, nm->tmask, nm->cfg.batch,
@@ -191,6 +269,7 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
                      (long long)nm->adam.step);
             return -1;
         }
+        nm->fit_steps++;
     }
     return 0;
 }

@@ -49,7 +49,8 @@ void result_reset(run_result_t *r, const layout_dims_t *d, long run_id) {
     r->message[0] = 0;
     r->rank = -1;
     r->t_start = r->t_end = r->train_seconds = r->eval_seconds = 0;
-    r->train_steps = r->train_episodes = 0;
+    r->train_steps = r->train_episodes = r->fit_steps = 0;
+    r->fit_seconds = r->readoff_seconds = 0;
     fill_i32(r->eval_steps, E, -1);
     memset(r->eval_success, 0, E);
     fill_f(r->eval_return, E, NAN);

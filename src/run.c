@@ -171,6 +171,15 @@ static void record_rho_median(run_result_t *res, int n) {
     res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
 }
 
+/* What the agent's network cost (its fits and read-offs), if it has one. */
+static void record_fit_stats(const agent_class_t *c, const void *agent, run_result_t *res) {
+    fit_stats_t fs = {0, 0, 0};
+    if (c->fit_stats) c->fit_stats(agent, &fs);
+    res->fit_steps = fs.fit_steps;
+    res->fit_seconds = fs.fit_seconds;
+    res->readoff_seconds = fs.readoff_seconds;
+}
+
 /* The agent's model after training against the world's (over the cells it
  * was in during training, every action of them), and against its own data. */
 static int record_model(const agent_class_t *c, const void *agent, const world_knowledge_t *wk, const long *visits,
@@ -255,6 +264,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->train_seconds = now_mono() - t0;
     res->train_steps = log.steps_used;
     res->train_episodes = log.episodes;
+    record_fit_stats(c, agent, res);
     record_curve(res, bins, counts, C);
     if (record_model(c, agent, wk, visits, res) != 0) {
         snprintf(err, sizeof err, "out of memory");

@@ -619,6 +619,9 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
     rc |= write_scalar(st, DS_EVAL_S, id, &r->eval_seconds);
     rc |= write_scalar(st, DS_TRAIN_STEPS, id, &r->train_steps);
     rc |= write_scalar(st, DS_TRAIN_EPISODES, id, &r->train_episodes);
+    rc |= write_scalar(st, DS_FIT_STEPS, id, &r->fit_steps);
+    rc |= write_scalar(st, DS_FIT_S, id, &r->fit_seconds);
+    rc |= write_scalar(st, DS_READOFF_S, id, &r->readoff_seconds);
     rc |= write_scalar(st, DS_MESSAGE, id, msg);
     if (r->status == RUN_DONE) {
         rc |= write_row(&st->ds[DS_EVAL_STEPS], (hsize_t)id, r->eval_steps);

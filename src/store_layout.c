@@ -23,6 +23,13 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_TRAIN_STEPS] = {"/runs/train_steps", 0, 3, {0}, "environment steps",
         "environment steps the agent used for training (at most its budget)"},
     [DS_TRAIN_EPISODES] = {"/runs/train_episodes", 0, 3, {0}, "episodes", "training episodes finished"},
+    [DS_FIT_STEPS] = {"/runs/fit_steps", 0, 3, {0}, "gradient steps",
+        "gradient steps the run's network fits made, summed over its fits (at most train_iters each; "
+        "fewer when the stopping rule ends a fit; 0: the agent trains no network)"},
+    [DS_FIT_S] = {"/runs/fit_seconds", 0, 5, {0}, "s",
+        "wall time of the run's network fits (part of train_seconds; 0: no network)"},
+    [DS_READOFF_S] = {"/runs/readoff_seconds", 0, 5, {0}, "s",
+        "wall time reading the run's model off its network (part of train_seconds; 0: no network)"},
     [DS_MESSAGE] = {"/runs/message", 0, 6, {0}, "", "failure message of a failed run (empty otherwise)"},
     [DS_CKPT_FLOATS] = {"/checkpoints/floats", 0, 3, {0}, "float32 values",
         "values per checkpoint of this run (0: its agent has no checkpoint)"},

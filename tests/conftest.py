@@ -49,7 +49,7 @@ def sha256_file(path):
 
 # Datasets whose rows must be identical between two sweeps of the same job
 # (timings and the rank that ran a run legitimately differ).
-DETERMINISTIC = ["runs/status", "runs/train_steps", "runs/train_episodes", "runs/message",
+DETERMINISTIC = ["runs/status", "runs/train_steps", "runs/train_episodes", "runs/fit_steps", "runs/message",
                  "eval/steps", "eval/success", "eval/return", "eval/outcome",
                  "train/curve_steps", "train/curve_success", "train/curve_return", "train/curve_episodes",
                  "traj/length", "traj/pos", "traj/obs", "traj/action", "traj/G", "traj/risk",

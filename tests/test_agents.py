@@ -151,3 +151,45 @@ def test_ambiguity_term_prevents_hole_deaths(tmp_path):
     t, p = stats.ttest_ind(h0, h1, equal_var=False)
     print(f"hole deaths: w_ambiguity 0: {h0.mean():.3f}, 1: {h1.mean():.3f}; Welch t {t:.1f}, p {p:.2g}")
     assert h0.mean() - h1.mean() > 0.15 and p < 1e-6
+
+
+def test_stopping_rule_stops_before_the_cap_and_reaches_the_goal(tmp_path):
+    """train_stop ends each fit on a small partially observable world well
+    before train_iters, and the agent still reaches the goal; without it a
+    fit makes exactly train_iters steps (/runs/fit_steps counts them)."""
+    job = tmp_path / "stop.yaml"
+    job.write_text("""
+name: stop
+seed: 5
+seeds: 2
+train_steps: 2000
+eval_episodes: 10
+log_episodes: 0
+checkpoints: 0
+environments:
+  - preset: paper4x4
+    obs_noise: 0.2
+agents:
+  - type: diffusion-aif
+    name: rule
+    params: {train_stop: 0.02, train_iters: 6000}
+  - type: diffusion-aif
+    name: fixed
+    params: {train_iters: 40, amb_samples: 4, trans_samples: 4}
+  - type: diffusion-aif
+    name: counts
+    params: {model: counts}
+""")
+    out = tmp_path / "r.h5"
+    run_sweep(job, out, 3, check=True, timeout=900)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        name = np.array([_text(x) for x in f["runs/params"]["agent"]])
+        fit, success = f["runs/fit_steps"][:], f["eval/success"][:]
+        fit_s, read_s = f["runs/fit_seconds"][:], f["runs/readoff_seconds"][:]
+        rule, fixed, counts = name == "rule", name == "fixed", name == "counts"
+        assert (fit[fixed] == 40).all(), fit
+        assert (fit[rule] > 0).all() and (fit[rule] < 6000 / 2).all(), fit
+        assert success[rule].mean() >= 0.9, success[rule]
+        assert (fit[counts] == 0).all() and (fit_s[counts] == 0).all() and (read_s[counts] == 0).all()
+        assert (fit_s[rule] > 0).all() and (read_s[rule] > 0).all()
