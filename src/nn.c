@@ -371,11 +371,15 @@ static void attention_forward_rows(float *out, float *att, const float *qkv,
  * hs broadcast-multiply-adds, and the softmax over j is elementwise across the T
  * column vectors, so no horizontal reductions and T independent exps. */
 #define ATT_SMALL_MAX_HS 128
-/* In-register transpose of a 16 x 16 block: at stage d, rows i and i + d swap
- * their off-diagonal d x d sub-blocks (log2 16 = 4 stages of two-source shuffles). */
+/* In-register transposes of an RL x RL block (RL registers of RL lanes): at
+ * stage d, rows i and i + d swap their off-diagonal d x d sub-blocks (log2 RL
+ * stages of two-source shuffles).  The 16 x 16 matrices below are moved as
+ * RL x RL blocks, so that on AVX2 every shuffle is an 8-lane one (GCC lowers
+ * 16-lane shuffles there partly through memory); transposes only move data. */
 #define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
-static inline void transpose16(vf r[16]) {
-    vf a, b;
+#if RL == 16
+static inline void transpose_block(vr r[16]) {
+    vr a, b;
     /* fully unrolled so that r lives in registers */
 #pragma GCC unroll 16
     for (int i = 0; i < 8; i++) {
@@ -404,51 +408,92 @@ static inline void transpose16(vf r[16]) {
         r[i + 1] = SHUF(a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
     }
 }
+#elif RL == 8
+static inline void transpose_block(vr r[8]) {
+    vr a, b;
+#pragma GCC unroll 8
+    for (int i = 0; i < 4; i++) {
+        a = r[i]; b = r[i + 4];
+        r[i] = SHUF(a, b, 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = SHUF(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        if (i & 2) continue;
+        a = r[i]; b = r[i + 2];
+        r[i] = SHUF(a, b, 0, 1, 8, 9, 4, 5, 12, 13);
+        r[i + 2] = SHUF(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i += 2) {
+        a = r[i]; b = r[i + 1];
+        r[i] = SHUF(a, b, 0, 8, 2, 10, 4, 12, 6, 14);
+        r[i + 1] = SHUF(a, b, 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+}
+#else
+#error "transpose_block: no form for this register width"
+#endif
 #undef SHUF
 
 /* dst[c * VL + j] = src_j[c] for j < T, c < hs; src_j = src + j * stride.
- * Lanes j >= T are left as they are. */
+ * Lanes j >= T of the blocks moved are zeroed, the others left as they are. */
 static inline void transpose_head(float *dst, const float *src, size_t stride, int T, int hs) {
     int c0 = 0;
-    if (VL == 16) {
-        vf r[16];
-        for (; c0 + 16 <= hs; c0 += 16) {
+    vr r[RL];
+    for (; c0 + RL <= hs; c0 += RL) {
+        for (int j0 = 0; j0 < T; j0 += RL) {
 #pragma GCC unroll 16
-            for (int j = 0; j < 16; j++) r[j] = j < T ? vload(src + (size_t)j * stride + c0) : (vf){0};
-            transpose16(r);
+            for (int j = 0; j < RL; j++)
+                r[j] = j0 + j < T ? rload(src + (size_t)(j0 + j) * stride + c0) : (vr){0};
+            transpose_block(r);
 #pragma GCC unroll 16
-            for (int c = 0; c < 16; c++) vstore(dst + (c0 + c) * VL, r[c]);
+            for (int c = 0; c < RL; c++) rstore(dst + (c0 + c) * VL + j0, r[c]);
         }
     }
     for (int j = 0; j < T; j++)
         for (int c = c0; c < hs; c++) dst[c * VL + j] = src[(size_t)j * stride + c];
 }
 
-/* a (T,T) row-major = transpose of pt (rows j, lanes i).  Rows are written as
- * whole vectors while that stays inside the T*T block (a later row's store
- * overwrites the spill), the rest element by element. */
+/* a (T,T) row-major = transpose of pt (rows j, lanes i), an RL x RL block at a
+ * time.  Block rows are written as whole registers while that stays inside the
+ * T*T block, the rest element by element.  Only a row's last block can spill
+ * past the row's end, onto the first columns of later rows: the blocks of a
+ * band of rows are therefore written last block first, and the bands in
+ * order, so that every spill is overwritten by a later store. */
 static inline void store_att(float *a, const float *pt, int T) {
-    vf r[16];
+    vr r[RL];
+    for (int i0 = 0; i0 < T; i0 += RL) {
+        for (int j0 = (T - 1) / RL * RL; j0 >= 0; j0 -= RL) {
 #pragma GCC unroll 16
-    for (int j = 0; j < 16; j++) r[j] = vload(pt + j * VL);
-    transpose16(r);
-    for (int i = 0; i < T; i++) {
-        if (i * T + VL <= T * T) vstore(a + i * T, r[i]);
-        else for (int j = 0; j < T; j++) a[i * T + j] = r[i][j];
+            for (int j = 0; j < RL; j++) r[j] = rload(pt + (j0 + j) * VL + i0);
+            transpose_block(r);
+            for (int i = i0; i < T && i < i0 + RL; i++) {
+                if (i * T + j0 + RL <= T * T) rstore(a + i * T + j0, r[i - i0]);
+                else for (int j = j0; j < T; j++) a[i * T + j] = r[i - i0][j - j0];
+            }
+        }
     }
 }
-/* pt (rows j, lanes i) = transpose of a (T,T); lanes i >= T are 0. */
+/* pt (rows j, lanes i) = transpose of a (T,T), an RL x RL block at a time;
+ * lanes i >= T of the blocks moved are 0, blocks wholly past T are left as
+ * they are (the caller zeroes pt once). */
 static inline void load_att(float *pt, const float *a, int T) {
-    vf r[16];
+    vr r[RL];
+    for (int i0 = 0; i0 < T; i0 += RL) {
+        for (int j0 = 0; j0 < T; j0 += RL) {
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) {
-        if (i >= T) r[i] = (vf){0};
-        else if (i * T + VL <= T * T) r[i] = vload(a + i * T);
-        else { r[i] = (vf){0}; for (int j = 0; j < T; j++) r[i][j] = a[i * T + j]; }
+            for (int ii = 0; ii < RL; ii++) {
+                const int i = i0 + ii;
+                if (i >= T) r[ii] = (vr){0};
+                else if (i * T + j0 + RL <= T * T) r[ii] = rload(a + i * T + j0);
+                else { r[ii] = (vr){0}; for (int j = j0; j < T; j++) r[ii][j - j0] = a[i * T + j]; }
+            }
+            transpose_block(r);
+#pragma GCC unroll 16
+            for (int j = 0; j < RL; j++) rstore(pt + (j0 + j) * VL + i0, r[j]);
+        }
     }
-    transpose16(r);
-#pragma GCC unroll 16
-    for (int j = 0; j < 16; j++) vstore(pt + j * VL, r[j]);
 }
 
 /* Lanes i .. i + RL - 1 of the column vector sum_c xt[c][i] r[c]: xt points at
