@@ -329,11 +329,25 @@ static void softmax_row(float *p, int n) {
 }
 
 /* y (n) = sum_j w[j * ws] x_j, x_j = x0 + j * stride, j < T (y written).
- * Each register-width part of y is summed over j in its own register. */
+ * Each register-width part of y is summed over j in its own register; two
+ * parts at a time share each broadcast weight (the loop is bound by loads:
+ * a weight and a row part per multiply-add otherwise). */
 static inline void weighted_rows(float *y, const float *w, size_t ws, const float *x0,
                                  size_t stride, int T, int n) {
+    const int nv = n - n % VL;
     int c = 0;
-    for (; c < n - n % VL; c += RL) {
+    for (; c + 2 * RL <= nv; c += 2 * RL) {
+        vr acc0 = {0}, acc1 = {0};
+        for (int j = 0; j < T; j++) {
+            const float *xj = x0 + (size_t)j * stride + c;
+            const float wj = w[j * ws];
+            acc0 += wj * rload(xj);
+            acc1 += wj * rload(xj + RL);
+        }
+        rstore(y + c, acc0);
+        rstore(y + c + RL, acc1);
+    }
+    for (; c < nv; c += RL) {
         vr acc = {0};
         for (int j = 0; j < T; j++) acc += w[j * ws] * rload(x0 + (size_t)j * stride + c);
         rstore(y + c, acc);
