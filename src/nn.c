@@ -561,9 +561,6 @@ static void attention_forward_small(float *out, float *att, const float *qkv,
         for (int h = 0; h < NH; h++) {
             const float *q0 = base + h * hs, *k0 = base + C + h * hs, *v0 = base + 2 * C + h * hs;
             float *a = att + ((size_t)b * NH + h) * T * T;
-            if (b + 1 < B) /* this head's q, k, v of the next batch entry */
-                for (int part = 0; part < 3; part++)
-                    prefetch_rows(q0 + (size_t)T * C3 + part * C, (size_t)C3, T, hs);
             transpose_head(qt, q0, (size_t)C3, T, hs);
             /* The softmax over j, a register of queries (lanes l ..) at a time:
              * T score vectors do not fit in AVX2's registers alongside the
