@@ -33,10 +33,8 @@
 
 #define VL 16
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(VL * sizeof(float))));
 
-static inline vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+/* The sum of a 16-lane vector: lane k + lane k ^ d for d = 8, 4, 2, 1. */
 static inline float vhsum(vf v) {
     v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
     v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
@@ -55,7 +53,7 @@ static inline float vhsum(vf v) {
  * Every lane goes through the same operations in the same order as in the
  * 16-lane form, so each build's results are those of the 16-lane code (and
  * the portable and native builds agree bit for bit).  Where 16 lanes are
- * summed across (hsum_parts), the parts are added first, which is the first
+ * summed across (add_part, rhsum), the parts are added first, which is the first
  * step of vhsum's tree (lane k plus lane k + 8), and the rest of the tree
  * runs inside one register. */
 #if defined(__AVX__) && !defined(__AVX512F__)
