@@ -20,8 +20,9 @@
  * GEMMs go through cblas_sgemm; the number of OpenBLAS threads is the caller's
  * business (the runner and the benchmark set it to 1, so results do not depend
  * on the machine's core count).  The elementwise kernels use GCC/Clang vector
- * extensions and a polynomial exp, so results are bit-identical from run to run
- * for a given build. */
+ * extensions and a polynomial exp, with the same operations lane for lane on
+ * every target (docs/nn.md, "Lane layout"), so results are bit-identical from
+ * run to run and between the default and NATIVE=1 builds. */
 #ifndef AIF_NN_H
 #define AIF_NN_H
 #include <stddef.h>

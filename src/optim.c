@@ -4,6 +4,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+/* The update loops run a machine register at a time (every entry on its own:
+ * the same operations as the scalar loop, which does the tail).  This file is
+ * compiled without FMA contraction (ISO C mode), so a*b+c stays a multiply and
+ * an add in both forms; sqrt and division are correctly rounded in both, so
+ * the results do not depend on the instruction set. */
+#if defined(__AVX512F__)
+#define OL 16
+typedef float ovec __attribute__((vector_size(OL * sizeof(float))));
+static inline ovec ov_sqrt(ovec x) { return (ovec)_mm512_sqrt_ps((__m512)x); }
+#elif defined(__AVX__)
+#define OL 8
+typedef float ovec __attribute__((vector_size(OL * sizeof(float))));
+static inline ovec ov_sqrt(ovec x) { return (ovec)_mm256_sqrt_ps((__m256)x); }
+#endif
+#ifdef OL
+static inline ovec ov_load(const float *p) { ovec v; memcpy(&v, p, sizeof v); return v; }
+static inline void ov_store(float *p, ovec v) { memcpy(p, &v, sizeof v); }
+#endif
 
 adam_config_t adam_defaults(void) {
     adam_config_t c = { 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f };
@@ -73,7 +95,18 @@ float adam_step(adam_t *a, float *params, const float *grads) {
     const float bc2 = (float)(1.0 / (1.0 - pow(b2, t)));
     const float lr = c->lr, eps = c->eps, decay = 1.0f - c->lr * c->weight_decay;
     float *m = a->m, *v = a->v;
-    for (size_t i = 0; i < a->n; i++) {
+    size_t i = 0;
+#ifdef OL
+    for (; i + OL <= a->n; i += OL) {
+        const ovec g = ov_load(grads + i) * gscale;
+        const ovec mi = b1 * ov_load(m + i) + (1.0f - b1) * g;
+        const ovec vi = b2 * ov_load(v + i) + (1.0f - b2) * g * g;
+        ov_store(m + i, mi);
+        ov_store(v + i, vi);
+        ov_store(params + i, ov_load(params + i) * decay - lr * (mi * bc1) / (ov_sqrt(vi * bc2) + eps));
+    }
+#endif
+    for (; i < a->n; i++) {
         const float g = grads[i] * gscale;
         const float mi = b1 * m[i] + (1.0f - b1) * g;
         const float vi = b2 * v[i] + (1.0f - b2) * g * g;
@@ -108,5 +141,9 @@ void ema_free(ema_t *e) {
 
 void ema_update(ema_t *e, const float *params) {
     const float d = e->decay, r = 1.0f - e->decay;
-    for (size_t i = 0; i < e->n; i++) e->w[i] = d * e->w[i] + r * params[i];
+    size_t i = 0;
+#ifdef OL
+    for (; i + OL <= e->n; i += OL) ov_store(e->w + i, d * ov_load(e->w + i) + r * ov_load(params + i));
+#endif
+    for (; i < e->n; i++) e->w[i] = d * e->w[i] + r * params[i];
 }
