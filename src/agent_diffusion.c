@@ -220,10 +220,24 @@ static int fourier_of(const task_t *task, const double *pv) {
     return f;
 }
 
+/* The network's window: past tokens and future ones beside the present.  With
+ * prediction: model and inference: filter (the defaults) every query the
+ * network is trained on and asked (the likelihood and the transitions) is
+ * about the present token and the next; the other tokens of a longer window
+ * would be null in all of them, so the window is those two.  Otherwise
+ * context past tokens and the planning horizon's future ones. */
+static void window_of(const double *pv, int *context, int *horizon) {
+    const int readoff_only = (int)pv[P_PREDICT] == PREDICT_MODEL && (int)pv[P_INFERENCE] != INFER_INPAINT;
+    *context = readoff_only ? 0 : (int)pv[P_CONTEXT];
+    *horizon = readoff_only ? 1 : (int)pv[P_HORIZON];
+}
+
 static scorenet_config_t net_config(const task_t *task, const double *pv) {
     const int rbf = (int)pv[P_RBF];
+    int context, horizon;
+    window_of(pv, &context, &horizon);
     return (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
-                               (int)pv[P_CONTEXT] + 1 + (int)pv[P_HORIZON], 4 + task->n_actions + N_FLAGS, 64,
+                               context + 1 + horizon, 4 + task->n_actions + N_FLAGS, 64,
                                fourier_of(task, pv), 4, rbf ? task->cols : 0, rbf ? task->rows : 0,
                                rbf && (int)pv[P_RBF_CELLS]};
 }
@@ -338,8 +352,7 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
     c.sampler.clip_x0 = (float)pv[P_CLIP];
     c.cond = (int)pv[P_COND];
     c.mix = a->predict != PREDICT_MODEL ? NET_MIX_SAMPLES : a->inference == INFER_INPAINT ? NET_MIX_MODEL : NET_MIX_READOFF;
-    c.context = (int)pv[P_CONTEXT];
-    c.horizon = a->H;
+    window_of(pv, &c.context, &c.horizon);
     c.iters = (int)pv[P_ITERS];
     c.batch = (int)pv[P_BATCH];
     c.warm = pv[P_WARM] != 0;

@@ -67,7 +67,10 @@ static void checkpoint_roundtrip_through_results_file(void) {
     /* The last checkpoint (end of training) loads, and behaves as the one in
      * memory: same outputs, same bytes when saved again. */
     const float *last = buf + (size_t)(plan->dims.n_ckpt - 1) * F;
-    scorenet_config_t cfg = {16, 2, 1, 3, 4 + 4 + 3, 64, 0, 4, 3, 3, 1}; /* the defaults: rbf with the cell code, one bump per row and column of the 3x3 grid */
+    /* the defaults: rbf with the cell code, one bump per row and column of the
+     * 3x3 grid; a window of the present token and the next (prediction model,
+     * inference filter: context and horizon do not widen it) */
+    scorenet_config_t cfg = {16, 2, 1, 2, 4 + 4 + 3, 64, 0, 4, 3, 3, 1};
     CHECK(scorenet_ckpt_len(&cfg, 0) == F);   /* the agent trains without an EMA */
     scorenet_t a, b;
     adam_t aa, ab;
@@ -80,7 +83,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     CHECK(adam_create(&ab, b.n_params, &ac, err, sizeof err) == 0);
     CHECK_MSG(scorenet_ckpt_load(&a, &aa, NULL, last, F, err, sizeof err) == 0, "%s", err);
     CHECK(scorenet_ckpt_load(&b, &ab, NULL, res.ckpt + (size_t)(plan->dims.n_ckpt - 1) * F, F, err, sizeof err) == 0);
-    float x[4 * 3 * 11], t[4] = {1, 3, 5, 10}, ea[4 * 3 * 11], eb[4 * 3 * 11];
+    float x[4 * 2 * 11], t[4] = {1, 3, 5, 10}, ea[4 * 2 * 11], eb[4 * 2 * 11];
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = rng_normalf(&r);
     scorenet_forward(&a, x, t, 4, ea);
     scorenet_forward(&b, x, t, 4, eb);
