@@ -79,7 +79,7 @@ run: setup
 bench:
 	@sh scripts/setup.sh bench
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
-	@$(MAKE) --no-print-directory NATIVE=1 build/native/bench/bench_nn
+	@$(MAKE) --no-print-directory NATIVE=1 build/native/bench/bench_nn build/native/aif-sweep
 	@sh scripts/bench.sh
 
 # Tables and figures of a results file: make report RESULTS=results/x.h5 [OUT=dir]

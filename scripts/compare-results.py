@@ -3,10 +3,10 @@
 
 Every attribute and every dataset of the two files is compared, value for
 value (NaN equal to NaN), except what is bound to differ between two runs of
-the same job: timings (/runs/t_start, t_end, train_seconds, eval_seconds), the
-rank that ran each run (/runs/rank), the checksum that covers those
-(/runs/crc32), and the provenance attributes (created, git_commit,
-software_version, hdf5_version, mpi_version, job_path).  Prints each
+the same job: timings (/runs/t_start, t_end, train_seconds, eval_seconds,
+fit_seconds, readoff_seconds), the rank that ran each run (/runs/rank), the
+checksum that covers those (/runs/crc32), and the provenance attributes
+(created, git_commit, software_version, hdf5_version, mpi_version, job_path).  Prints each
 difference; exit 0 if there is none, 1 if there are, 2 if a file cannot be read.
 
 Uses: the same job with any number of ranks; a binary before and after a
@@ -22,7 +22,7 @@ except ImportError as e:
     sys.exit(2)
 
 TIMING = {"/runs/t_start", "/runs/t_end", "/runs/train_seconds", "/runs/eval_seconds",
-          "/runs/rank", "/runs/crc32"}
+          "/runs/fit_seconds", "/runs/readoff_seconds", "/runs/rank", "/runs/crc32"}
 PROVENANCE = {"created", "git_commit", "software_version", "hdf5_version", "mpi_version", "job_path"}
 
 
