@@ -9,7 +9,9 @@
 # (cell, action) query of the transitions: readoff_W_per_cell_action_ms is
 # the read-off over cells x actions, the likelihood's cells included);
 # reference: the exact-aif run (true model, nothing to learn) on the same
-# world in the same command.  Run by `make bench` through scripts/bench.sh.
+# world in the same command.  On paper8x8 and grid16 also the same run with
+# the stopping rule (train_stop 0.01 with stop_patience 4, an option: docs/diffusion-aif.md),
+# run_W_train_stop_s.  Run by `make bench` through scripts/bench.sh.
 # Usage: bench/bench_runs.sh [BUILD_DIR] [WORLDS]  (WORLDS: e.g. "paper8x8 grid16")
 cd "$(dirname "$0")/.."
 BIN=${1:-build}/aif-sweep
@@ -45,6 +47,8 @@ agents:
   - type: diffusion-aif
   - type: exact-aif
 EOF2
+    # paper8x8 and grid16 also time the stopping rule (train_stop 0.01, stop_patience 4: an option).
+    case $short in paper8x8|grid16) printf '  - type: diffusion-aif\n    name: stop\n    params: {train_stop: 0.01, stop_patience: 4}\n' >>"$TMP/$world.yaml" ;; esac
     if ! sh scripts/mpirun.sh 2 "$BIN" "$TMP/$world.yaml" -o "$TMP/$world.h5" --progress 0 >"$TMP/out" 2>&1; then
         echo "bench_runs: the $world sweep failed:" >&2
         cat "$TMP/out" >&2
@@ -67,6 +71,11 @@ print(f"bench: run_{w}_s {dur[d]:.1f} s   (success {f['eval/success'][d].mean():
       f"({fs[d]} gradient steps) and read-off {rt[d]:.1f} s; evaluation {ev[d]:.1f} s)")
 print(f"bench: readoff_{w}_ms {1e3 * rt[d]:.0f} ms")
 print(f"bench: readoff_{w}_per_cell_action_ms {1e3 * rt[d] / pairs:.3f} ms")
+if "stop" in agent:
+    k = agent.index("stop")
+    print(f"bench: run_{w}_train_stop_s {dur[k]:.1f} s   (train_stop 0.01, stop_patience 4: success {f['eval/success'][k].mean():.2f}, "
+          f"mean steps {f['eval/steps'][k].mean():.1f}; fit {ft[k]:.1f} s ({fs[k]} gradient steps), "
+          f"read-off {rt[k]:.1f} s)")
 print(f"bench: exact_aif_run_{w}_s {dur[x]:.3f} s")
 print(f"bench: run_{w}_vs_exact_aif {dur[d] / max(dur[x], 1e-9):.0f} x")
 EOF2

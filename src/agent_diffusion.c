@@ -114,9 +114,9 @@ static const param_spec_t dif_params[P_N] = {
                     "the stopping rule (conditioning clean): a fit holds its peak learning rate and stops "
                     "(after a decay of a quarter of its steps) once its denoising loss on a fixed set of 256 "
                     "windows of the agent's data has not fallen by this fraction over stop_patience checks; "
-                    "0 = off, train_iters steps with cosine decay (0.01 was measured: docs/diffusion-aif.md)"},
+                    "0 = off, train_iters steps with cosine decay (measured: 0.01 with stop_patience 4, docs/diffusion-aif.md)"},
     [P_STOP_EVERY] = {"stop_every", PT_INT, 100, 1, 100000, NULL, "train_stop: gradient steps between its checks"},
-    [P_STOP_PATIENCE] = {"stop_patience", PT_INT, 4, 1, 16, NULL,
+    [P_STOP_PATIENCE] = {"stop_patience", PT_INT, 3, 1, 16, NULL,
                          "train_stop: checks without that improvement that end the fit"},
     [P_ROUNDS] = {"rounds", PT_INT, 0, 0, 1000, NULL,
                   "retraining rounds after exploration (the retraining criterion: equal shares of the "
