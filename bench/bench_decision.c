@@ -1,6 +1,8 @@
 /* bench_decision: time of one diffusion-aif decision with the default settings
  * (planner induction, prediction model; one core) on the 4x4, 8x8 and 16x16
- * worlds, next to the network forward passes it is made of and to exact-aif's
+ * worlds (a default decision runs no network: the belief is filtered and G
+ * summed on the model read off after training), next to the network part a
+ * decision with inference: inpaint would add and to exact-aif's
  * decision on the same world.  Decision time hardly depends on the weights,
  * but it does on the model read off them (how many successors each move
  * has), so the agent first trains briefly (a few gradient steps on a short
@@ -104,7 +106,11 @@ int main(void) {
     const agent_class_t *c = &agent_diffusion_aif;
     double ms = time_decisions(c, &g, 60, 500);
     double ex = time_decisions(&agent_exact_aif, &g, 200, 0);
-    /* The network part: the defaults' batch (4 M state-inference draws) and window. */
+    /* A default decision runs no network (inference: filter, prediction: model:
+     * the belief is filtered and G is summed on the model read off after
+     * training).  For reference, the network part a decision with
+     * inference: inpaint adds: one sampler run of 4 M state-inference draws
+     * over that mode's window (context + 1 + horizon tokens). */
     int H = 0, M = 0, ctx = 0, d = 0, heads = 0, layers = 0, steps = 0;
     for (int i = 0; i < c->n_params; i++) {
         const char *n = c->params[i].name;
@@ -133,9 +139,8 @@ int main(void) {
     }
     qsort(f, 41, sizeof(double), cmp);
     printf("bench: decision_4x4_ms %.3f ms\n", ms);
-    printf("bench: decision_4x4_batch %d rows\n", B);
-    printf("bench: decision_4x4_network_ms %.3f ms\n", f[20] * steps);
-    printf("bench: decision_4x4_network_share %.1f %%\n", 100.0 * f[20] * steps / ms);
+    printf("bench: decision_4x4_inpaint_batch %d rows   (inference: inpaint, not the default)\n", B);
+    printf("bench: decision_4x4_inpaint_network_ms %.3f ms   (what that mode adds to a decision)\n", f[20] * steps);
     printf("bench: exact_aif_decision_4x4_ms %.4f ms\n", ex);
     printf("bench: decision_4x4_vs_exact_aif %.1f x\n", ms / ex);
     /* Larger worlds: the network call is the same; the policies' G on the
