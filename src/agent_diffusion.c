@@ -75,7 +75,9 @@ _Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + 
 
 static const param_spec_t dif_params[P_N] = {
     [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
-    [P_CONTEXT] = {"context", PT_INT, 3, 0, 16, NULL, "past steps in the window before the present token"},
+    [P_CONTEXT] = {"context", PT_INT, 3, 0, 16, NULL,
+                   "past steps in the network's window before the present token (with prediction samples or "
+                   "inference inpaint; otherwise the window is the present token and the next)"},
     [P_SAMPLES] = {"samples", PT_INT, 8, 1, 256, NULL,
                    "samples M drawn per candidate policy (prediction samples; inference inpaint draws 4 M)"},
     [P_MAX_POL] = {"max_policies", PT_INT, 64, 4, 1024, NULL,
