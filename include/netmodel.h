@@ -33,6 +33,10 @@ enum { NET_COND_CLEAN = 0, NET_COND_REPAINT = 1 };
  * SAMPLES (decide 0.6, likelihood 0.2, transition 0.2: the paper's sampled
  * prediction; the read-off still gives the filter and the tail their model). */
 enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_READOFF = 2 };
+/* What the stopping rule watches: the denoising loss on fixed windows, or the
+ * transitions read off the network for fixed (state, action) pairs of the
+ * record with the sampler's noise fixed (netmodel_fit). */
+enum { NET_WATCH_LOSS = 0, NET_WATCH_READOFF = 1 };
 
 typedef struct {
     scorenet_config_t net;
@@ -49,9 +53,11 @@ typedef struct {
     double stop_tol;           /* the stopping rule (netmodel_fit): relative improvement that counts; 0 = off */
     int stop_every;            /* gradient steps between its checks */
     int stop_patience;         /* checks without that improvement that make a plateau (1..NETMODEL_PATIENCE_MAX) */
+    int stop_watch;            /* NET_WATCH_*: what the stopping rule watches */
 } netmodel_config_t;
 
-#define NETMODEL_MONITOR 256       /* windows the stopping rule's loss is measured on */
+#define NETMODEL_MONITOR 256       /* windows (pairs) the stopping rule's loss (read-off) is measured on */
+#define NETMODEL_WATCH_SUCC 16     /* distinct successors counted per watched pair */
 #define NETMODEL_PATIENCE_MAX 16
 #define NETMODEL_DECAY_FRAC 0.25   /* the final decay lasts this fraction of the steps before it */
 
@@ -77,6 +83,11 @@ typedef struct {
     float *mon_x0, *mon_xt, *mon_eps, *mon_mask, *mon_t;
     unsigned char *mon_known;
     double mon_ring[NETMODEL_PATIENCE_MAX];
+    int *ro_pair, *ro_mode;    /* [mon_n] the read-off watch's (state * NA + action) and the record's commonest successor */
+    int *ro_list;              /* [S * NA] the distinct pairs of the record, then each pair's watch slot or -1 */
+    int *ro_succ;              /* [mon_n][2 * NETMODEL_WATCH_SUCC] successors and their counts */
+    double ro_share;           /* the mean share of the commonest successor in the record */
+    rng_t ro_rng;              /* the read-off watch's sampler noise, fixed per fit */
     long fit_steps;            /* gradient steps of the last fit */
     FILE *trace;               /* NULL, or where each check's loss is written */
 } netmodel_t;
@@ -100,6 +111,11 @@ void netmodel_free(netmodel_t *nm);
  * the checks before them, the fit decays the rate to a tenth over another
  * NETMODEL_DECAY_FRAC of the steps it has made and stops (a fit that reaches
  * cap / (1 + NETMODEL_DECAY_FRAC) without a plateau decays to end at the cap).
+ * With stop_watch NET_WATCH_READOFF the check is instead: one successor
+ * generated (fixed sampler noise) for each of NETMODEL_MONITOR (state, action)
+ * pairs drawn once per fit over the record's distinct pairs; the end is the
+ * share agreeing with the record's commonest successor within stop_tol of the
+ * record's own mean share of it, at stop_patience checks in a row.
  * nm->fit_steps: the steps made.  Returns 0 (also when `log`
  * says cancel: the caller checks), or -1 with a message (a loss that is not
  * finite). */

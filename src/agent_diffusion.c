@@ -50,7 +50,7 @@ enum {
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
     P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS,
-    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_N
+    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
@@ -64,6 +64,7 @@ enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
 static const char *const model_choices[] = {"network", "counts", NULL};
 enum { MODEL_NETWORK = 0, MODEL_COUNTS = 1 };
+static const char *const watch_choices[] = {"loss", "readoff", NULL};
 static const char *const inference_choices[] = {"filter", "inpaint", NULL};
 enum { INFER_FILTER = 0, INFER_INPAINT = 1 };
 
@@ -113,13 +114,19 @@ static const param_spec_t dif_params[P_N] = {
     [P_ITERS] = {"train_iters", PT_INT, 6000, 0, 10000000, NULL,
                  "gradient steps per fit: all of them with train_stop 0, else the most a fit may make"},
     [P_STOP_TOL] = {"train_stop", PT_REAL, 0.0, 0.0, 0.5, NULL,
-                    "the stopping rule (conditioning clean): a fit holds its peak learning rate and stops "
-                    "(after a decay of a quarter of its steps) once its denoising loss on a fixed set of 256 "
-                    "windows of the agent's data has not fallen by this fraction over stop_patience checks; "
-                    "0 = off, train_iters steps with cosine decay (measured: 0.01 with stop_patience 4, docs/diffusion-aif.md)"},
+                    "the stopping rule (conditioning clean): a fit holds its peak learning rate until what "
+                    "stop_watch watches says it is done, then decays over a quarter of its steps and stops; "
+                    "0 = off, train_iters steps with cosine decay (measured: docs/diffusion-aif.md)"},
     [P_STOP_EVERY] = {"stop_every", PT_INT, 100, 1, 100000, NULL, "train_stop: gradient steps between its checks"},
     [P_STOP_PATIENCE] = {"stop_patience", PT_INT, 3, 1, 16, NULL,
-                         "train_stop: checks without that improvement that end the fit"},
+                         "train_stop: the checks that end a fit (see stop_watch)"},
+    [P_STOP_WATCH] = {"stop_watch", PT_CHOICE, NET_WATCH_LOSS, 0, 0, watch_choices,
+                      "what train_stop watches: loss = the denoising loss on 256 fixed windows of the agent's "
+                      "data (done: it has not fallen by the fraction train_stop over stop_patience checks); "
+                      "readoff = the successor generated for each of 256 fixed (state, action) pairs of the "
+                      "agent's data, one draw with fixed sampler noise (done: the share agreeing with the "
+                      "record's commonest successor is within train_stop of the record's own share of it, "
+                      "at stop_patience checks in a row)"},
     [P_ROUNDS] = {"rounds", PT_INT, 0, 0, 1000, NULL,
                   "retraining rounds after exploration (the retraining criterion: equal shares of the "
                   "remaining step budget)"},
@@ -363,6 +370,7 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
     c.stop_tol = pv[P_STOP_TOL];
     c.stop_every = (int)pv[P_STOP_EVERY];
     c.stop_patience = (int)pv[P_STOP_PATIENCE];
+    c.stop_watch = (int)pv[P_STOP_WATCH];
     int rows = a->K * a->M;
     c.max_batch = rows > c.batch ? rows : c.batch;
     if (c.max_batch < 256) c.max_batch = 256;
