@@ -59,8 +59,9 @@ void decision_clear(decision_t *d); /* all floats NaN, action -1, no check */
 /* What run.c needs, besides the policies, to score an agent's candidates
  * exactly: what the agent believed and preferred at its last decision. */
 typedef struct {
-    const double *belief;      /* q(s) about the present state [n_cells] */
-    const double *lnp;         /* ln p~(o) it planned with [n_cells] */
+    const double *belief;      /* q(s) about the present state [n_states] */
+    const double *lnp;         /* ln p~(o) it planned with [its observations] */
+    int n_states;              /* states of belief: 0 = the cells; a context world's (cell, context) */
     double w_risk, w_ambiguity;
     int tail_steps;            /* 0: G is the tree's alone; else it adds the tail of
                                   that many backward steps (efe_tail.h) on the agent's model */

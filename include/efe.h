@@ -62,6 +62,14 @@ typedef struct {
 void efe_log_preferences(const efe_pref_t *pref, int rows, int cols, int goal, const int *oracle_dist,
                          const unsigned char *avoid, double *lnp);
 
+/* The same (goal preference only) for a world with hidden contexts, over its
+ * n_cells * n_sym observations o = sym * n_cells + location (task.h): C(o) =
+ * c_goal where sym is the reward symbol goal_sym, wherever it is seen; C =
+ * -hole_penalty where sym is 0 (nothing) at a location to avoid (avoid:
+ * [n_cells] or NULL: where an episode ended without the goal); 0 elsewhere. */
+void efe_log_preferences_ctx(const efe_pref_t *pref, int n_cells, int n_sym, int goal_sym,
+                             const unsigned char *avoid, double *lnp);
+
 /* ---- divergences and terms ------------------------------------------------------ */
 
 double efe_logsumexp(const double *x, int n);           /* -inf if n == 0 */

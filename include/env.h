@@ -21,6 +21,7 @@ struct env {
     const gridworld_t *g;
     rng_t *rng;           /* the environment's stream: slips and observation noise */
     int s;                /* the true cell */
+    int ctx;              /* the episode's context (0 in a world without contexts) */
     long *visits;         /* NULL, or [n_states] times each cell was entered or started in */
 };
 
@@ -30,9 +31,10 @@ void env_init(env_t *e, const gridworld_t *g, rng_t *rng);
 void env_count_visits(env_t *e, long *visits);
 
 typedef struct {
-    efe_model_t model;        /* the world's A and B, sparse */
-    unsigned char *failure;   /* [n] holes */
+    efe_model_t model;        /* the world's A and B, sparse; over (cell, context) in a context world */
+    unsigned char *failure;   /* [n] holes (and other contexts' goals) */
     unsigned char *wall;      /* [n] walls */
+    double *start_p;          /* [n] p(s_0): the start cell in each context with its probability */
     int *oracle_dist;         /* [n] BFS distance to the goal; TASK_DIST_UNREACHABLE, TASK_DIST_HOLE */
     task_truth_t truth;       /* points into the above */
 } world_knowledge_t;
@@ -47,7 +49,14 @@ void world_knowledge_free(world_knowledge_t *k);
  * them.  t points into k: k must outlive the agent. */
 void task_from_world(task_t *t, const gridworld_t *g, const world_knowledge_t *k, unsigned needs);
 
-/* The world's A and B as a sparse model (nonzero entries).  0 or -1. */
+/* The world's A and B as a sparse model (nonzero entries).  0 or -1.  In a
+ * context world the model is over the joint state s = k * n_cells + cell
+ * (n_cells * K states) and the observations o = sym * n_cells + location
+ * (n_cells * n_sym): p(s'|s,a) moves the cell within the context, p(o|s) =
+ * p(location|cell) p(sym|cell, k) (gridworld.h). */
 int  env_true_model(efe_model_t *m, const gridworld_t *g);
+
+/* The episode's context (what the runner records; never an agent's). */
+static inline int env_context(const env_t *e) { return e->ctx; }
 
 #endif

@@ -20,7 +20,7 @@
 #include "task.h"
 
 typedef struct {
-    int n, na;
+    int n, no, na;            /* states, observations (n but in a context world), actions */
     efe_model_t m;            /* p(o|s) dense and sparse, its entropy; p(s'|s,a) sparse */
     double *start;            /* [n] p(s_0) before the first observation */
     unsigned char *avoid;     /* [n] cells to avoid (an episode ended there without the goal) */
@@ -32,9 +32,11 @@ typedef struct {
  * slots (efe_model_alloc; the rest from arena ar).  0, or -1 (no memory).
  * Starts as "no knowledge": every row of A and B empty, start uniform. */
 int  genmodel_alloc(genmodel_t *g, arena_t *ar, int n, int na, int b_width, int a_width);
+/* The same with no observations (a context world's model: n_cells * n_sym). */
+int  genmodel_alloc_obs(genmodel_t *g, arena_t *ar, int n, int no, int na, int b_width, int a_width);
 void genmodel_free(genmodel_t *g);
 
-/* The world's truth: its A and B, start cell and holes (task_truth_t).
+/* The world's truth: its A and B, start distribution and holes (task_truth_t).
  * 0, or -1 if the sizes do not fit the buffers. */
 int  genmodel_from_truth(genmodel_t *g, const task_truth_t *truth);
 

@@ -17,7 +17,20 @@
  * it sees a cell drawn uniformly from the noise kernel of s: the non-wall cells
  * other than s within Chebyshev distance noise_radius (1 = the 3x3
  * neighbourhood).  If that set is empty it sees s.  This is the likelihood
- * A[s][o] = p(o | s), whose entropy varies with eta. */
+ * A[s][o] = p(o | s), whose entropy varies with eta.
+ *
+ * Contexts (docs/contexts.md).  A map with goal digits '1'..'9' instead of
+ * 'G' has K >= 2 hidden contexts: each episode draws context k (ctx_prob) and
+ * keeps it; the goal of context k is the cell of digit k + 1, and entering
+ * another context's goal ends the episode without success (like a hole).
+ * Cells 'C' are cues (floor otherwise).  An observation is then a location
+ * (drawn as above) and a symbol: 0 = nothing, 1 + j = cue symbol j (at a cue
+ * cell: the context's own, 1 + k, with probability cue_rel, else one of the
+ * other K - 1 uniformly), K + 1 = reward (entering the context's goal):
+ * n_sym = K + 2 symbols, observation index sym * n_states + location.  The
+ * fields above stay the cells' (n_states, n_obs, A, B, dist over cells); the
+ * joint model over (cell, context) is env.h's.  Without digits K = 1, n_sym =
+ * 1 and nothing changes. */
 #ifndef AIF_GRIDWORLD_H
 #define AIF_GRIDWORLD_H
 #ifdef AIF_AGENT_VIEW_ONLY
@@ -28,6 +41,7 @@
 #include "task.h"   /* the actions (ACT_*) */
 
 #define GW_MAX_ACTIONS TASK_MAX_ACTIONS
+#define GW_MAX_CONTEXTS TASK_MAX_CONTEXTS
 
 /* What a job file says about one world (filled by jobspec, consumed by gw_build). */
 typedef struct {
@@ -45,6 +59,9 @@ typedef struct {
     double step_reward;      /* reward per step (e.g. -0.01), default 0 */
     double goal_reward;      /* reward for reaching the goal, default 1 */
     double hole_reward;      /* reward for falling in a hole, default 0 */
+    int n_ctx_prob;          /* context worlds: probabilities given (0 = uniform) */
+    double ctx_prob[GW_MAX_CONTEXTS];
+    double cue_reliability;  /* context worlds: p(the cue shows the context's own symbol), default 1 */
 } gw_spec_t;
 
 typedef struct {
@@ -60,6 +77,14 @@ typedef struct {
     double *H_A;    /* [n_states]: entropy (nats) of p(o | s) */
     int *dist;      /* [n_states]: fewest moves to the goal ignoring slips; -1 if unreachable or a wall */
     int *next;      /* [n_actions][n_states]: deterministic successor (no slip) */
+    int n_contexts; /* K: 1 without contexts */
+    int n_sym;      /* symbols per location: 1, or K + 2 */
+    int ctx_goal[GW_MAX_CONTEXTS];   /* goal cell of each context (ctx_goal[0] == goal) */
+    double ctx_prob[GW_MAX_CONTEXTS];
+    double cue_rel;
+    int n_cues;
+    double opt_steps; /* context worlds: expected fewest moves (no slip) via the best cue, then the
+                         context's goal, never through another goal; without contexts dist[start] */
 } gridworld_t;
 
 /* Defaults: 4x4, no map, start top-left, goal bottom-right, slip 0, fully
@@ -82,5 +107,18 @@ int  gw_step(const gridworld_t *g, int s, int a, rng_t *r);
 int  gw_observe(const gridworld_t *g, int s, rng_t *r);
 /* Reward for arriving in s2 (goal / hole / step reward). */
 double gw_reward(const gridworld_t *g, int s2);
+
+/* Context worlds.  The symbol observed in cell s in context k (draws: at a
+ * cue cell with cue_rel < 1, one rng_uniform and, when it says "another
+ * symbol", one rng_below(K - 1); nothing elsewhere), and its probability. */
+int    gw_symbol(const gridworld_t *g, int s, int k, rng_t *r);
+double gw_symbol_p(const gridworld_t *g, int s, int k, int sym);
+/* 1 if entering s in context k is a success, 0 otherwise (for any world). */
+static inline int gw_success(const gridworld_t *g, int s, int k) {
+    return g->n_contexts > 1 ? s == g->ctx_goal[k] : s == g->goal;
+}
+/* Fewest moves from src to every cell (no slip), never through a terminal
+ * cell (one can be the last); -1 where unreachable.  0, or -1 (no memory). */
+int    gw_bfs(const gridworld_t *g, int src, int *out);
 
 #endif

@@ -40,6 +40,10 @@ typedef struct {
     const char *cells;   /* [rows*cols] cell kinds: S F H G # */
     const double *eta;   /* [rows*cols] probability of observing the true cell */
     const int *dist;     /* [rows*cols] shortest-path moves to the goal (-1: none) */
+    int n_contexts;      /* 1: none */
+    const int *ctx_goal; /* [n_contexts] */
+    const double *ctx_prob;
+    double cue_rel, opt_steps;
 } plan_world_t;
 
 /* One run's identity, as the first columns of /runs/params record it. */

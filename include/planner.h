@@ -78,7 +78,7 @@ typedef struct {
 
 /* Buffers for n states (= observations) and na actions, from arena ar (the
  * tail with malloc: planner_free releases it).  0, or -1 (no memory). */
-int  planner_alloc(planner_t *p, arena_t *ar, int n, int na, const planner_config_t *cfg);
+int  planner_alloc(planner_t *p, arena_t *ar, int n, int no, int na, const planner_config_t *cfg);
 void planner_free(planner_t *p);
 
 /* Plan on model m with preference lnp and the EFE parameters ep (all three

@@ -40,6 +40,7 @@ typedef struct {
     uint8_t *eval_success;       /* [E] */
     float   *eval_return;        /* [E] */
     int8_t  *eval_outcome;       /* [E] RESULT_GOAL / RESULT_HOLE / RESULT_TIMEOUT */
+    int8_t  *eval_context;       /* [E] the episode's hidden context (0 in a world without contexts) */
     float   *curve_steps;        /* [C] mean steps of training episodes ending in the bin (NaN: none) */
     float   *curve_success;      /* [C] success rate in the bin (NaN: none) */
     float   *curve_return;       /* [C] mean return in the bin (NaN: none) */

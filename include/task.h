@@ -24,13 +24,16 @@
  *     data: `state_labels: true`, a privileged-information ablation).
  *
  * Cells are numbered row-major, s = row * cols + col, row 0 at the top.
- * Observations are cells too (n_obs == n_cells). */
+ * Observations are cells too (n_obs == n_cells), except in a world with hidden
+ * contexts, where an observation is a location and a symbol (n_obs =
+ * n_cells * n_sym) and the goal is the reward symbol wherever it is seen. */
 #ifndef AIF_TASK_H
 #define AIF_TASK_H
 #include <stddef.h>
 
 enum { ACT_UP = 0, ACT_DOWN = 1, ACT_LEFT = 2, ACT_RIGHT = 3, ACT_STAY = 4 };
 #define TASK_MAX_ACTIONS 5
+#define TASK_MAX_CONTEXTS 9
 extern const char *const task_action_names[TASK_MAX_ACTIONS]; /* "up","down","left","right","stay" */
 
 /* oracle_dist values besides distances. */
@@ -39,12 +42,15 @@ extern const char *const task_action_names[TASK_MAX_ACTIONS]; /* "up","down","le
 
 struct efe_model;
 
-/* The reference's knowledge of the true world (TASK_NEEDS_TRUTH only). */
+/* The reference's knowledge of the true world (TASK_NEEDS_TRUTH only).  Its
+ * arrays have one entry per state: n_cells, or n_cells * n_contexts in a
+ * context world (state k * n_cells + cell; env.h). */
 typedef struct {
     const struct efe_model *model;     /* the true A and B (efe.h) */
     int start;                         /* start cell */
-    const unsigned char *failure;      /* [n_cells] 1: entering it ends the episode without the goal */
-    const unsigned char *wall;         /* [n_cells] 1: a wall (never entered, never observed) */
+    const unsigned char *failure;      /* [n] 1: entering it ends the episode without the goal */
+    const unsigned char *wall;         /* [n] 1: a wall (never entered, never observed) */
+    const double *start_p;             /* [n] p(s_0) */
 } task_truth_t;
 
 enum { TASK_NEEDS_ORACLE = 1u, TASK_NEEDS_TRUTH = 2u, TASK_NEEDS_LABELS = 4u };
@@ -62,7 +68,11 @@ typedef struct {
     char name[64];          /* the world's name, for messages */
     int rows, cols, n_cells;
     int n_actions;          /* 4, or 5 with stay */
-    int goal;               /* the goal's observation (its cell) */
+    int n_contexts;         /* K hidden contexts (1: none; docs/contexts.md) */
+    int n_sym;              /* symbols per location: 1, or K + 2 (0 nothing, 1..K cue symbols, K + 1 reward) */
+    int n_obs;              /* observations: n_cells * n_sym, o = sym * n_cells + location */
+    int goal;               /* the goal's observation (its cell); -1 in a context world */
+    int goal_sym;           /* a context world's rewarded outcome: the symbol K + 1; -1 without contexts */
     int max_steps;          /* episode cap */
     long train_steps;       /* the run's training budget in environment steps: train's
                                log->budget never exceeds it (0: not known, no training) */
@@ -75,6 +85,10 @@ typedef struct {
  * nearest to a point in that scale: the grid's shape is all they use. */
 void task_cell_to_xy(const task_t *t, int s, float *x, float *y);
 int  task_xy_to_cell(const task_t *t, float x, float y);
+/* 1 if observation o is the goal's (the goal's cell, or the reward symbol). */
+static inline int task_goal_obs(const task_t *t, int o) {
+    return t->n_contexts > 1 ? o / t->n_cells == t->goal_sym : o == t->goal;
+}
 /* Moves between cells ignoring walls: where action a leads from s on an open
  * grid of this shape (the border stops it). */
 int  task_neighbour(const task_t *t, int s, int a);

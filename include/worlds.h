@@ -2,7 +2,8 @@
  * `preset: NAME` in an environment entry; and the job's worlds, built once
  * per process from its environment entries and checked against the job.
  *
- * A preset is plain data: the map (rows of S F H G #, 'S' start, 'G' goal),
+ * A preset is plain data: the map (rows of S F H G #, 'S' start, 'G' goal;
+ * or goal digits 1..K and cues C for a world with hidden contexts),
  * the observability map (rows of digits d, eta = 1 - d/10, as in obs_noise),
  * slip, max_steps and noise_radius.  Anything else a world has (actions,
  * rewards) keeps the loader's defaults.  The loader applies the preset first,
@@ -25,6 +26,7 @@ typedef struct {
     double slip;                  /* [0, 1) */
     int max_steps;
     int noise_radius;             /* >= 1 */
+    double cue_rel;               /* context worlds: cue reliability (0: 1) */
 } world_preset_t;
 
 /* The presets, in documentation order: world_count() of them. */

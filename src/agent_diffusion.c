@@ -275,6 +275,11 @@ static planner_config_t plan_config(const task_t *task, const double *pv) {
 }
 
 static int dif_validate(const task_t *env, const double *pv, char *err, size_t n) {
+    if (env->n_contexts > 1) {
+        snprintf(err, n, "world '%s' has hidden contexts, which diffusion-aif does not handle yet (docs/contexts.md)",
+                 env->name);
+        return -1;
+    }
     if ((int)pv[P_MODEL] == MODEL_COUNTS && uses_network(pv)) {
         snprintf(err, n, "model: counts trains no network, so it needs inference: filter and prediction: model");
         return -1;
@@ -398,7 +403,7 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
     const int bw = NETMODEL_TRANS_WIDTH > LATENT_WIDTH ? NETMODEL_TRANS_WIDTH : LATENT_WIDTH;
     if (!arena_ok(ar) || xp_alloc(&a->xp, ar, task->train_steps) != 0 ||
         latent_alloc(&a->lat, ar, &a->task, task->max_steps + 1, &prior) != 0 ||
-        genmodel_alloc(&a->gm, ar, a->S, a->NA, bw, a->S) != 0 || planner_alloc(&a->plan, ar, a->S, a->NA, &pc) != 0 ||
+        genmodel_alloc(&a->gm, ar, a->S, a->NA, bw, a->S) != 0 || planner_alloc(&a->plan, ar, a->S, a->S, a->NA, &pc) != 0 ||
         explorer_alloc(&a->explorer, a->S, a->NA, task->max_steps, task->max_steps) != 0 ||
         (a->em_rounds > 0 && efe_model_alloc(&a->em_model, a->S, a->S, a->NA, bw + LATENT_WIDTH, 1) != 0)) {
         snprintf(err, n, "diffusion-aif: out of memory (a data set of %ld steps)", task->train_steps);

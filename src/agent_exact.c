@@ -91,13 +91,14 @@ static const param_spec_t exact_params[P_N] = {
 
 typedef struct {
     task_t task;
-    int n, na, H, max_steps;
+    int n, no, na, H, max_steps; /* states (cells, or (cell, context)), observations, actions */
     efe_params_t ep;           /* gamma, weights, preference, selection (efe.h) */
     int learned, labels, start_known;
     double explore;
     int tail_steps;            /* planner: induction (0: tree alone) */
     genmodel_t gm;             /* the model: the truth, or learned */
-    double *lnp;               /* [n] ln p~(o) */
+    double *lnp;               /* [no] ln p~(o) */
+    unsigned char *avoid_loc;  /* [n_cells] a context world's locations to avoid */
     planner_t plan;
     double *q, *q_tmp;         /* [n] belief */
     int prev_action;           /* -1 at the start of an episode */
@@ -150,6 +151,16 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
         snprintf(err, errlen, "exact-aif: horizon %d exceeds the world's max_steps %d", H, task->max_steps);
         return -1;
     }
+    if (task->n_contexts > 1 && (int)pv[P_MODEL] == MODEL_LEARNED) {
+        snprintf(err, errlen, "exact-aif: model: learned does not handle world '%s' with hidden contexts yet "
+                 "(model: true does; docs/contexts.md)", task->name);
+        return -1;
+    }
+    if (task->n_contexts > 1 && (int)pv[P_PREF] != EFE_PREF_GOAL) {
+        snprintf(err, errlen, "exact-aif: preference: %s needs the goal's cell, which world '%s' with hidden "
+                 "contexts does not have (use preference: goal)", efe_pref_names[(int)pv[P_PREF]], task->name);
+        return -1;
+    }
     if (cap < (long)na * na) {
         snprintf(err, errlen, "exact-aif: policy_cap %ld is below |A|^2 = %d (%d actions)", cap, na * na, na);
         return -1;
@@ -178,8 +189,15 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
 
 /* The preference and the planner after the model changed. */
 static void model_changed(exact_t *x) {
-    efe_log_preferences(&x->ep.pref, x->task.rows, x->task.cols, x->task.goal, x->task.oracle_dist, x->gm.avoid,
-                        x->lnp);
+    const int nc = x->task.n_cells;
+    if (x->task.n_contexts > 1) {
+        /* a location to avoid: one where a state of any context ends without the goal */
+        memset(x->avoid_loc, 0, (size_t)nc);
+        for (int s = 0; s < x->n; s++) x->avoid_loc[s % nc] |= x->gm.avoid[s];
+        efe_log_preferences_ctx(&x->ep.pref, nc, x->task.n_sym, x->task.goal_sym, x->avoid_loc, x->lnp);
+    } else
+        efe_log_preferences(&x->ep.pref, x->task.rows, x->task.cols, x->task.goal, x->task.oracle_dist, x->gm.avoid,
+                            x->lnp);
     planner_set_model(&x->plan, &x->gm.m, x->lnp, &x->ep, NULL);
 }
 
@@ -216,7 +234,8 @@ static void exact_destroy(void *self) {
 /* The scalar settings from the task and the parameters. */
 static void exact_read_params(exact_t *x, const task_t *task, const double *pv, int learned) {
     x->task = *task;
-    x->n = task->n_cells;
+    x->n = task->n_cells * task->n_contexts; /* a context world's states: (cell, context) */
+    x->no = task->n_obs;
     x->na = task->n_actions;
     x->H = (int)pv[P_HORIZON];
     x->max_steps = task->max_steps;
@@ -234,12 +253,14 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
     arena_t *ar = x->arena;
     const int n = x->n;
     const planner_config_t pc = plan_config(task, pv);
-    x->lnp = arena_alloc(ar, (size_t)n, sizeof(double));
+    x->lnp = arena_alloc(ar, (size_t)x->no, sizeof(double));
+    x->avoid_loc = arena_alloc(ar, (size_t)task->n_cells, 1);
     x->q = arena_alloc(ar, (size_t)n, sizeof(double));
     x->q_tmp = arena_alloc(ar, (size_t)n, sizeof(double));
-    if (!arena_ok(ar) || planner_alloc(&x->plan, ar, n, x->na, &pc) != 0) return -1;
+    if (!arena_ok(ar) || planner_alloc(&x->plan, ar, n, x->no, x->na, &pc) != 0) return -1;
     if (!x->learned) {
-        if (genmodel_alloc(&x->gm, ar, n, x->na, task->truth->model->b_width, task->truth->model->a_width) != 0 ||
+        if (genmodel_alloc_obs(&x->gm, ar, n, x->no, x->na, task->truth->model->b_width,
+                               task->truth->model->a_width) != 0 ||
             genmodel_from_truth(&x->gm, task->truth) != 0)
             return -1;
         if (!x->start_known) uniform_start(x);
@@ -322,7 +343,9 @@ static void exact_checkpoint(const void *self, float *out) {
 
 static int exact_check_context(const void *self, check_context_t *ctx) {
     const exact_t *x = self;
-    return check_context_set(ctx, x->q, x->lnp, x->ep.w.w_risk, x->ep.w.w_ambiguity, x->plan.cfg.tail_steps);
+    check_context_set(ctx, x->q, x->lnp, x->ep.w.w_risk, x->ep.w.w_ambiguity, x->plan.cfg.tail_steps);
+    ctx->n_states = x->n;
+    return 0;
 }
 
 static const efe_model_t *exact_model(const void *self) { return &((const exact_t *)self)->gm.m; }

@@ -119,6 +119,7 @@ static int null_check_context(const void *self, check_context_t *ctx) {
     ctx->w_risk = 1.0;
     ctx->w_ambiguity = 1.0;
     ctx->tail_steps = 0;
+    ctx->n_states = a->n_cells;
     return 0;
 }
 

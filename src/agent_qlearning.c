@@ -52,7 +52,7 @@ typedef struct {
 } ql_t;
 
 static size_t ql_ckpt_floats(const task_t *task, const double *pv) {
-    return (size_t)task->n_cells * (size_t)task->n_actions;
+    return (size_t)task->n_obs * (size_t)task->n_actions;
 }
 
 static unsigned ql_needs(const double *pv) {
@@ -80,7 +80,17 @@ static int ql_potential(ql_t *q, const task_t *task, int kind, double lambda) {
 
 static void ql_destroy(void *self);
 
+static int ql_validate(const task_t *task, const double *pv, char *err, size_t n) {
+    if (task->n_contexts > 1 && (int)pv[P_SHAPING] != SHAPE_NONE) {
+        snprintf(err, n, "q-learning: shaping needs the goal's cell, which world '%s' with hidden contexts does "
+                 "not have (use shaping: none)", task->name);
+        return -1;
+    }
+    return 0;
+}
+
 static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
+    if (ql_validate(task, pv, err, n)) return NULL;
     arena_t *ar = arena_create(0);
     ql_t *q = arena_alloc(ar, 1, sizeof *q);
     if (!q) {
@@ -89,7 +99,7 @@ static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, ch
         return NULL;
     }
     q->arena = ar;
-    q->n_obs = task->n_cells;
+    q->n_obs = task->n_obs; /* a context world's observations: location and symbol (task.h) */
     q->n_actions = task->n_actions;
     q->max_steps = task->max_steps;
     q->alpha = pv[P_ALPHA];
@@ -200,6 +210,7 @@ const agent_class_t agent_qlearning = {
     .n_params = P_N,
     .needs = ql_needs,
     .ckpt_floats = ql_ckpt_floats,
+    .validate = ql_validate,
     .create = ql_create,
     .train = ql_train,
     .begin_episode = ql_begin,

@@ -34,6 +34,19 @@ void efe_log_preferences(const efe_pref_t *pref, int rows, int cols, int goal, c
     for (int o = 0; o < n; o++) lnp[o] -= z;
 }
 
+void efe_log_preferences_ctx(const efe_pref_t *pref, int n_cells, int n_sym, int goal_sym,
+                             const unsigned char *avoid, double *lnp) {
+    const int n = n_cells * n_sym;
+    for (int o = 0; o < n; o++) {
+        const int sym = o / n_cells, loc = o % n_cells;
+        double c = sym == goal_sym ? pref->c_goal : 0.0;
+        if (sym == 0 && avoid && avoid[loc]) c = -pref->hole_penalty;
+        lnp[o] = c;
+    }
+    double z = efe_logsumexp(lnp, n);
+    for (int o = 0; o < n; o++) lnp[o] -= z;
+}
+
 /* ---- divergences and terms ------------------------------------------------------ */
 
 double efe_logsumexp(const double *x, int n) {

@@ -4,14 +4,19 @@
 #include <string.h>
 
 int genmodel_alloc(genmodel_t *g, arena_t *ar, int n, int na, int b_width, int a_width) {
+    return genmodel_alloc_obs(g, ar, n, n, na, b_width, a_width);
+}
+
+int genmodel_alloc_obs(genmodel_t *g, arena_t *ar, int n, int no, int na, int b_width, int a_width) {
     memset(g, 0, sizeof *g);
     g->n = n;
+    g->no = no;
     g->na = na;
     g->start = arena_alloc(ar, (size_t)n, sizeof(double));
     g->avoid = arena_alloc(ar, (size_t)n, 1);
     g->visited = arena_alloc(ar, (size_t)n, 1);
     g->tried = arena_alloc(ar, (size_t)n * na, 1);
-    if (!arena_ok(ar) || efe_model_alloc(&g->m, n, n, na, b_width, a_width) != 0) return -1;
+    if (!arena_ok(ar) || efe_model_alloc(&g->m, n, no, na, b_width, a_width) != 0) return -1;
     for (int s = 0; s < n; s++) g->start[s] = 1.0 / n;
     return 0;
 }
@@ -21,7 +26,8 @@ void genmodel_free(genmodel_t *g) { efe_model_free(&g->m); }
 int genmodel_from_truth(genmodel_t *g, const task_truth_t *truth) {
     const efe_model_t *t = truth->model;
     efe_model_t *m = &g->m;
-    if (t->n_states != g->n || t->n_actions != g->na || t->b_width > m->b_width || t->a_width > m->a_width)
+    if (t->n_states != g->n || t->n_obs != g->no || t->n_actions != g->na || t->b_width > m->b_width ||
+        t->a_width > m->a_width)
         return -1;
     const int n = g->n;
     for (int r = 0; r < g->na * n; r++)
@@ -34,10 +40,10 @@ int genmodel_from_truth(genmodel_t *g, const task_truth_t *truth) {
             m->a_idx[(size_t)s * m->a_width + k] = k < t->a_width ? t->a_idx[(size_t)s * t->a_width + k] : -1;
             m->a_p[(size_t)s * m->a_width + k] = k < t->a_width ? t->a_p[(size_t)s * t->a_width + k] : 0.0;
         }
-    memcpy(m->A, t->A, sizeof(double) * (size_t)n * n);
+    memcpy(m->A, t->A, sizeof(double) * (size_t)n * (size_t)g->no);
     memcpy(m->H_A, t->H_A, sizeof(double) * (size_t)n);
     for (int s = 0; s < n; s++) {
-        g->start[s] = s == truth->start;
+        g->start[s] = truth->start_p ? truth->start_p[s] : s == truth->start;
         g->avoid[s] = truth->failure[s];
         g->visited[s] = 1;
     }

@@ -43,6 +43,7 @@ void gw_spec_init(gw_spec_t *spec) {
     spec->step_reward = 0.0;
     spec->goal_reward = 1.0;
     spec->hole_reward = 0.0;
+    spec->cue_reliability = 1.0;
 }
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -105,17 +106,65 @@ static int check_map(const gw_spec_t *sp, char *err, size_t errlen) {
     if (len != n)
         return fail(err, errlen, sp, "map has %s%zu letters, expected rows*cols = %zu",
                     len > n ? "more than " : "", len > n ? n : len, n);
-    int n_s = 0, n_g = 0;
+    int n_s = 0, n_g = 0, n_c = 0, digit[10] = {0}, top = 0;
     for (size_t i = 0; i < n; i++) {
         char c = sp->map[i];
-        if (c == '\0' || !strchr("SFHG#", c))
-            return fail(err, errlen, sp, "map letter '%c' (0x%02x) at cell %zu is not one of S F H G #",
+        if (c == '\0' || !strchr("SFHG#C123456789", c))
+            return fail(err, errlen, sp,
+                        "map letter '%c' (0x%02x) at cell %zu is not one of S F H G # C or a goal digit 1-9",
                         c >= 32 && c < 127 ? c : '?', (unsigned char)c, i);
         n_s += c == 'S';
         n_g += c == 'G';
+        n_c += c == 'C';
+        if (c >= '1' && c <= '9') {
+            digit[c - '0']++;
+            if (c - '0' > top) top = c - '0';
+        }
     }
     if (n_s > 1) return fail(err, errlen, sp, "map has more than one 'S' (%d)", n_s);
     if (n_g > 1) return fail(err, errlen, sp, "map has more than one 'G' (%d)", n_g);
+    if (top == 0 && n_c > 0)
+        return fail(err, errlen, sp, "map has cue cells 'C' but no context goals (digits 1..K)");
+    if (top > 0 && n_g > 0)
+        return fail(err, errlen, sp, "map has both a 'G' and context goals (digits): use digits 1..K only");
+    if (top == 1) return fail(err, errlen, sp, "map has one context goal ('1'): contexts need at least 2 (1..K)");
+    for (int d = 1; d <= top; d++)
+        if (digit[d] != 1)
+            return fail(err, errlen, sp, "map has %d cells '%d': context goals 1..%d must appear once each",
+                        digit[d], d, top);
+    return 0;
+}
+
+/* K from the map's goal digits (1 without). */
+static int map_contexts(const gw_spec_t *sp) {
+    int top = 0;
+    if (!sp->map) return 1;
+    for (size_t i = 0, n = (size_t)sp->rows * (size_t)sp->cols; i < n; i++)
+        if (sp->map[i] >= '1' && sp->map[i] <= '9' && sp->map[i] - '0' > top) top = sp->map[i] - '0';
+    return top > 1 ? top : 1;
+}
+
+static int check_contexts(const gw_spec_t *sp, char *err, size_t errlen) {
+    const int K = map_contexts(sp);
+    if (K == 1) {
+        if (sp->n_ctx_prob > 0)
+            return fail(err, errlen, sp, "contexts: given, but the map has no context goals (digits 1..K)");
+        if (sp->cue_reliability != 1.0)
+            return fail(err, errlen, sp, "cue_reliability: given, but the map has no context goals (digits 1..K)");
+        return 0;
+    }
+    if (!(sp->cue_reliability >= 0.0 && sp->cue_reliability <= 1.0))
+        return fail(err, errlen, sp, "cue_reliability = %g, must be in [0, 1]", sp->cue_reliability);
+    if (sp->n_ctx_prob == 0) return 0;
+    if (sp->n_ctx_prob != K)
+        return fail(err, errlen, sp, "contexts: %d probabilities for the map's %d context goals", sp->n_ctx_prob, K);
+    double sum = 0.0;
+    for (int k = 0; k < K; k++) {
+        if (!(sp->ctx_prob[k] > 0.0 && sp->ctx_prob[k] <= 1.0))
+            return fail(err, errlen, sp, "contexts[%d] = %g, must be in (0, 1]", k, sp->ctx_prob[k]);
+        sum += sp->ctx_prob[k];
+    }
+    if (fabs(sum - 1.0) > 1e-6) return fail(err, errlen, sp, "contexts: probabilities sum to %.9g, not 1", sum);
     return 0;
 }
 
@@ -144,7 +193,9 @@ static int resolve_ends(const gw_spec_t *sp, int *start, int *goal, char *err, s
     int n = sp->rows * sp->cols;
     *start = sp->start >= 0 ? sp->start : find_letter(sp, 'S');
     if (*start < 0) *start = 0;
-    *goal = sp->goal >= 0 ? sp->goal : find_letter(sp, 'G');
+    if (map_contexts(sp) > 1 && sp->goal >= 0)
+        return fail(err, errlen, sp, "goal: a world with contexts has its goals in its map (digits 1..K)");
+    *goal = sp->goal >= 0 ? sp->goal : find_letter(sp, map_contexts(sp) > 1 ? '1' : 'G');
     if (*goal < 0) *goal = n - 1;
     if (check_end(sp, "start", *start, err, errlen)) return -1;
     if (check_end(sp, "goal", *goal, err, errlen)) return -1;
@@ -155,8 +206,8 @@ static int resolve_ends(const gw_spec_t *sp, int *start, int *goal, char *err, s
 
 /* Dense B and A must fit a shared node (see the top of this file). */
 static int check_memory(const gw_spec_t *sp, char *err, size_t errlen) {
-    double n = (double)sp->rows * sp->cols;
-    double bytes = (sp->n_actions + 1.0) * n * n * sizeof(double);
+    double n = (double)sp->rows * sp->cols * map_contexts(sp);
+    double bytes = (sp->n_actions + 1.0) * n * n * sizeof(double) * (map_contexts(sp) > 1 ? 2.0 : 1.0);
     if (bytes > GW_MAX_DENSE_BYTES)
         return fail(err, errlen, sp, "world too large: dense B and A need %.0f MiB (limit %.0f MiB)",
                     bytes / 1048576.0, GW_MAX_DENSE_BYTES / 1048576.0);
@@ -182,7 +233,7 @@ static int alloc_world(gridworld_t *g) {
 static void fill_cells(gridworld_t *g, const gw_spec_t *sp) {
     for (int s = 0; s < g->n_states; s++) {
         char c = map_letter(sp, s);
-        g->cells[s] = (c == 'S' || c == 'G') ? 'F' : c;
+        g->cells[s] = (c == 'S' || c == 'G') ? 'F' : c >= '1' && c <= '9' ? 'G' : c;
         g->eta[s] = sp->eta ? sp->eta[s] : sp->eta_all;
     }
     g->cells[g->n_states] = '\0'; /* printable as a string while debugging */
@@ -331,6 +382,100 @@ static void copy_scalars(gridworld_t *g, const gw_spec_t *sp, int start, int goa
     g->noise_radius = sp->noise_radius;
 }
 
+static int out_of_memory(gridworld_t *g, const gw_spec_t *sp, char *err, size_t errlen);
+
+/* Without contexts K = 1 and opt_steps = dist[start].  With: the goals of
+ * the contexts, their probabilities, the cues, every goal and cue reachable
+ * from the start without entering another terminal cell, and opt_steps. */
+static int build_contexts(gridworld_t *g, const gw_spec_t *sp, char *err, size_t errlen) {
+    const int K = map_contexts(sp), n = g->n_states;
+    g->n_contexts = K;
+    g->n_sym = K > 1 ? K + 2 : 1;
+    g->ctx_goal[0] = g->goal;
+    g->ctx_prob[0] = 1.0;
+    g->cue_rel = 1.0;
+    g->opt_steps = g->dist[g->start];
+    if (K == 1) return 0;
+    for (int s = 0; s < n; s++) {
+        char c = sp->map[s];
+        if (c >= '1' && c <= '9') g->ctx_goal[c - '1'] = s;
+        g->n_cues += c == 'C';
+    }
+    for (int k = 0; k < K; k++) g->ctx_prob[k] = sp->n_ctx_prob ? sp->ctx_prob[k] : 1.0 / K;
+    g->cue_rel = sp->cue_reliability;
+    int *from = malloc(sizeof(int) * (size_t)n * 2), *via = from ? from + n : NULL;
+    if (!from) return out_of_memory(g, sp, err, errlen);
+    gw_bfs(g, g->start, from);
+    for (int k = 0; k < K; k++)
+        if (from[g->ctx_goal[k]] < 0) {
+            int c = g->ctx_goal[k];
+            free(from);
+            gw_free(g);
+            return fail(err, errlen, sp, "the goal of context %d (row %d, col %d) is unreachable from the start "
+                        "without crossing walls, holes or another goal", k + 1, c / sp->cols, c % sp->cols);
+        }
+    double best = 0.0;
+    for (int k = 0; k < K; k++) best += g->ctx_prob[k] * from[g->ctx_goal[k]]; /* no cue: a guess's route */
+    if (g->n_cues) best = INFINITY;
+    for (int c = 0; c < n; c++) {
+        if (g->cells[c] != 'C') continue;
+        if (from[c] < 0) {
+            free(from);
+            gw_free(g);
+            return fail(err, errlen, sp, "the cue at row %d, col %d is unreachable from the start without "
+                        "crossing walls, holes or a goal", c / sp->cols, c % sp->cols);
+        }
+        gw_bfs(g, c, via);
+        double e = from[c];
+        for (int k = 0; k < K; k++) e += g->ctx_prob[k] * via[g->ctx_goal[k]];
+        if (e < best) best = e;
+    }
+    g->opt_steps = best;
+    free(from);
+    return 0;
+}
+
+int gw_bfs(const gridworld_t *g, int src, int *out) {
+    const int n = g->n_states;
+    int *queue = malloc((size_t)n * sizeof *queue);
+    if (!queue) return -1;
+    for (int s = 0; s < n; s++) out[s] = -1;
+    int head = 0, tail = 0;
+    out[src] = 0;
+    queue[tail++] = src;
+    while (head < tail) {
+        int u = queue[head++];
+        if (u != src && gw_terminal(g, u)) continue; /* entered, never left */
+        for (int a = 0; a < 4; a++) {
+            int v = move_from(g, u, a);
+            if (v == u || out[v] >= 0) continue;
+            out[v] = out[u] + 1;
+            queue[tail++] = v;
+        }
+    }
+    free(queue);
+    return 0;
+}
+
+int gw_symbol(const gridworld_t *g, int s, int k, rng_t *r) {
+    const int K = g->n_contexts;
+    if (K == 1) return 0;
+    if (s == g->ctx_goal[k]) return K + 1;
+    if (g->cells[s] != 'C') return 0;
+    if (g->cue_rel >= 1.0 || rng_uniform(r) < g->cue_rel) return 1 + k;
+    int j = (int)rng_below(r, (uint32_t)(K - 1)); /* one of the other K - 1, in order */
+    return 1 + (j < k ? j : j + 1);
+}
+
+double gw_symbol_p(const gridworld_t *g, int s, int k, int sym) {
+    const int K = g->n_contexts;
+    if (K == 1) return sym == 0;
+    if (s == g->ctx_goal[k]) return sym == K + 1;
+    if (g->cells[s] != 'C') return sym == 0;
+    if (sym < 1 || sym > K) return 0.0;
+    return sym == 1 + k ? g->cue_rel : (1.0 - g->cue_rel) / (K - 1);
+}
+
 static int out_of_memory(gridworld_t *g, const gw_spec_t *sp, char *err, size_t errlen) {
     gw_free(g);
     return fail(err, errlen, sp, "out of memory building a %dx%d world", sp->rows, sp->cols);
@@ -340,8 +485,8 @@ static int out_of_memory(gridworld_t *g, const gw_spec_t *sp, char *err, size_t 
 int gw_build(gridworld_t *g, const gw_spec_t *spec, char *err, size_t errlen) {
     memset(g, 0, sizeof *g);
     if (err && errlen) err[0] = '\0';
-    int start, goal;
-    if (check_scalars(spec, err, errlen) || check_map(spec, err, errlen) ||
+    int start = -1, goal = -1;
+    if (check_scalars(spec, err, errlen) || check_map(spec, err, errlen) || check_contexts(spec, err, errlen) ||
         resolve_ends(spec, &start, &goal, err, errlen) || check_eta(spec, err, errlen) ||
         check_memory(spec, err, errlen))
         return -1;
@@ -360,6 +505,7 @@ int gw_build(gridworld_t *g, const gw_spec_t *spec, char *err, size_t errlen) {
     build_B(g);
     build_A(g);
     build_H(g);
+    if (build_contexts(g, spec, err, errlen)) return -1;
     return 0;
 }
 

@@ -95,10 +95,11 @@ static const char *const top_keys[T_N] = {
     "curve_points", "output", "max_file_gb", "environments", "agents", "efe_checks"};
 
 enum { E_NAME, E_SIZE, E_ROWS, E_COLS, E_MAP, E_START, E_GOAL, E_SLIP, E_NOISE, E_RADIUS,
-       E_MAXSTEPS, E_ACTIONS, E_STEPR, E_GOALR, E_HOLER, E_PRESET, E_N };
+       E_MAXSTEPS, E_ACTIONS, E_STEPR, E_GOALR, E_HOLER, E_PRESET, E_CONTEXTS, E_CUE, E_N };
 static const char *const env_keys[E_N] = {
     "name", "size", "rows", "cols", "map", "start", "goal", "slip", "obs_noise", "noise_radius",
-    "max_steps", "actions", "step_reward", "goal_reward", "hole_reward", "preset"};
+    "max_steps", "actions", "step_reward", "goal_reward", "hole_reward", "preset", "contexts",
+    "cue_reliability"};
 
 enum { A_TYPE, A_NAME, A_PARAMS, A_TRAIN, A_N };
 static const char *const agent_keys[A_N] = {"type", "name", "params", "train_steps"};
@@ -365,6 +366,25 @@ static int env_scalars(yr_t *r, gw_spec_t *g, const yaml_node_t **v, const int *
     if (v[E_ACTIONS] &&
         env_int(r, v, kl, E_ACTIONS, 4, 5, "4 or 5 (5 adds the stay action)", &g->n_actions))
         return -1;
+    if (env_real(r, v, kl, E_CUE, 0, 1, 0, &g->cue_reliability)) return -1;
+    if (v[E_CONTEXTS]) { /* context probabilities: a list, one per goal digit of the map (gw_build checks) */
+        const yaml_node_t *n = v[E_CONTEXTS];
+        char b[64];
+        size_t m = yr_key(r, "contexts");
+        long len = n->type == YAML_SEQUENCE_NODE ? yr_seq_len(n) : -1;
+        if (len < 2 || len > GW_MAX_CONTEXTS)
+            return yr_fail(r, yr_value_line(n, kl[E_CONTEXTS]),
+                           "expected a list of 2 to %d context probabilities (one per goal digit of the map), got %s",
+                           GW_MAX_CONTEXTS, len < 0 ? yr_describe(n, b, sizeof b) : "a list of that length");
+        for (long i = 0; i < len; i++) {
+            size_t mi = yr_idx(r, i);
+            if (yr_real(r, yr_seq_item(r, n, i), yr_value_line(n, kl[E_CONTEXTS]), 0, 1, 1, 0, &g->ctx_prob[i]))
+                return -1;
+            yr_restore(r, mi);
+        }
+        g->n_ctx_prob = (int)len;
+        yr_restore(r, m);
+    }
     if (env_real(r, v, kl, E_STEPR, -INFINITY, INFINITY, 0, &g->step_reward)) return -1;
     if (env_real(r, v, kl, E_GOALR, -INFINITY, INFINITY, 0, &g->goal_reward)) return -1;
     return env_real(r, v, kl, E_HOLER, -INFINITY, INFINITY, 0, &g->hole_reward);

@@ -118,7 +118,9 @@ static void fill_worlds(plan_t *p, const jobspec_t *job, const worlds_t *ws) {
         p->worlds[e] = (plan_world_t){.name = g->name, .rows = g->rows, .cols = g->cols, .start = g->start,
                                       .goal = g->goal, .max_steps = g->max_steps, .n_actions = g->n_actions,
                                       .noise_radius = g->noise_radius, .slip = g->slip, .cells = g->cells,
-                                      .eta = g->eta, .dist = g->dist};
+                                      .eta = g->eta, .dist = g->dist, .n_contexts = g->n_contexts,
+                                      .ctx_goal = g->ctx_goal, .ctx_prob = g->ctx_prob, .cue_rel = g->cue_rel,
+                                      .opt_steps = g->opt_steps};
     }
 }
 

@@ -43,10 +43,11 @@ double planner_bytes(int n, int na, const planner_config_t *cfg) {
     return b;
 }
 
-int planner_alloc(planner_t *p, arena_t *ar, int n, int na, const planner_config_t *cfg) {
+int planner_alloc(planner_t *p, arena_t *ar, int n, int no, int na, const planner_config_t *cfg) {
     memset(p, 0, sizeof *p);
     p->cfg = *cfg;
-    p->n = p->no = n;
+    p->n = n;
+    p->no = no;
     p->na = na;
     p->H = cfg->H;
     p->shape = planner_shape(na, cfg);
@@ -60,10 +61,10 @@ int planner_alloc(planner_t *p, arena_t *ar, int n, int na, const planner_config
     p->lvl_q = arena_alloc(ar, (H + 1) * un, sizeof(double));
     p->lvl_supp = arena_alloc(ar, (H + 1) * un, sizeof(int));
     p->lvl_ns = arena_alloc(ar, H + 1, sizeof(int));
-    p->qo = arena_alloc(ar, un, sizeof(double));
-    p->obs_list = arena_alloc(ar, un, sizeof(int));
+    p->qo = arena_alloc(ar, (size_t)no, sizeof(double));
+    p->obs_list = arena_alloc(ar, (size_t)no, sizeof(int));
     p->mark_s = arena_alloc(ar, un, 1);
-    p->mark_o = arena_alloc(ar, un, 1);
+    p->mark_o = arena_alloc(ar, (size_t)no, 1);
     if (p->shape.beam) {
         const size_t slots = (size_t)na * (size_t)p->shape.bw;
         for (int i = 0; i < 2; i++) {

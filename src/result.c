@@ -13,6 +13,7 @@ int result_alloc(run_result_t *r, const layout_dims_t *d, size_t ckpt_cap) {
     ALLOC(r->eval_success, E);
     ALLOC(r->eval_return, E);
     ALLOC(r->eval_outcome, E);
+    ALLOC(r->eval_context, E);
     ALLOC(r->curve_steps, C);
     ALLOC(r->curve_success, C);
     ALLOC(r->curve_return, C);
@@ -55,6 +56,7 @@ void result_reset(run_result_t *r, const layout_dims_t *d, long run_id) {
     memset(r->eval_success, 0, E);
     fill_f(r->eval_return, E, NAN);
     memset(r->eval_outcome, 0xff, E);
+    memset(r->eval_context, 0xff, E);
     fill_f(r->curve_steps, C, NAN);
     fill_f(r->curve_success, C, NAN);
     fill_f(r->curve_return, C, NAN);
@@ -79,7 +81,7 @@ void result_reset(run_result_t *r, const layout_dims_t *d, long run_id) {
 }
 
 void result_free(run_result_t *r) {
-    free(r->eval_steps); free(r->eval_success); free(r->eval_return); free(r->eval_outcome);
+    free(r->eval_steps); free(r->eval_success); free(r->eval_return); free(r->eval_outcome); free(r->eval_context);
     free(r->curve_steps); free(r->curve_success); free(r->curve_return); free(r->curve_episodes);
     free(r->traj_len); free(r->traj_pos); free(r->traj_obs); free(r->traj_action);
     free(r->traj_G); free(r->traj_risk); free(r->traj_ambiguity); free(r->traj_p_action);

@@ -74,10 +74,13 @@ typedef struct {
 /* G of the agent's exposed candidates under the world's true A and B, from
  * the agent's own belief and preference, with the same planner (a tail after
  * the policy if the agent's G has one), into check slot i. */
-static void score_check(const agent_class_t *c, const void *agent, const world_knowledge_t *k,
+static void score_check(const agent_class_t *c, const void *agent, const world_knowledge_t *k, int n_cells,
                         const decision_t *dec, run_result_t *res, int i, exact_side_t *xs) {
     check_context_t ctx;
     if (!c->check_context || c->check_context(agent, &ctx) != 0 || dec->check_H < 1) return;
+    /* a belief over other states than the true model's (the cells alone in a
+     * context world) cannot be scored on it */
+    if ((ctx.n_states ? ctx.n_states : n_cells) != k->model.n_states) return;
     const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
     const efe_tail_t *tail = NULL;
     if (ctx.tail_steps > 0) {
@@ -108,7 +111,12 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
                          rng_t *env_rng, rng_t *agent_rng, const layout_dims_t *d,
                          run_result_t *res, int e, int k, int *n_checked, exact_side_t *xs) {
     const size_t T = (size_t)d->max_steps, NA = (size_t)d->n_actions;
-    int s = g->start, o = gw_observe(g, s, env_rng);
+    /* the evaluation's own environment: env_reset and env_step draw from
+     * env_rng exactly as the world's gw_step and gw_observe would (and the
+     * context and cue symbols in a context world) */
+    env_t env;
+    env_init(&env, g, env_rng);
+    int o = env_reset(&env), s = env.s, outcome = ENV_RUNNING;
     double ret = 0;
     int t = 0;
     decision_t dec;
@@ -122,12 +130,13 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
         dec.want_check = *n_checked < d->n_check;
         int a = c->act(agent, o, agent_rng, &dec);
         if (dec.want_check && dec.n_check > 0) {
-            score_check(c, agent, wk, &dec, res, *n_checked, xs);
+            score_check(c, agent, wk, g->n_states, &dec, res, *n_checked, xs);
             if (res->check_n[*n_checked] > 0) (*n_checked)++;
         }
-        s = gw_step(g, s, a, env_rng);
-        o = gw_observe(g, s, env_rng);
-        ret += gw_reward(g, s);
+        double rwd;
+        o = env_step(&env, a, &rwd, &outcome);
+        s = env.s;
+        ret += rwd;
         if (k >= 0) {
             size_t base = ((size_t)k * T + (size_t)t) * NA;
             res->traj_action[(size_t)k * T + (size_t)t] = (int8_t)a;
@@ -139,11 +148,12 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
             memcpy(res->traj_p_action + base, dec.p_action, sizeof(float) * NA);
         }
         t++;
-        if (gw_terminal(g, s)) break;
+        if (outcome != ENV_RUNNING) break;
     }
     res->eval_steps[e] = t;
-    res->eval_success[e] = s == g->goal;
-    res->eval_outcome[e] = (int8_t)(s == g->goal ? RESULT_GOAL : gw_terminal(g, s) ? RESULT_HOLE : RESULT_TIMEOUT);
+    res->eval_success[e] = outcome == ENV_GOAL;
+    res->eval_outcome[e] = (int8_t)(outcome == ENV_GOAL ? RESULT_GOAL : outcome == ENV_FAILED ? RESULT_HOLE : RESULT_TIMEOUT);
+    res->eval_context[e] = (int8_t)env_context(&env);
     res->eval_return[e] = (float)ret;
     if (k >= 0) res->traj_len[k] = t;
 }
@@ -183,18 +193,19 @@ static void record_fit_stats(const agent_class_t *c, const void *agent, run_resu
 /* The agent's model after training against the world's (over the cells it
  * was in during training, every action of them), and against its own data. */
 static int record_model(const agent_class_t *c, const void *agent, const world_knowledge_t *wk, const long *visits,
-                        run_result_t *res) {
+                        int n_cells, run_result_t *res) {
     if (c->model_fit) res->model_fit_tv_B = (float)c->model_fit(agent);
     const efe_model_t *m = c->model ? c->model(agent) : NULL;
     if (!m) return 0;
-    const int n = wk->model.n_states, na = wk->model.n_actions;
+    const int n = wk->model.n_states, na = wk->model.n_actions, nc = n_cells;
+    if (m->n_states != n || m->n_obs != wk->model.n_obs) return 0; /* not the world's state space: nothing to compare */
     double *w = malloc(sizeof(double) * (size_t)n * (size_t)(na + 2)), *ws = w ? w + (size_t)n * na : NULL,
            *scratch = ws ? ws + n : NULL;
     if (!w) return -1;
-    for (int s = 0; s < n; s++) {
-        ws[s] = (double)visits[s];
+    for (int s = 0; s < n; s++) { /* a context world's state (k, cell): the cell's visits */
+        ws[s] = (double)visits[s % nc];
         scratch[s] = 0.0;
-        for (int a = 0; a < na; a++) w[(size_t)s * na + a] = (double)visits[s];
+        for (int a = 0; a < na; a++) w[(size_t)s * na + a] = (double)visits[s % nc];
     }
     res->model_tv_A = (float)latent_tv_A(m, &wk->model, ws, 1.0);
     res->model_tv_B = (float)latent_tv_B(m, &wk->model, w, 1.0, scratch);
@@ -237,13 +248,14 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     long *visits = calloc((size_t)g->n_states, sizeof *visits);
     double *bins = calloc((size_t)C * 3, sizeof *bins);
     int *counts = calloc((size_t)C, sizeof *counts);
-    exact_side_t xs = {.work = malloc(sizeof(double) * (2 * (size_t)g->n_states + (size_t)g->n_obs))};
+    const efe_model_t *tm = &wk->model; /* the world's true model: over (cell, context) in a context world */
+    exact_side_t xs = {.work = malloc(sizeof(double) * (2 * (size_t)tm->n_states + (size_t)tm->n_obs))};
     void *agent = NULL;
     int rc = 0;
     env_t env;
     env_init(&env, g, &env_rng);
     env_count_visits(&env, visits);
-    if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, g->n_states, g->n_actions) != 0) {
+    if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, tm->n_states, tm->n_actions) != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }
@@ -266,7 +278,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     res->train_episodes = log.episodes;
     record_fit_stats(c, agent, res);
     record_curve(res, bins, counts, C);
-    if (record_model(c, agent, wk, visits, res) != 0) {
+    if (record_model(c, agent, wk, visits, g->n_states, res) != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }

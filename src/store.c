@@ -628,6 +628,7 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_EVAL_SUCCESS], (hsize_t)id, r->eval_success);
         rc |= write_row(&st->ds[DS_EVAL_RETURN], (hsize_t)id, r->eval_return);
         rc |= write_row(&st->ds[DS_EVAL_OUTCOME], (hsize_t)id, r->eval_outcome);
+        rc |= write_row(&st->ds[DS_EVAL_CONTEXT], (hsize_t)id, r->eval_context);
         FAULT_POINT("mid_data");
         rc |= write_row(&st->ds[DS_CURVE_STEPS], (hsize_t)id, r->curve_steps);
         rc |= write_row(&st->ds[DS_CURVE_SUCCESS], (hsize_t)id, r->curve_success);

@@ -43,6 +43,9 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_EVAL_OUTCOME] = {"/eval/outcome", 0, 0, {X_E}, "0 goal, 1 hole, 2 time-out",
         "how each evaluation episode ended: 0 reached the goal, 1 ended without the goal (a hole), "
         "2 reached max_steps"},
+    [DS_EVAL_CONTEXT] = {"/eval/context", 0, 0, {X_E}, "context index",
+        "the hidden context drawn for each evaluation episode (0 in a world without contexts; "
+        "/envs/<name> attribute n_contexts)"},
     [DS_CURVE_STEPS] = {"/train/curve_steps", 0, 4, {X_C}, "steps",
         "learning curve: mean steps of the training episodes that ended in each bin of the step "
         "budget (NaN: no episode ended there)"},
@@ -402,7 +405,7 @@ int sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *cr
         hsize_t dims[2] = {(hsize_t)g->rows, (hsize_t)g->cols};
         snprintf(buf, sizeof buf, "/envs/%s/cells", g->name);
         rc |= create_dataset(file, buf, H5T_STD_U8LE, 2, dims, "ASCII",
-                             "cell kinds: S start, F floor, H hole, G goal, # wall");
+                             "cell kinds: S start, F floor, H hole, G goal (a context's, in a context world), # wall, C cue");
         snprintf(buf, sizeof buf, "/envs/%s/eta", g->name);
         rc |= create_dataset(file, buf, H5T_IEEE_F64LE, 2, dims, "probability",
                              "observability: probability of observing the true cell");
@@ -422,6 +425,19 @@ int sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *cr
         rc |= attr_i64(grp, "noise_radius", g->noise_radius);
         snprintf(buf, sizeof buf, "%.17g", g->slip);
         rc |= attr_str(grp, "slip", buf);
+        rc |= attr_i64(grp, "n_contexts", g->n_contexts);
+        if (g->n_contexts > 1) { /* docs/contexts.md: goals, probabilities, cue reliability as text */
+            size_t o = 0;
+            for (int k = 0; k < g->n_contexts && o < sizeof buf; k++)
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", k ? " " : "", g->ctx_goal[k]);
+            rc |= attr_str(grp, "context_goals", buf);
+            o = 0;
+            for (int k = 0; k < g->n_contexts && o < sizeof buf; k++)
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%.17g", k ? " " : "", g->ctx_prob[k]);
+            rc |= attr_str(grp, "context_probs", buf);
+            snprintf(buf, sizeof buf, "%.17g", g->cue_rel);
+            rc |= attr_str(grp, "cue_reliability", buf);
+        }
         H5Gclose(grp);
     }
     return rc;

@@ -95,6 +95,33 @@ static const char *const ambiguity_obs[] = {
     "000000000",
 };
 
+/* tmaze: the classic T-maze of active inference (Friston et al. 2015, "Active
+ * inference and epistemic value", Cogn. Neurosci. 6): four locations, the
+ * start at the junction, two arms (the goals of the two contexts), the cue at
+ * the foot of the stem.  Cue first, back to the junction, then the arm the
+ * cue shows: 3 moves; guessing an arm: 1 move, half the time. */
+static const char *const tmaze_map[] = {
+    "1S2",
+    "#C#",
+};
+
+/* cue-maze: two rooms at the top, each with one context's goal in its far
+ * corner; a hall below them; the start at the bottom; the cue in the pocket
+ * at the bottom-left, off every direct route from the start to a goal (12
+ * moves each).  Cue first, then the right room: 18 moves expected.  Drawn by
+ * hand for this project. */
+static const char *const cue_maze_map[] = {
+    "1FFF#FFF2",
+    "FFFF#FFFF",
+    "FFFF#FFFF",
+    "##F###F##",
+    "FFFFFFFFF",
+    "FFFFFFFFF",
+    "FFFFFFFFF",
+    "F###F###F",
+    "CFFFSFFFF",
+};
+
 /* open32x32: open floor with paper8x8's kind of observability map, printed by
  * scripts/make_patches.py (2x2 to 3x3 patches, digits 3 5 6 8, ~10% of cells). */
 static const char *const open32x32_map[] = {
@@ -152,21 +179,27 @@ static const char *const open32x32_obs[] = {
 
 static const world_preset_t presets[] = {
     {"paper4x4", "the paper's 4x4: open, fully observable, deterministic", 4, 4,
-     paper4x4_map, NULL, 0.0, 100, 1},
+     paper4x4_map, NULL, 0.0, 100, 1, 0},
     {"paper8x8", "the paper's 8x8: open, patches of eta 0.2-0.7, slip 0.1", 8, 8,
-     paper8x8_map, paper8x8_obs, 0.1, 200, 1},
+     paper8x8_map, paper8x8_obs, 0.1, 200, 1, 0},
     {"grid16", "16x16 open, paper8x8's kind of observability map, slip 0.1", 16, 16,
-     grid16_map, grid16_obs, 0.1, 400, 1},
+     grid16_map, grid16_obs, 0.1, 400, 1, 0},
     {"frozenlake8x8", "Gymnasium's FrozenLake 8x8 map, fully observable, not slippery", 8, 8,
-     frozenlake8x8_map, NULL, 0.0, 200, 1},
+     frozenlake8x8_map, NULL, 0.0, 200, 1, 0},
     {"serpentine9x9", "9x9 with four walls forcing a 48-step serpentine", 9, 9,
-     serpentine9x9_map, NULL, 0.0, 200, 1},
+     serpentine9x9_map, NULL, 0.0, 200, 1, 0},
     {"maze15x15", "15x15 perfect maze (scripts/make_maze.py)", 15, 15,
-     maze15x15_map, NULL, 0.0, 400, 1},
+     maze15x15_map, NULL, 0.0, 400, 1, 0},
     {"ambiguity", "short dark route beside holes vs longer lit route, slip 0.1", 5, 9,
-     ambiguity_map, ambiguity_obs, 0.1, 100, 3},
+     ambiguity_map, ambiguity_obs, 0.1, 100, 3, 0},
     {"open32x32", "32x32 open, patches of eta 0.2-0.7 (scripts/make_patches.py), slip 0.1", 32, 32,
-     open32x32_map, open32x32_obs, 0.1, 800, 1},
+     open32x32_map, open32x32_obs, 0.1, 800, 1, 0},
+    {"tmaze", "the T-maze: 2 hidden contexts (which arm is rewarded), a fully reliable cue below the junction",
+     2, 3, tmaze_map, NULL, 0.0, 8, 1, 1.0},
+    {"tmaze-cue0.9", "the T-maze with a cue that shows the right arm 9 times in 10", 2, 3, tmaze_map, NULL, 0.0, 8, 1,
+     0.9},
+    {"cue-maze", "9x9, two rooms with a context's goal each, the cue in a pocket off the direct routes, slip 0.1",
+     9, 9, cue_maze_map, NULL, 0.1, 100, 1, 1.0},
 };
 #define N_PRESETS ((int)(sizeof presets / sizeof presets[0]))
 
@@ -215,6 +248,7 @@ int world_apply(const world_preset_t *w, gw_spec_t *spec, char *err, size_t errl
     spec->slip = w->slip;
     spec->max_steps = w->max_steps;
     spec->noise_radius = w->noise_radius;
+    spec->cue_reliability = w->cue_rel > 0 ? w->cue_rel : 1.0;
     return 0;
 }
 
@@ -241,9 +275,13 @@ static int build_one(yr_t *r, const jobspec_t *job, int e, gridworld_t *w, world
  * checks for each of its parameter combinations (pv: room for the most). */
 static int job_fits_world(yr_t *r, const jobspec_t *job, int e, const gridworld_t *w, double *pv) {
     /* Every episode would end unfinished: refuse rather than report 0%. */
-    if (w->dist[w->start] > w->max_steps) {
+    if (w->opt_steps > w->max_steps) {
         yr_key(r, "environments");
         yr_idx(r, e);
+        if (w->n_contexts > 1)
+            return yr_fail(r, job->env_line[e],
+                           "environment %s: max_steps %d is below the expected shortest route via the cue to the "
+                           "context's goal (%.2f steps)", job->envs[e].name, w->max_steps, w->opt_steps);
         return yr_fail(r, job->env_line[e],
                        "environment %s: max_steps %d is below the shortest path from start to goal (%d steps): "
                        "no episode could reach the goal", job->envs[e].name, w->max_steps, w->dist[w->start]);

@@ -18,21 +18,26 @@ typedef struct {
     const char *name;
     int rows, cols;
     int start_r, start_c, goal_r, goal_c;
-    int optimal;          /* BFS moves from start to goal */
+    double optimal;       /* BFS moves from start to goal (a context world: the expected route via the cue) */
     double slip;
     int max_steps, noise_radius;
     int observable;       /* 1: eta = 1 everywhere */
+    int contexts;         /* K (1: none) */
+    double cue;           /* cue reliability */
 } documented_t;
 
 static const documented_t DOC[] = {
-    {"paper4x4", 4, 4, 0, 0, 3, 3, 6, 0.0, 100, 1, 1},
-    {"paper8x8", 8, 8, 0, 0, 7, 7, 14, 0.1, 200, 1, 0},
-    {"grid16", 16, 16, 0, 0, 15, 15, 30, 0.1, 400, 1, 0},
-    {"frozenlake8x8", 8, 8, 0, 0, 7, 7, 14, 0.0, 200, 1, 1},
-    {"serpentine9x9", 9, 9, 0, 0, 8, 8, 48, 0.0, 200, 1, 1},
-    {"maze15x15", 15, 15, 0, 0, 14, 14, 56, 0.0, 400, 1, 1},
-    {"ambiguity", 5, 9, 1, 0, 3, 8, 10, 0.1, 100, 3, 0},
-    {"open32x32", 32, 32, 0, 0, 31, 31, 62, 0.1, 800, 1, 0},
+    {"paper4x4", 4, 4, 0, 0, 3, 3, 6, 0.0, 100, 1, 1, 1, 1.0},
+    {"paper8x8", 8, 8, 0, 0, 7, 7, 14, 0.1, 200, 1, 0, 1, 1.0},
+    {"grid16", 16, 16, 0, 0, 15, 15, 30, 0.1, 400, 1, 0, 1, 1.0},
+    {"frozenlake8x8", 8, 8, 0, 0, 7, 7, 14, 0.0, 200, 1, 1, 1, 1.0},
+    {"serpentine9x9", 9, 9, 0, 0, 8, 8, 48, 0.0, 200, 1, 1, 1, 1.0},
+    {"maze15x15", 15, 15, 0, 0, 14, 14, 56, 0.0, 400, 1, 1, 1, 1.0},
+    {"ambiguity", 5, 9, 1, 0, 3, 8, 10, 0.1, 100, 3, 0, 1, 1.0},
+    {"open32x32", 32, 32, 0, 0, 31, 31, 62, 0.1, 800, 1, 0, 1, 1.0},
+    {"tmaze", 2, 3, 0, 1, 0, 0, 3, 0.0, 8, 1, 1, 2, 1.0},
+    {"tmaze-cue0.9", 2, 3, 0, 1, 0, 0, 3, 0.0, 8, 1, 1, 2, 0.9},
+    {"cue-maze", 9, 9, 8, 4, 0, 0, 18, 0.1, 100, 1, 1, 2, 1.0},
 };
 #define N_DOC ((int)(sizeof DOC / sizeof DOC[0]))
 
@@ -92,8 +97,9 @@ static void test_presets_as_documented(void) {
         CHECK_MSG(g.rows == d->rows && g.cols == d->cols, "%s: %dx%d", d->name, g.rows, g.cols);
         CHECK_MSG(g.start == d->start_r * d->cols + d->start_c, "%s: start %d", d->name, g.start);
         CHECK_MSG(g.goal == d->goal_r * d->cols + d->goal_c, "%s: goal %d", d->name, g.goal);
-        CHECK_MSG(g.dist[g.start] == d->optimal, "%s: optimal %d, documented %d", d->name, g.dist[g.start],
-                  d->optimal);
+        CHECK_MSG(g.opt_steps == d->optimal, "%s: optimal %g, documented %g", d->name, g.opt_steps, d->optimal);
+        CHECK_MSG(g.n_contexts == d->contexts && g.cue_rel == d->cue, "%s: %d contexts, cue %g", d->name,
+                  g.n_contexts, g.cue_rel);
         CHECK_MSG(g.slip == d->slip && g.max_steps == d->max_steps && g.noise_radius == d->noise_radius,
                   "%s: slip %g max_steps %d noise_radius %d", d->name, g.slip, g.max_steps, g.noise_radius);
         CHECK(g.n_actions == 4 && g.goal_reward == 1.0 && g.step_reward == 0.0 && g.hole_reward == 0.0);
@@ -210,7 +216,7 @@ static void test_override_ends_and_map(void) {
 static void test_errors(void) {
     REFUSED("  - preset: paper8\n",
             "t.yaml:2: environments[0].preset: unknown preset \"paper8\"; did you mean paper8x8? (known: paper4x4, "
-            "paper8x8, grid16, frozenlake8x8, serpentine9x9, maze15x15, ambiguity, open32x32)");
+            "paper8x8, grid16, frozenlake8x8, serpentine9x9, maze15x15, ambiguity, open32x32, tmaze, tmaze-cue0.9, cue-maze)");
     REFUSED("  - preset: labyrinth\n", "environments[0].preset: unknown preset \"labyrinth\" (known: paper4x4,");
     REFUSED("  - preset: [paper4x4]\n", "environments[0].preset: expected a preset name (known: paper4x4,");
     REFUSED("  - name: w\n    preset: paper8x8\n    size: 4\n",

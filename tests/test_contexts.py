@@ -1,0 +1,133 @@
+"""Worlds with hidden contexts through the whole pipeline (docs/contexts.md):
+the exact reference with the true model over (cell, context) on the T-maze,
+the context of every evaluation episode in the results file, the analysis on
+such a file, and the agents that do not handle contexts yet refusing them
+with one line that names the world."""
+import subprocess
+
+import h5py
+import numpy as np
+
+from conftest import BIN, ROOT, run_sweep, write_job
+
+TMAZE = """
+name: tmaze_ref
+seed: 4
+seeds: 3
+train_steps: 300
+eval_episodes: 24
+log_episodes: 24
+checkpoints: 0
+efe_checks: 4
+environments:
+  - preset: tmaze
+  - name: plain
+    size: 3
+agents:
+  - type: exact-aif
+    name: exact-goal
+    params: {model: true}
+  - type: q-learning
+  - type: random
+"""
+
+
+def _text(x):
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def test_exact_reference_visits_the_cue_first_and_takes_the_right_arm(tmp_path):
+    """On the T-maze the reference (true model over (cell, context)) goes down
+    to the cue, back to the junction and into the arm of the episode's
+    context: every logged episode, 3 moves, success.  /eval/context holds
+    each episode's context (both occur); in a world without contexts it is 0."""
+    out = tmp_path / "r.h5"
+    run_sweep(write_job(tmp_path, TMAZE), out, 2, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        p = f["runs/params"]
+        agent = np.array([_text(x) for x in p["agent"]])
+        env = np.array([_text(x) for x in p["env"]])
+        ctx, succ, steps = f["eval/context"][:], f["eval/success"][:], f["eval/steps"][:]
+        pos, length = f["traj/pos"][:], f["traj/length"][:]
+        g = f["envs/tmaze"].attrs
+        assert int(g["n_contexts"]) == 2 and _text(g["context_goals"]) == "0 2"
+        assert _text(g["cue_reliability"]) == "1" and _text(g["context_probs"]) == "0.5 0.5"
+        assert int(f["envs/plain"].attrs["n_contexts"]) == 1
+        goals = [0, 2]
+        ref = (agent == "exact-goal") & (env == "tmaze")
+        for r in np.flatnonzero(ref):
+            assert succ[r].all() and (steps[r] == 3).all(), (succ[r], steps[r])
+            for e in range(length.shape[1]):
+                path = pos[r, e, : length[r, e] + 1]
+                assert list(path) == [1, 4, 1, goals[ctx[r, e]]], (r, e, path, ctx[r, e])
+        on_tmaze = env == "tmaze"
+        assert set(np.unique(ctx[on_tmaze])) == {0, 1}
+        assert (ctx[~on_tmaze] == 0).all()
+    # the analysis reads such a file like any other
+    p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "summary", str(out), "--out", str(tmp_path / "a")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "tmaze" in (tmp_path / "a" / "summary.md").read_text()
+
+
+def _refused(tmp_path, agent, want):
+    job = write_job(tmp_path, f"""
+name: refuse
+seeds: 1
+train_steps: 100
+eval_episodes: 1
+environments:
+  - preset: tmaze
+agents:
+  - {agent}
+""")
+    p = subprocess.run([BIN, str(job), "-o", str(tmp_path / "x.h5")], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and want in lines[0] and "tmaze" in lines[0], p.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_agents_without_contexts_refuse_a_context_world(tmp_path):
+    """Agents and options that have no notion of hidden contexts yet say so
+    at load time, naming the world (never a silent wrong answer)."""
+    _refused(tmp_path, "type: diffusion-aif", "hidden contexts, which diffusion-aif does not handle yet")
+    _refused(tmp_path, "type: exact-aif\n    params: {model: learned}", "model: learned does not handle world")
+    _refused(tmp_path, "type: exact-aif\n    params: {model: true, preference: manhattan}",
+             "preference: manhattan needs the goal's cell")
+    _refused(tmp_path, "type: q-learning\n    params: {shaping: manhattan}", "shaping needs the goal's cell")
+
+
+def test_bad_context_keys_name_their_line(tmp_path):
+    """contexts and cue_reliability in a job file: checked with the line."""
+    for env, want in [
+        ("  - preset: tmaze\n    contexts: [0.5, 0.2]\n", "contexts: probabilities sum to 0.7"),
+        ("  - preset: tmaze\n    contexts: 0.5\n", "expected a list of 2 to 9 context probabilities"),
+        ("  - preset: tmaze\n    cue_reliability: 2\n", "cue_reliability"),
+        ("  - preset: paper4x4\n    cue_reliability: 0.9\n", "cue_reliability: given, but the map has no context"),
+    ]:
+        job = write_job(tmp_path, "name: bad\nseeds: 1\ntrain_steps: 10\neval_episodes: 1\nenvironments:\n" + env +
+                        "agents:\n  - type: random\n")
+        p = subprocess.run([BIN, str(job), "--dry-run"], capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0 and want in p.stderr and "job.yaml:" in p.stderr, (env, p.stderr)
+
+
+def test_jobs_readme_context_worlds_table(tmp_path):
+    """The table of context worlds in jobs/README.md says what --dry-run
+    finds for each: size, slip, max_steps, cue reliability, optimal route."""
+    import os
+    import re
+    readme = open(os.path.join(ROOT, "jobs", "README.md")).read()
+    rows = re.findall(r"^\| `([\w.-]+)` \| (\d+)×(\d+) \| [^|]+ \| [^|]+ \| [^|]+ \| ([\d.]+) \| ([\d.]+) \| "
+                      r"([\d.]+) \| (\d+) \|", readme, re.M)
+    assert len(rows) == 3, rows
+    envs = "".join(f"  - preset: {r[0]}\n" for r in rows)
+    job = write_job(tmp_path, f"environments:\n{envs}agents:\n  - type: random\n")
+    p = subprocess.run([BIN, str(job), "--dry-run"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    for name, r, c, cue, optimal, slip, max_steps in rows:
+        line = (f"# world {name}: {r}x{c}, slip {float(slip):g}, max_steps {max_steps}, 2 hidden contexts, "
+                f"cue reliability {float(cue):g}, optimal route {optimal} steps expected (the cue first, then the "
+                f"context's goal)")
+        assert line in p.stdout.splitlines(), (line, p.stdout)
