@@ -116,9 +116,15 @@ def draw_world(ax, env):
         elif kind == "H":
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color="#4a78b5", alpha=0.8))
     sr, sc = divmod(env.start, env.cols)
-    gr, gc = divmod(env.goal, env.cols)
     ax.text(sc, sr, "S", ha="center", va="center", fontsize=11, fontweight="bold", color="#2a7a2a")
-    ax.plot(gc, gr, marker="*", markersize=18, color="gold", markeredgecolor="black", zorder=5)
+    for k, goal in enumerate(env.context_goals):
+        gr, gc = divmod(goal, env.cols)
+        ax.plot(gc, gr, marker="*", markersize=18, color="gold", markeredgecolor="black", zorder=5)
+        if env.n_contexts > 1:  # each context's goal numbered as in the map (docs/contexts.md)
+            ax.text(gc + 0.3, gr - 0.3, str(k + 1), ha="center", va="center", fontsize=9, fontweight="bold", zorder=6)
+    for (r, c), kind in np.ndenumerate(env.cells):
+        if kind == "C":
+            ax.text(c, r, "C", ha="center", va="center", fontsize=11, fontweight="bold", color="#a0522d")
     ax.set_xticks(np.arange(-0.5, env.cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, env.rows, 1), minor=True)
     ax.grid(which="minor", color="#bbbbbb", linewidth=0.5)
@@ -155,6 +161,7 @@ def fig1(res, out_dir, opt):
             pos = res.rows("traj/pos", runs)
             length = res.rows("traj/length", runs)
             succ = res.rows("eval/success", runs)
+            ctx = res.rows("eval/context", runs) if env.n_contexts > 1 and res.has("eval/context") else None
             n = 0
             rng = np.random.default_rng(0)
             for i, r in enumerate(runs):
@@ -170,8 +177,9 @@ def fig1(res, out_dir, opt):
                     off = rng.uniform(-0.18, 0.18, 2)
                     color = plt.cm.tab10(n % 10)
                     ok = bool(succ[i, k])
+                    which = f" (context {int(ctx[i, k]) + 1})" if ctx is not None else ""
                     ax.plot(cc + off[0], rr + off[1], "-", color=color, linewidth=1.6, alpha=0.85,
-                            label=f"run {r} ep {k}: {L} steps" + ("" if ok else " (missed)"))
+                            label=f"run {r} ep {k}{which}: {L} steps" + ("" if ok else " (missed)"))
                     ax.plot(cc[-1] + off[0], rr[-1] + off[1], "o" if ok else "X", color=color, markersize=5)
                     n += 1
             ax.set_title(s.label, fontsize=9)
@@ -223,6 +231,10 @@ def fig2a(res, out_dir, opt):
     paths, notes = [], []
     for env_name in res.env_names():
         env = res.envs[env_name]
+        if env.n_contexts > 1:
+            notes.append(f"fig2a: {env_name} skipped: its goal depends on the episode's hidden context "
+                         "(the distance to one goal would mislead)")
+            continue
         series, note = series_for_env(res, env_name, opt)
         if note:
             notes.append("fig2a: " + note)

@@ -79,6 +79,18 @@ class Env:
         return int(self.dist.ravel()[self.start])
 
     @property
+    def n_contexts(self):
+        """Hidden contexts of the world (1: none; docs/contexts.md)."""
+        return int(self.attrs.get("n_contexts", 1))
+
+    @property
+    def context_goals(self):
+        """The goal cell of each context ([goal] without contexts)."""
+        if self.n_contexts <= 1:
+            return [self.goal]
+        return [int(x) for x in str(self.attrs.get("context_goals", "")).split()]
+
+    @property
     def holes(self):
         return int((self.cells == "H").sum())
 
@@ -90,7 +102,10 @@ class Env:
         obs = "fully observable" if self.fully_observable else \
             f"partially observable (eta {np.min(self.eta[self.cells != '#']):g}..1)"
         dyn = "deterministic" if self.slip == 0 else f"slip {self.slip:g}"
-        return f"{self.size}, {obs}, {dyn}, max {self.max_steps} steps"
+        ctx = ""
+        if self.n_contexts > 1:
+            ctx = f", {self.n_contexts} hidden contexts (cue reliability {self.attrs.get('cue_reliability', '1')})"
+        return f"{self.size}, {obs}, {dyn}{ctx}, max {self.max_steps} steps"
 
 
 @dataclass

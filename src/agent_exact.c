@@ -41,17 +41,21 @@
 #include "experience.h"
 #include "genmodel.h"
 #include "latent.h"
+#include "efe_ctx.h"
 #include "planner.h"
 
 enum {
     P_HORIZON, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA, P_C_GOAL, P_HOLE,
-    P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_LABELS, P_N
+    P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_LABELS,
+    P_CTX_TAIL, P_N
 };
 
 static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 
 static const char *const model_choices[] = {"true", "learned", NULL};
+static const char *const ctx_tail_choices[] = {"belief", "state", NULL};
+enum { CTX_TAIL_BELIEF = 0, CTX_TAIL_STATE = 1 };
 enum { MODEL_TRUE = 0, MODEL_LEARNED = 1 };
 
 #define MAX_CAP 1048576
@@ -84,6 +88,10 @@ static const param_spec_t exact_params[P_N] = {
                      "learned model: count A and B on the true cell of every training step (the paper's reading "
                      "of Algorithm 1, which logs z: privileged information, an ablation) instead of learning "
                      "the states from the observations"},
+    [P_CTX_TAIL]  = {"context_tail", PT_CHOICE, CTX_TAIL_BELIEF, 0, 0, ctx_tail_choices,
+                     "induction in a world with 2 hidden contexts (docs/contexts.md): belief = the EFE to go over "
+                     "the belief about the context (a look at a cue is worth what it tells); state = the tail "
+                     "over states, as if the context were known (the ablation: no value in learning it)"},
     [P_START_KNOWN] = {"start_known", PT_BOOL, 1, 0, 1, NULL,
                        "initial belief: the start (true: the true model's start cell, or the learned start "
                        "distribution) or uniform over the cells (false)"},
@@ -100,6 +108,8 @@ typedef struct {
     double *lnp;               /* [no] ln p~(o) */
     unsigned char *avoid_loc;  /* [n_cells] a context world's locations to avoid */
     planner_t plan;
+    int use_ctx;               /* two hidden contexts with the induction planner: decide on ctx */
+    efe_ctx_t ctx;             /* the EFE to go over the belief about the context (efe_ctx.h) */
     double *q, *q_tmp;         /* [n] belief */
     int prev_action;           /* -1 at the start of an episode */
     /* learned model */
@@ -156,6 +166,11 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
                  "(model: true does; docs/contexts.md)", task->name);
         return -1;
     }
+    if (task->n_contexts > 2 && (int)pv[P_PLANNER] == PLANNER_INDUCTION && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF) {
+        snprintf(err, errlen, "exact-aif: planner: induction plans over the belief about 2 hidden contexts; world "
+                 "'%s' has %d (use context_tail: state, or planner: tree)", task->name, task->n_contexts);
+        return -1;
+    }
     if (task->n_contexts > 1 && (int)pv[P_PREF] != EFE_PREF_GOAL) {
         snprintf(err, errlen, "exact-aif: preference: %s needs the goal's cell, which world '%s' with hidden "
                  "contexts does not have (use preference: goal)", efe_pref_names[(int)pv[P_PREF]], task->name);
@@ -198,6 +213,7 @@ static void model_changed(exact_t *x) {
     } else
         efe_log_preferences(&x->ep.pref, x->task.rows, x->task.cols, x->task.goal, x->task.oracle_dist, x->gm.avoid,
                             x->lnp);
+    if (x->use_ctx) efe_ctx_solve(&x->ctx, &x->gm.m, x->lnp, &x->ep.w, x->plan.cfg.tail_steps);
     planner_set_model(&x->plan, &x->gm.m, x->lnp, &x->ep, NULL);
 }
 
@@ -228,6 +244,7 @@ static void exact_destroy(void *self) {
     if (!x) return;
     genmodel_free(&x->gm);
     planner_free(&x->plan);
+    efe_ctx_free(&x->ctx);
     arena_free(x->arena); /* every buffer of the agent's own, and the agent */
 }
 
@@ -258,6 +275,8 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
     x->q = arena_alloc(ar, (size_t)n, sizeof(double));
     x->q_tmp = arena_alloc(ar, (size_t)n, sizeof(double));
     if (!arena_ok(ar) || planner_alloc(&x->plan, ar, n, x->no, x->na, &pc) != 0) return -1;
+    x->use_ctx = task->n_contexts == 2 && pc.tail_steps > 0 && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF;
+    if (x->use_ctx && efe_ctx_alloc(&x->ctx, task->n_cells, x->no, x->na) != 0) return -1;
     if (!x->learned) {
         if (genmodel_alloc_obs(&x->gm, ar, n, x->no, x->na, task->truth->model->b_width,
                                task->truth->model->a_width) != 0 ||
@@ -324,10 +343,31 @@ static void exact_begin(void *self, int obs0) {
     x->prev_action = -1;
 }
 
+/* A decision in a world with two hidden contexts: each first action's EFE from
+ * the belief over (cell, context), one step on the model and then the EFE to
+ * go over the belief about the context (efe_ctx.h); P(a) = softmax(-gamma G).
+ * It exposes no policies to the EFE diagnostic (its G is not a tree's). */
+static int ctx_decide(exact_t *x, rng_t *rng, decision_t *d) {
+    double G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS], p[TASK_MAX_ACTIONS];
+    efe_ctx_first(&x->ctx, &x->gm.m, x->q, x->lnp, &x->ep.w, G, risk, amb);
+    efe_policy_posterior(G, NULL, x->ep.gamma, x->na, p);
+    int a = efe_select_action(p, x->na, x->ep.sel, rng);
+    if (d) {
+        for (int k = 0; k < x->na; k++) {
+            d->G[k] = (float)G[k];
+            d->risk[k] = (float)risk[k];
+            d->ambiguity[k] = (float)amb[k];
+            d->p_action[k] = (float)p[k];
+        }
+        d->action = a;
+    }
+    return a;
+}
+
 static int exact_act(void *self, int obs, rng_t *rng, decision_t *d) {
     exact_t *x = self;
     if (x->prev_action >= 0) genmodel_belief_step(&x->gm, x->prev_action, obs, x->q, x->q_tmp);
-    int a = planner_decide(&x->plan, x->q, rng, d);
+    int a = x->use_ctx ? ctx_decide(x, rng, d) : planner_decide(&x->plan, x->q, rng, d);
     x->prev_action = a;
     return a;
 }

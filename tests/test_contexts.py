@@ -131,3 +131,42 @@ def test_jobs_readme_context_worlds_table(tmp_path):
                 f"cue reliability {float(cue):g}, optimal route {optimal} steps expected (the cue first, then the "
                 f"context's goal)")
         assert line in p.stdout.splitlines(), (line, p.stdout)
+
+
+def test_reference_reads_the_cue_in_the_cue_maze_and_the_state_tail_does_not(tmp_path):
+    """The cue-maze: planning over the belief about the context (the default)
+    walks to the cue first and reaches the goal it shows; with the tail over
+    states (context_tail: state, as if the context were known) no episode
+    ever visits the cue."""
+    job = write_job(tmp_path, """
+name: cuemaze
+seed: 9
+seeds: 2
+train_steps: 0
+eval_episodes: 10
+log_episodes: 10
+checkpoints: 0
+efe_checks: 0
+environments:
+  - preset: cue-maze
+agents:
+  - type: exact-aif
+    name: belief
+  - type: exact-aif
+    name: state
+    params: {context_tail: state}
+""")
+    out = tmp_path / "c.h5"
+    run_sweep(job, out, 1, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        agent = np.array([_text(x) for x in f["runs/params"]["agent"]])
+        succ, pos, length = f["eval/success"][:], f["traj/pos"][:], f["traj/length"][:]
+        cue = 8 * 9 + 0
+        for r in range(len(agent)):
+            for e in range(length.shape[1]):
+                path = list(pos[r, e, : length[r, e] + 1])
+                if agent[r] == "belief":
+                    assert cue in path and succ[r, e], (r, e, path)
+                    assert path.index(cue) < len(path) - 1  # the cue before the end
+                else:
+                    assert cue not in path and not succ[r, e], (r, e, path)
