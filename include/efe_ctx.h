@@ -34,6 +34,7 @@ typedef struct {
     int steps;                 /* backward steps taken by the last solve */
     double *Vr, *Va;           /* [nc][M] risk and ambiguity parts of V */
     double *nr, *na_;          /* [nc][M] next iterate */
+    double *vbuf;              /* the block of the four tables */
     double *bq, *qo, *w0, *w1; /* scratch: [2 nc] predicted joint belief, [no] q(o), [nc] per-cell weights */
     int *bsupp, *olist, *clist;
     double *rprob;             /* [2 nc] a decision's belief, its support rsupp */

@@ -67,11 +67,12 @@ typedef struct {
 latent_prior_t latent_prior_defaults(void); /* a_prior 1, a_self 1, b_prior 0.1, b_told 1, start 0.1, h 0.1 */
 
 typedef struct {
-    int n, na, goal, max_len;
+    int n, no, n_sym, na, goal, max_len; /* cells, observations (n * n_sym), actions; goal -1: a context world */
     latent_prior_t prior;
     const task_t *task;
     /* expected (or labelled) counts of the last E-step */
-    double *cA;          /* [n][n] observation o in state s */
+    double *cA;          /* [n][no] observation o in state s */
+    double *c_success;   /* [n] episodes that ended at the goal on entering s */
     double *cB;          /* [na][n][LATENT_WIDTH] on the local slots */
     double *c_start;     /* [n] first states */
     double *c_enter;     /* [n] steps that entered s (every token but an episode's first) */
@@ -80,7 +81,7 @@ typedef struct {
     /* the model they give (posterior means) */
     int *b_idx;          /* [na][n][LATENT_WIDTH] the local slots (-1: none) */
     double *B;           /* [na][n][LATENT_WIDTH] */
-    double *A;           /* [n][n] */
+    double *A;           /* [n][no] */
     double *pi;          /* [n] */
     double *h;           /* [n] probability that entering s ends the episode without the goal */
     /* the last E-step */
@@ -108,6 +109,12 @@ void   latent_mstep(latent_t *L);
  * nats per token, at most max_iter iterations; ends on an M-step.  Returns
  * the iterations made. */
 int    latent_em(latent_t *L, const experience_t *xp, int max_iter, double tol);
+/* The pieces of a weighted E-step (a mixture over hidden contexts,
+ * latent_ctx.h): clear the counts; the log-likelihood of the episode starting
+ * at token st under L's own model; its expected counts times weight. */
+void   latent_counts_clear(latent_t *L);
+double latent_episode_loglik(latent_t *L, const experience_t *xp, long st);
+void   latent_episode_counts(latent_t *L, const experience_t *xp, long st, double weight);
 /* Exact counts from the states in xp->z (the labelled ablation), then the M-step. */
 void   latent_count_labels(latent_t *L, const experience_t *xp);
 

@@ -41,6 +41,7 @@
 #include "experience.h"
 #include "genmodel.h"
 #include "latent.h"
+#include "latent_ctx.h"
 #include "efe_ctx.h"
 #include "planner.h"
 
@@ -115,6 +116,8 @@ typedef struct {
     /* learned model */
     experience_t xp;
     latent_t lat;
+    int ctx_world;             /* hidden contexts (K = 2): the mixture below instead of lat */
+    latent_ctx_t latc;
     long refit_at;             /* re-learn once the record holds this many tokens */
     arena_t *arena;            /* every buffer above, and the exact_t itself */
 } exact_t;
@@ -142,7 +145,7 @@ static double exact_bytes(const task_t *task, const double *pv) {
 }
 
 static size_t exact_ckpt_floats(const task_t *task, const double *pv) {
-    if (pv[P_MODEL] != MODEL_LEARNED) return 0;
+    if (pv[P_MODEL] != MODEL_LEARNED || task->n_contexts > 1) return 0; /* a context world's mixture: none */
     return (size_t)task->n_cells * task->n_cells + (size_t)task->n_actions * task->n_cells * LATENT_WIDTH;
 }
 
@@ -161,9 +164,14 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
         snprintf(err, errlen, "exact-aif: horizon %d exceeds the world's max_steps %d", H, task->max_steps);
         return -1;
     }
-    if (task->n_contexts > 1 && (int)pv[P_MODEL] == MODEL_LEARNED) {
-        snprintf(err, errlen, "exact-aif: model: learned does not handle world '%s' with hidden contexts yet "
-                 "(model: true does; docs/contexts.md)", task->name);
+    if (task->n_contexts > LATENT_CTX_MAX && (int)pv[P_MODEL] == MODEL_LEARNED) {
+        snprintf(err, errlen, "exact-aif: model: learned handles at most %d hidden contexts; world '%s' has %d "
+                 "(docs/contexts.md)", LATENT_CTX_MAX, task->name, task->n_contexts);
+        return -1;
+    }
+    if (task->n_contexts > 1 && (int)pv[P_MODEL] == MODEL_LEARNED && pv[P_LABELS] != 0.0) {
+        snprintf(err, errlen, "exact-aif: state_labels: the labels are cells, not (cell, context): not for world "
+                 "'%s' with hidden contexts", task->name);
         return -1;
     }
     if (task->n_contexts > 2 && (int)pv[P_PLANNER] == PLANNER_INDUCTION && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF) {
@@ -228,10 +236,15 @@ static void uniform_start(exact_t *x) {
 
 /* Learn the model from the record so far: EM from the current model (or
  * exact counts on the labels), then the genmodel, preference and planner. */
-static void relearn(exact_t *x) {
-    if (x->labels) latent_count_labels(&x->lat, &x->xp);
-    else latent_em(&x->lat, &x->xp, EM_MAX_ITER, EM_TOL);
-    latent_to_genmodel(&x->lat, &x->gm);
+static void relearn(exact_t *x, rng_t *r) {
+    if (x->ctx_world) {
+        latent_ctx_em(&x->latc, &x->xp, EM_MAX_ITER, EM_TOL, r);
+        latent_ctx_to_genmodel(&x->latc, &x->gm);
+    } else {
+        if (x->labels) latent_count_labels(&x->lat, &x->xp);
+        else latent_em(&x->lat, &x->xp, EM_MAX_ITER, EM_TOL);
+        latent_to_genmodel(&x->lat, &x->gm);
+    }
     if (!x->start_known) uniform_start(x);
     model_changed(x);
     x->refit_at = x->xp.n + x->xp.n / 4 + 1;
@@ -288,11 +301,22 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
     }
     latent_prior_t prior = latent_prior_defaults();
     prior.b_prior = pv[P_DIRICHLET];
-    if (genmodel_alloc(&x->gm, ar, n, x->na, LATENT_WIDTH, n) != 0 ||
-        xp_alloc(&x->xp, ar, task->train_steps) != 0 ||
-        latent_alloc(&x->lat, ar, &x->task, task->max_steps + 1, &prior) != 0)
-        return -1;
-    latent_to_genmodel(&x->lat, &x->gm);
+    x->ctx_world = task->n_contexts > 1;
+    if (x->ctx_world) {
+        /* a mixture over the contexts (latent_ctx.h); its sparse rows keep the
+         * most probable observations of each state */
+        if (genmodel_alloc_obs(&x->gm, ar, n, x->no, x->na, LATENT_WIDTH, LATENT_CTX_AWIDTH) != 0 ||
+            xp_alloc(&x->xp, ar, task->train_steps) != 0 ||
+            latent_ctx_alloc(&x->latc, ar, &x->task, task->max_steps + 1, x->xp.cap, &prior) != 0)
+            return -1;
+        latent_ctx_to_genmodel(&x->latc, &x->gm);
+    } else {
+        if (genmodel_alloc(&x->gm, ar, n, x->na, LATENT_WIDTH, n) != 0 ||
+            xp_alloc(&x->xp, ar, task->train_steps) != 0 ||
+            latent_alloc(&x->lat, ar, &x->task, task->max_steps + 1, &prior) != 0)
+            return -1;
+        latent_to_genmodel(&x->lat, &x->gm);
+    }
     if (!x->start_known) uniform_start(x);
     model_changed(x);
     x->refit_at = 64;
@@ -375,7 +399,7 @@ static int exact_act(void *self, int obs, rng_t *rng, decision_t *d) {
 /* The learned model's counts: A's [n][n], then B's [na][n][LATENT_WIDTH]. */
 static void exact_checkpoint(const void *self, float *out) {
     const exact_t *x = self;
-    if (!x->learned) return;
+    if (!x->learned || x->ctx_world) return;
     size_t na = (size_t)x->n * x->n, nb = (size_t)x->na * x->n * LATENT_WIDTH;
     for (size_t i = 0; i < na; i++) out[i] = (float)x->lat.cA[i];
     for (size_t i = 0; i < nb; i++) out[na + i] = (float)x->lat.cB[i];
@@ -388,11 +412,16 @@ static int exact_check_context(const void *self, check_context_t *ctx) {
     return 0;
 }
 
-static const efe_model_t *exact_model(const void *self) { return &((const exact_t *)self)->gm.m; }
+/* A learned model of a context world is not compared with the world's: which
+ * learned context is which true one is not identified (latent_ctx.h). */
+static const efe_model_t *exact_model(const void *self) {
+    const exact_t *x = self;
+    return x->learned && x->ctx_world ? NULL : &x->gm.m;
+}
 
 static double exact_model_fit(const void *self) {
     const exact_t *x = self;
-    return x->learned ? latent_fit_tv_B(&x->lat, &x->gm.m, 5.0) : NAN;
+    return x->learned && !x->ctx_world ? latent_fit_tv_B(&x->lat, &x->gm.m, 5.0) : NAN;
 }
 
 static int label(const exact_t *x, const env_t *env) { return x->labels ? x->task.labels->cell(env) : -1; }
@@ -437,10 +466,10 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
             }
         }
         xp_end(&x->xp, outcome == ENV_GOAL ? XP_GOAL : outcome == ENV_FAILED ? XP_FAILED : XP_CUT);
-        if (x->explore < 1.0 && x->xp.n >= x->refit_at) relearn(x);
+        if (x->explore < 1.0 && x->xp.n >= x->refit_at) relearn(x, agent_rng);
     }
     log->steps_used = t;
-    relearn(x);
+    relearn(x, agent_rng);
     float *slot;
     while ((slot = trainlog_ckpt_slot(log, log->budget))) exact_checkpoint(x, slot);
     x->prev_action = -1;

@@ -11,11 +11,11 @@ int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int n_obs, int n_actions) {
     t->na = n_actions;
     t->M = EFE_CTX_GRID;
     const size_t g = (size_t)n_cells * EFE_CTX_GRID, n = 2 * (size_t)n_cells;
-    t->Vr = calloc(4 * g, sizeof(double));
+    t->Vr = t->vbuf = calloc(4 * g, sizeof(double));
     t->bq = calloc(2 * n + (size_t)n_obs + 2 * (size_t)n_cells, sizeof(double));
     t->bsupp = malloc(sizeof(int) * (2 * n + (size_t)n_obs + (size_t)n_cells));
     t->omark = calloc(n + (size_t)n_obs + (size_t)n_cells, 1);
-    if (!t->Vr || !t->bq || !t->bsupp || !t->omark) {
+    if (!t->vbuf || !t->bq || !t->bsupp || !t->omark) {
         efe_ctx_free(t);
         return -1;
     }
@@ -34,7 +34,7 @@ int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int n_obs, int n_actions) {
 }
 
 void efe_ctx_free(efe_ctx_t *t) {
-    free(t->Vr);
+    free(t->vbuf); /* the four tables swap places in a solve: vbuf holds their block */
     free(t->bq);
     free(t->bsupp);
     free(t->omark);

@@ -26,13 +26,17 @@ static view_t model_view(const latent_t *L, const efe_model_t *m) {
 int latent_alloc(latent_t *L, arena_t *ar, const task_t *task, int max_len, const latent_prior_t *prior) {
     memset(L, 0, sizeof *L);
     const size_t n = (size_t)task->n_cells, na = (size_t)task->n_actions, nb = na * n * LATENT_WIDTH;
+    const size_t no = (size_t)(task->n_obs > 0 ? task->n_obs : task->n_cells);
     L->n = task->n_cells;
+    L->no = (int)no;
+    L->n_sym = (int)(no / n);
     L->na = task->n_actions;
-    L->goal = task->goal;
+    L->goal = task->goal; /* -1 in a context world: the goal is a symbol, not a cell */
     L->task = task;
     L->max_len = max_len < 1 ? 1 : max_len;
     L->prior = *prior;
-    L->cA = arena_alloc(ar, n * n, sizeof(double));
+    L->cA = arena_alloc(ar, n * no, sizeof(double));
+    L->c_success = arena_alloc(ar, n, sizeof(double));
     L->cB = arena_alloc(ar, nb, sizeof(double));
     L->c_start = arena_alloc(ar, n, sizeof(double));
     L->c_enter = arena_alloc(ar, n, sizeof(double));
@@ -40,7 +44,7 @@ int latent_alloc(latent_t *L, arena_t *ar, const task_t *task, int max_len, cons
     L->c_visit = arena_alloc(ar, n, sizeof(double));
     L->b_idx = arena_alloc(ar, nb, sizeof(int));
     L->B = arena_alloc(ar, nb, sizeof(double));
-    L->A = arena_alloc(ar, n * n, sizeof(double));
+    L->A = arena_alloc(ar, n * no, sizeof(double));
     L->pi = arena_alloc(ar, n, sizeof(double));
     L->h = arena_alloc(ar, n, sizeof(double));
 
@@ -67,7 +71,8 @@ int latent_alloc(latent_t *L, arena_t *ar, const task_t *task, int max_len, cons
 
 static void clear_counts(latent_t *L) {
     const size_t n = (size_t)L->n;
-    memset(L->cA, 0, sizeof(double) * n * n);
+    memset(L->cA, 0, sizeof(double) * n * (size_t)L->no);
+    memset(L->c_success, 0, sizeof(double) * n);
     memset(L->cB, 0, sizeof(double) * (size_t)L->na * n * LATENT_WIDTH);
     memset(L->c_start, 0, sizeof(double) * n);
     memset(L->c_enter, 0, sizeof(double) * n);
@@ -83,14 +88,16 @@ void latent_reset(latent_t *L) {
 }
 
 void latent_mstep(latent_t *L) {
-    const int n = L->n;
+    const int n = L->n, no = L->no;
     const latent_prior_t *pr = &L->prior;
-    const double floor_a = pr->a_prior / n;
+    const double floor_a = pr->a_prior / no, self = pr->a_self / L->n_sym;
     for (int s = 0; s < n; s++) {
-        const double *c = L->cA + (size_t)s * n;
-        double *row = L->A + (size_t)s * n, sum = pr->a_prior + pr->a_self;
-        for (int o = 0; o < n; o++) sum += c[o];
-        for (int o = 0; o < n; o++) row[o] = (c[o] + floor_a + (o == s ? pr->a_self : 0.0)) / sum;
+        /* a_self on the observations that name the cell: its location, with
+         * any symbol alike (a context world), or the cell itself */
+        const double *c = L->cA + (size_t)s * no;
+        double *row = L->A + (size_t)s * no, sum = pr->a_prior + pr->a_self;
+        for (int o = 0; o < no; o++) sum += c[o];
+        for (int o = 0; o < no; o++) row[o] = (c[o] + floor_a + (o % n == s ? self : 0.0)) / sum;
     }
     for (int r = 0; r < L->na * n; r++) {
         const int *idx = L->b_idx + (size_t)r * LATENT_WIDTH;
@@ -119,6 +126,8 @@ void latent_mstep(latent_t *L) {
  * last token the ending itself.  The same factors the M-step counts (h from
  * the tokens entered by a move). */
 static inline double end_factor(const latent_t *L, int s, int first, int last, int ending) {
+    /* A context world has no goal cell: its reward symbol, in A, is the evidence. */
+    if (L->goal < 0) return first ? 1.0 : last && ending != XP_CUT ? (ending == XP_FAILED ? L->h[s] : 1.0) : 1.0 - L->h[s];
     if (last && !first && ending == XP_GOAL) return s == L->goal;
     if (s == L->goal) return 0.0;
     if (first) return 1.0;
@@ -129,7 +138,7 @@ static inline double end_factor(const latent_t *L, int s, int first, int last, i
  * per token, normalised); returns sum ln c_t.  A token whose evidence the
  * model gives probability 0 keeps the prediction alone. */
 static double forward(latent_t *L, const experience_t *xp, long st, long en, const view_t *v) {
-    const int n = L->n, ending = xp->ending[st];
+    const int n = L->n, no = L->no, ending = xp->ending[st];
     double ll = 0.0;
     for (long i = st; i <= en; i++) {
         double *al = L->alpha + (size_t)(i - st) * n;
@@ -149,7 +158,7 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
         double c = 0.0;
         for (int s = 0; s < n; s++) {
             if (al[s] == 0.0) continue;
-            double e = v->A[(size_t)s * n + o] * end_factor(L, s, i == st, last, ending);
+            double e = v->A[(size_t)s * no + o] * end_factor(L, s, i == st, last, ending);
             L->w[s] = al[s] * e;
             c += L->w[s];
         }
@@ -158,7 +167,7 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
              * that carry probability and changes nothing that is measured. */
             for (int s = 0; s < n; s++) al[s] = al[s] == 0.0 || L->w[s] < 1e-12 * c ? 0.0 : L->w[s] / c;
             ll += log(c);
-        } else if (last && i > st && ending == XP_GOAL) {
+        } else if (last && i > st && ending == XP_GOAL && L->goal >= 0) {
             /* the ending is certain even where the model says it cannot be */
             for (int s = 0; s < n; s++) al[s] = s == L->goal;
         } else {
@@ -174,7 +183,7 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
  * as the normaliser of the prediction times the evidence). */
 static void backward_weights(latent_t *L, const experience_t *xp, long st, long en, long i, const view_t *v,
                              const double *beta_t) {
-    const int n = L->n, o = xp->o[i], a = xp->a[i - 1];
+    const int n = L->n, no = L->no, o = xp->o[i], a = xp->a[i - 1];
     const double *prev = L->alpha + (size_t)(i - 1 - st) * n;
     double *pred = L->beta2;
     memset(pred, 0, sizeof(double) * (size_t)n);
@@ -185,7 +194,7 @@ static void backward_weights(latent_t *L, const experience_t *xp, long st, long 
     }
     double c = 0.0;
     for (int s = 0; s < n; s++) {
-        const double e = v->A[(size_t)s * n + o] * end_factor(L, s, 0, i == en, xp->ending[st]);
+        const double e = v->A[(size_t)s * no + o] * end_factor(L, s, 0, i == en, xp->ending[st]);
         L->w[s] = e * beta_t[s];
         c += pred[s] * e;
     }
@@ -208,8 +217,10 @@ static int local_slot(const latent_t *L, int a, int s, int s2) {
     return -1;
 }
 
-static void estep_episode(latent_t *L, const experience_t *xp, long st, long en, const view_t *v) {
-    const int n = L->n;
+/* The expected counts of one episode, each times wgt (its responsibility in a
+ * mixture; 1 otherwise). */
+static void estep_counts(latent_t *L, const experience_t *xp, long st, long en, const view_t *v, double wgt) {
+    const int n = L->n, no = L->no;
     L->loglik += forward(L, xp, st, en, v);
     L->tokens += en - st + 1;
     double *beta = L->beta;
@@ -218,13 +229,14 @@ static void estep_episode(latent_t *L, const experience_t *xp, long st, long en,
         const double *al = L->alpha + (size_t)(i - st) * n;
         const int o = xp->o[i];
         for (int s = 0; s < n; s++) {
-            const double g = al[s] * beta[s];
+            const double g = al[s] * beta[s] * wgt;
             if (g == 0.0) continue;
-            L->cA[(size_t)s * n + o] += g;
+            L->cA[(size_t)s * no + o] += g;
             L->c_visit[s] += g;
             if (i == st) L->c_start[s] += g;
             else L->c_enter[s] += g;
             if (i == en && i > st && xp->ending[st] == XP_FAILED) L->c_fail[s] += g;
+            if (i == en && i > st && xp->ending[st] == XP_GOAL) L->c_success[s] += g;
         }
         if (i == st) break;
         /* beta_{i-1}(s) = sum_s' B(s'|s,a) w(s'); xi(s, s') = alpha_{i-1}(s) B(s'|s,a) w(s'). */
@@ -241,7 +253,7 @@ static void estep_episode(latent_t *L, const experience_t *xp, long st, long en,
                 b += x;
                 if (x > 0.0) {
                     const int slot = local_slot(L, a, s, s2);
-                    if (slot >= 0) L->cB[((size_t)a * n + s) * LATENT_WIDTH + slot] += prev[s] * x;
+                    if (slot >= 0) L->cB[((size_t)a * n + s) * LATENT_WIDTH + slot] += prev[s] * x * wgt;
                 }
             }
             beta[s] = b;
@@ -255,8 +267,21 @@ static long closed_tokens(const experience_t *xp) { return xp->open >= 0 ? xp->o
 double latent_estep(latent_t *L, const experience_t *xp, const efe_model_t *m) {
     const view_t v = model_view(L, m);
     clear_counts(L);
-    for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) estep_episode(L, xp, st, xp->end[st], &v);
+    for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1)
+        estep_counts(L, xp, st, xp->end[st], &v, 1.0);
     return L->loglik;
+}
+
+void latent_counts_clear(latent_t *L) { clear_counts(L); }
+
+double latent_episode_loglik(latent_t *L, const experience_t *xp, long st) {
+    const view_t v = own_view(L);
+    return forward(L, xp, st, xp->end[st], &v);
+}
+
+void latent_episode_counts(latent_t *L, const experience_t *xp, long st, double weight) {
+    const view_t v = own_view(L);
+    estep_counts(L, xp, st, xp->end[st], &v, weight);
 }
 
 int latent_em(latent_t *L, const experience_t *xp, int max_iter, double tol) {
@@ -280,7 +305,7 @@ void latent_count_labels(latent_t *L, const experience_t *xp) {
         const long st = xp->start[i], en = xp->end[i];
         const int z = xp->z[i];
         if (z < 0 || z >= n) continue;
-        L->cA[(size_t)z * n + xp->o[i]] += 1.0;
+        L->cA[(size_t)z * L->no + xp->o[i]] += 1.0;
         L->c_visit[z] += 1.0;
         L->tokens++;
         if (i == st) L->c_start[z] += 1.0;
@@ -344,13 +369,13 @@ void latent_to_genmodel(const latent_t *L, genmodel_t *g) {
             m->b_idx[(size_t)r * m->b_width + k] = k < LATENT_WIDTH ? L->b_idx[(size_t)r * LATENT_WIDTH + k] : -1;
             m->b_p[(size_t)r * m->b_width + k] = k < LATENT_WIDTH ? L->B[(size_t)r * LATENT_WIDTH + k] : 0.0;
         }
-    memcpy(m->A, L->A, sizeof(double) * (size_t)n * n);
+    memcpy(m->A, L->A, sizeof(double) * (size_t)n * L->no);
     for (int s = 0; s < n; s++) {
         int k = 0;
-        for (int o = 0; o < n && k < m->a_width; o++)
-            if (L->A[(size_t)s * n + o] > 0.0) {
+        for (int o = 0; o < L->no && k < m->a_width; o++)
+            if (L->A[(size_t)s * L->no + o] > 0.0) {
                 m->a_idx[(size_t)s * m->a_width + k] = o;
-                m->a_p[(size_t)s * m->a_width + k++] = L->A[(size_t)s * n + o];
+                m->a_p[(size_t)s * m->a_width + k++] = L->A[(size_t)s * L->no + o];
             }
         for (; k < m->a_width; k++) {
             m->a_idx[(size_t)s * m->a_width + k] = -1;

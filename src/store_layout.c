@@ -334,6 +334,36 @@ static int create_dataset(hid_t file, const char *path, hid_t ftype, int ndims, 
  * checksum itself. */
 int sl_crc_covers(int i) { return i != DS_STATUS && i != DS_CRC; }
 
+/* The attributes of /envs/<name>: the world's scalars, and a context world's
+ * goals, probabilities and cue reliability as text (docs/contexts.md). */
+static int world_attrs(hid_t grp, const plan_world_t *g, int e) {
+    char buf[512];
+    int rc = 0;
+    rc |= attr_i64(grp, "index", e);
+    rc |= attr_i64(grp, "rows", g->rows);
+    rc |= attr_i64(grp, "cols", g->cols);
+    rc |= attr_i64(grp, "start", g->start);
+    rc |= attr_i64(grp, "goal", g->goal);
+    rc |= attr_i64(grp, "max_steps", g->max_steps);
+    rc |= attr_i64(grp, "n_actions", g->n_actions);
+    rc |= attr_i64(grp, "noise_radius", g->noise_radius);
+    snprintf(buf, sizeof buf, "%.17g", g->slip);
+    rc |= attr_str(grp, "slip", buf);
+    rc |= attr_i64(grp, "n_contexts", g->n_contexts);
+    if (g->n_contexts <= 1) return rc;
+    size_t o = 0;
+    for (int k = 0; k < g->n_contexts && o < sizeof buf; k++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", k ? " " : "", g->ctx_goal[k]);
+    rc |= attr_str(grp, "context_goals", buf);
+    o = 0;
+    for (int k = 0; k < g->n_contexts && o < sizeof buf; k++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%.17g", k ? " " : "", g->ctx_prob[k]);
+    rc |= attr_str(grp, "context_probs", buf);
+    snprintf(buf, sizeof buf, "%.17g", g->cue_rel);
+    rc |= attr_str(grp, "cue_reliability", buf);
+    return rc;
+}
+
 int sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *created,
                          const char *mpi_version) {
     const layout_dims_t *d = &p->dims;
@@ -415,29 +445,7 @@ int sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *cr
         snprintf(buf, sizeof buf, "/envs/%s", g->name);
         hid_t grp = H5Gopen2(file, buf, H5P_DEFAULT);
         if (grp < 0) { rc = -1; continue; }
-        rc |= attr_i64(grp, "index", e);
-        rc |= attr_i64(grp, "rows", g->rows);
-        rc |= attr_i64(grp, "cols", g->cols);
-        rc |= attr_i64(grp, "start", g->start);
-        rc |= attr_i64(grp, "goal", g->goal);
-        rc |= attr_i64(grp, "max_steps", g->max_steps);
-        rc |= attr_i64(grp, "n_actions", g->n_actions);
-        rc |= attr_i64(grp, "noise_radius", g->noise_radius);
-        snprintf(buf, sizeof buf, "%.17g", g->slip);
-        rc |= attr_str(grp, "slip", buf);
-        rc |= attr_i64(grp, "n_contexts", g->n_contexts);
-        if (g->n_contexts > 1) { /* docs/contexts.md: goals, probabilities, cue reliability as text */
-            size_t o = 0;
-            for (int k = 0; k < g->n_contexts && o < sizeof buf; k++)
-                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", k ? " " : "", g->ctx_goal[k]);
-            rc |= attr_str(grp, "context_goals", buf);
-            o = 0;
-            for (int k = 0; k < g->n_contexts && o < sizeof buf; k++)
-                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%.17g", k ? " " : "", g->ctx_prob[k]);
-            rc |= attr_str(grp, "context_probs", buf);
-            snprintf(buf, sizeof buf, "%.17g", g->cue_rel);
-            rc |= attr_str(grp, "cue_reliability", buf);
-        }
+        rc |= world_attrs(grp, g, e);
         H5Gclose(grp);
     }
     return rc;

@@ -92,8 +92,10 @@ agents:
 def test_agents_without_contexts_refuse_a_context_world(tmp_path):
     """Agents and options that have no notion of hidden contexts yet say so
     at load time, naming the world (never a silent wrong answer)."""
+    
     _refused(tmp_path, "type: diffusion-aif", "hidden contexts, which diffusion-aif does not handle yet")
-    _refused(tmp_path, "type: exact-aif\n    params: {model: learned}", "model: learned does not handle world")
+    _refused(tmp_path, "type: exact-aif\n    params: {model: learned, state_labels: true}",
+             "state_labels: the labels are cells, not (cell, context)")
     _refused(tmp_path, "type: exact-aif\n    params: {model: true, preference: manhattan}",
              "preference: manhattan needs the goal's cell")
     _refused(tmp_path, "type: q-learning\n    params: {shaping: manhattan}", "shaping needs the goal's cell")
@@ -170,3 +172,33 @@ agents:
                     assert path.index(cue) < len(path) - 1  # the cue before the end
                 else:
                     assert cue not in path and not succ[r, e], (r, e, path)
+
+
+def test_learned_exact_aif_learns_the_tmaze_without_labels(tmp_path):
+    """exact-aif with model: learned, from its own observations only (EM on a
+    mixture over the contexts, latent_ctx.h): it learns where the cue is and
+    what it means, and then reads it first and takes the right arm."""
+    job = write_job(tmp_path, """
+name: learn
+seed: 3
+seeds: 3
+train_steps: 5000
+eval_episodes: 20
+log_episodes: 20
+checkpoints: 1
+efe_checks: 0
+environments:
+  - preset: tmaze
+agents:
+  - type: exact-aif
+    params: {model: learned}
+""")
+    out = tmp_path / "l.h5"
+    run_sweep(job, out, 2, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        succ, pos, length = f["eval/success"][:], f["traj/pos"][:], f["traj/length"][:]
+        assert succ.mean() >= 0.9, succ.mean(axis=1)
+        cue_first = [pos[r, e, 1] == 4 for r in range(pos.shape[0]) for e in range(length.shape[1])]
+        assert np.mean(cue_first) >= 0.9
+        assert np.isnan(f["model/tv_B"][:]).all()  # contexts are not identified: no comparison

@@ -1,0 +1,60 @@
+/* latent_ctx: the hidden states of a record from a world with hidden contexts
+ * (docs/contexts.md), learned without labels: a mixture of K hidden Markov
+ * models over the grid's cells, one per context, the context drawn once per
+ * episode with probabilities rho (the agent is told K, nothing else about the
+ * contexts).  Each component is a latent_t (latent.h: local moves, the
+ * likelihood of every observation, location and symbol, how episodes end in
+ * each cell) fitted to the episodes weighted by their responsibility.
+ *
+ * EM: the E-step gives each episode its posterior over contexts,
+ *   r_k(e) = rho_k p(e | k) / sum_j rho_j p(e | j),
+ * from each component's forward pass, and each component's expected counts
+ * times r_k(e); the M-step is each component's (latent_mstep) and
+ * rho_k = (sum_e r_k(e) + rho_prior) / (episodes + K rho_prior).  The
+ * log-likelihood sum_e ln sum_k rho_k p(e | k) never falls (tested).  The
+ * contexts are exchangeable a priori, so the first E-step's responsibilities
+ * are drawn at random (Dirichlet(1) per episode, from the caller's stream):
+ * the symmetry must be broken for EM to move.  Which learned context is which
+ * true one is not identified (and need not be: the agent plans on its own).
+ *
+ * The model the agent plans with (latent_ctx_to_genmodel) is over the joint
+ * states s = k * n_cells + cell, the layout of the true model (env.h). */
+#ifndef AIF_LATENT_CTX_H
+#define AIF_LATENT_CTX_H
+#include "latent.h"
+
+#define LATENT_CTX_MAX 2      /* contexts a learner handles (the belief planner's) */
+#define LATENT_CTX_AWIDTH 16  /* observation slots per state in the planner's sparse rows */
+
+typedef struct {
+    int K, nc, no;
+    latent_t comp[LATENT_CTX_MAX];
+    double rho[LATENT_CTX_MAX];
+    double rho_prior;
+    double *resp;             /* [K][cap] r_k of the episode starting at each token */
+    long cap;
+    double loglik;            /* of the last E-step */
+    int iterations;
+} latent_ctx_t;
+
+/* For a context world's task (K = task->n_contexts <= LATENT_CTX_MAX) and a
+ * record of at most cap tokens.  0, or -1 (no memory, or too many contexts). */
+int    latent_ctx_alloc(latent_ctx_t *X, arena_t *ar, const task_t *task, int max_len, long cap,
+                        const latent_prior_t *prior);
+/* EM from random responsibilities (drawn from r) until the log-likelihood
+ * rises by less than tol nats per token, at most max_iter iterations.
+ * Returns the iterations made. */
+int    latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r);
+/* One E-step (responsibilities and counts); returns the log-likelihood. */
+double latent_ctx_estep(latent_ctx_t *X, const experience_t *xp);
+void   latent_ctx_mstep(latent_ctx_t *X);
+/* The joint model: A dense and its LATENT_CTX_AWIDTH most probable
+ * observations per state (renormalised) as sparse slots, B block-diagonal
+ * over the contexts, start rho_k pi_k, the states to avoid (an episode ended
+ * there without the goal, as latent_to_genmodel decides) and those where
+ * episodes end at the goal (absorbing), visited states and tried moves.  g:
+ * K * n_cells states, n_obs observations, LATENT_WIDTH successor slots,
+ * LATENT_CTX_AWIDTH observation slots. */
+void   latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g);
+
+#endif

@@ -1,0 +1,129 @@
+/* unit_latent_ctx: hidden contexts learned from observations alone
+ * (latent_ctx.h).  From random-walk episodes of the T-maze with its reliable
+ * cue, EM on the mixture: never lowers the log-likelihood; assigns the
+ * episodes that saw the cue to the right context (up to which is called
+ * which); learns that in each context the cue shows one symbol and the
+ * reward is in one arm, the other arm ending the episode without it; and
+ * gives the planner a joint model whose start splits over the contexts. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "env.h"
+#include "latent_ctx.h"
+#include "unit.h"
+
+#define EPISODES 400
+
+static void test_learns_the_tmaze(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = 2;
+    sp.cols = 3;
+    sp.map = "1S2" "#C#";
+    sp.max_steps = 8;
+    snprintf(sp.name, sizeof sp.name, "tmaze");
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    task_t task;
+    task_from_world(&task, &g, NULL, 0);
+    const int nc = task.n_cells, no = task.n_obs;
+    arena_t *ar = arena_create(1 << 20);
+    experience_t xp;
+    CHECK(xp_alloc(&xp, ar, EPISODES * 8) == 0);
+    rng_t er, pr;
+    rng_seed(&er, 7, 1, RNG_ENV);
+    rng_seed(&pr, 7, 1, RNG_AGENT);
+    env_t env;
+    env_init(&env, &g, &er);
+    int ctx[EPISODES];
+    long start[EPISODES];
+    int saw_cue[EPISODES];
+    for (int ep = 0; ep < EPISODES; ep++) {
+        int o = env_reset(&env), out = ENV_RUNNING, steps = 0;
+        ctx[ep] = env_context(&env);
+        start[ep] = xp.n;
+        saw_cue[ep] = 0;
+        xp_begin(&xp, o, -1);
+        while (out == ENV_RUNNING && steps < 8) {
+            int a = (int)rng_below(&pr, 4);
+            o = env_step(&env, a, NULL, &out);
+            saw_cue[ep] |= o % nc == 4;
+            xp_step(&xp, a, o, -1);
+            steps++;
+        }
+        xp_end(&xp, out == ENV_GOAL ? XP_GOAL : out == ENV_FAILED ? XP_FAILED : XP_CUT);
+    }
+    latent_ctx_t X;
+    latent_prior_t prior = latent_prior_defaults();
+    CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0);
+    rng_t r;
+    rng_seed(&r, 7, 1, RNG_INIT);
+    latent_ctx_em(&X, &xp, 200, 1e-6, &r);
+    /* further iterations never lower the log-likelihood */
+    double prev = latent_ctx_estep(&X, &xp);
+    for (int it = 0; it < 10; it++) {
+        latent_ctx_mstep(&X);
+        double ll = latent_ctx_estep(&X, &xp);
+        CHECK_MSG(ll >= prev - 1e-9 * fabs(prev), "iteration %d: %.12g after %.12g", it, ll, prev);
+        prev = ll;
+    }
+    latent_ctx_mstep(&X);
+    latent_ctx_estep(&X, &xp);
+    /* episodes that saw the cue: assigned by their context (one of the two namings) */
+    int same = 0, swapped = 0, seen = 0;
+    for (int ep = 0; ep < EPISODES; ep++) {
+        if (!saw_cue[ep]) continue;
+        const int k = X.resp[(size_t)1 * X.cap + start[ep]] > 0.5;
+        seen++;
+        same += k == ctx[ep];
+        swapped += k != ctx[ep];
+    }
+    const int right = same > swapped ? same : swapped, perm = same < swapped;
+    CHECK_MSG(seen > 100 && right >= 0.95 * seen, "%d of %d cue episodes assigned alike", right, seen);
+    /* in learned context k (true context k ^ perm): the cue's symbol and the rewarded arm */
+    for (int k = 0; k < 2; k++) {
+        const int truth = k ^ perm, goal = g.ctx_goal[truth], other = g.ctx_goal[1 - truth];
+        const latent_t *L = &X.comp[k];
+        const double cue_own = L->A[(size_t)4 * no + (1 + truth) * nc + 4];
+        const double reward = L->A[(size_t)goal * no + 3 * nc + goal];
+        CHECK_MSG(cue_own > 0.8, "context %d: p(own cue symbol) %.3f", k, cue_own);
+        CHECK_MSG(reward > 0.8, "context %d: p(reward | its goal) %.3f", k, reward);
+        CHECK_MSG(L->h[other] > 0.5, "context %d: p(ending without the goal | other arm) %.3f", k, L->h[other]);
+    }
+    CHECK(fabs(X.rho[0] - 0.5) < 0.1 && fabs(X.rho[0] + X.rho[1] - 1.0) < 1e-12);
+    /* the planner's joint model */
+    genmodel_t gm;
+    CHECK(genmodel_alloc_obs(&gm, ar, 2 * nc, no, 4, LATENT_WIDTH, LATENT_CTX_AWIDTH) == 0);
+    latent_ctx_to_genmodel(&X, &gm);
+    double s0 = 0.0, s1 = 0.0;
+    for (int c = 0; c < nc; c++) { s0 += gm.start[c]; s1 += gm.start[nc + c]; }
+    CHECK_MSG(fabs(s0 - X.rho[0]) < 1e-9 && fabs(s1 - X.rho[1]) < 1e-9, "%g %g", s0, s1);
+    CHECK(gm.start[1] > 0.4 && gm.start[nc + 1] > 0.4); /* the start cell in both */
+    for (int k = 0; k < 2; k++) {
+        const int truth = k ^ perm, other = g.ctx_goal[1 - truth];
+        CHECK_MSG(gm.avoid[k * nc + other], "context %d: the other arm to avoid", k);
+        for (int a = 0; a < 4; a++) /* B stays within the context */
+            for (int c = 0; c < nc; c++)
+                for (int j = 0; j < gm.m.b_width; j++) {
+                    int s2 = gm.m.b_idx[((size_t)a * 2 * nc + k * nc + c) * gm.m.b_width + j];
+                    CHECK(s2 < 0 || s2 / nc == k);
+                }
+    }
+    for (int s = 0; s < 2 * nc; s++) {
+        double sum = 0.0;
+        for (int j = 0; j < gm.m.a_width && gm.m.a_idx[(size_t)s * gm.m.a_width + j] >= 0; j++)
+            sum += gm.m.a_p[(size_t)s * gm.m.a_width + j];
+        CHECK(fabs(sum - 1.0) < 1e-12);
+    }
+    genmodel_free(&gm);
+    arena_free(ar);
+    gw_free(&g);
+}
+
+static const unit_test_t tests[] = {
+    {"learns_the_tmaze", test_learns_the_tmaze},
+    {0, 0},
+};
+
+int main(int argc, char **argv) { return unit_main(argc, argv, tests); }
