@@ -14,7 +14,9 @@
  * log-likelihood sum_e ln sum_k rho_k p(e | k) never falls (tested).  The
  * contexts are exchangeable a priori, so the first E-step's responsibilities
  * are drawn at random (Dirichlet(1) per episode, from the caller's stream):
- * the symmetry must be broken for EM to move.  Which learned context is which
+ * the symmetry must be broken for EM to move.  EM runs from
+ * LATENT_CTX_RESTARTS random starts and keeps the most likely (a local
+ * optimum can explain one context's episodes by the other's).  Which learned context is which
  * true one is not identified (and need not be: the agent plans on its own).
  *
  * The model the agent plans with (latent_ctx_to_genmodel) is over the joint
@@ -25,6 +27,7 @@
 
 #define LATENT_CTX_MAX 2      /* contexts a learner handles (the belief planner's) */
 #define LATENT_CTX_AWIDTH 16  /* observation slots per state in the planner's sparse rows */
+#define LATENT_CTX_RESTARTS 4 /* EM runs from random starts; the most likely is kept */
 
 typedef struct {
     int K, nc, no;

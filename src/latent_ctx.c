@@ -63,7 +63,8 @@ void latent_ctx_mstep(latent_ctx_t *X) {
     for (int k = 0; k < X->K; k++) X->rho[k] = (sum[k] + X->rho_prior) / (all + X->K * X->rho_prior);
 }
 
-int latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r) {
+/* One EM run from random responsibilities. */
+static int em_once(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r) {
     /* break the symmetry: random responsibilities, Dirichlet(1) per episode */
     long tokens = 0;
     for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
@@ -83,8 +84,24 @@ int latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double 
         if (tokens == 0 || (isfinite(prev) && (ll - prev) / (double)tokens < tol)) break;
         prev = ll;
     }
-    X->iterations = it;
     return it;
+}
+
+int latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r) {
+    /* LATENT_CTX_RESTARTS runs from different random starts; the one of the
+     * highest likelihood is kept (run again from its seed: no second copy) */
+    rng_t best_start = *r;
+    double best = -INFINITY;
+    int its = 0;
+    for (int k = 0; k < LATENT_CTX_RESTARTS; k++) {
+        rng_t here = *r;
+        its += em_once(X, xp, max_iter, tol, r);
+        if (X->loglik > best) { best = X->loglik; best_start = here; }
+    }
+    rng_t again = best_start;
+    its += em_once(X, xp, max_iter, tol, &again);
+    X->iterations = its;
+    return its;
 }
 
 void latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g) {
