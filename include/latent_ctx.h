@@ -15,8 +15,11 @@
  * contexts are exchangeable a priori, so the first E-step's responsibilities
  * are drawn at random (Dirichlet(1) per episode, from the caller's stream):
  * the symmetry must be broken for EM to move.  EM runs from
- * LATENT_CTX_RESTARTS random starts and keeps the most likely (a local
- * optimum can explain one context's episodes by the other's).  Which learned context is which
+ * LATENT_CTX_RESTARTS starts and keeps the most likely (a local optimum can
+ * explain one context's episodes by the other's): the first groups the
+ * episodes by the cue symbol they saw most (0.9 on component j - 1 for symbol
+ * j: a naming only, the symbol's meaning is still learned), the others are
+ * random.  Which learned context is which
  * true one is not identified (and need not be: the agent plans on its own).
  *
  * The model the agent plans with (latent_ctx_to_genmodel) is over the joint

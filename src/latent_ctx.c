@@ -63,14 +63,30 @@ void latent_ctx_mstep(latent_ctx_t *X) {
     for (int k = 0; k < X->K; k++) X->rho[k] = (sum[k] + X->rho_prior) / (all + X->K * X->rho_prior);
 }
 
-/* One EM run from random responsibilities. */
-static int em_once(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r) {
-    /* break the symmetry: random responsibilities, Dirichlet(1) per episode */
+/* The cue symbol an episode saw most often (1..K), or 0. */
+static int episode_cue(const latent_ctx_t *X, const experience_t *xp, long st) {
+    int count[LATENT_CTX_MAX + 1] = {0}, best = 0;
+    for (long i = st; i <= xp->end[st]; i++) {
+        const int sym = xp->o[i] / X->nc;
+        if (sym >= 1 && sym <= X->K) count[sym]++;
+    }
+    for (int k = 1; k <= X->K; k++)
+        if (count[k] > count[best]) best = k;
+    return best;
+}
+
+/* One EM run.  It breaks the contexts' symmetry with random
+ * responsibilities, Dirichlet(1) per episode; with by_cue, an episode that saw
+ * a cue symbol starts with 0.9 on the component of that symbol's number (a
+ * naming, not a meaning: which symbol goes with which goal is still learned). */
+static int em_once(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r, int by_cue) {
     long tokens = 0;
     for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
         double g[LATENT_CTX_MAX], z = 0.0;
         for (int k = 0; k < X->K; k++) z += g[k] = -log(1.0 - rng_uniform(r));
-        for (int k = 0; k < X->K; k++) X->resp[(size_t)k * X->cap + st] = g[k] / z;
+        const int cue = by_cue ? episode_cue(X, xp, st) : 0;
+        for (int k = 0; k < X->K; k++)
+            X->resp[(size_t)k * X->cap + st] = cue ? (k == cue - 1 ? 0.9 : 0.1 / (X->K - 1)) : g[k] / z;
         tokens += xp->end[st] - st + 1;
     }
     counts_from_resp(X, xp);
@@ -93,13 +109,14 @@ int latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double 
     rng_t best_start = *r;
     double best = -INFINITY;
     int its = 0;
+    int best_k = 0;
     for (int k = 0; k < LATENT_CTX_RESTARTS; k++) {
         rng_t here = *r;
-        its += em_once(X, xp, max_iter, tol, r);
-        if (X->loglik > best) { best = X->loglik; best_start = here; }
+        its += em_once(X, xp, max_iter, tol, r, k == 0);
+        if (X->loglik > best) { best = X->loglik; best_start = here; best_k = k; }
     }
     rng_t again = best_start;
-    its += em_once(X, xp, max_iter, tol, &again);
+    its += em_once(X, xp, max_iter, tol, &again, best_k == 0);
     X->iterations = its;
     return its;
 }
