@@ -18,12 +18,20 @@
  * the tail of the prefix's belief) at each depth, so at most policy_cap
  * complete policies are scored and every first action keeps its own
  * candidates; it is exact whenever its width covers the whole tree
- * (docs/efe.md, section 3). */
+ * (docs/efe.md, section 3).
+ *
+ * Hidden contexts.  In a world with two hidden contexts (docs/contexts.md;
+ * states s = k * n_cells + cell) and the induction tail, ctx_cells > 0 makes
+ * the planner decide over the belief about the context instead (efe_ctx.h):
+ * each first action's EFE from the joint belief, one step on the model and
+ * then the EFE to go over (cell, belief about the context).  Such a decision
+ * exposes no policies to the EFE diagnostic (its G is not a tree's). */
 #ifndef AIF_PLANNER_H
 #define AIF_PLANNER_H
 #include "agents.h"
 #include "arena.h"
 #include "efe.h"
+#include "efe_ctx.h"
 #include "efe_tail.h"
 #include "rng.h"
 
@@ -35,6 +43,8 @@ typedef struct {
     long policy_cap;    /* most policies scored per decision */
     int search;         /* PLAN_SEARCH_* */
     int tail_steps;     /* 0: no tail (the tree alone); else backward steps of the tail */
+    int ctx_cells;      /* 0, or the cells of a 2-context world: decide over the belief about the
+                           context (needs tail_steps > 0; n = 2 ctx_cells states) */
 } planner_config_t;
 
 /* The search's shape: beam or not, its width per first action, and the most
@@ -54,7 +64,8 @@ typedef struct {
     const efe_model_t *m;     /* the model it plans on (planner_set_model) */
     const double *lnp;        /* ln p~(o) [no] */
     efe_params_t ep;          /* gamma, weights, selection */
-    efe_tail_t tail;          /* the EFE after the tree's leaves, on m (tail_steps > 0) */
+    efe_tail_t tail;          /* the EFE after the tree's leaves, on m (tail_steps > 0, no ctx_cells) */
+    efe_ctx_t ctx;            /* the EFE to go over the belief about the context (ctx_cells > 0) */
     /* scored policies of one decision */
     long n_pol;
     double *pol_G, *pol_risk, *pol_amb, *pol_P;
@@ -76,14 +87,16 @@ typedef struct {
     struct cand *cand;        /* children of one group [bw*na] */
 } planner_t;
 
-/* Buffers for n states (= observations) and na actions, from arena ar (the
- * tail with malloc: planner_free releases it).  0, or -1 (no memory). */
+/* Buffers for n states, no observations and na actions, from arena ar (the
+ * tail or the context table with malloc: planner_free releases it).  0, or -1
+ * (no memory, or ctx_cells that do not make n). */
 int  planner_alloc(planner_t *p, arena_t *ar, int n, int no, int na, const planner_config_t *cfg);
 void planner_free(planner_t *p);
 
 /* Plan on model m with preference lnp and the EFE parameters ep (all three
  * outlive the planner or the next call); re-solves the tail (bonus: NULL, or
- * per-state values subtracted from its risk: efe_tail_solve).  Call again
+ * per-state values subtracted from its risk: efe_tail_solve) or the context
+ * table (ctx_cells; no bonus).  Call again
  * whenever the model or the preference changed. */
 void planner_set_model(planner_t *p, const efe_model_t *m, const double *lnp, const efe_params_t *ep,
                        const double *bonus);

@@ -269,9 +269,11 @@ static unsigned dif_needs(const double *pv) {
 }
 
 static planner_config_t plan_config(const task_t *task, const double *pv) {
+    const int induction = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
     return (planner_config_t){(int)pv[P_HORIZON], (long)pv[P_MAX_POL], PLAN_SEARCH_AUTO,
-                              (int)pv[P_PLANNER] == PLANNER_INDUCTION
-                                  ? ((int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps) : 0};
+                              induction ? ((int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps) : 0,
+                              /* two hidden contexts: decide over the belief about the context */
+                              induction && task->n_contexts == 2 ? task->n_cells : 0};
 }
 
 static int dif_validate(const task_t *env, const double *pv, char *err, size_t n) {

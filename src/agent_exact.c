@@ -42,7 +42,6 @@
 #include "genmodel.h"
 #include "latent.h"
 #include "latent_ctx.h"
-#include "efe_ctx.h"
 #include "planner.h"
 
 enum {
@@ -109,8 +108,6 @@ typedef struct {
     double *lnp;               /* [no] ln p~(o) */
     unsigned char *avoid_loc;  /* [n_cells] a context world's locations to avoid */
     planner_t plan;
-    int use_ctx;               /* two hidden contexts with the induction planner: decide on ctx */
-    efe_ctx_t ctx;             /* the EFE to go over the belief about the context (efe_ctx.h) */
     double *q, *q_tmp;         /* [n] belief */
     int prev_action;           /* -1 at the start of an episode */
     /* learned model */
@@ -128,9 +125,12 @@ typedef struct {
 /* ---- sizes ---------------------------------------------------------------------- */
 
 static planner_config_t plan_config(const task_t *task, const double *pv) {
+    const int induction = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
     return (planner_config_t){(int)pv[P_HORIZON], (long)pv[P_CAP], (int)pv[P_SEARCH],
-                              (int)pv[P_PLANNER] == PLANNER_INDUCTION
-                                  ? ((int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps) : 0};
+                              induction ? ((int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps) : 0,
+                              /* two hidden contexts: decide over the belief about the context */
+                              induction && task->n_contexts == 2 && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF
+                                  ? task->n_cells : 0};
 }
 
 /* Bytes the agent allocates (validate refuses absurd ones before create). */
@@ -221,7 +221,6 @@ static void model_changed(exact_t *x) {
     } else
         efe_log_preferences(&x->ep.pref, x->task.rows, x->task.cols, x->task.goal, x->task.oracle_dist, x->gm.avoid,
                             x->lnp);
-    if (x->use_ctx) efe_ctx_solve(&x->ctx, &x->gm.m, x->lnp, &x->ep.w, x->plan.cfg.tail_steps);
     planner_set_model(&x->plan, &x->gm.m, x->lnp, &x->ep, NULL);
 }
 
@@ -257,7 +256,6 @@ static void exact_destroy(void *self) {
     if (!x) return;
     genmodel_free(&x->gm);
     planner_free(&x->plan);
-    efe_ctx_free(&x->ctx);
     arena_free(x->arena); /* every buffer of the agent's own, and the agent */
 }
 
@@ -288,8 +286,6 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
     x->q = arena_alloc(ar, (size_t)n, sizeof(double));
     x->q_tmp = arena_alloc(ar, (size_t)n, sizeof(double));
     if (!arena_ok(ar) || planner_alloc(&x->plan, ar, n, x->no, x->na, &pc) != 0) return -1;
-    x->use_ctx = task->n_contexts == 2 && pc.tail_steps > 0 && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF;
-    if (x->use_ctx && efe_ctx_alloc(&x->ctx, task->n_cells, x->no, x->na) != 0) return -1;
     if (!x->learned) {
         if (genmodel_alloc_obs(&x->gm, ar, n, x->no, x->na, task->truth->model->b_width,
                                task->truth->model->a_width) != 0 ||
@@ -367,31 +363,10 @@ static void exact_begin(void *self, int obs0) {
     x->prev_action = -1;
 }
 
-/* A decision in a world with two hidden contexts: each first action's EFE from
- * the belief over (cell, context), one step on the model and then the EFE to
- * go over the belief about the context (efe_ctx.h); P(a) = softmax(-gamma G).
- * It exposes no policies to the EFE diagnostic (its G is not a tree's). */
-static int ctx_decide(exact_t *x, rng_t *rng, decision_t *d) {
-    double G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS], p[TASK_MAX_ACTIONS];
-    efe_ctx_first(&x->ctx, &x->gm.m, x->q, x->lnp, &x->ep.w, G, risk, amb);
-    efe_policy_posterior(G, NULL, x->ep.gamma, x->na, p);
-    int a = efe_select_action(p, x->na, x->ep.sel, rng);
-    if (d) {
-        for (int k = 0; k < x->na; k++) {
-            d->G[k] = (float)G[k];
-            d->risk[k] = (float)risk[k];
-            d->ambiguity[k] = (float)amb[k];
-            d->p_action[k] = (float)p[k];
-        }
-        d->action = a;
-    }
-    return a;
-}
-
 static int exact_act(void *self, int obs, rng_t *rng, decision_t *d) {
     exact_t *x = self;
     if (x->prev_action >= 0) genmodel_belief_step(&x->gm, x->prev_action, obs, x->q, x->q_tmp);
-    int a = x->use_ctx ? ctx_decide(x, rng, d) : planner_decide(&x->plan, x->q, rng, d);
+    int a = planner_decide(&x->plan, x->q, rng, d);
     x->prev_action = a;
     return a;
 }

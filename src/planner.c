@@ -40,6 +40,7 @@ double planner_bytes(int n, int na, const planner_config_t *cfg) {
     const plan_shape_t ps = planner_shape(na, cfg);
     double b = 8.0 * (n * 3.0) + 44.0 * ps.max_pol + 12.0 * (cfg->H + 1) * n + 64.0 * n;
     if (ps.beam) b += 2.0 * na * ps.bw * (12.0 * n + 24.0) + 40.0 * ps.bw * na;
+    if (cfg->ctx_cells > 0) b += 32.0 * cfg->ctx_cells * EFE_CTX_GRID; /* the context table's four arrays */
     return b;
 }
 
@@ -78,18 +79,26 @@ int planner_alloc(planner_t *p, arena_t *ar, int n, int no, int na, const planne
         p->cand = arena_alloc(ar, (size_t)p->shape.bw * na, sizeof *p->cand);
     }
     if (!arena_ok(ar)) return -1;
+    if (cfg->ctx_cells > 0) {
+        if (cfg->tail_steps <= 0 || n != 2 * cfg->ctx_cells) return -1;
+        return efe_ctx_alloc(&p->ctx, cfg->ctx_cells, no, na);
+    }
     if (cfg->tail_steps > 0 && efe_tail_alloc(&p->tail, n, na) != 0) return -1;
     return 0;
 }
 
-void planner_free(planner_t *p) { efe_tail_free(&p->tail); }
+void planner_free(planner_t *p) {
+    efe_tail_free(&p->tail);
+    efe_ctx_free(&p->ctx);
+}
 
 void planner_set_model(planner_t *p, const efe_model_t *m, const double *lnp, const efe_params_t *ep,
                        const double *bonus) {
     p->m = m;
     p->lnp = lnp;
     p->ep = *ep;
-    if (p->cfg.tail_steps > 0) efe_tail_solve(&p->tail, m, lnp, &ep->w, p->cfg.tail_steps, bonus);
+    if (p->cfg.ctx_cells > 0) efe_ctx_solve(&p->ctx, m, lnp, &ep->w, p->cfg.tail_steps);
+    else if (p->cfg.tail_steps > 0) efe_tail_solve(&p->tail, m, lnp, &ep->w, p->cfg.tail_steps, bonus);
 }
 
 /* One tree node: q_out = B_a q_in (q_out zero on entry, its support written to
@@ -306,7 +315,27 @@ static void expose_policies(const planner_t *p, decision_t *d) {
     d->n_check = n;
 }
 
+/* A decision over the belief about the context: each first action's G from
+ * the joint belief q (efe_ctx_first); P(a) = softmax(-gamma G). */
+static int decide_ctx(planner_t *p, const double *q, rng_t *r, decision_t *d) {
+    double G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS], pa[TASK_MAX_ACTIONS];
+    efe_ctx_first(&p->ctx, p->m, q, p->lnp, &p->ep.w, G, risk, amb);
+    efe_policy_posterior(G, NULL, p->ep.gamma, p->na, pa);
+    int a = efe_select_action(pa, p->na, p->ep.sel, r);
+    if (d) {
+        for (int k = 0; k < p->na; k++) {
+            d->G[k] = (float)G[k];
+            d->risk[k] = (float)risk[k];
+            d->ambiguity[k] = (float)amb[k];
+            d->p_action[k] = (float)pa[k];
+        }
+        d->action = a;
+    }
+    return a;
+}
+
 int planner_decide(planner_t *p, const double *q, rng_t *r, decision_t *d) {
+    if (p->cfg.ctx_cells > 0) return decide_ctx(p, q, r, d);
     set_root(p, q);
     p->n_pol = 0;
     if (p->shape.beam) beam_search(p);

@@ -73,7 +73,7 @@ static void check_against_reference(const char *search, int tail) {
     fixture_t f;
     CHECK(fixture(&f) == 0);
     planner_config_t cfg = {3, !strcmp(search, "beam") ? 4096 : 64, !strcmp(search, "beam") ? PLAN_SEARCH_BEAM : 0,
-                            tail ? 100 : 0};
+                            tail ? 100 : 0, 0};
     planner_t p;
     CHECK(planner_alloc(&p, f.ar, 64, 64, 4, &cfg) == 0);
     planner_set_model(&p, &f.gm.m, f.lnp, &f.ep, NULL);
@@ -121,7 +121,7 @@ static void wide_beam_matches_reference(void) { check_against_reference("beam", 
 static void beam_beyond_cap(void) {
     fixture_t f;
     CHECK(fixture(&f) == 0);
-    planner_config_t wide = {5, 4096, PLAN_SEARCH_AUTO, 100}, narrow = {5, 64, PLAN_SEARCH_AUTO, 100};
+    planner_config_t wide = {5, 4096, PLAN_SEARCH_AUTO, 100, 0}, narrow = {5, 64, PLAN_SEARCH_AUTO, 100, 0};
     planner_t pw, pn;
     CHECK(planner_alloc(&pw, f.ar, 64, 64, 4, &wide) == 0 && planner_alloc(&pn, f.ar, 64, 64, 4, &narrow) == 0);
     CHECK(!pw.shape.beam && pn.shape.beam && pn.shape.max_pol <= 64);
