@@ -121,6 +121,8 @@ void   latent_count_labels(latent_t *L, const experience_t *xp);
 /* One joint sample of the states of every closed episode under model m (NULL:
  * L's own) into xp->z. */
 void   latent_sample(latent_t *L, experience_t *xp, const efe_model_t *m, rng_t *r);
+/* The same for the one episode starting at token st, under L's own model. */
+void   latent_episode_sample(latent_t *L, experience_t *xp, long st, rng_t *r);
 
 /* The posterior-mean model as the planner's interface: A, B (absorbing goal
  * and cells to avoid), start, the cells to avoid (h > 0.5 with at least half

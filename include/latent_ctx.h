@@ -62,5 +62,18 @@ void   latent_ctx_mstep(latent_ctx_t *X);
  * K * n_cells states, n_obs observations, LATENT_WIDTH successor slots,
  * LATENT_CTX_AWIDTH observation slots. */
 void   latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g);
+/* Make absorbing the states latent_ctx_to_genmodel makes absorbing (where
+ * episodes end at the goal, and g->avoid): for a model whose B came from
+ * elsewhere (diffusion-aif's network). */
+void   latent_ctx_absorb(const latent_ctx_t *X, genmodel_t *g);
+/* One sample of the hidden states of every closed episode of xp, into xp->z as
+ * joint states k * n_cells + cell: the context from the episode's
+ * responsibilities of the last E-step, then the cells from that component's
+ * posterior (latent_episode_sample). */
+void   latent_ctx_sample(latent_ctx_t *X, experience_t *xp, rng_t *r);
+/* The moves the record shows, over the joint states: idx and count
+ * [na][K n_cells][LATENT_WIDTH], each component's local slots (latent.h's
+ * b_idx and cB) shifted to its context's block (genmodel_restrict_to_moves). */
+void   latent_ctx_moves(const latent_ctx_t *X, int *idx, double *count);
 
 #endif

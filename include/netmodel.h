@@ -64,7 +64,7 @@ typedef struct {
 typedef struct {
     netmodel_config_t cfg;
     const task_t *task;
-    int S, NA, D, c, H, L, dim, a_w;
+    int S, NS, NO, NA, D, c, H, L, dim, a_w; /* cells, states, observations (NS = NO = S without contexts) */
     scorenet_t net;
     adam_config_t acfg;
     adam_t adam;
@@ -75,8 +75,8 @@ typedef struct {
     float *cell_xy;            /* [S][2] */
     float *known, *x0;         /* [max_batch][dim] */
     unsigned char *mask;       /* [max_batch][dim] */
-    double *q;                 /* [S] */
-    int *count;                /* [S] */
+    double *q;                 /* [max(NS, NO)] */
+    int *count;                /* [NS] */
     float *tx, *tmask, *tscratch, *txt, *teps, *tt; /* training batch */
     unsigned char *tknown;
     int mon_n;                 /* the stopping rule's windows, fixed per fit, and its last checks */
@@ -84,7 +84,7 @@ typedef struct {
     unsigned char *mon_known;
     double mon_ring[NETMODEL_PATIENCE_MAX];
     int *ro_pair, *ro_mode;    /* [mon_n] the read-off watch's (state * NA + action) and the record's commonest successor */
-    int *ro_list;              /* [S * NA] the distinct pairs of the record, then each pair's watch slot or -1 */
+    int *ro_list;              /* [NS * NA] the distinct pairs of the record, then each pair's watch slot or -1 */
     int *ro_succ;              /* [mon_n][2 * NETMODEL_WATCH_SUCC] successors and their counts */
     double ro_share;           /* the mean share of the commonest successor in the record */
     rng_t ro_rng;              /* the read-off watch's sampler noise, fixed per fit */
@@ -123,8 +123,10 @@ int  netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_
 
 /* Read the likelihood p(o|z) (A dense, its slots and entropy) and the
  * transitions p(z'|z,a) (the NETMODEL_TRANS_WIDTH most frequent successors)
- * of every cell off the network into gm->m (which needs that many successor
- * slots and at least a_w observation slots). */
+ * of every state off the network into gm->m (which needs that many successor
+ * slots and at least a_w observation slots).  The states are the cells, or in
+ * a world with hidden contexts the (cell, context) pairs k * n_cells + cell,
+ * and a move keeps its state's context (netmodel_next_state). */
 void netmodel_read(netmodel_t *nm, genmodel_t *gm, rng_t *r);
 
 /* The belief about the present state given the episode so far (observations
@@ -139,6 +141,11 @@ void netmodel_infer_state(netmodel_t *nm, const int *hist_o, const int *hist_a, 
 void netmodel_sample_policies(netmodel_t *nm, const int *hist_o, const int *hist_a, int t, const int *pol, int K,
                               int M, rng_t *r);
 int  netmodel_cell(const netmodel_t *nm, int row, int j, int off);
+/* Token j of a row decoded as a whole state, as an observation; the
+ * successor of state z at token 1 (a context world's: z's context kept). */
+int  netmodel_state(const netmodel_t *nm, int row, int j);
+int  netmodel_obs(const netmodel_t *nm, int row, int j);
+int  netmodel_next_state(const netmodel_t *nm, int row, int z);
 
 void netmodel_checkpoint(const netmodel_t *nm, float *out);
 

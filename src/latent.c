@@ -332,33 +332,42 @@ static int draw(const double *w, int n, double sum, rng_t *r) {
     return last;
 }
 
+/* One joint sample of the states of the episode starting at token st under
+ * view v, into xp->z (forward filtering, backward sampling). */
+static void sample_episode(latent_t *L, experience_t *xp, long st, const view_t *v, rng_t *r) {
+    const int n = L->n;
+    const long en = xp->end[st];
+    forward(L, xp, st, en, v);
+    const double *al = L->alpha + (size_t)(en - st) * n;
+    double sum = 0.0;
+    for (int s = 0; s < n; s++) sum += al[s];
+    int z = draw(al, n, sum, r);
+    xp->z[en] = z;
+    for (long i = en - 1; i >= st; i--) {
+        al = L->alpha + (size_t)(i - st) * n;
+        const int a = xp->a[i];
+        sum = 0.0;
+        for (int s = 0; s < n; s++) {
+            L->w[s] = 0.0;
+            if (al[s] == 0.0) continue;
+            const size_t base = ((size_t)a * n + s) * v->bw;
+            for (int k = 0; k < v->bw && v->b_idx[base + k] >= 0; k++)
+                if (v->b_idx[base + k] == z) L->w[s] = al[s] * v->b_p[base + k];
+            sum += L->w[s];
+        }
+        z = sum > 0.0 ? draw(L->w, n, sum, r) : draw(al, n, 1.0, r);
+        xp->z[i] = z;
+    }
+}
+
 void latent_sample(latent_t *L, experience_t *xp, const efe_model_t *m, rng_t *r) {
     const view_t v = model_view(L, m);
-    const int n = L->n;
-    for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
-        const long en = xp->end[st];
-        forward(L, xp, st, en, &v);
-        const double *al = L->alpha + (size_t)(en - st) * n;
-        double sum = 0.0;
-        for (int s = 0; s < n; s++) sum += al[s];
-        int z = draw(al, n, sum, r);
-        xp->z[en] = z;
-        for (long i = en - 1; i >= st; i--) {
-            al = L->alpha + (size_t)(i - st) * n;
-            const int a = xp->a[i];
-            sum = 0.0;
-            for (int s = 0; s < n; s++) {
-                L->w[s] = 0.0;
-                if (al[s] == 0.0) continue;
-                const size_t base = ((size_t)a * n + s) * v.bw;
-                for (int k = 0; k < v.bw && v.b_idx[base + k] >= 0; k++)
-                    if (v.b_idx[base + k] == z) L->w[s] = al[s] * v.b_p[base + k];
-                sum += L->w[s];
-            }
-            z = sum > 0.0 ? draw(L->w, n, sum, r) : draw(al, n, 1.0, r);
-            xp->z[i] = z;
-        }
-    }
+    for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) sample_episode(L, xp, st, &v, r);
+}
+
+void latent_episode_sample(latent_t *L, experience_t *xp, long st, rng_t *r) {
+    const view_t v = own_view(L);
+    sample_episode(L, xp, st, &v, r);
 }
 
 void latent_to_genmodel(const latent_t *L, genmodel_t *g) {

@@ -164,6 +164,11 @@ void latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g) {
             g->visited[s] = L->c_visit[c] >= 0.5;
         }
     }
+    latent_ctx_absorb(X, g);
+}
+
+void latent_ctx_absorb(const latent_ctx_t *X, genmodel_t *g) {
+    const int nc = X->nc;
     for (int k = 0; k < X->K; k++) {
         const latent_t *L = &X->comp[k];
         for (int c = 0; c < nc; c++) {
@@ -173,4 +178,28 @@ void latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g) {
             if (g->avoid[k * nc + c]) genmodel_absorb(g, k * nc + c);
         }
     }
+}
+
+void latent_ctx_sample(latent_ctx_t *X, experience_t *xp, rng_t *r) {
+    for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
+        const double u = rng_uniform(r);
+        int k = 0;
+        for (double acc = X->resp[st]; k < X->K - 1 && u >= acc; acc += X->resp[(size_t)(k + 1) * X->cap + st]) k++;
+        latent_episode_sample(&X->comp[k], xp, st, r);
+        for (long i = st; i <= xp->end[st]; i++) xp->z[i] += k * X->nc;
+    }
+}
+
+void latent_ctx_moves(const latent_ctx_t *X, int *idx, double *count) {
+    const int nc = X->nc, n = X->K * nc, na = X->comp[0].na;
+    for (int k = 0; k < X->K; k++)
+        for (int a = 0; a < na; a++)
+            for (int c = 0; c < nc; c++) {
+                const size_t src = ((size_t)a * nc + c) * LATENT_WIDTH, dst = ((size_t)a * n + k * nc + c) * LATENT_WIDTH;
+                for (int j = 0; j < LATENT_WIDTH; j++) {
+                    const int s2 = X->comp[k].b_idx[src + j];
+                    idx[dst + j] = s2 >= 0 ? k * nc + s2 : -1;
+                    count[dst + j] = X->comp[k].cB[src + j];
+                }
+            }
 }

@@ -18,13 +18,16 @@ int netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmo
     nm->cfg = *cfg;
     nm->task = task;
     nm->S = task->n_cells;
+    const int ctx = task->n_contexts > 1;
+    nm->NS = ctx ? task->n_cells * task->n_contexts : task->n_cells;
+    nm->NO = ctx ? task->n_obs : task->n_cells;
     nm->NA = task->n_actions;
-    nm->D = 4 + nm->NA + N_FLAGS;
+    nm->D = tok_width(task);
     nm->c = cfg->context;
     nm->H = cfg->horizon;
     nm->L = nm->c + 1 + nm->H;
     nm->dim = nm->L * nm->D;
-    nm->a_w = cfg->amb_samples < nm->S ? cfg->amb_samples : nm->S;
+    nm->a_w = cfg->amb_samples < nm->NO ? cfg->amb_samples : nm->NO;
     nm->init_rng = *init_rng;
     nm->acfg = adam_defaults();
     nm->acfg.lr = cfg->lr;
@@ -41,8 +44,8 @@ int netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmo
     nm->known = arena_alloc(ar, B * dim, sizeof(float));
     nm->x0 = arena_alloc(ar, B * dim, sizeof(float));
     nm->mask = arena_alloc(ar, B * dim, 1);
-    nm->q = arena_alloc(ar, S, sizeof(double));
-    nm->count = arena_alloc(ar, S, sizeof(int));
+    nm->q = arena_alloc(ar, (size_t)(nm->NO > nm->NS ? nm->NO : nm->NS), sizeof(double));
+    nm->count = arena_alloc(ar, (size_t)nm->NS, sizeof(int));
     nm->tx = arena_alloc(ar, TB * dim, sizeof(float));
     nm->tmask = arena_alloc(ar, TB * dim, sizeof(float));
     nm->tscratch = arena_alloc(ar, diffusion_train_scratch_floats(cfg->batch, nm->dim), sizeof(float));
@@ -61,12 +64,12 @@ int netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmo
     nm->ro_pair = arena_alloc(ar, MN, sizeof(int));
     nm->ro_mode = arena_alloc(ar, MN, sizeof(int));
     nm->ro_succ = arena_alloc(ar, MN * 2 * NETMODEL_WATCH_SUCC, sizeof(int));
-    nm->ro_list = arena_alloc(ar, S * (size_t)nm->NA, sizeof(int));
+    nm->ro_list = arena_alloc(ar, (size_t)nm->NS * (size_t)nm->NA, sizeof(int));
     if (!arena_ok(ar)) {
         snprintf(err, errlen, "diffusion-aif: out of memory");
         return -1;
     }
-    nm->tok = (tok_layout_t){task, nm->cell_xy, nm->NA, nm->D, nm->c, nm->H, nm->L, nm->dim};
+    nm->tok = tok_layout(task, nm->cell_xy, nm->c, nm->H);
     for (int s = 0; s < nm->S; s++) task_cell_to_xy(task, s, &nm->cell_xy[2 * s], &nm->cell_xy[2 * s + 1]);
     return 0;
 }
@@ -97,17 +100,17 @@ static void make_window(const netmodel_t *nm, const experience_t *xp, long i, fl
         long idx = i + j;
         for (int e = 0; e < D; e++) mt[e] = 1.0f;
         if (idx < st) {
-            tok_put_cell(&nm->tok, tok, OFF_O, xp->o[st]);
-            tok_put_cell(&nm->tok, tok, OFF_Z, xp->z[st]);
+            tok_put_obs(&nm->tok, tok, xp->o[st]);
+            tok_put_state(&nm->tok, tok, xp->z[st]);
             tok_put_action(&nm->tok, tok, -1);
         } else if (idx > en) {
-            tok_put_cell(&nm->tok, tok, OFF_O, xp->o[en]);
-            tok_put_cell(&nm->tok, tok, OFF_Z, xp->z[en]);
+            tok_put_obs(&nm->tok, tok, xp->o[en]);
+            tok_put_state(&nm->tok, tok, xp->z[en]);
             tok_put_action(&nm->tok, tok, (int)rng_below(r, (uint32_t)nm->NA));
             if (!term) for (int e = 0; e < D; e++) mt[e] = 0.0f;
         } else {
-            tok_put_cell(&nm->tok, tok, OFF_O, xp->o[idx]);
-            tok_put_cell(&nm->tok, tok, OFF_Z, xp->z[idx]);
+            tok_put_obs(&nm->tok, tok, xp->o[idx]);
+            tok_put_state(&nm->tok, tok, xp->z[idx]);
             int act = xp->a[idx];
             if (act < 0) {
                 /* The last token of an episode: at an absorbing cell any action
@@ -214,7 +217,7 @@ static int is_move(const experience_t *xp, long i) { return xp->a[i] >= 0 && i <
  * frequencies agrees with it on average); and the sampler noise the checks
  * use. */
 static void readoff_draw(netmodel_t *nm, const experience_t *xp, long n, rng_t *r) {
-    const int NA = nm->NA, M = nm->mon_n, P = nm->S * NA, W = NETMODEL_WATCH_SUCC;
+    const int NA = nm->NA, M = nm->mon_n, P = nm->NS * NA, W = NETMODEL_WATCH_SUCC;
     double share = 0;
     int *slot = nm->ro_list; /* first: -2 unseen, -1 seen (then: the list of seen pairs is built in front) */
     for (int p = 0; p < P; p++) slot[p] = -2;
@@ -271,14 +274,14 @@ static double readoff_agreement(netmodel_t *nm) {
         size_t row = (size_t)k * (size_t)dim;
         float *tok = nm->known + row + (size_t)nm->c * D;
         tok_pattern(&nm->tok, PAT_TRANSITION, nm->mask + row);
-        tok_put_cell(&nm->tok, tok, OFF_Z, nm->ro_pair[k] / nm->NA);
+        tok_put_state(&nm->tok, tok, nm->ro_pair[k] / nm->NA);
         tok_put_action(&nm->tok, tok, nm->ro_pair[k] % nm->NA);
         tok_put_flags(&nm->tok, nm->known + row, nm->mask + row);
     }
     rng_t noise = nm->ro_rng;
     sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, M, nm->known, nm->mask, &noise, nm->x0);
     int agree = 0;
-    for (int k = 0; k < M; k++) agree += netmodel_cell(nm, k, 1, OFF_Z) == nm->ro_mode[k];
+    for (int k = 0; k < M; k++) agree += netmodel_next_state(nm, k, nm->ro_pair[k] / nm->NA) == nm->ro_mode[k];
     return (double)agree / M;
 }
 
@@ -373,16 +376,30 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
 
 /* ---- reading the model off ---------------------------------------------------------- */
 
-int netmodel_cell(const netmodel_t *nm, int row, int j, int off) {
-    return tok_decode(&nm->tok, nm->x0 + (size_t)row * (size_t)nm->dim + (size_t)(nm->c + j) * nm->D, off);
+static const float *token_of(const netmodel_t *nm, int row, int j) {
+    return nm->x0 + (size_t)row * (size_t)nm->dim + (size_t)(nm->c + j) * nm->D;
 }
 
-/* The likelihood p(o|z) and its entropy H for every cell of the grid: inpaint
- * o at the present token given z there, amb_samples draws per cell, the
- * histogram of the decoded cells.  (Cells the agent never visited, walls
- * among them, get whatever the network generalises to.) */
+int netmodel_cell(const netmodel_t *nm, int row, int j, int off) { return tok_decode(&nm->tok, token_of(nm, row, j), off); }
+int netmodel_state(const netmodel_t *nm, int row, int j) { return tok_decode_state(&nm->tok, token_of(nm, row, j)); }
+int netmodel_obs(const netmodel_t *nm, int row, int j) { return tok_decode_obs(&nm->tok, token_of(nm, row, j)); }
+
+/* The successor of state z generated at token 1 of a row: its state; in a
+ * world with hidden contexts its cell in z's context (the context is drawn
+ * per episode and kept, which the agent is told: the context entries the
+ * network generates for the next token are not read). */
+int netmodel_next_state(const netmodel_t *nm, int row, int z) {
+    if (!nm->tok.n_ctx) return netmodel_state(nm, row, 1);
+    return z - z % nm->S + netmodel_cell(nm, row, 1, OFF_Z);
+}
+
+/* The likelihood p(o|z) and its entropy H for every state (every cell of
+ * the grid; in a context world every (cell, context)): inpaint o at the
+ * present token given z there, amb_samples draws per state, the histogram of
+ * the decoded observations.  (Cells the agent never visited, walls among
+ * them, get whatever the network generalises to.) */
 static void read_likelihood(netmodel_t *nm, efe_model_t *m, rng_t *r) {
-    const int D = nm->D, dim = nm->dim, S = nm->S;
+    const int D = nm->D, dim = nm->dim, S = nm->NS, NO = nm->NO;
     const int ms = nm->cfg.amb_samples > nm->cfg.max_batch ? nm->cfg.max_batch : nm->cfg.amb_samples;
     const int per = chunk_items(nm, ms), aw = m->a_width;
     for (int c0 = 0; c0 < S; c0 += per) {
@@ -393,19 +410,19 @@ static void read_likelihood(netmodel_t *nm, efe_model_t *m, rng_t *r) {
             for (int k = 0; k < ms; k++) {
                 size_t row = (size_t)(i * ms + k) * (size_t)dim;
                 tok_pattern(&nm->tok, PAT_LIKELIHOOD, nm->mask + row);
-                tok_put_cell(&nm->tok, nm->known + row + (size_t)nm->c * D, OFF_Z, c0 + i);
+                tok_put_state(&nm->tok, nm->known + row + (size_t)nm->c * D, c0 + i);
                 tok_put_flags(&nm->tok, nm->known + row, nm->mask + row);
             }
         }
         sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, B, nm->known, nm->mask, r, nm->x0);
         for (int i = 0; i < ncell; i++) {
-            memset(nm->q, 0, sizeof(double) * (size_t)S);
-            for (int k = 0; k < ms; k++) nm->q[netmodel_cell(nm, i * ms + k, 0, OFF_O)] += 1.0 / ms;
+            memset(nm->q, 0, sizeof(double) * (size_t)NO);
+            for (int k = 0; k < ms; k++) nm->q[netmodel_obs(nm, i * ms + k, 0)] += 1.0 / ms;
             const int z = c0 + i;
             int *idx = m->a_idx + (size_t)z * aw, nz = 0;
-            double *p = m->a_p + (size_t)z * aw, *row = m->A + (size_t)z * S;
-            m->H_A[z] = efe_entropy(nm->q, S);
-            for (int o = 0; o < S; o++) {
+            double *p = m->a_p + (size_t)z * aw, *row = m->A + (size_t)z * NO;
+            m->H_A[z] = efe_entropy(nm->q, NO);
+            for (int o = 0; o < NO; o++) {
                 row[o] = nm->q[o];
                 if (nm->q[o] <= 0 || nz >= aw) continue;
                 idx[nz] = o;
@@ -416,11 +433,11 @@ static void read_likelihood(netmodel_t *nm, efe_model_t *m, rng_t *r) {
     }
 }
 
-/* The transitions p(z'|z,a) for every cell and action: inpaint the next
+/* The transitions p(z'|z,a) for every state and action: inpaint the next
  * token given z and a at the present one, trans_samples draws per pair; the
  * most frequent successors (at most the model's b_width), renormalised. */
 static void read_transitions(netmodel_t *nm, efe_model_t *m, rng_t *r) {
-    const int D = nm->D, dim = nm->dim, S = nm->S, bw = m->b_width;
+    const int D = nm->D, dim = nm->dim, S = nm->NS, bw = m->b_width;
     const int ms = nm->cfg.trans_samples > nm->cfg.max_batch ? nm->cfg.max_batch : nm->cfg.trans_samples;
     const int per = chunk_items(nm, ms), pairs = S * nm->NA;
     for (int c0 = 0; c0 < pairs; c0 += per) {
@@ -433,7 +450,7 @@ static void read_transitions(netmodel_t *nm, efe_model_t *m, rng_t *r) {
                 size_t row = (size_t)(i * ms + k) * (size_t)dim;
                 float *tok = nm->known + row + (size_t)nm->c * D;
                 tok_pattern(&nm->tok, PAT_TRANSITION, nm->mask + row);
-                tok_put_cell(&nm->tok, tok, OFF_Z, z);
+                tok_put_state(&nm->tok, tok, z);
                 tok_put_action(&nm->tok, tok, act);
                 tok_put_flags(&nm->tok, nm->known + row, nm->mask + row);
             }
@@ -443,12 +460,12 @@ static void read_transitions(netmodel_t *nm, efe_model_t *m, rng_t *r) {
             const int z = (c0 + i) / nm->NA, act = (c0 + i) % nm->NA;
             int *idx = m->b_idx + ((size_t)act * S + z) * bw, nz = 0, total = 0;
             double *p = m->b_p + ((size_t)act * S + z) * bw;
-            for (int k = 0; k < ms; k++) nm->count[netmodel_cell(nm, i * ms + k, 1, OFF_Z)]++;
+            for (int k = 0; k < ms; k++) nm->count[netmodel_next_state(nm, i * ms + k, z)]++;
             /* the bw most frequent successors, by count then by cell */
             for (; nz < bw; nz++) {
                 int best = -1;
                 for (int k = 0; k < ms; k++) {
-                    int c = netmodel_cell(nm, i * ms + k, 1, OFF_Z);
+                    int c = netmodel_next_state(nm, i * ms + k, z);
                     if (nm->count[c] > 0 &&
                         (best < 0 || nm->count[c] > nm->count[best] || (nm->count[c] == nm->count[best] && c < best)))
                         best = c;
@@ -461,7 +478,7 @@ static void read_transitions(netmodel_t *nm, efe_model_t *m, rng_t *r) {
             }
             for (int k = 0; k < nz; k++) p[k] /= total;
             for (int k = nz; k < bw; k++) { idx[k] = -1; p[k] = 0.0; }
-            for (int k = 0; k < ms; k++) nm->count[netmodel_cell(nm, i * ms + k, 1, OFF_Z)] = 0;
+            for (int k = 0; k < ms; k++) nm->count[netmodel_next_state(nm, i * ms + k, z)] = 0;
         }
     }
 }
@@ -482,7 +499,7 @@ static void put_history(netmodel_t *nm, int pat, const int *hist_o, const int *h
     for (int j = -nm->c; j <= 0; j++) {
         float *tok = nm->known + (j + nm->c) * D;
         int s = t + j;
-        tok_put_cell(&nm->tok, tok, OFF_O, hist_o[s < 0 ? 0 : s]);
+        tok_put_obs(&nm->tok, tok, hist_o[s < 0 ? 0 : s]);
         if (j < 0) tok_put_action(&nm->tok, tok, s < 0 ? -1 : hist_a[s]);
     }
     tok_put_flags(&nm->tok, nm->known, nm->mask);
@@ -502,8 +519,8 @@ void netmodel_infer_state(netmodel_t *nm, const int *hist_o, const int *hist_a, 
     put_history(nm, PAT_STATE, hist_o, hist_a, t);
     copy_first_row(nm, B);
     sampler_run(&nm->samp, diffusion_scorenet_eps, &nm->net, B, nm->known, nm->mask, r, nm->x0);
-    memset(belief, 0, sizeof(double) * (size_t)nm->S);
-    for (int b = 0; b < B; b++) belief[netmodel_cell(nm, b, 0, OFF_Z)] += 1.0 / B;
+    memset(belief, 0, sizeof(double) * (size_t)nm->NS);
+    for (int b = 0; b < B; b++) belief[netmodel_state(nm, b, 0)] += 1.0 / B;
 }
 
 void netmodel_sample_policies(netmodel_t *nm, const int *hist_o, const int *hist_a, int t, const int *pol, int K,

@@ -25,7 +25,7 @@ static void lay_init(lay_t *l, int rows, int cols, int NA, int c, int H) {
     l->task.n_actions = NA;
     for (int s = 0; s < rows * cols; s++) task_cell_to_xy(&l->task, s, &l->cell_xy[2 * s], &l->cell_xy[2 * s + 1]);
     int D = 4 + NA + N_FLAGS, L = c + 1 + H;
-    l->t = (tok_layout_t){&l->task, l->cell_xy, NA, D, c, H, L, L * D};
+    l->t = (tok_layout_t){&l->task, l->cell_xy, NA, D, c, H, L, L * D, 0, 0};
 }
 
 /* What tokens.h says query `pat` does with entry e of the token at relative
