@@ -124,7 +124,7 @@ int main(void) {
         else if (!strcmp(n, "sample_steps")) steps = v;
     }
     int B = 4 * M; /* prediction: model: the state-inference draws, one sampler run */
-    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64, 0, 4, g.cols, g.rows, 1};
+    scorenet_config_t cfg = {d, heads, layers, ctx + 1 + H, 4 + g.n_actions + 3, 64, 0, 4, g.cols, g.rows, 1, 0};
     scorenet_t net;
     rng_t init;
     rng_seed(&init, 2, 0, RNG_INIT);

@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     rng_t init, r;
     rng_seed(&init, 1, 0, RNG_INIT);
     rng_seed(&r, 1, 0, RNG_AGENT);
-    scorenet_config_t cfg = {64, 4, 2, L, DTOK, 64, 0, 0, 0, 0, 0};
+    scorenet_config_t cfg = {64, 4, 2, L, DTOK, 64, 0, 0, 0, 0, 0, 0};
     scorenet_t net;
     schedule_t sched;
     if (scorenet_create(&net, &cfg, B, &init, err, sizeof err) ||

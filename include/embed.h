@@ -14,6 +14,13 @@
  * The embedding then costs (entries kept) x d per token instead of d_in x d,
  * forward and backward, and its input no longer grows with the grid.
  *
+ * With n_ctx > 0 (a world with hidden contexts, rbf_cells on, n_coord >= 4)
+ * the second pair's cell code (the state z's) comes once more per context c,
+ * times the gate clamp((x_c + 1) / 2, 0, 1) of that context's entry (the
+ * token's last n_ctx entries, a one-hot in +-1): the code of the state (cell,
+ * context), so that what holds in one cell in one context only is one feature
+ * away, as a wall is on the cell code.
+ *
  * W is (d, d_in) as every linear weight (nn.h), so checkpoints are unchanged;
  * forward and backward work on a transposed copy in caller-given scratch.
  * Nothing here allocates. */
@@ -24,7 +31,7 @@
 #define EMBED_WINDOW 7 /* bump centres kept per axis: the nearest, and 3 on each side */
 
 typedef struct {
-    int d_tok, n_coord, n_fourier, n_rbf_x, n_rbf_y, rbf_cells;
+    int d_tok, n_coord, n_fourier, n_rbf_x, n_rbf_y, rbf_cells, n_ctx;
     int d_in;  /* columns of f(x) (scorenet_d_in) */
     int nnz;   /* entries kept per token (<= d_in) */
 } embed_shape_t;
@@ -32,7 +39,7 @@ typedef struct {
 /* The shape of a feature map (arguments as scorenet_config_t's fields, already
  * checked by scorenet_config_check). */
 embed_shape_t embed_shape(int d_tok, int n_coord, int n_fourier, int n_rbf_x, int n_rbf_y,
-                          int rbf_cells);
+                          int rbf_cells, int n_ctx);
 
 /* The kept entries of f(x) for N tokens x (N, d_tok): column indices idx and
  * values val, (N, nnz) each, in a fixed order per token. */

@@ -58,6 +58,13 @@ void genmodel_restrict_to_visited(genmodel_t *g);
 void genmodel_restrict_to_moves(genmodel_t *g, const int *idx_seen, const double *count, int width,
                                 double min_count);
 
+/* ln p~(o) [no] for an agent planning on g with preference pref in task's
+ * world: efe_log_preferences with g's cells to avoid; in a world with hidden
+ * contexts efe_log_preferences_ctx, a location to avoid being one where a
+ * state of any context is to avoid (scratch: [n_cells]). */
+void genmodel_preferences(const genmodel_t *g, const efe_pref_t *pref, const task_t *task, unsigned char *scratch,
+                          double *lnp);
+
 /* Belief filtering (exact Bayes on the model).  q: [n].
  * begin: q(s_0) proportional to start(s) p(o_0|s) (if o_0 has probability 0
  * under that, the normalised likelihood p(o_0|.) alone: efe_observe);

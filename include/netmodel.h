@@ -90,6 +90,13 @@ typedef struct {
     rng_t ro_rng;              /* the read-off watch's sampler noise, fixed per fit */
     long fit_steps;            /* gradient steps of the last fit */
     FILE *trace;               /* NULL, or where each check's loss is written */
+    /* a context world's likelihood windows, drawn per state (netmodel_fit):
+     * the record's tokens grouped by state, malloc'd, grown as the record grows */
+    long *by_state;            /* [by_cap] token indices, grouped by their state */
+    long *state_first;         /* [NS + 1] each state's first entry in by_state */
+    int *seen_states;          /* [NS] the states the record holds */
+    int n_seen;
+    long by_cap;
 } netmodel_t;
 
 /* Floats in one checkpoint of the network (trained without an EMA). */
@@ -102,7 +109,13 @@ int  netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netm
 void netmodel_free(netmodel_t *nm);
 
 /* Fit on every token of xp (its o, z and a; z must be set), at most
- * cfg.iters Adam steps (warm-started unless cfg.warm is 0).  The stopping rule
+ * cfg.iters Adam steps (warm-started unless cfg.warm is 0).  In a world with
+ * hidden contexts a likelihood window's present token is drawn uniformly over
+ * the states the record holds, then over that state's tokens (p(o|z) is a
+ * conditional: how often each z is drawn weights the loss, not the target),
+ * so that the states seen at a few tokens (a goal entered in the context
+ * where it ends the episode without the reward) weigh as much as the others;
+ * elsewhere every window's token is drawn uniformly over the record.  The stopping rule
  * (cfg.stop_tol > 0, clean conditioning): after the warm-up (5% of the cap)
  * the learning rate stays at its peak; every stop_every steps the denoising
  * loss is measured on NETMODEL_MONITOR windows of the record drawn once per fit

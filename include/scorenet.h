@@ -41,10 +41,13 @@ typedef struct {
     int n_rbf_x, n_rbf_y; /* radial basis centres per x / y coordinate (0: none) */
     int rbf_cells;  /* 1: also the products of the x and y bumps (a soft one-hot code of
                        the cell, n_rbf_x n_rbf_y features per pair); needs both > 0 */
+    int n_ctx;      /* a context world's context entries (the token's last n_ctx): with rbf_cells,
+                       z's cell code once more per context, gated by its entry (embed.h); 0: none */
 } scorenet_config_t;
 
 /* Entries per token after the feature map:
- * d_tok + 2 n_coord n_fourier + (n_coord / 2) (n_rbf_x + n_rbf_y + rbf_cells n_rbf_x n_rbf_y). */
+ * d_tok + 2 n_coord n_fourier + (n_coord / 2) (n_rbf_x + n_rbf_y + rbf_cells n_rbf_x n_rbf_y)
+ * (+ n_ctx n_rbf_x n_rbf_y with rbf_cells and n_coord >= 4). */
 int scorenet_d_in(const scorenet_config_t *cfg);
 
 /* Per-layer parameter views into the flat buffer (and the same for gradients). */
@@ -140,7 +143,7 @@ double scorenet_flops_train(const scorenet_config_t *cfg, int B);
  *   [0] magic 0xABCDEF, [1] format version 1,
  *   [2..7] d_model, n_heads, n_layers, L, d_tok, t_emb_dim,
  *   [8..9] n_params = [8] 2^24 + [9], [10..11] Adam step = [10] 2^24 + [11],
- *   [12] 1 if an EMA is stored, else 0, [13] n_fourier + 32 rbf_cells, [14] n_coord,
+ *   [12] 1 if an EMA is stored, else 0, [13] n_fourier + 32 rbf_cells + 64 n_ctx, [14] n_coord,
  *   [15] n_rbf_x + 4096 n_rbf_y
  *   (every entry an integer < 2^24, so exact)
  *   then params, Adam m, Adam v (n_params each) and, only if [12] is 1, the

@@ -40,6 +40,7 @@
 #include "explore.h"
 #include "genmodel.h"
 #include "latent.h"
+#include "latent_ctx.h"
 #include "netmodel.h"
 #include "planner.h"
 
@@ -50,15 +51,15 @@ enum {
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
     P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS,
-    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_N
+    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_EXPLORE_EPS, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
 enum { PREDICT_SAMPLES = 0, PREDICT_MODEL = 1 };
 static const char *const support_choices[] = {"model", "data", "moves", NULL};
 enum { SUPPORT_MODEL = 0, SUPPORT_DATA = 1, SUPPORT_MOVES = 2 };
-static const char *const exploration_choices[] = {"random", "novelty", NULL};
-enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1 };
+static const char *const exploration_choices[] = {"random", "novelty", "efe", "auto", NULL};
+enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1, EXPLORATION_EFE = 2, EXPLORATION_AUTO = 3 };
 static const char *const planner_choices[] = {"tree", "induction", NULL};
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
@@ -133,11 +134,16 @@ static const param_spec_t dif_params[P_N] = {
     [P_EXPLORE] = {"explore_frac", PT_REAL, 0.5, 0.0, 1.0, NULL,
                    "fraction of the training budget spent exploring first (see exploration); with rounds 0 "
                    "the whole budget is exploration"},
-    [P_EXPLORATION] = {"exploration", PT_CHOICE, EXPLORATION_NOVELTY, 0, 0, exploration_choices,
+    [P_EXPLORATION] = {"exploration", PT_CHOICE, EXPLORATION_AUTO, 0, 0, exploration_choices,
                        "how the first explore_frac of the budget is spent: random = uniform moves (the "
                        "paper's); novelty = the moves the agent has made least, planned over its own counts "
                        "of its moves between the states it infers (the most probable state of its belief on "
-                       "the model learned so far, re-learned as the record grows; explore.h)"},
+                       "the model learned so far, re-learned as the record grows; explore.h); efe = EFE "
+                       "decisions on the counts model of its record, re-learned as the record grows, with "
+                       "probability explore_epsilon of a random move; auto = novelty in a world without "
+                       "hidden contexts, efe in one with them (docs/contexts.md)"},
+    [P_EXPLORE_EPS] = {"explore_epsilon", PT_REAL, 0.5, 0.0, 1.0, NULL,
+                       "exploration efe: probability of a uniformly random move"},
     [P_TRAIN_EPS] = {"train_epsilon", PT_REAL, 0.1, 0.0, 1.0, NULL,
                      "probability of a random action while acting during training"},
     [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
@@ -192,19 +198,26 @@ static const param_spec_t dif_params[P_N] = {
 typedef struct {
     task_t task;
     int S, NA, H, M, K, enumerate;
+    int ctx;                   /* a world with hidden contexts: states (cell, context), latc instead of lat */
+    int NS, NO;                /* states and observations (both S without contexts) */
     efe_params_t ep;           /* gamma, weights, preference, selection (efe.h) */
     int rounds, labels, source, inference, predict, support, exploration, em_rounds, use_net;
-    double explore, train_eps, novelty;
+    double explore, train_eps, explore_eps, novelty;
     int tail_steps;            /* planner: induction (0: none) */
     netmodel_t nm;             /* the network (model: network, or anything that samples from it) */
     genmodel_t gm;             /* the model the agent plans with */
     latent_t lat;              /* the states of its record, and the counts model */
+    latent_ctx_t latc;         /* the same in a world with hidden contexts: a mixture over them */
+    int *mv_idx;               /* ctx, support moves: the moves the record shows over the joint states */
+    double *mv_cnt;
+    unsigned char *avoid_loc;  /* [S] scratch of the preference */
     experience_t xp;           /* its record */
     explorer_t explorer;       /* counts of its moves between the states it infers */
     planner_t plan;
     fit_stats_t stats;         /* this run's fits and read-offs */
     efe_model_t em_model;      /* the network's tables as pseudo-counts, for its E-steps (em_rounds) */
-    double *lnp, *belief, *q_tmp, *bonus; /* [S] */
+    double *lnp;               /* [NO] */
+    double *belief, *q_tmp, *bonus; /* [NS] */
     /* the paper's sampled prediction */
     int *pol;                  /* [K][H] */
     double *G, *risk, *amb, *P;/* [K] */
@@ -246,9 +259,9 @@ static scorenet_config_t net_config(const task_t *task, const double *pv) {
     int context, horizon;
     window_of(pv, &context, &horizon);
     return (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
-                               context + 1 + horizon, 4 + task->n_actions + N_FLAGS, 64,
+                               context + 1 + horizon, tok_width(task), 64,
                                fourier_of(task, pv), 4, rbf ? task->cols : 0, rbf ? task->rows : 0,
-                               rbf && (int)pv[P_RBF_CELLS]};
+                               rbf && (int)pv[P_RBF_CELLS], task->n_contexts > 1 ? task->n_contexts : 0};
 }
 
 /* Whether these parameters need the network at all. */
@@ -276,10 +289,23 @@ static planner_config_t plan_config(const task_t *task, const double *pv) {
                               induction && task->n_contexts == 2 ? task->n_cells : 0};
 }
 
+/* What diffusion-aif does not do in a world with hidden contexts
+ * (docs/contexts.md): a message, or NULL. */
+static const char *ctx_refusal(const task_t *env, const double *pv) {
+    if (env->n_contexts > LATENT_CTX_MAX) return "more than 2 hidden contexts";
+    if (pv[P_LABELS] != 0.0) return "state_labels: true (the labels are cells, not (cell, context))";
+    if ((int)pv[P_EM_ROUNDS] > 0) return "em_rounds > 0";
+    if ((int)pv[P_PREDICT] == PREDICT_SAMPLES) return "prediction: samples";
+    if ((int)pv[P_INFERENCE] == INFER_INPAINT) return "inference: inpaint";
+    if ((int)pv[P_PREF] != EFE_PREF_GOAL) return "a preference other than goal (it needs the map)";
+    return NULL;
+}
+
 static int dif_validate(const task_t *env, const double *pv, char *err, size_t n) {
-    if (env->n_contexts > 1) {
-        snprintf(err, n, "world '%s' has hidden contexts, which diffusion-aif does not handle yet (docs/contexts.md)",
-                 env->name);
+    const char *no = env->n_contexts > 1 ? ctx_refusal(env, pv) : NULL;
+    if (no) {
+        snprintf(err, n, "diffusion-aif: world '%s' has hidden contexts, and with them it does not take %s "
+                 "(docs/contexts.md)", env->name, no);
         return -1;
     }
     if ((int)pv[P_MODEL] == MODEL_COUNTS && uses_network(pv)) {
@@ -300,7 +326,9 @@ static int dif_validate(const task_t *env, const double *pv, char *err, size_t n
     }
     /* The dense tables (the counts' A and its counts, the planner's A with its
      * slots, and the network's E-step model) grow with the square of the cells. */
-    const double cells = env->n_cells, gib = (36.0 + ((int)pv[P_EM_ROUNDS] > 0 ? 8.0 : 0.0)) * cells * cells / 1073741824.0;
+    const double ctx = env->n_contexts > 1 ? env->n_contexts : 1, cells = env->n_cells,
+                 obs = env->n_contexts > 1 ? env->n_obs : cells,
+                 gib = (36.0 + ((int)pv[P_EM_ROUNDS] > 0 ? 8.0 : 0.0)) * ctx * cells * obs / 1073741824.0;
     if (gib > 2.0) {
         snprintf(err, n, "diffusion-aif: its dense tables would need %.1f GiB for world '%s' (%d cells; limit 2 GiB)", gib,
                  env->name, env->n_cells);
@@ -330,6 +358,9 @@ static void dif_destroy(void *self) {
 static void dif_read_params(dif_t *a, const task_t *task, const double *pv) {
     a->task = *task;
     a->S = task->n_cells;
+    a->ctx = task->n_contexts > 1;
+    a->NS = a->ctx ? task->n_cells * task->n_contexts : a->S;
+    a->NO = a->ctx ? task->n_obs : a->S;
     a->NA = task->n_actions;
     a->H = (int)pv[P_HORIZON];
     a->M = (int)pv[P_SAMPLES];
@@ -340,9 +371,11 @@ static void dif_read_params(dif_t *a, const task_t *task, const double *pv) {
     a->rounds = (int)pv[P_ROUNDS];
     a->explore = pv[P_EXPLORE];
     a->train_eps = pv[P_TRAIN_EPS];
+    a->explore_eps = pv[P_EXPLORE_EPS];
     a->tail_steps = plan_config(task, pv).tail_steps;
     a->novelty = pv[P_NOVELTY];
     a->exploration = (int)pv[P_EXPLORATION];
+    if (a->exploration == EXPLORATION_AUTO) a->exploration = a->ctx ? EXPLORATION_EFE : EXPLORATION_NOVELTY;
     a->predict = (int)pv[P_PREDICT];
     a->support = (int)pv[P_SUPPORT];
     a->labels = pv[P_LABELS] != 0.0;
@@ -387,11 +420,12 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
 /* The agent's own buffers, all from its arena. */
 static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t *init_rng, char *err, size_t n) {
     arena_t *ar = a->arena;
-    const size_t S = (size_t)a->S, K = (size_t)a->K, hist = (size_t)task->max_steps + 2;
-    a->lnp = arena_alloc(ar, S, sizeof(double));
-    a->belief = arena_alloc(ar, S, sizeof(double));
-    a->q_tmp = arena_alloc(ar, S, sizeof(double));
-    a->bonus = arena_alloc(ar, S, sizeof(double));
+    const size_t NS = (size_t)a->NS, K = (size_t)a->K, hist = (size_t)task->max_steps + 2;
+    a->lnp = arena_alloc(ar, (size_t)a->NO, sizeof(double));
+    a->belief = arena_alloc(ar, NS, sizeof(double));
+    a->q_tmp = arena_alloc(ar, NS, sizeof(double));
+    a->bonus = arena_alloc(ar, NS, sizeof(double));
+    a->avoid_loc = arena_alloc(ar, (size_t)a->S, 1);
     a->pol = arena_alloc(ar, K * (size_t)a->H, sizeof(int));
     a->G = arena_alloc(ar, K, sizeof(double));
     a->risk = arena_alloc(ar, K, sizeof(double));
@@ -403,9 +437,22 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
     const planner_config_t pc = plan_config(task, pv);
     const latent_prior_t prior = latent_prior_defaults();
     const int bw = NETMODEL_TRANS_WIDTH > LATENT_WIDTH ? NETMODEL_TRANS_WIDTH : LATENT_WIDTH;
+    /* a context world's observation slots: what the read-off can fill, and at
+     * least as many as the counts model keeps (latent_ctx.h) */
+    int aw = a->S;
+    if (a->ctx) {
+        aw = (int)pv[P_AMB_SAMPLES] < a->NO ? (int)pv[P_AMB_SAMPLES] : a->NO;
+        if (aw < LATENT_CTX_AWIDTH) aw = LATENT_CTX_AWIDTH < a->NO ? LATENT_CTX_AWIDTH : a->NO;
+    }
+    if (a->ctx) {
+        a->mv_idx = arena_alloc(ar, (size_t)a->NA * NS * LATENT_WIDTH, sizeof(int));
+        a->mv_cnt = arena_alloc(ar, (size_t)a->NA * NS * LATENT_WIDTH, sizeof(double));
+    }
     if (!arena_ok(ar) || xp_alloc(&a->xp, ar, task->train_steps) != 0 ||
-        latent_alloc(&a->lat, ar, &a->task, task->max_steps + 1, &prior) != 0 ||
-        genmodel_alloc(&a->gm, ar, a->S, a->NA, bw, a->S) != 0 || planner_alloc(&a->plan, ar, a->S, a->S, a->NA, &pc) != 0 ||
+        (a->ctx ? latent_ctx_alloc(&a->latc, ar, &a->task, task->max_steps + 1, a->xp.cap, &prior)
+                : latent_alloc(&a->lat, ar, &a->task, task->max_steps + 1, &prior)) != 0 ||
+        genmodel_alloc_obs(&a->gm, ar, a->NS, a->NO, a->NA, bw, aw) != 0 ||
+        planner_alloc(&a->plan, ar, a->NS, a->NO, a->NA, &pc) != 0 ||
         explorer_alloc(&a->explorer, a->S, a->NA, task->max_steps, task->max_steps) != 0 ||
         (a->em_rounds > 0 && efe_model_alloc(&a->em_model, a->S, a->S, a->NA, bw + LATENT_WIDTH, 1) != 0)) {
         snprintf(err, n, "diffusion-aif: out of memory (a data set of %ld steps)", task->train_steps);
@@ -421,9 +468,15 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
 
 /* The preference and the planner on the current model (bonus: novelty, or NULL). */
 static void model_changed(dif_t *a, const double *bonus) {
-    efe_log_preferences(&a->ep.pref, a->task.rows, a->task.cols, a->task.goal, a->task.oracle_dist, a->gm.avoid,
-                        a->lnp);
+    genmodel_preferences(&a->gm, &a->ep.pref, &a->task, a->avoid_loc, a->lnp);
     planner_set_model(&a->plan, &a->gm.m, a->lnp, &a->ep, bonus);
+}
+
+/* The model of the counts under the states last inferred (latent.h, or in a
+ * world with hidden contexts latent_ctx.h). */
+static void counts_model(dif_t *a) {
+    if (a->ctx) latent_ctx_to_genmodel(&a->latc, &a->gm);
+    else latent_to_genmodel(&a->lat, &a->gm);
 }
 
 static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
@@ -451,7 +504,7 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
     }
     /* Before any learning: the priors' model (every observation names its
      * cell, moves stay put or go to a neighbour); the enumerated policies. */
-    latent_to_genmodel(&a->lat, &a->gm);
+    counts_model(a);
     model_changed(a, NULL);
     a->refit_at = 64;
     if (a->enumerate)
@@ -600,12 +653,22 @@ static void dif_note(dif_t *a, int act) {
 
 static int dif_check_context(const void *self, check_context_t *ctx) {
     const dif_t *a = self;
-    return check_context_set(ctx, a->belief, a->lnp, a->ep.w.w_risk, a->ep.w.w_ambiguity, a->tail_steps);
+    check_context_set(ctx, a->belief, a->lnp, a->ep.w.w_risk, a->ep.w.w_ambiguity, a->tail_steps);
+    ctx->n_states = a->NS;
+    return 0;
 }
 
-static const efe_model_t *dif_model(const void *self) { return &((const dif_t *)self)->gm.m; }
+/* A model of a world with hidden contexts is not compared with the world's:
+ * which learned context is which true one is not identified (latent_ctx.h). */
+static const efe_model_t *dif_model(const void *self) {
+    const dif_t *a = self;
+    return a->ctx ? NULL : &a->gm.m;
+}
 
-static double dif_model_fit(const void *self) { return latent_fit_tv_B(&((const dif_t *)self)->lat, &((const dif_t *)self)->gm.m, 5.0); }
+static double dif_model_fit(const void *self) {
+    const dif_t *a = self;
+    return a->ctx ? NAN : latent_fit_tv_B(&a->lat, &a->gm.m, 5.0);
+}
 
 static void dif_fit_stats(const void *self, fit_stats_t *out) { *out = ((const dif_t *)self)->stats; }
 
@@ -672,14 +735,20 @@ static int fit_and_read(dif_t *a, rng_t *r, const train_log_t *log, char *err, s
  * avoid, the support rule, the preference and the planner.  bonus: the
  * novelty bonus for acting in the training rounds (NULL after training). */
 static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, char *err, size_t n) {
-    if (a->labels) {
+    if (a->ctx) {
+        latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
+        latent_ctx_sample(&a->latc, &a->xp, r);
+    } else if (a->labels) {
         latent_count_labels(&a->lat, &a->xp);
     } else {
         latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
         latent_sample(&a->lat, &a->xp, NULL, r);
     }
-    latent_to_genmodel(&a->lat, &a->gm);
-    if (a->source == MODEL_NETWORK) {
+    counts_model(a);
+    if (a->source == MODEL_NETWORK && a->ctx) {
+        if (fit_and_read(a, r, log, err, n) != 0) return -1;
+        latent_ctx_absorb(&a->latc, &a->gm); /* the goal's and the avoided states, as the counts say */
+    } else if (a->source == MODEL_NETWORK) {
         if (fit_and_read(a, r, log, err, n) != 0) return -1;
         for (int k = 0; k < a->em_rounds && !trainlog_cancelled(log); k++) {
             em_model_from_network(a);
@@ -690,13 +759,20 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
         for (int s = 0; s < a->S; s++)
             if (a->gm.avoid[s]) genmodel_absorb(&a->gm, s);
     }
-    a->gm.visited[a->task.goal] = 1; /* the goal is told, and reachable */
+    if (a->task.goal >= 0) a->gm.visited[a->task.goal] = 1; /* the goal is told, and reachable */
     if (a->support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
-    if (a->support == SUPPORT_MOVES)
+    if (a->support == SUPPORT_MOVES && a->ctx) {
+        latent_ctx_moves(&a->latc, a->mv_idx, a->mv_cnt);
+        genmodel_restrict_to_moves(&a->gm, a->mv_idx, a->mv_cnt, LATENT_WIDTH, 0.5);
+    } else if (a->support == SUPPORT_MOVES) {
         genmodel_restrict_to_moves(&a->gm, a->lat.b_idx, a->lat.cB, LATENT_WIDTH, 0.5);
+    }
     const double *bonus = NULL;
     if (for_rounds && a->novelty > 0) {
-        for (int s = 0; s < a->S; s++) a->bonus[s] = a->novelty / sqrt(1.0 + a->lat.c_visit[s]);
+        for (int s = 0; s < a->NS; s++) {
+            const double visits = a->ctx ? a->latc.comp[s / a->S].c_visit[s % a->S] : a->lat.c_visit[s];
+            a->bonus[s] = a->novelty / sqrt(1.0 + visits);
+        }
         bonus = a->bonus;
     }
     model_changed(a, bonus);
@@ -710,9 +786,32 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
 static int explore_state(const dif_t *a, const env_t *env) {
     if (a->labels) return a->task.labels->cell(env);
     int best = 0;
+    if (a->ctx) {
+        /* the most probable cell, whatever the context */
+        double pb = -1.0;
+        for (int c = 0; c < a->S; c++) {
+            double p = 0.0;
+            for (int s = c; s < a->NS; s += a->S) p += a->belief[s];
+            if (p > pb) { pb = p; best = c; }
+        }
+        return best;
+    }
     for (int s = 1; s < a->S; s++)
         if (a->belief[s] > a->belief[best]) best = s;
     return best;
+}
+
+/* Exploring by EFE, once the record has grown by a quarter: the counts
+ * model of the record (its states inferred again), and the planner on it. */
+static void efe_relearn(dif_t *a, rng_t *r) {
+    if (a->xp.n < a->refit_at) return;
+    if (a->ctx) latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
+    else if (a->labels) latent_count_labels(&a->lat, &a->xp);
+    else latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
+    counts_model(a);
+    if (a->support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
+    model_changed(a, NULL);
+    a->refit_at = a->xp.n + a->xp.n / 4 + 64;
 }
 
 /* While exploring without labels, once the record has grown by a quarter:
@@ -722,15 +821,22 @@ static int explore_state(const dif_t *a, const env_t *env) {
  * noisy observations. */
 static void explore_relearn(dif_t *a, rng_t *r) {
     if (a->labels || a->exploration != EXPLORATION_NOVELTY || a->xp.n < a->refit_at) return;
-    latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
-    latent_to_genmodel(&a->lat, &a->gm);
-    latent_sample(&a->lat, &a->xp, NULL, r);
+    if (a->ctx) {
+        latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
+        latent_ctx_to_genmodel(&a->latc, &a->gm);
+        latent_ctx_sample(&a->latc, &a->xp, r);
+    } else {
+        latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
+        latent_to_genmodel(&a->lat, &a->gm);
+        latent_sample(&a->lat, &a->xp, NULL, r);
+    }
     explorer_clear(&a->explorer);
     const experience_t *x = &a->xp;
+    const int S = a->S; /* the explorer's states are cells (a context world's: whatever the context) */
     for (long st = 0; st < x->n; st = x->end[st] + 1) {
-        explorer_visit(&a->explorer, x->z[st]);
-        for (long i = st; i < x->end[st]; i++) explorer_step(&a->explorer, x->z[i], x->a[i], x->z[i + 1]);
-        if (x->ending[st] != XP_CUT) explorer_ended(&a->explorer, x->z[x->end[st]]);
+        explorer_visit(&a->explorer, x->z[st] % S);
+        for (long i = st; i < x->end[st]; i++) explorer_step(&a->explorer, x->z[i] % S, x->a[i], x->z[i + 1] % S);
+        if (x->ending[st] != XP_CUT) explorer_ended(&a->explorer, x->z[x->end[st]] % S);
     }
     a->refit_at = x->n + x->n / 4 + 64;
 }
@@ -740,6 +846,9 @@ static void explore_relearn(dif_t *a, rng_t *r) {
  * decisions with probability train_epsilon of a random move. */
 static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, long until, int explore) {
     const int max_steps = a->task.max_steps;
+    const int by_efe = explore && a->exploration == EXPLORATION_EFE;
+    if (by_efe) explore = 0; /* it acts as in the training rounds, on the counts model */
+    const double eps = by_efe ? a->explore_eps : a->train_eps;
     while (*t < until && !trainlog_cancelled(log)) {
         int o = env_reset(env), steps = 0, outcome = ENV_RUNNING;
         double ret = 0;
@@ -753,7 +862,7 @@ static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, l
             if (explore && a->exploration == EXPLORATION_NOVELTY) {
                 act = explorer_act(&a->explorer, xs, r);
                 dif_note(a, act);
-            } else if (explore || (a->train_eps > 0 && rng_uniform(r) < a->train_eps)) {
+            } else if (explore || (eps > 0 && rng_uniform(r) < eps)) {
                 act = (int)rng_below(r, (uint32_t)a->NA);
                 dif_note(a, act);
             } else {
@@ -781,6 +890,7 @@ static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, l
         xp_end(&a->xp, outcome == ENV_GOAL ? XP_GOAL : outcome == ENV_FAILED ? XP_FAILED : XP_CUT);
         if (outcome != ENV_RUNNING || steps >= max_steps) trainlog_episode(log, *t, steps, outcome == ENV_GOAL, ret);
         if (explore) explore_relearn(a, r);
+        if (by_efe) efe_relearn(a, r);
     }
 }
 

@@ -212,15 +212,7 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
 
 /* The preference and the planner after the model changed. */
 static void model_changed(exact_t *x) {
-    const int nc = x->task.n_cells;
-    if (x->task.n_contexts > 1) {
-        /* a location to avoid: one where a state of any context ends without the goal */
-        memset(x->avoid_loc, 0, (size_t)nc);
-        for (int s = 0; s < x->n; s++) x->avoid_loc[s % nc] |= x->gm.avoid[s];
-        efe_log_preferences_ctx(&x->ep.pref, nc, x->task.n_sym, x->task.goal_sym, x->avoid_loc, x->lnp);
-    } else
-        efe_log_preferences(&x->ep.pref, x->task.rows, x->task.cols, x->task.goal, x->task.oracle_dist, x->gm.avoid,
-                            x->lnp);
+    genmodel_preferences(&x->gm, &x->ep.pref, &x->task, x->avoid_loc, x->lnp);
     planner_set_model(&x->plan, &x->gm.m, x->lnp, &x->ep, NULL);
 }
 

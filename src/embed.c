@@ -16,12 +16,13 @@ static inline void axpy(float *restrict y, const float *restrict x, float a, int
 static int window(int n) { return n < EMBED_WINDOW ? n : EMBED_WINDOW; }
 
 embed_shape_t embed_shape(int d_tok, int n_coord, int n_fourier, int n_rbf_x, int n_rbf_y,
-                          int rbf_cells) {
-    embed_shape_t s = { d_tok, n_coord, n_fourier, n_rbf_x, n_rbf_y, rbf_cells, 0, 0 };
+                          int rbf_cells, int n_ctx) {
     const int pairs = (n_rbf_x || n_rbf_y) ? n_coord / 2 : 0;
+    if (!rbf_cells || pairs < 2) n_ctx = 0; /* the state's code needs the cell code of z */
+    embed_shape_t s = { d_tok, n_coord, n_fourier, n_rbf_x, n_rbf_y, rbf_cells, n_ctx, 0, 0 };
     const int cells = rbf_cells ? n_rbf_x * n_rbf_y : 0, wcells = rbf_cells ? window(n_rbf_x) * window(n_rbf_y) : 0;
-    s.d_in = d_tok + 2 * n_coord * n_fourier + pairs * (n_rbf_x + n_rbf_y + cells);
-    s.nnz = d_tok + 2 * n_coord * n_fourier + pairs * (window(n_rbf_x) + window(n_rbf_y) + wcells);
+    s.d_in = d_tok + 2 * n_coord * n_fourier + pairs * (n_rbf_x + n_rbf_y + cells) + n_ctx * cells;
+    s.nnz = d_tok + 2 * n_coord * n_fourier + pairs * (window(n_rbf_x) + window(n_rbf_y) + wcells) + n_ctx * wcells;
     return s;
 }
 
@@ -71,12 +72,24 @@ void embed_features(const embed_shape_t *s, const float *x, int N, int *idx, flo
             col += ny;
             f += wx + wy;
             if (s->rbf_cells) {
+                const float *prod = f;
                 for (int u = 0; u < wy; u++)
                     for (int v = 0; v < wx; v++) {
                         *ix++ = col + (y0 + u) * nx + x0 + v;
                         *f++ = by[u] * bx[v];
                     }
                 col += nx * ny;
+                /* z's pair: its cell code once per context, gated by the context's entry */
+                for (int c = 0; j == 2 && c < s->n_ctx; c++) {
+                    float g = 0.5f * (xi[D - s->n_ctx + c] + 1.0f);
+                    g = g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g;
+                    for (int u = 0; u < wy; u++)
+                        for (int v = 0; v < wx; v++) {
+                            *ix++ = col + (y0 + u) * nx + x0 + v;
+                            *f++ = g * prod[u * wx + v];
+                        }
+                    col += nx * ny;
+                }
             }
         }
     }

@@ -128,3 +128,15 @@ void genmodel_belief_step(const genmodel_t *g, int a, int o, double *q, double *
     memcpy(q, tmp, sizeof(double) * (size_t)g->n);
     efe_observe(&g->m, q, o);
 }
+
+void genmodel_preferences(const genmodel_t *g, const efe_pref_t *pref, const task_t *task, unsigned char *scratch,
+                          double *lnp) {
+    const int nc = task->n_cells;
+    if (task->n_contexts > 1) {
+        memset(scratch, 0, (size_t)nc);
+        for (int s = 0; s < g->n; s++) scratch[s % nc] |= g->avoid[s];
+        efe_log_preferences_ctx(pref, nc, task->n_sym, task->goal_sym, scratch, lnp);
+    } else {
+        efe_log_preferences(pref, task->rows, task->cols, task->goal, task->oracle_dist, g->avoid, lnp);
+    }
+}

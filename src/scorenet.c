@@ -18,7 +18,7 @@
 #define MAX_BATCH (1 << 20)
 
 static embed_shape_t shape_of(const scorenet_config_t *c) {
-    return embed_shape(c->d_tok, c->n_coord, c->n_fourier, c->n_rbf_x, c->n_rbf_y, c->rbf_cells);
+    return embed_shape(c->d_tok, c->n_coord, c->n_fourier, c->n_rbf_x, c->n_rbf_y, c->rbf_cells, c->n_ctx);
 }
 
 int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
@@ -38,6 +38,8 @@ int scorenet_config_check(const scorenet_config_t *c, char *err, size_t errn) {
     else if (c->rbf_cells != 0 && (c->rbf_cells != 1 || c->n_rbf_x < 1 || c->n_rbf_y < 1 ||
                                    c->n_rbf_x * c->n_rbf_y > 65536))
         what = "rbf_cells must be 0 or 1, and 1 needs n_rbf_x, n_rbf_y >= 1 with a product <= 65536";
+    else if (c->n_ctx < 0 || c->n_ctx > 64 || c->n_ctx > c->d_tok - c->n_coord)
+        what = "n_ctx must be in [0, 64] and leave the coordinates their entries";
     if (what) {
         snprintf(err, errn, "scorenet: %s (d_model %d, n_heads %d, n_layers %d, L %d, "
                  "d_tok %d, t_emb_dim %d)", what, c->d_model, c->n_heads, c->n_layers,
@@ -396,7 +398,7 @@ void scorenet_ckpt_save(const scorenet_t *net, const adam_t *adam, const ema_t *
     split24(&out[8], &out[9], P);
     split24(&out[10], &out[11], adam ? (unsigned long long)adam->step : 0ull);
     out[12] = ema ? 1.0f : 0.0f;
-    out[13] = (float)(c->n_fourier + 32 * c->rbf_cells);
+    out[13] = (float)(c->n_fourier + 32 * c->rbf_cells + 64 * c->n_ctx);
     out[14] = (float)c->n_coord;
     out[15] = (float)(c->n_rbf_x + 4096 * c->n_rbf_y);
     float *body = out + SCORENET_CKPT_HEADER;
@@ -429,9 +431,9 @@ int scorenet_ckpt_load(scorenet_t *net, adam_t *adam, ema_t *ema, const float *i
         return -1;
     }
     const int dims[9] = { c->d_model, c->n_heads, c->n_layers, c->L, c->d_tok, c->t_emb_dim,
-                          c->n_fourier + 32 * c->rbf_cells, c->n_coord, c->n_rbf_x + 4096 * c->n_rbf_y };
+                          c->n_fourier + 32 * c->rbf_cells + 64 * c->n_ctx, c->n_coord, c->n_rbf_x + 4096 * c->n_rbf_y };
     static const char *names[9] = { "d_model", "n_heads", "n_layers", "L", "d_tok", "t_emb_dim",
-                                    "n_fourier + 32 rbf_cells", "n_coord", "n_rbf_x + 4096 n_rbf_y" };
+                                    "n_fourier + 32 rbf_cells + 64 n_ctx", "n_coord", "n_rbf_x + 4096 n_rbf_y" };
     for (int i = 0; i < 9; i++)
         if (in[i < 6 ? 2 + i : 7 + i] != (float)dims[i]) {
             snprintf(err, errn, "checkpoint: %s is %g in the checkpoint but %d in this network",

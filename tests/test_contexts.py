@@ -1,8 +1,10 @@
 """Worlds with hidden contexts through the whole pipeline (docs/contexts.md):
 the exact reference with the true model over (cell, context) on the T-maze,
 the context of every evaluation episode in the results file, the analysis on
-such a file, and the agents that do not handle contexts yet refusing them
-with one line that names the world."""
+such a file, the learners (exact-aif and diffusion-aif with its counts
+control) learning the T-maze from their observations, and the agents and
+options that do not handle contexts refusing them with one line that names
+the world."""
 import subprocess
 
 import h5py
@@ -93,7 +95,11 @@ def test_agents_without_contexts_refuse_a_context_world(tmp_path):
     """Agents and options that have no notion of hidden contexts yet say so
     at load time, naming the world (never a silent wrong answer)."""
     
-    _refused(tmp_path, "type: diffusion-aif", "hidden contexts, which diffusion-aif does not handle yet")
+    _refused(tmp_path, "type: diffusion-aif\n    params: {prediction: samples}",
+             "hidden contexts, and with them it does not take prediction: samples")
+    _refused(tmp_path, "type: diffusion-aif\n    params: {state_labels: true}",
+             "does not take state_labels: true")
+    _refused(tmp_path, "type: diffusion-aif\n    params: {em_rounds: 1}", "does not take em_rounds > 0")
     _refused(tmp_path, "type: exact-aif\n    params: {model: learned, state_labels: true}",
              "state_labels: the labels are cells, not (cell, context)")
     _refused(tmp_path, "type: exact-aif\n    params: {model: true, preference: manhattan}",
@@ -202,3 +208,53 @@ agents:
         cue_first = [pos[r, e, 1] == 4 for r in range(pos.shape[0]) for e in range(length.shape[1])]
         assert np.mean(cue_first) >= 0.9
         assert np.isnan(f["model/tv_B"][:]).all()  # contexts are not identified: no comparison
+
+
+def test_diffusion_aif_and_its_counts_control_learn_the_tmaze(tmp_path):
+    """diffusion-aif without labels on the T-maze (docs/contexts.md): it
+    explores by EFE on the counts model of its record, infers (cell, context)
+    for every step of it, fits the network on windows whose z carries the
+    context and plans on the model read off the network; its control plans on
+    the counts.  Both read the cue first and take the right arm; the network
+    is checkpointed (its tokens are wider: symbol and context entries), and no
+    model is compared with the world's (the contexts are not identified)."""
+    job = write_job(tmp_path, """
+name: dlearn
+seed: 3
+seeds: 2
+train_steps: 4000
+eval_episodes: 20
+log_episodes: 20
+checkpoints: 1
+efe_checks: 0
+environments:
+  - preset: tmaze
+agents:
+  - type: diffusion-aif
+    params: {train_iters: 2000}
+  - type: diffusion-aif
+    name: counts
+    params: {model: counts}
+""")
+    out = tmp_path / "d.h5"
+    run_sweep(job, out, 2, check=True, timeout=900)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        agent = [_text(a) for a in f["runs/params"]["agent"]]
+        succ, pos, length = f["eval/success"][:], f["traj/pos"][:], f["traj/length"][:]
+        for r, name in enumerate(agent):
+            assert succ[r].mean() >= 0.9, (name, succ[r].mean())
+            cue_first = [pos[r, e, 1] == 4 for e in range(length.shape[1])]
+            assert np.mean(cue_first) >= 0.9, (name, cue_first)
+        assert np.isnan(f["model/tv_B"][:]).all()
+        params = f["runs/params"][:]
+        for r, name in enumerate(agent):
+            assert _text(params["exploration"][r]) == "auto"
+        for r, name in enumerate(agent):
+            n, row = int(f["checkpoints/floats"][r]), int(f["checkpoints/row"][r])
+            if name == "counts":
+                assert n == 0  # no network trained
+                continue
+            w = f["checkpoints/diffusion-aif"][row, -1, :n]
+            assert n > 16 and w[0] == 0xABCDEF and np.isfinite(w).all()
+            assert int(w[6]) == 4 + 4 + 3 + 4 + 2  # d_tok: o, z, actions, flags, 4 symbols, 2 contexts

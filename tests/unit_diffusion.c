@@ -757,7 +757,7 @@ static void test_train_step(void) {
     openblas_set_num_threads(1);
     char err[256];
     synth_model_t m;
-    scorenet_config_t cfg = {16, 2, 1, 5, 2, 16, 0, 0, 0, 0, 0};
+    scorenet_config_t cfg = {16, 2, 1, 5, 2, 16, 0, 0, 0, 0, 0, 0};
     CHECK(synth_model_create(&m, &cfg, SCHED_COSINE, 50, 1e-3f, 0.9f, 8, 8, 3, err, sizeof err) == 0);
     rng_t r;
     rng_seed(&r, 3, 0, RNG_AGENT);
@@ -807,7 +807,7 @@ static void test_trained_mixture(void) {
     openblas_set_num_threads(1);
     char err[256];
     synth_model_t m;
-    scorenet_config_t cfg = {32, 2, 2, 1, 2, 32, 0, 0, 0, 0, 0};
+    scorenet_config_t cfg = {32, 2, 2, 1, 2, 32, 0, 0, 0, 0, 0, 0};
     enum { NS = NS_MIX };
     CHECK_MSG(synth_model_create(&m, &cfg, SCHED_COSINE, 50, 2e-3f, 0.995f, 128, SB, synth_seed(7), err, sizeof err) == 0, "%s", err);
     rng_t r;
@@ -892,7 +892,7 @@ static void test_trained_walk(void) {
     openblas_set_num_threads(1);
     char err[256];
     synth_model_t m;
-    scorenet_config_t cfg = {32, 2, 2, SYNTH_WALK_L, 2, 32, 0, 0, 0, 0, 0};
+    scorenet_config_t cfg = {32, 2, 2, SYNTH_WALK_L, 2, 32, 0, 0, 0, 0, 0, 0};
     enum { NS = NS_WALK };
     const int dim = 2 * SYNTH_WALK_L;
     CHECK_MSG(synth_model_create(&m, &cfg, SCHED_COSINE, 50, 2e-3f, 0.995f, 128, SB, synth_seed(9), err, sizeof err) == 0, "%s", err);

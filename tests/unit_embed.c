@@ -39,6 +39,13 @@ static void dense_features(const embed_shape_t *s, const float *x, double *f) {
         if (s->rbf_cells)
             for (int u = 0; u < s->n_rbf_y; u++)
                 for (int v = 0; v < s->n_rbf_x; v++) f[col++] = by[u] * bx[v];
+        /* the second pair (z): the cell code once per context entry (the
+         * token's last n_ctx), times that entry's gate (x + 1) / 2 in [0, 1] */
+        for (int c = 0; j == 2 && s->rbf_cells && c < s->n_ctx; c++) {
+            const float g = fminf(1.0f, fmaxf(0.0f, 0.5f * (x[s->d_tok - s->n_ctx + c] + 1.0f)));
+            for (int u = 0; u < s->n_rbf_y; u++)
+                for (int v = 0; v < s->n_rbf_x; v++) f[col++] = g * (by[u] * bx[v]);
+        }
     }
 }
 
@@ -56,26 +63,30 @@ static float coord(rng_t *r, int i) {
 /* Forward and backward agree with the dense product W f + b and dout^T f, and
  * every column a token does not keep is below the documented 2.3e-11. */
 static void test_sparse_matches_dense(void) {
-    static const int shapes[][6] = {
-        /* d_tok, n_coord, n_fourier, n_rbf_x, n_rbf_y, rbf_cells */
-        { 14, 4, 0, 32, 32, 1 }, { 14, 4, 0, 9, 15, 1 }, { 10, 4, 2, 5, 3, 1 },
-        { 10, 4, 0, 1, 12, 1 }, { 6, 2, 3, 20, 0, 0 }, { 7, 4, 1, 0, 0, 0 },
+    static const int shapes[][7] = {
+        /* d_tok, n_coord, n_fourier, n_rbf_x, n_rbf_y, rbf_cells, n_ctx */
+        { 14, 4, 0, 32, 32, 1, 0 }, { 14, 4, 0, 9, 15, 1, 0 }, { 10, 4, 2, 5, 3, 1, 0 },
+        { 10, 4, 0, 1, 12, 1, 0 }, { 6, 2, 3, 20, 0, 0, 0 }, { 7, 4, 1, 0, 0, 0, 0 },
+        { 17, 4, 0, 9, 9, 1, 2 }, { 12, 4, 1, 3, 5, 1, 3 }, { 9, 4, 0, 4, 4, 0, 2 },
     };
     rng_t r;
     rng_seed(&r, 7, 0, RNG_INIT);
     for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
         const int *q = shapes[sh];
-        const embed_shape_t s = embed_shape(q[0], q[1], q[2], q[3], q[4], q[5]);
+        const embed_shape_t s = embed_shape(q[0], q[1], q[2], q[3], q[4], q[5], q[6]);
         const int N = 64, d = 19, Din = s.d_in;
         const int pairs = (q[3] || q[4]) ? q[1] / 2 : 0;
-        CHECK(Din == q[0] + 2 * q[1] * q[2] + pairs * (q[3] + q[4] + (q[5] ? q[3] * q[4] : 0)));
+        const int ctx = q[5] && pairs >= 2 ? q[6] : 0; /* the state's code needs z's cell code */
+        CHECK(Din == q[0] + 2 * q[1] * q[2] + pairs * (q[3] + q[4] + (q[5] ? q[3] * q[4] : 0)) + ctx * q[3] * q[4]);
         CHECK(s.nnz <= Din);
         float *x = malloc(sizeof(float) * N * q[0]), *w = malloc(sizeof(float) * d * Din), b[19], *out = malloc(sizeof(float) * N * d);
         float *val = malloc(sizeof(float) * N * s.nnz), *wt = malloc(sizeof(float) * Din * d), *dout = malloc(sizeof(float) * N * d);
         float *dw = calloc((size_t)d * Din, sizeof(float)), db[19] = { 0 };
         int *idx = malloc(sizeof(int) * N * s.nnz);
         double *f = malloc(sizeof(double) * Din), *dwr = calloc((size_t)d * Din, sizeof(double)), dbr[19] = { 0 };
-        for (int i = 0; i < N * q[0]; i++) x[i] = i % q[0] < q[1] ? coord(&r, i / q[0]) : (float)rng_below(&r, 2);
+        /* the entries after the coordinates: 0/1, or +-1 and in between (the context entries' gates) */
+        for (int i = 0; i < N * q[0]; i++)
+            x[i] = i % q[0] < q[1] ? coord(&r, i / q[0]) : i % 3 ? (float)rng_below(&r, 2) : (float)(rng_uniform(&r) * 3.0 - 1.5);
         for (int i = 0; i < d * Din; i++) w[i] = rng_normalf(&r);
         for (int i = 0; i < d; i++) b[i] = rng_normalf(&r);
         for (int i = 0; i < N * d; i++) dout[i] = rng_normalf(&r);
@@ -117,11 +128,11 @@ static void test_sparse_matches_dense(void) {
 
 /* The entries kept per token do not grow with the grid past the window. */
 static void test_nnz_bounded(void) {
-    const embed_shape_t a = embed_shape(14, 4, 0, 8, 8, 1), b = embed_shape(14, 4, 0, 64, 64, 1);
+    const embed_shape_t a = embed_shape(14, 4, 0, 8, 8, 1, 0), b = embed_shape(14, 4, 0, 64, 64, 1, 0);
     CHECK(a.nnz == b.nnz);
     CHECK(a.nnz == 14 + 2 * (7 + 7 + 49));
     CHECK(b.d_in == 14 + 2 * (64 + 64 + 64 * 64));
-    const embed_shape_t c = embed_shape(14, 4, 0, 3, 5, 1);
+    const embed_shape_t c = embed_shape(14, 4, 0, 3, 5, 1, 0);
     CHECK(c.nnz == c.d_in);
 }
 

@@ -92,6 +92,44 @@ static void test_learns_the_tmaze(void) {
         CHECK_MSG(L->h[other] > 0.5, "context %d: p(ending without the goal | other arm) %.3f", k, L->h[other]);
     }
     CHECK(fabs(X.rho[0] - 0.5) < 0.1 && fabs(X.rho[0] + X.rho[1] - 1.0) < 1e-12);
+    /* a sample of the joint states (diffusion-aif's training labels): one
+     * context per episode, the cue episodes' the learned naming of their
+     * true one; the cells where the observations put them (no location
+     * noise in this world) */
+    latent_ctx_sample(&X, &xp, &r);
+    long tokens = 0, at_obs = 0;
+    int cue_right = 0, cue_seen = 0;
+    for (int ep = 0; ep < EPISODES; ep++) {
+        const long st = start[ep];
+        const int k = xp.z[st] / nc;
+        CHECK(k == 0 || k == 1);
+        for (long i = st; i <= xp.end[st]; i++) {
+            CHECK_MSG(xp.z[i] / nc == k, "episode %d changes context at token %ld", ep, i - st);
+            tokens++;
+            at_obs += xp.z[i] % nc == xp.o[i] % nc;
+        }
+        if (saw_cue[ep]) {
+            cue_seen++;
+            cue_right += (k ^ perm) == ctx[ep];
+        }
+    }
+    CHECK_MSG(at_obs >= 0.99 * tokens, "%ld of %ld sampled cells where observed", at_obs, tokens);
+    CHECK_MSG(cue_right >= 0.95 * cue_seen, "%d of %d cue episodes sampled in their context", cue_right, cue_seen);
+    /* the moves over the joint states: each context's own block */
+    int *mi = arena_alloc(ar, (size_t)4 * 2 * nc * LATENT_WIDTH, sizeof(int));
+    double *mc = arena_alloc(ar, (size_t)4 * 2 * nc * LATENT_WIDTH, sizeof(double));
+    CHECK(mi && mc);
+    latent_ctx_moves(&X, mi, mc);
+    double moved = 0.0;
+    for (int a = 0; a < 4; a++)
+        for (int s = 0; s < 2 * nc; s++)
+            for (int j = 0; j < LATENT_WIDTH; j++) {
+                const size_t at = ((size_t)a * 2 * nc + s) * LATENT_WIDTH + j;
+                CHECK(mi[at] < 0 || mi[at] / nc == s / nc);
+                CHECK(mc[at] == X.comp[s / nc].cB[((size_t)a * nc + s % nc) * LATENT_WIDTH + j]);
+                moved += mc[at];
+            }
+    CHECK(moved > 1000.0);
     /* the planner's joint model */
     genmodel_t gm;
     CHECK(genmodel_alloc_obs(&gm, ar, 2 * nc, no, 4, LATENT_WIDTH, LATENT_CTX_AWIDTH) == 0);

@@ -17,7 +17,7 @@ static float *randn(size_t n, float std, rng_t *r) {
 }
 
 static scorenet_config_t cfg_of(int d, int h, int layers, int L, int D, int E) {
-    scorenet_config_t c = { d, h, layers, L, D, E, 0, 0, 0, 0, 0 };
+    scorenet_config_t c = { d, h, layers, L, D, E, 0, 0, 0, 0, 0, 0 };
     return c;
 }
 

@@ -70,7 +70,7 @@ static void checkpoint_roundtrip_through_results_file(void) {
     /* the defaults: rbf with the cell code, one bump per row and column of the
      * 3x3 grid; a window of the present token and the next (prediction model,
      * inference filter: context and horizon do not widen it) */
-    scorenet_config_t cfg = {16, 2, 1, 2, 4 + 4 + 3, 64, 0, 4, 3, 3, 1};
+    scorenet_config_t cfg = {16, 2, 1, 2, 4 + 4 + 3, 64, 0, 4, 3, 3, 1, 0};
     CHECK(scorenet_ckpt_len(&cfg, 0) == F);   /* the agent trains without an EMA */
     scorenet_t a, b;
     adam_t aa, ab;

@@ -244,7 +244,68 @@ static void put_action(void) {
     }
 }
 
+/* A world with hidden contexts (tokens.h): every observation (location,
+ * symbol) and every state (cell, context) goes into a token and decodes back;
+ * the symbol entries take the o entries' mask and the context entries the z
+ * entries', in every query; null ones are zeroed, the others kept. */
+static void context_entries(void) {
+    lay_t l;
+    lay_init(&l, 2, 3, 4, 1, 2);
+    l.task.n_contexts = 2;
+    l.task.n_sym = 4;
+    l.task.n_obs = 4 * l.task.n_cells;
+    const tok_layout_t t = tok_layout(&l.task, l.cell_xy, 1, 2);
+    CHECK(t.D == 4 + 4 + N_FLAGS + 4 + 2 && t.D == tok_width(&l.task) && t.L == 4 && t.dim == 4 * t.D);
+    CHECK(t.n_sym == 4 && t.n_ctx == 2 && tok_sym_off(&t) == 4 + 4 + N_FLAGS && tok_ctx_off(&t) == tok_sym_off(&t) + 4);
+    float tok[32];
+    for (int o = 0; o < l.task.n_obs; o++) {
+        for (int i = 0; i < t.D; i++) tok[i] = 7.0f;
+        tok_put_obs(&t, tok, o);
+        CHECK_MSG(tok_decode_obs(&t, tok) == o, "observation %d", o);
+        for (int i = 0; i < 4; i++) CHECK(tok[tok_sym_off(&t) + i] == (i == o / l.task.n_cells ? 1.0f : -1.0f));
+        CHECK(tok[OFF_Z] == 7.0f && tok[tok_ctx_off(&t)] == 7.0f); /* z's entries untouched */
+    }
+    for (int z = 0; z < 2 * l.task.n_cells; z++) {
+        for (int i = 0; i < t.D; i++) tok[i] = 7.0f;
+        tok_put_state(&t, tok, z);
+        CHECK_MSG(tok_decode_state(&t, tok) == z, "state %d", z);
+        CHECK(tok[OFF_O] == 7.0f && tok[tok_sym_off(&t)] == 7.0f); /* o's entries untouched */
+    }
+    /* generated entries decode by their largest symbol or context entry */
+    tok_put_state(&t, tok, 1);
+    tok[tok_ctx_off(&t)] = 0.2f;
+    tok[tok_ctx_off(&t) + 1] = 0.3f;
+    CHECK(tok_decode_state(&t, tok) == l.task.n_cells + 1);
+    unsigned char m[4 * 32];
+    float x[4 * 32];
+    for (int pat = PAT_DECIDE; pat <= PAT_STATE; pat++) {
+        tok_pattern(&t, pat, m);
+        for (int i = 0; i < t.dim; i++) x[i] = 7.0f;
+        tok_put_flags(&t, x, m);
+        for (int k = 0; k < t.L; k++) {
+            const unsigned char *mt = m + k * t.D;
+            const float *xt = x + k * t.D;
+            for (int i = 0; i < 4; i++) {
+                const int e = tok_sym_off(&t) + i;
+                CHECK_MSG(mt[e] == mt[OFF_O], "pattern %d token %d symbol %d", pat, k, i);
+                CHECK(xt[e] == (mt[e] == MASK_NULL ? 0.0f : 7.0f));
+            }
+            for (int i = 0; i < 2; i++) {
+                const int e = tok_ctx_off(&t) + i;
+                CHECK_MSG(mt[e] == mt[OFF_Z], "pattern %d token %d context %d", pat, k, i);
+                CHECK(xt[e] == (mt[e] == MASK_NULL ? 0.0f : 7.0f));
+            }
+        }
+    }
+    /* without contexts: the layout of old */
+    l.task.n_contexts = 1;
+    l.task.n_sym = 1;
+    const tok_layout_t plain = tok_layout(&l.task, l.cell_xy, 1, 2);
+    CHECK(plain.D == 4 + 4 + N_FLAGS && plain.n_sym == 0 && plain.n_ctx == 0);
+}
+
 static const unit_test_t tests[] = {
+    {"context_entries", context_entries},
     {"patterns_as_documented", patterns_as_documented},
     {"pattern_counts", pattern_counts},
     {"put_flags", put_flags},
