@@ -41,6 +41,7 @@ FIGURE_HELP = {"fig1": "the world with logged paths, observability shaded (Fig. 
                "fig2b": "steps to goal per condition, box + violin (Fig. 2b)",
                "fig3": "action probabilities over an episode (Fig. 3)",
                "fig4": "EFE, risk and ambiguity per action over an episode (Fig. 4)",
+               "figctx": "the belief about the hidden context over logged episodes (worlds with two contexts)",
                "efecheck": "the agent's EFE estimates against the exact EFE of the same policies",
                "curves": "learning curves over training (training episodes)",
                "budgets": "evaluation success and steps to goal against the training budget (runs at several "
@@ -198,6 +199,7 @@ def _describe(name):
              ("fig2b_performance", "steps to goal per condition (Fig. 2b)"),
              ("fig3_action_probs_", "action probabilities over an episode (Fig. 3)"),
              ("fig4_efe_", "EFE, risk and ambiguity per action over an episode (Fig. 4)"),
+             ("figctx_belief_", "the belief about the hidden context over logged episodes"),
              ("efecheck_", "EFE estimates against the exact EFE of the same policies"),
              ("curves_", "learning curves over training"),
              ("budgets_", "evaluation against the training budget, 95% bootstrap band over seeds"),

@@ -11,6 +11,7 @@ conditions, one per agent entry with its conditions pooled (and say so).
   fig2b    steps to goal per series, box + violin (paper Fig. 2b)
   fig3     action probabilities over one logged episode (paper Fig. 3)
   fig4     EFE, risk and ambiguity per action over one episode (paper Fig. 4)
+  figctx   the belief about the hidden context over logged episodes (worlds with two contexts)
   efecheck the agent's EFE estimates against the exact EFE (/efe_check)
   curves   learning curves over training (training episodes, /train/curve_*)
   budgets  success and steps to goal of the evaluation against the training budget,
@@ -758,5 +759,77 @@ def heatmap(res, out_dir, opt):
     return [_save(fig, out_dir, name + ".png", opt), csv_path], notes
 
 
-FIGURES = {"fig1": fig1, "fig2a": fig2a, "fig2b": fig2b, "fig3": fig3, "fig4": fig4, "efecheck": efecheck,
+# -- figctx: the belief about the hidden context over an episode -------------------------
+def _aligned_context_belief(p, ctx):
+    """The belief in each logged episode's true context from p (the belief in
+    the agent's second context, [episodes, T]) and the true contexts: a
+    learner names its contexts itself, so the naming that agrees with the
+    final beliefs of the run's episodes is taken (the reference's is the
+    world's, which that also finds).  Returns (belief, flipped)."""
+    last = np.array([row[np.isfinite(row)][-1] if np.isfinite(row).any() else np.nan for row in p])
+    ok = np.isfinite(last)
+    agree = np.mean(np.abs(last[ok] - (ctx[ok] == 1))) if ok.any() else 0.0
+    flipped = bool(ok.any() and agree > 0.5)
+    second = 1.0 - p if flipped else p
+    return np.where((ctx == 1)[:, None], second, 1.0 - second), flipped
+
+
+def figctx(res, out_dir, opt):
+    notes = _no_done(res, "figctx")
+    if notes:
+        return [], notes
+    if not _has_traj(res) or not res.has("traj/p_context"):
+        return [], ["figctx skipped: no beliefs about a context are logged in this file (log_episodes 0, "
+                    "or a file before format version 6)"]
+    paths, notes = [], []
+    for env_name in res.env_names():
+        env = res.envs[env_name]
+        if env.n_contexts != 2:
+            continue
+        cue = {int(r) * env.cols + int(c) for (r, c), kind in np.ndenumerate(env.cells) if kind == "C"}
+        series, note = series_for_env(res, env_name, opt)
+        rows = []
+        for srs in series:
+            for r in srs.runs:
+                p = res.rows("traj/p_context", [r])[0].astype(float)
+                if np.isfinite(p).any():
+                    rows.append((srs, int(r), p))
+                    break
+        if not rows:
+            notes.append(f"figctx: {env_name}: no agent logs a belief about the context")
+            continue
+        if note:
+            notes.append("figctx: " + note)
+        fig, axes = plt.subplots(len(rows), 1, figsize=(7.0, 2.3 * len(rows)), squeeze=False, layout="constrained")
+        for ax, (srs, r, p) in zip(axes[:, 0], rows):
+            L = res.rows("traj/length", [r])[0]
+            pos = res.rows("traj/pos", [r])[0]
+            ctx = res.rows("eval/context", [r])[0][:len(L)].astype(int)
+            b, flipped = _aligned_context_belief(p, ctx)
+            for k in range(min(len(L), max(opt.paths, 5))):
+                n = int(L[k])
+                if n == 0 or not np.isfinite(b[k, :n]).any():
+                    continue
+                t = np.arange(n)
+                color = plt.cm.tab10(k % 10)
+                ax.plot(t, b[k, :n], "-", color=color, linewidth=1.4,
+                        label=f"ep {k} (context {ctx[k] + 1})")
+                at_cue = [i for i in range(n) if int(pos[k, i]) in cue]
+                ax.plot(at_cue, b[k, at_cue], "o", color=color, markersize=4)
+            ax.set_ylim(-0.03, 1.03)
+            ax.axhline(0.5, color="#999999", linewidth=0.6, linestyle=":")
+            ax.set_ylabel("belief in the\ntrue context", fontsize=8)
+            naming = " (its contexts named the other way round)" if flipped else ""
+            ax.set_title(f"{srs.label}: run {r} (seed {res.seed[r]}){naming}; ● on a cue", fontsize=8)
+            ax.legend(fontsize=6, ncol=3, loc="lower right")
+        axes[-1, 0].set_xlabel("decision (time step)")
+        fig.suptitle(f"{env_name}: the belief about the hidden context over logged episodes", fontsize=10)
+        paths.append(_save(fig, out_dir, f"figctx_belief_{env_name}.png", opt))
+    if not paths and not notes:
+        notes.append("figctx skipped: no world with two hidden contexts in this file")
+    return paths, notes
+
+
+FIGURES = {"fig1": fig1, "fig2a": fig2a, "fig2b": fig2b, "fig3": fig3, "fig4": fig4, "figctx": figctx,
+           "efecheck": efecheck,
            "curves": curves, "budgets": budgets, "heatmap": heatmap}

@@ -15,7 +15,8 @@ os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import h5py  # noqa: E402
 
 FORMAT = "aifsweep-results"
-FORMAT_VERSION = 5   # 4: /runs/fit_steps, fit_seconds, readoff_seconds (not required); 5: /eval/context (not required)
+FORMAT_VERSION = 6   # 4: /runs/fit_steps, fit_seconds, readoff_seconds (not required); 5: /eval/context (not required);
+                     # 6: /traj/p_context (not required)
 PENDING, DONE, FAILED, STARTED = 0, 1, 2, 3
 JOB_TEXT_CHANGED = "job_yaml does not match job_sha256 (the stored job text was changed)"
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", STARTED: "started"}

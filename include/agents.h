@@ -42,6 +42,9 @@ typedef struct {
     float risk[TASK_MAX_ACTIONS];       /* its risk part */
     float ambiguity[TASK_MAX_ACTIONS];  /* its ambiguity part */
     float p_action[TASK_MAX_ACTIONS];   /* probability of choosing each action */
+    float p_context;                    /* a world with two hidden contexts: the belief, at this
+                                           decision, that the context is the second (as the agent
+                                           names it); NaN otherwise */
     /* The EFE diagnostic.  The caller sets want_check (after decision_clear);
      * an agent that estimates EFE then exposes its first n_check candidate
      * policies (check_H actions each) with its estimates of their G, and run.c,

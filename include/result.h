@@ -50,6 +50,7 @@ typedef struct {
     int32_t *traj_obs;           /* [K][T+1] observed cell */
     int8_t  *traj_action;        /* [K][T] action taken at t (-1 after) */
     float   *traj_G, *traj_risk, *traj_ambiguity, *traj_p_action; /* [K][T][NA] */
+    float   *traj_p_context;                                     /* [K][T] */
     int32_t *check_n;            /* [D] policies compared at each checked decision (0: none) */
     float   *check_est, *check_exact; /* [D][KP] the agent's G and the exact G of those policies */
     float   *check_rho;          /* [D] Spearman rank correlation of the two (NaN: undefined) */

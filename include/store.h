@@ -22,8 +22,8 @@
 #include "result.h"
 
 #define STORE_FORMAT "aifsweep-results"
-#define STORE_FORMAT_VERSION 5   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds;
-                                     5: /eval/context, context attributes of /envs/<name> */
+#define STORE_FORMAT_VERSION 6   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds;
+                                     5: /eval/context, context attributes of /envs/<name>; 6: /traj/p_context */
 
 typedef struct store store_t;
 

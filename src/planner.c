@@ -330,6 +330,12 @@ static int decide_ctx(planner_t *p, const double *q, rng_t *r, decision_t *d) {
             d->p_action[k] = (float)pa[k];
         }
         d->action = a;
+        double all = 0.0, second = 0.0;
+        for (int s = 0; s < p->n; s++) {
+            all += q[s];
+            if (s >= p->cfg.ctx_cells) second += q[s];
+        }
+        d->p_context = all > 0.0 ? (float)(second / all) : NAN;
     }
     return a;
 }

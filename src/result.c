@@ -26,6 +26,7 @@ int result_alloc(run_result_t *r, const layout_dims_t *d, size_t ckpt_cap) {
     ALLOC(r->traj_risk, K * T * NA);
     ALLOC(r->traj_ambiguity, K * T * NA);
     ALLOC(r->traj_p_action, K * T * NA);
+    ALLOC(r->traj_p_context, K * T);
     ALLOC(r->check_n, d->n_check);
     ALLOC(r->check_est, (size_t)d->n_check * RESULT_CHECK_POLICIES);
     ALLOC(r->check_exact, (size_t)d->n_check * RESULT_CHECK_POLICIES);
@@ -69,6 +70,7 @@ void result_reset(run_result_t *r, const layout_dims_t *d, long run_id) {
     fill_f(r->traj_risk, K * T * NA, NAN);
     fill_f(r->traj_ambiguity, K * T * NA, NAN);
     fill_f(r->traj_p_action, K * T * NA, NAN);
+    fill_f(r->traj_p_context, K * T, NAN);
     fill_i32(r->check_n, (size_t)d->n_check, 0);
     fill_f(r->check_est, (size_t)d->n_check * RESULT_CHECK_POLICIES, NAN);
     fill_f(r->check_exact, (size_t)d->n_check * RESULT_CHECK_POLICIES, NAN);
@@ -85,6 +87,7 @@ void result_free(run_result_t *r) {
     free(r->curve_steps); free(r->curve_success); free(r->curve_return); free(r->curve_episodes);
     free(r->traj_len); free(r->traj_pos); free(r->traj_obs); free(r->traj_action);
     free(r->traj_G); free(r->traj_risk); free(r->traj_ambiguity); free(r->traj_p_action);
+    free(r->traj_p_context);
     free(r->check_n); free(r->check_est); free(r->check_exact); free(r->check_rho);
     free(r->ckpt); free(r->ckpt_step);
     memset(r, 0, sizeof *r);

@@ -146,6 +146,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
             memcpy(res->traj_risk + base, dec.risk, sizeof(float) * NA);
             memcpy(res->traj_ambiguity + base, dec.ambiguity, sizeof(float) * NA);
             memcpy(res->traj_p_action + base, dec.p_action, sizeof(float) * NA);
+            res->traj_p_context[(size_t)k * T + (size_t)t] = dec.p_context;
         }
         t++;
         if (outcome != ENV_RUNNING) break;

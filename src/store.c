@@ -642,6 +642,7 @@ int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen
         rc |= write_row(&st->ds[DS_TRAJ_RISK], (hsize_t)id, r->traj_risk);
         rc |= write_row(&st->ds[DS_TRAJ_AMB], (hsize_t)id, r->traj_ambiguity);
         rc |= write_row(&st->ds[DS_TRAJ_P], (hsize_t)id, r->traj_p_action);
+        rc |= write_row(&st->ds[DS_TRAJ_PCTX], (hsize_t)id, r->traj_p_context);
         rc |= write_row(&st->ds[DS_CKPT_STEP], (hsize_t)id, r->ckpt_step);
         rc |= write_row(&st->ds[DS_CHECK_N], (hsize_t)id, r->check_n);
         rc |= write_row(&st->ds[DS_CHECK_EST], (hsize_t)id, r->check_est);

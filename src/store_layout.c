@@ -68,6 +68,9 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_TRAJ_AMB] = {"/traj/ambiguity", 0, 4, {X_K, X_T, X_NA}, "nats", "ambiguity part of /traj/G"},
     [DS_TRAJ_P] = {"/traj/p_action", 0, 4, {X_K, X_T, X_NA}, "probability",
         "probability of each action at each decision (NaN: agent has none)"},
+    [DS_TRAJ_PCTX] = {"/traj/p_context", 0, 4, {X_K, X_T}, "probability",
+        "a world with two hidden contexts: the agent's belief at each decision that the context is the "
+        "second as it names them (a learner's naming is its own; NaN: agent has none)"},
     [DS_CKPT_STEP] = {"/checkpoints/step", 0, 3, {X_CK}, "environment steps",
         "training step at which each checkpoint was taken (-1: none)"},
     [DS_CHECK_N] = {"/efe_check/n_policies", 0, 2, {X_D}, "policies",

@@ -508,6 +508,8 @@ def expected_figures(path):
         P = f["traj/p_action"][:]
         checked = (f["efe_check/n_policies"][:] > 0).any(axis=1)
         names = f["runs/params"].dtype.names
+        two = {e for e in envs if int(f[f"envs/{e}"].attrs.get("n_contexts", 1)) == 2}
+        PC = f["traj/p_context"][:] if "traj/p_context" in f else None
     files = [f"fig1_paths_{e}.png" for e in envs] + [f"fig2a_distance_{e}.png" for e in envs] + \
         ["fig2b_performance.png"] + [f"curves_{e}.png" for e in envs]
     notes = []
@@ -519,6 +521,11 @@ def expected_figures(path):
             files.append(f"fig4_efe_{e}.png")
         if checked[mine].any():
             files.append(f"efecheck_{e}.png")
+    for e in sorted(two):
+        if PC is not None and np.isfinite(PC[done & (d["env"] == e)]).any():
+            files.append(f"figctx_belief_{e}.png")
+    if not two:
+        notes.append("figctx skipped: no world with two hidden contexts in this file")
     if not np.isfinite(G[done]).any():
         notes.append("fig4 skipped: no agent in this file logs EFE")
     if not checked[done].any():
@@ -540,8 +547,9 @@ def test_make_report_writes_every_table_and_figure(smoke_results, tmp_path):
     assert p.stderr == ""
     figures, notes = expected_figures(smoke_results)
     expected = ["README.md", "summary.md", "summary.csv", "comparisons.csv", "status.txt", "status.json"] + figures
-    # The smoke job has every agent: every figure is drawn but the curve over budgets.
-    assert len(notes) == 1 and notes[0] in p.stdout
+    # The smoke job has every agent: every figure is drawn but the curve over
+    # budgets and the belief about a context (no world has contexts).
+    assert len(notes) == 2 and all(n in p.stdout for n in notes)
     assert any(f.startswith("fig4_") for f in figures) and "heatmap_steps.png" in figures
     assert any(f.startswith("efecheck_") for f in figures)
     for name in expected:

@@ -5,6 +5,7 @@ such a file, the learners (exact-aif and diffusion-aif with its counts
 control) learning the T-maze from their observations, and the agents and
 options that do not handle contexts refusing them with one line that names
 the world."""
+import os
 import subprocess
 
 import h5py
@@ -66,11 +67,28 @@ def test_exact_reference_visits_the_cue_first_and_takes_the_right_arm(tmp_path):
         on_tmaze = env == "tmaze"
         assert set(np.unique(ctx[on_tmaze])) == {0, 1}
         assert (ctx[~on_tmaze] == 0).all()
+        # the belief about the context at each decision (/traj/p_context): a
+        # half before the cue, the episode's context after it (a reliable
+        # cue); none for the agents that have none, nor in a world without
+        # contexts
+        pc = f["traj/p_context"][:]
+        for r in np.flatnonzero(ref):
+            for e in range(length.shape[1]):
+                assert abs(pc[r, e, 0] - 0.5) < 1e-6, pc[r, e, :4]
+                assert np.allclose(pc[r, e, 1:3], ctx[r, e], atol=1e-6), (pc[r, e, :4], ctx[r, e])
+                assert np.isnan(pc[r, e, 3:]).all()
+        assert np.isnan(pc[~ref]).all()
     # the analysis reads such a file like any other
     p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "summary", str(out), "--out", str(tmp_path / "a")],
                        capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "tmaze" in (tmp_path / "a" / "summary.md").read_text()
+    p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "figctx", str(out), "--out", str(tmp_path / "b")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 0, p.stderr
+    png = tmp_path / "b" / "figctx_belief_tmaze.png"
+    assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000, p.stdout
+    assert sorted(os.listdir(tmp_path / "b")) == ["figctx_belief_tmaze.png"]  # the plain world has none
 
 
 def _refused(tmp_path, agent, want):
