@@ -823,6 +823,7 @@ def figctx(res, out_dir, opt):
             ax.set_title(f"{srs.label}: run {r} (seed {res.seed[r]}){naming}; ● on a cue", fontsize=8)
             ax.legend(fontsize=6, ncol=3, loc="lower right")
         axes[-1, 0].set_xlabel("decision (time step)")
+        axes[-1, 0].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         fig.suptitle(f"{env_name}: the belief about the hidden context over logged episodes", fontsize=10)
         paths.append(_save(fig, out_dir, f"figctx_belief_{env_name}.png", opt))
     if not paths and not notes:

@@ -105,7 +105,13 @@ class Env:
         dyn = "deterministic" if self.slip == 0 else f"slip {self.slip:g}"
         ctx = ""
         if self.n_contexts > 1:
-            ctx = f", {self.n_contexts} hidden contexts (cue reliability {self.attrs.get('cue_reliability', '1')})"
+            rel = str(self.attrs.get("cue_reliability", "1"))
+            rel = rel.decode() if isinstance(rel, bytes) else rel
+            try:
+                rel = f"{float(rel):g}"  # stored as text with every digit of the double
+            except ValueError:
+                pass
+            ctx = f", {self.n_contexts} hidden contexts (cue reliability {rel})"
         return f"{self.size}, {obs}, {dyn}{ctx}, max {self.max_steps} steps"
 
 

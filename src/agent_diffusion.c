@@ -13,8 +13,10 @@
  * shape.
  *
  * Training (within the run's step budget): explore_frac of the budget
- * exploring (the least-made moves between the states it infers, explore.h,
- * or random moves; with rounds 0, the default, the whole budget), then learn;
+ * exploring (the least-made moves between the states it infers, explore.h;
+ * EFE decisions on the counts model of its record, the default in a world
+ * with hidden contexts; or random moves; with rounds 0, the default, the
+ * whole budget), then learn;
  * then `rounds` rounds of (act with EFE minimisation, add the new steps,
  * learn again).  Learning: infer the states of the record (EM on counts),
  * then take the likelihood p(o|z) and the transitions p(z'|z,a) from the
@@ -24,7 +26,12 @@
  * avoid (where an episode ended without the goal) come from the inferred
  * states in both.  Deciding is the planner's (planner.h) on that model, from
  * a belief about the present state filtered on it (or inpainted by the
- * network); the paper's per-policy sampled prediction is an option. */
+ * network); the paper's per-policy sampled prediction is an option.
+ *
+ * In a world with hidden contexts (docs/contexts.md) the states are (cell,
+ * context): the record's states come from a mixture over the contexts
+ * (latent_ctx.h), the network's tokens carry the symbol and the context
+ * (tokens.h), and the planner decides over the belief about the context. */
 /* An agent sees only its view of the task: gridworld.h and env.h refuse to
  * compile here (task.h). */
 #define AIF_AGENT_VIEW_ONLY
