@@ -736,21 +736,28 @@ static int fit_and_read(dif_t *a, rng_t *r, const train_log_t *log, char *err, s
     return 0;
 }
 
+/* The states of the record: exact counts on the labels, or EM (on the
+ * mixture over the contexts in a context world) and, with sample, one joint
+ * sample of the states from its posterior into the record's z. */
+static void infer_states(dif_t *a, rng_t *r, int sample) {
+    if (a->ctx) {
+        latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
+        if (sample) latent_ctx_sample(&a->latc, &a->xp, r);
+    } else if (a->labels) {
+        latent_count_labels(&a->lat, &a->xp);
+    } else {
+        latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
+        if (sample) latent_sample(&a->lat, &a->xp, NULL, r);
+    }
+}
+
 /* Learn from the record: the states (labels, or EM on counts and one sample
  * of the states from its posterior), the counts model, and with the network
  * its fit and read-off (and em_rounds of E-steps under it); then the cells to
  * avoid, the support rule, the preference and the planner.  bonus: the
  * novelty bonus for acting in the training rounds (NULL after training). */
 static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, char *err, size_t n) {
-    if (a->ctx) {
-        latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
-        latent_ctx_sample(&a->latc, &a->xp, r);
-    } else if (a->labels) {
-        latent_count_labels(&a->lat, &a->xp);
-    } else {
-        latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
-        latent_sample(&a->lat, &a->xp, NULL, r);
-    }
+    infer_states(a, r, 1);
     counts_model(a);
     if (a->source == MODEL_NETWORK && a->ctx) {
         if (fit_and_read(a, r, log, err, n) != 0) return -1;
@@ -812,9 +819,7 @@ static int explore_state(const dif_t *a, const env_t *env) {
  * model of the record (its states inferred again), and the planner on it. */
 static void efe_relearn(dif_t *a, rng_t *r) {
     if (a->xp.n < a->refit_at) return;
-    if (a->ctx) latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
-    else if (a->labels) latent_count_labels(&a->lat, &a->xp);
-    else latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
+    infer_states(a, r, 0);
     counts_model(a);
     if (a->support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
     model_changed(a, NULL);
@@ -828,15 +833,8 @@ static void efe_relearn(dif_t *a, rng_t *r) {
  * noisy observations. */
 static void explore_relearn(dif_t *a, rng_t *r) {
     if (a->labels || a->exploration != EXPLORATION_NOVELTY || a->xp.n < a->refit_at) return;
-    if (a->ctx) {
-        latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
-        latent_ctx_to_genmodel(&a->latc, &a->gm);
-        latent_ctx_sample(&a->latc, &a->xp, r);
-    } else {
-        latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
-        latent_to_genmodel(&a->lat, &a->gm);
-        latent_sample(&a->lat, &a->xp, NULL, r);
-    }
+    infer_states(a, r, 1); /* the model below does not depend on the sample */
+    counts_model(a);
     explorer_clear(&a->explorer);
     const experience_t *x = &a->xp;
     const int S = a->S; /* the explorer's states are cells (a context world's: whatever the context) */

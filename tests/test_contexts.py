@@ -198,15 +198,13 @@ agents:
                     assert cue not in path and not succ[r, e], (r, e, path)
 
 
-def test_learned_exact_aif_learns_the_tmaze_without_labels(tmp_path):
-    """exact-aif with model: learned, from its own observations only (EM on a
-    mixture over the contexts, latent_ctx.h): it learns where the cue is and
-    what it means, and then reads it first and takes the right arm."""
-    job = write_job(tmp_path, """
-name: learn
+def _tmaze_learning_job(tmp_path, name, seeds, train_steps, agents):
+    """A job that trains learners on the T-maze and logs every evaluation episode."""
+    return write_job(tmp_path, f"""
+name: {name}
 seed: 3
-seeds: 3
-train_steps: 5000
+seeds: {seeds}
+train_steps: {train_steps}
 eval_episodes: 20
 log_episodes: 20
 checkpoints: 1
@@ -214,7 +212,14 @@ efe_checks: 0
 environments:
   - preset: tmaze
 agents:
-  - type: exact-aif
+{agents}""")
+
+
+def test_learned_exact_aif_learns_the_tmaze_without_labels(tmp_path):
+    """exact-aif with model: learned, from its own observations only (EM on a
+    mixture over the contexts, latent_ctx.h): it learns where the cue is and
+    what it means, and then reads it first and takes the right arm."""
+    job = _tmaze_learning_job(tmp_path, "learn", 3, 5000, """  - type: exact-aif
     params: {model: learned}
 """)
     out = tmp_path / "l.h5"
@@ -236,19 +241,7 @@ def test_diffusion_aif_and_its_counts_control_learn_the_tmaze(tmp_path):
     the counts.  Both read the cue first and take the right arm; the network
     is checkpointed (its tokens are wider: symbol and context entries), and no
     model is compared with the world's (the contexts are not identified)."""
-    job = write_job(tmp_path, """
-name: dlearn
-seed: 3
-seeds: 2
-train_steps: 4000
-eval_episodes: 20
-log_episodes: 20
-checkpoints: 1
-efe_checks: 0
-environments:
-  - preset: tmaze
-agents:
-  - type: diffusion-aif
+    job = _tmaze_learning_job(tmp_path, "dlearn", 2, 4000, """  - type: diffusion-aif
     params: {train_iters: 2000}
   - type: diffusion-aif
     name: counts
@@ -260,15 +253,13 @@ agents:
         assert (f["runs/status"][:] == 1).all()
         agent = [_text(a) for a in f["runs/params"]["agent"]]
         succ, pos, length = f["eval/success"][:], f["traj/pos"][:], f["traj/length"][:]
+        assert np.isnan(f["model/tv_B"][:]).all()
+        params = f["runs/params"][:]
         for r, name in enumerate(agent):
             assert succ[r].mean() >= 0.9, (name, succ[r].mean())
             cue_first = [pos[r, e, 1] == 4 for e in range(length.shape[1])]
             assert np.mean(cue_first) >= 0.9, (name, cue_first)
-        assert np.isnan(f["model/tv_B"][:]).all()
-        params = f["runs/params"][:]
-        for r, name in enumerate(agent):
             assert _text(params["exploration"][r]) == "auto"
-        for r, name in enumerate(agent):
             n, row = int(f["checkpoints/floats"][r]), int(f["checkpoints/row"][r])
             if name == "counts":
                 assert n == 0  # no network trained
