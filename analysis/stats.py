@@ -39,7 +39,7 @@ CONDITION_COLUMNS = ["condition", "agent", "agent_type", "env", "label", "runs",
                      "median_steps", "sd_steps", "success_rate", "success_ci_lo", "success_ci_hi",
                      "hole_rate", "timeout_rate", "mean_steps_taken", "mean_steps_successful",
                      "optimal_steps", "max_steps", "efe_spearman", "trained_on", "model_tv_A", "model_tv_B",
-                     "model_fit_tv_B", "seconds_per_run"]
+                     "model_fit_tv_B", "seconds_per_run", "cue_visits"]
 COMPARISON_COLUMNS = ["env", "unit", "condition_a", "label_a", "condition_b", "label_b", "n_a", "n_b",
                       "mean_a", "mean_b", "diff", "welch_t", "welch_df", "p_value", "cohens_d"]
 
@@ -89,6 +89,27 @@ def _seconds(res):
     return _per_run(res, "runs/train_seconds") + _per_run(res, "runs/eval_seconds")
 
 
+def _cue_visits(res):
+    """Each run's mean number of cells on a cue over its logged episodes (the start and
+    the cell after each step, from /traj/pos and /traj/length), in a world with hidden
+    contexts; NaN elsewhere, and for runs that logged no episode."""
+    out = np.full(res.n_runs, math.nan)
+    if not (res.has("traj/pos") and res.has("traj/length")) or res.f["traj/pos"].ndim != 3:
+        return out
+    for c in res.conditions:
+        e = res.envs[c.env]
+        if e.n_contexts < 2 or not len(c.done):
+            continue
+        cue = np.array([int(r) * e.cols + int(col) for (r, col), kind in np.ndenumerate(e.cells) if kind == "C"])
+        runs = np.asarray(c.done)
+        pos, length = res.rows("traj/pos", runs), res.rows("traj/length", runs)
+        for i, r in enumerate(runs):
+            n = [int(x) for x in length[i] if x > 0]
+            if n:
+                out[r] = np.mean([np.isin(pos[i, k, :L + 1], cue).sum() for k, L in enumerate(n)])
+    return out
+
+
 def trained_on(c):
     """What an agent's model or values were learned from, from its type and parameters."""
     if c.agent_type == "random":
@@ -133,7 +154,8 @@ def condition_table(res, unit="run", resamples=RESAMPLES, ep=None):
     ep = ep if ep is not None else episodes.load(res)
     spearman = _spearman(res)
     extra = {"model_tv_A": _per_run(res, "model/tv_A"), "model_tv_B": _per_run(res, "model/tv_B"),
-             "model_fit_tv_B": _per_run(res, "model/fit_tv_B"), "seconds_per_run": _seconds(res)}
+             "model_fit_tv_B": _per_run(res, "model/fit_tv_B"), "seconds_per_run": _seconds(res),
+             "cue_visits": _cue_visits(res)}
     return [condition_row(res, ep, c, unit, resamples, spearman, extra) for c in res.conditions]
 
 
@@ -314,11 +336,16 @@ def to_markdown(res, conds, comps, unit="run", max_comparisons=60, resamples=RES
         lines += ["*EFE rank corr.*: how well the agent's EFE estimates rank the candidate policies against "
                   "the exact EFE from the true model (`/efe_check`): mean over runs of the median Spearman "
                   "correlation over checked decisions.", ""]
+    with_cue = any(not math.isnan(r.get("cue_visits", math.nan)) for r in conds)
+    if with_cue:
+        lines += ["*cue visits*: in a world with hidden contexts, the cells on a cue per logged episode "
+                  "(the start and the cell after each step, `/traj/pos`), mean over runs.", ""]
     strategy = [k for k in STRATEGY_COLUMNS if k in res.param_names]
     steps_h = "steps to goal [95% CI]" if unit == "run" else "steps to goal [95% CI, episodes]"
     header = (["cond", "agent"] + strategy + ["parameters", "seeds", steps_h, "median", "sd",
                                                "success [95% CI]", "holes", "time-outs", "steps (successful)"]
               + (["EFE rank corr."] if with_efe else [])
+              + (["cue visits"] if with_cue else [])
               + (["trained on", "model TV A / B", "fit TV", "time/run"] if with_tv else []))
     for env in res.env_names():
         e = res.envs[env]
@@ -329,6 +356,8 @@ def to_markdown(res, conds, comps, unit="run", max_comparisons=60, resamples=RES
         body = _condition_body(res, rows, strategy)
         if with_efe:
             body = [b + [_num(r["efe_spearman"])] for b, r in zip(body, rows)]
+        if with_cue:
+            body = [b + [_num(r["cue_visits"])] for b, r in zip(body, rows)]
         if with_tv:
             body = [b + [r["trained_on"],
                          "–" if math.isnan(r["model_tv_B"]) else f"{_num(r['model_tv_A'], 3)} / {_num(r['model_tv_B'], 3)}",

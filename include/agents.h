@@ -53,6 +53,10 @@ typedef struct {
     int want_check;
     int n_check;                      /* 0: not done */
     int check_H;
+    int check_ctx;                    /* 1: the candidates are the first actions of the belief planner
+                                         of a 2-context world (check_H 1), each G the EFE to go over
+                                         the belief about the context (efe_ctx.h): scored exactly by
+                                         the same recursion on the true model */
     signed char check_policy[DECISION_MAX_CHECK][DECISION_MAX_H];
     float check_est[DECISION_MAX_CHECK];
 } decision_t;

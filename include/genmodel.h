@@ -26,6 +26,8 @@ typedef struct {
     unsigned char *avoid;     /* [n] cells to avoid (an episode ended there without the goal) */
     unsigned char *visited;   /* [n] cells its data has been in (all, for the truth) */
     unsigned char *tried;     /* [na][n] moves its data holds (at least half an expected one; all, for the truth) */
+    int ctx_cells;            /* 0, or in a world with hidden contexts its cells (states k * ctx_cells + cell;
+                                 set by the agent): see the belief filter below */
 } genmodel_t;
 
 /* Buffers for n cells, na actions, b_width successor and a_width observation
@@ -68,7 +70,14 @@ void genmodel_preferences(const genmodel_t *g, const efe_pref_t *pref, const tas
 /* Belief filtering (exact Bayes on the model).  q: [n].
  * begin: q(s_0) proportional to start(s) p(o_0|s) (if o_0 has probability 0
  * under that, the normalised likelihood p(o_0|.) alone: efe_observe);
- * step:  q(s') proportional to sum_s q(s) p(s'|s,a) p(o|s') (tmp: [n]). */
+ * step:  q(s') proportional to sum_s q(s) p(s'|s,a) p(o|s') (tmp: [n]).
+ * With ctx_cells, an observation of probability 0 under the prediction (a
+ * move the model never predicts: a slip its transitions leave out) restarts
+ * the cells from the evidence within each context but keeps the predicted
+ * belief about the context, q(k, c) proportional to p_k p(o|k, c) with p_k
+ * the prediction's mass on context k: the context is kept by the model, and
+ * a surprise about the location says nothing about it (unless p(o|k, .) is 0
+ * in every context the prediction holds: the evidence alone). */
 void genmodel_belief_begin(const genmodel_t *g, int o0, double *q);
 void genmodel_belief_step(const genmodel_t *g, int a, int o, double *q, double *tmp);
 

@@ -22,6 +22,18 @@
  * random.  Which learned context is which
  * true one is not identified (and need not be: the agent plans on its own).
  *
+ * Tied (X->tie, the default): the context changes only the symbols seen and
+ * where episodes end, so the components share what does not depend on it:
+ * the transitions B, the start pi and the location part of the likelihood,
+ * A_k(sym, loc | c) = A_k(sym | c) A(loc | c).  The M-step gives each
+ * component its own posterior means and then replaces the shared parts by
+ * their average over the components weighted by each one's Dirichlet mass
+ * (its counts plus its prior): the posterior mean of the pooled counts.
+ * The symbol part A_k(sym | c) and the endings (h, where episodes reach the
+ * goal) stay per context.  Untied (the ablation) every component is its own
+ * hidden Markov model, and every difference between two components' rows of
+ * the same cell, noise included, is evidence about the context.
+ *
  * The model the agent plans with (latent_ctx_to_genmodel) is over the joint
  * states s = k * n_cells + cell, the layout of the true model (env.h). */
 #ifndef AIF_LATENT_CTX_H
@@ -31,6 +43,7 @@
 #define LATENT_CTX_MAX 2      /* contexts a learner handles (the belief planner's) */
 #define LATENT_CTX_AWIDTH 16  /* observation slots per state in the planner's sparse rows */
 #define LATENT_CTX_RESTARTS 4 /* EM runs from random starts; the most likely is kept */
+#define LATENT_CTX_TIE_BW 64  /* successor slots latent_ctx_tie_model handles (a wider model is left as it is) */
 
 typedef struct {
     int K, nc, no;
@@ -41,6 +54,8 @@ typedef struct {
     long cap;
     double loglik;            /* of the last E-step */
     int iterations;
+    int tie;                  /* share B, pi and A's location part across the contexts (1 after alloc) */
+    double *tmp;              /* [n_cells] scratch */
 } latent_ctx_t;
 
 /* For a context world's task (K = task->n_contexts <= LATENT_CTX_MAX) and a
@@ -66,6 +81,16 @@ void   latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g);
  * episodes end at the goal, and g->avoid): for a model whose B came from
  * elsewhere (diffusion-aif's network). */
 void   latent_ctx_absorb(const latent_ctx_t *X, genmodel_t *g);
+/* Tie model g's rows across the contexts as the tied mixture is tied (for a
+ * model read off the network, whose rows are read per (cell, context)): for
+ * each cell, B(.|c, a) becomes the average of the contexts' rows (the next
+ * cell; the context is kept), weighted by the moves (c, a) each context's
+ * episodes made plus one, its g->m.b_width most probable successors kept and
+ * renormalised; A's location part the average of the contexts' location
+ * marginals weighted by the tokens each context's episodes spent in c plus
+ * one, times each context's own symbol part (dense A, its sparse rows and
+ * entropies).  Before latent_ctx_absorb.  g->m.b_width <= LATENT_CTX_TIE_BW. */
+void   latent_ctx_tie_model(const latent_ctx_t *X, genmodel_t *g);
 /* One sample of the hidden states of every closed episode of xp, into xp->z as
  * joint states k * n_cells + cell: the context from the episode's
  * responsibilities of the last E-step, then the cells from that component's

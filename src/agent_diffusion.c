@@ -58,7 +58,7 @@ enum {
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
     P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS,
-    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_EXPLORE_EPS, P_N
+    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_EXPLORE_EPS, P_CTX_TIE, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
@@ -151,6 +151,11 @@ static const param_spec_t dif_params[P_N] = {
                        "hidden contexts, efe in one with them (docs/contexts.md)"},
     [P_EXPLORE_EPS] = {"explore_epsilon", PT_REAL, 0.5, 0.0, 1.0, NULL,
                        "exploration efe: probability of a uniformly random move"},
+    [P_CTX_TIE] = {"context_tie", PT_BOOL, 1, 0, 1, NULL,
+                   "a world with hidden contexts (docs/contexts.md): true = the contexts share the transitions, "
+                   "the start and the location part of the likelihood (the context changes only the symbols "
+                   "seen and where episodes end), in the counts model and in the model read off the network "
+                   "alike; false = every (cell, context) has its own rows (the ablation)"},
     [P_TRAIN_EPS] = {"train_epsilon", PT_REAL, 0.1, 0.0, 1.0, NULL,
                      "probability of a random action while acting during training"},
     [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
@@ -465,6 +470,10 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
         snprintf(err, n, "diffusion-aif: out of memory (a data set of %ld steps)", task->train_steps);
         return -1;
     }
+    if (a->ctx) {
+        a->latc.tie = pv[P_CTX_TIE] != 0.0;
+        a->gm.ctx_cells = a->S;
+    }
     if (a->use_net) {
         const netmodel_config_t nc = netmodel_config(a, task, pv);
         if (netmodel_create(&a->nm, ar, &a->task, &nc, init_rng, err, n) != 0) return -1;
@@ -761,6 +770,7 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
     counts_model(a);
     if (a->source == MODEL_NETWORK && a->ctx) {
         if (fit_and_read(a, r, log, err, n) != 0) return -1;
+        if (a->latc.tie) latent_ctx_tie_model(&a->latc, &a->gm);
         latent_ctx_absorb(&a->latc, &a->gm); /* the goal's and the avoided states, as the counts say */
     } else if (a->source == MODEL_NETWORK) {
         if (fit_and_read(a, r, log, err, n) != 0) return -1;

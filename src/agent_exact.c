@@ -47,7 +47,7 @@
 enum {
     P_HORIZON, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA, P_C_GOAL, P_HOLE,
     P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_LABELS,
-    P_CTX_TAIL, P_N
+    P_CTX_TAIL, P_CTX_TIE, P_N
 };
 
 static const char *const planner_choices[] = {"tree", "induction", NULL};
@@ -92,6 +92,11 @@ static const param_spec_t exact_params[P_N] = {
                      "induction in a world with 2 hidden contexts (docs/contexts.md): belief = the EFE to go over "
                      "the belief about the context (a look at a cue is worth what it tells); state = the tail "
                      "over states, as if the context were known (the ablation: no value in learning it)"},
+    [P_CTX_TIE]   = {"context_tie", PT_BOOL, 1, 0, 1, NULL,
+                     "learned model in a world with hidden contexts (docs/contexts.md): true = the contexts share "
+                     "the transitions, the start and the location part of the likelihood (the context changes "
+                     "only the symbols seen and where episodes end); false = each context's model is its own "
+                     "(the ablation)"},
     [P_START_KNOWN] = {"start_known", PT_BOOL, 1, 0, 1, NULL,
                        "initial belief: the start (true: the true model's start cell, or the learned start "
                        "distribution) or uniform over the cells (false)"},
@@ -283,6 +288,7 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
                                task->truth->model->a_width) != 0 ||
             genmodel_from_truth(&x->gm, task->truth) != 0)
             return -1;
+        if (task->n_contexts > 1) x->gm.ctx_cells = task->n_cells;
         if (!x->start_known) uniform_start(x);
         model_changed(x);
         return 0;
@@ -297,6 +303,8 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
             xp_alloc(&x->xp, ar, task->train_steps) != 0 ||
             latent_ctx_alloc(&x->latc, ar, &x->task, task->max_steps + 1, x->xp.cap, &prior) != 0)
             return -1;
+        x->latc.tie = pv[P_CTX_TIE] != 0.0;
+        x->gm.ctx_cells = task->n_cells;
         latent_ctx_to_genmodel(&x->latc, &x->gm);
     } else {
         if (genmodel_alloc(&x->gm, ar, n, x->na, LATENT_WIDTH, n) != 0 ||

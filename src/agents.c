@@ -40,6 +40,7 @@ void decision_clear(decision_t *d) {
     d->want_check = 0;
     d->n_check = 0;
     d->check_H = 0;
+    d->check_ctx = 0;
 }
 
 void trainlog_episode(train_log_t *log, long step_end, int steps, int success, double ret) {

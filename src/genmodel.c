@@ -118,15 +118,34 @@ void genmodel_restrict_to_moves(genmodel_t *g, const int *idx_seen, const double
     }
 }
 
+/* After efe_observe found o impossible under prior (and set q to the
+ * evidence alone): in a context world, weight the evidence within each
+ * context by prior's mass on that context. */
+static void keep_context(const genmodel_t *g, const double *prior, int o, double *q) {
+    const int nc = g->ctx_cells, K = g->n / nc, no = g->no;
+    double z = 0.0;
+    for (int k = 0; k < K; k++) {
+        double pk = 0.0;
+        for (int c = 0; c < nc; c++) pk += prior[k * nc + c];
+        for (int c = 0; c < nc; c++) z += pk * g->m.A[(size_t)(k * nc + c) * no + o];
+    }
+    if (!(z > 0.0 && isfinite(z))) return;
+    for (int k = 0; k < K; k++) {
+        double pk = 0.0;
+        for (int c = 0; c < nc; c++) pk += prior[k * nc + c];
+        for (int c = 0; c < nc; c++) q[k * nc + c] = pk * g->m.A[(size_t)(k * nc + c) * no + o] / z;
+    }
+}
+
 void genmodel_belief_begin(const genmodel_t *g, int o0, double *q) {
     memcpy(q, g->start, sizeof(double) * (size_t)g->n);
-    efe_observe(&g->m, q, o0);
+    if (efe_observe(&g->m, q, o0) && g->ctx_cells > 0) keep_context(g, g->start, o0, q);
 }
 
 void genmodel_belief_step(const genmodel_t *g, int a, int o, double *q, double *tmp) {
     efe_predict_states(&g->m, a, q, tmp);
     memcpy(q, tmp, sizeof(double) * (size_t)g->n);
-    efe_observe(&g->m, q, o);
+    if (efe_observe(&g->m, q, o) && g->ctx_cells > 0) keep_context(g, tmp, o, q);
 }
 
 void genmodel_preferences(const genmodel_t *g, const efe_pref_t *pref, const task_t *task, unsigned char *scratch,

@@ -13,8 +13,10 @@ int latent_ctx_alloc(latent_ctx_t *X, arena_t *ar, const task_t *task, int max_l
     X->no = task->n_obs;
     X->rho_prior = 1.0;
     X->cap = cap < 1 ? 1 : cap;
+    X->tie = 1;
     X->resp = arena_alloc(ar, (size_t)X->K * (size_t)X->cap, sizeof(double));
-    if (!X->resp) return -1;
+    X->tmp = arena_alloc(ar, (size_t)X->nc, sizeof(double));
+    if (!X->resp || !X->tmp) return -1;
     for (int k = 0; k < X->K; k++) {
         if (latent_alloc(&X->comp[k], ar, task, max_len, prior) != 0) return -1;
         X->rho[k] = 1.0 / X->K;
@@ -52,6 +54,80 @@ double latent_ctx_estep(latent_ctx_t *X, const experience_t *xp) {
     return total;
 }
 
+/* A's location part shared by rows[0..K-1] (one per context, no = n_sym *
+ * nc entries, index sym * nc + loc), weighted by w: each row becomes its own
+ * symbol marginal times the weighted average of the rows' location
+ * marginals.  loc: [nc] scratch. */
+static void tie_location(double *const *rows, const double *w, int K, int nc, int n_sym, double *loc) {
+    double wsum = 0.0;
+    memset(loc, 0, sizeof(double) * (size_t)nc);
+    for (int k = 0; k < K; k++) {
+        wsum += w[k];
+        for (int y = 0; y < n_sym; y++)
+            for (int l = 0; l < nc; l++) loc[l] += w[k] * rows[k][y * nc + l];
+    }
+    for (int l = 0; l < nc; l++) loc[l] /= wsum;
+    for (int k = 0; k < K; k++)
+        for (int y = 0; y < n_sym; y++) {
+            double py = 0.0;
+            for (int l = 0; l < nc; l++) py += rows[k][y * nc + l];
+            for (int l = 0; l < nc; l++) rows[k][y * nc + l] = py * loc[l];
+        }
+}
+
+/* The moves (c, a) the counts of component L hold (c's local slots). */
+static double moves_made(const latent_t *L, int a, int c) {
+    const double *cnt = L->cB + ((size_t)a * L->n + c) * LATENT_WIDTH;
+    double m = 0.0;
+    for (int j = 0; j < LATENT_WIDTH; j++) m += cnt[j];
+    return m;
+}
+
+/* The tied M-step's shared parts (latent_ctx.h): each component's posterior
+ * means averaged, weighted by its Dirichlet mass (counts plus prior: the
+ * posterior mean of the pooled counts). */
+static void tie_components(latent_ctx_t *X) {
+    const int K = X->K, nc = X->nc, no = X->no, na = X->comp[0].na, n_sym = X->comp[0].n_sym;
+    const latent_prior_t *pr = &X->comp[0].prior;
+    double w[LATENT_CTX_MAX];
+    double *rows[LATENT_CTX_MAX];
+    for (int c = 0; c < nc; c++) {
+        for (int k = 0; k < K; k++) {
+            const double *cnt = X->comp[k].cA + (size_t)c * no;
+            w[k] = pr->a_prior + pr->a_self;
+            for (int o = 0; o < no; o++) w[k] += cnt[o];
+            rows[k] = X->comp[k].A + (size_t)c * no;
+        }
+        tie_location(rows, w, K, nc, n_sym, X->tmp);
+    }
+    for (int a = 0; a < na; a++)
+        for (int c = 0; c < nc; c++) {
+            const size_t base = ((size_t)a * nc + c) * LATENT_WIDTH;
+            const int *idx = X->comp[0].b_idx + base;
+            int slots = 0;
+            while (slots < LATENT_WIDTH && idx[slots] >= 0) slots++;
+            double p[LATENT_WIDTH] = {0}, wsum = 0.0;
+            for (int k = 0; k < K; k++) {
+                const double m = moves_made(&X->comp[k], a, c);
+                w[k] = m + slots * pr->b_prior + (m < 0.5 && a < 4 ? pr->b_told : 0.0);
+                wsum += w[k];
+                for (int j = 0; j < slots; j++) p[j] += w[k] * X->comp[k].B[base + j];
+            }
+            for (int k = 0; k < K; k++)
+                for (int j = 0; j < slots; j++) X->comp[k].B[base + j] = p[j] / wsum;
+        }
+    double wsum = 0.0;
+    memset(X->tmp, 0, sizeof(double) * (size_t)nc);
+    for (int k = 0; k < K; k++) {
+        w[k] = nc * pr->start_prior;
+        for (int c = 0; c < nc; c++) w[k] += X->comp[k].c_start[c];
+        wsum += w[k];
+        for (int c = 0; c < nc; c++) X->tmp[c] += w[k] * X->comp[k].pi[c];
+    }
+    for (int k = 0; k < K; k++)
+        for (int c = 0; c < nc; c++) X->comp[k].pi[c] = X->tmp[c] / wsum;
+}
+
 void latent_ctx_mstep(latent_ctx_t *X) {
     double sum[LATENT_CTX_MAX] = {0}, all = 0.0;
     for (int k = 0; k < X->K; k++) {
@@ -61,6 +137,7 @@ void latent_ctx_mstep(latent_ctx_t *X) {
         all += sum[k];
     }
     for (int k = 0; k < X->K; k++) X->rho[k] = (sum[k] + X->rho_prior) / (all + X->K * X->rho_prior);
+    if (X->tie) tie_components(X);
 }
 
 /* The cue symbol an episode saw most often (1..K), or 0. */
@@ -121,10 +198,49 @@ int latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double 
     return its;
 }
 
+/* State s's sparse likelihood row from its dense one: the a_width most
+ * probable observations (by probability, then index), renormalised; and its
+ * entropy. */
+static void sparse_likelihood(efe_model_t *m, int s) {
+    const int no = m->n_obs, aw = m->a_width;
+    const double *row = m->A + (size_t)s * no;
+    efe_model_update_entropy(m, s);
+    int *idx = m->a_idx + (size_t)s * aw;
+    double *p = m->a_p + (size_t)s * aw, kept = 0.0;
+    int nk = 0;
+    for (int o = 0; o < no; o++) {
+        if (row[o] <= 0.0 || (nk == aw && row[o] <= p[aw - 1])) continue;
+        int j = nk < aw ? nk++ : aw - 1; /* a full list drops its last */
+        while (j > 0 && row[o] > p[j - 1]) { idx[j] = idx[j - 1]; p[j] = p[j - 1]; j--; }
+        idx[j] = o;
+        p[j] = row[o];
+    }
+    for (int j = 0; j < nk; j++) kept += p[j];
+    for (int j = 0; j < nk; j++) p[j] /= kept;
+    for (int j = nk; j < aw; j++) { idx[j] = -1; p[j] = 0.0; }
+}
+
+/* What a tied mixture's record shows of cell c (latent_ctx.h): summed over
+ * the contexts when tied (a move or a visit in one context is one in all),
+ * else component k's alone. */
+static double shown_moves(const latent_ctx_t *X, int k, int a, int c) {
+    if (!X->tie) return moves_made(&X->comp[k], a, c);
+    double m = 0.0;
+    for (int j = 0; j < X->K; j++) m += moves_made(&X->comp[j], a, c);
+    return m;
+}
+
+static double shown_visits(const latent_ctx_t *X, int k, int c) {
+    if (!X->tie) return X->comp[k].c_visit[c];
+    double v = 0.0;
+    for (int j = 0; j < X->K; j++) v += X->comp[j].c_visit[c];
+    return v;
+}
+
 void latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g) {
     const int nc = X->nc, no = X->no, na = g->na;
     efe_model_t *m = &g->m;
-    const int bw = m->b_width, aw = m->a_width;
+    const int bw = m->b_width;
     for (int k = 0; k < X->K; k++) {
         const latent_t *L = &X->comp[k];
         const int off = k * nc;
@@ -136,32 +252,16 @@ void latent_ctx_to_genmodel(const latent_ctx_t *X, genmodel_t *g) {
                     m->b_idx[dst + j] = s2 >= 0 ? off + s2 : -1;
                     m->b_p[dst + j] = s2 >= 0 ? L->B[src + j] : 0.0;
                 }
-                double moves = 0.0;
-                for (int j = 0; j < LATENT_WIDTH; j++) moves += L->cB[src + j];
-                g->tried[(size_t)a * g->n + off + c] = moves >= 0.5;
+                g->tried[(size_t)a * g->n + off + c] = shown_moves(X, k, a, c) >= 0.5;
             }
         for (int c = 0; c < nc; c++) {
             const int s = off + c;
             const double *row = L->A + (size_t)c * no;
             memcpy(m->A + (size_t)s * no, row, sizeof(double) * (size_t)no);
-            efe_model_update_entropy(m, s);
-            /* the aw most probable observations (by probability, then index), renormalised */
-            int *idx = m->a_idx + (size_t)s * aw;
-            double *p = m->a_p + (size_t)s * aw, kept = 0.0;
-            int nk = 0;
-            for (int o = 0; o < no; o++) {
-                if (row[o] <= 0.0 || (nk == aw && row[o] <= p[aw - 1])) continue;
-                int j = nk < aw ? nk++ : aw - 1; /* a full list drops its last */
-                while (j > 0 && row[o] > p[j - 1]) { idx[j] = idx[j - 1]; p[j] = p[j - 1]; j--; }
-                idx[j] = o;
-                p[j] = row[o];
-            }
-            for (int j = 0; j < nk; j++) kept += p[j];
-            for (int j = 0; j < nk; j++) p[j] /= kept;
-            for (int j = nk; j < aw; j++) { idx[j] = -1; p[j] = 0.0; }
+            sparse_likelihood(m, s);
             g->start[s] = X->rho[k] * L->pi[c];
             g->avoid[s] = L->h[c] > 0.5 && L->c_fail[c] >= 0.5;
-            g->visited[s] = L->c_visit[c] >= 0.5;
+            g->visited[s] = shown_visits(X, k, c) >= 0.5;
         }
     }
     latent_ctx_absorb(X, g);
@@ -200,6 +300,69 @@ void latent_ctx_moves(const latent_ctx_t *X, int *idx, double *count) {
                     const int s2 = X->comp[k].b_idx[src + j];
                     idx[dst + j] = s2 >= 0 ? k * nc + s2 : -1;
                     count[dst + j] = X->comp[k].cB[src + j];
+                    for (int i = 0; X->tie && i < X->K; i++)
+                        if (i != k) count[dst + j] += X->comp[i].cB[src + j];
                 }
             }
+}
+
+void latent_ctx_tie_model(const latent_ctx_t *X, genmodel_t *g) {
+    const int K = X->K, nc = X->nc, no = X->no, na = g->na, bw = g->m.b_width, n_sym = X->comp[0].n_sym;
+    efe_model_t *m = &g->m;
+    if (bw > LATENT_CTX_TIE_BW) return; /* the contract: at most LATENT_CTX_TIE_BW slots */
+    double w[LATENT_CTX_MAX];
+    double *rows[LATENT_CTX_MAX];
+    for (int c = 0; c < nc; c++) {
+        for (int k = 0; k < K; k++) {
+            w[k] = X->comp[k].c_visit[c] + 1.0;
+            rows[k] = m->A + (size_t)(k * nc + c) * no;
+        }
+        tie_location(rows, w, K, nc, n_sym, X->tmp);
+        for (int k = 0; k < K; k++) sparse_likelihood(m, k * nc + c);
+    }
+    /* B: the union of the contexts' successors (cells) in a dense [nc]
+     * accumulator, the bw most probable kept in each context's block */
+    double *acc = X->tmp;
+    memset(acc, 0, sizeof(double) * (size_t)nc);
+    int list[LATENT_CTX_MAX * LATENT_CTX_TIE_BW];
+    for (int a = 0; a < na; a++)
+        for (int c = 0; c < nc; c++) {
+            int nl = 0;
+            double wsum = 0.0;
+            for (int k = 0; k < K; k++) {
+                w[k] = moves_made(&X->comp[k], a, c) + 1.0;
+                wsum += w[k];
+            }
+            for (int k = 0; k < K; k++) {
+                const size_t base = ((size_t)a * g->n + k * nc + c) * bw;
+                for (int j = 0; j < bw && m->b_idx[base + j] >= 0; j++) {
+                    const int c2 = m->b_idx[base + j] - k * nc;
+                    if (acc[c2] == 0.0) list[nl++] = c2;
+                    acc[c2] += w[k] / wsum * m->b_p[base + j];
+                }
+            }
+            /* the bw most probable, by probability then cell */
+            int keep[LATENT_CTX_TIE_BW], nk = 0;
+            double kept = 0.0;
+            for (; nk < bw; nk++) {
+                int best = -1;
+                for (int i = 0; i < nl; i++) {
+                    const int c2 = list[i];
+                    if (acc[c2] > 0.0 && (best < 0 || acc[c2] > acc[best] || (acc[c2] == acc[best] && c2 < best)))
+                        best = c2;
+                }
+                if (best < 0) break;
+                keep[nk] = best;
+                kept += acc[best];
+                acc[best] = -acc[best]; /* taken */
+            }
+            for (int k = 0; k < K; k++) {
+                const size_t base = ((size_t)a * g->n + k * nc + c) * bw;
+                for (int j = 0; j < bw; j++) {
+                    m->b_idx[base + j] = j < nk ? k * nc + keep[j] : -1;
+                    m->b_p[base + j] = j < nk ? -acc[keep[j]] / kept : 0.0;
+                }
+            }
+            for (int i = 0; i < nl; i++) acc[list[i]] = 0.0;
+        }
 }

@@ -336,6 +336,15 @@ static int decide_ctx(planner_t *p, const double *q, rng_t *r, decision_t *d) {
             if (s >= p->cfg.ctx_cells) second += q[s];
         }
         d->p_context = all > 0.0 ? (float)(second / all) : NAN;
+        if (d->want_check) { /* the EFE diagnostic: the first actions, scored by run.c on the true model */
+            for (int k = 0; k < p->na && k < DECISION_MAX_CHECK; k++) {
+                d->check_policy[k][0] = (signed char)k;
+                d->check_est[k] = (float)G[k];
+            }
+            d->n_check = p->na < DECISION_MAX_CHECK ? p->na : DECISION_MAX_CHECK;
+            d->check_H = 1;
+            d->check_ctx = 1;
+        }
     }
     return a;
 }

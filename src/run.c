@@ -1,6 +1,7 @@
 /* run: one train-then-evaluate run. */
 #include "run.h"
 #include "efe_tail.h"
+#include "efe_ctx.h"
 #include "latent.h"
 #include <math.h>
 #include <stdio.h>
@@ -69,7 +70,27 @@ typedef struct {
     efe_tail_t tail;
     int solved;
     double *work;       /* 2 n_states + n_obs doubles */
+    /* a 2-context world's belief planner (decision_t.check_ctx): the EFE to
+     * go over the belief about the context on the true model, and each
+     * check's exact values under the other naming of the agent's contexts
+     * (a learner's naming is its own: the one its beliefs at the ends of
+     * the evaluation episodes agree with is kept, as analysis figctx does) */
+    efe_ctx_t ctx;
+    int ctx_alloc, ctx_solved, ctx_checks;
+    float *swapped;     /* [n_check][RESULT_CHECK_POLICIES] */
+    double agree, disagree;
 } exact_side_t;
+
+/* The exact G of each first action from belief q [2 n_cells] (or with the
+ * contexts' halves swapped) on the true model, by the belief recursion. */
+static void exact_ctx_first(exact_side_t *xs, const efe_model_t *tm, const check_context_t *ctx,
+                            const efe_weights_t *w, int swap, float *out, int np) {
+    const int n = tm->n_states, nc = n / 2;
+    double *q = xs->work, G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS];
+    for (int s = 0; s < n; s++) q[s] = ctx->belief[swap ? (s + nc) % n : s];
+    efe_ctx_first(&xs->ctx, tm, q, ctx->lnp, w, G, risk, amb);
+    for (int p = 0; p < np; p++) out[p] = (float)G[p];
+}
 
 /* G of the agent's exposed candidates under the world's true A and B, from
  * the agent's own belief and preference, with the same planner (a tail after
@@ -82,6 +103,23 @@ static void score_check(const agent_class_t *c, const void *agent, const world_k
      * context world) cannot be scored on it */
     if ((ctx.n_states ? ctx.n_states : n_cells) != k->model.n_states) return;
     const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
+    if (dec->check_ctx) {
+        if (!xs->ctx_alloc || dec->check_H != 1 || ctx.tail_steps < 1) return;
+        if (!xs->ctx_solved) {
+            efe_ctx_solve(&xs->ctx, &k->model, ctx.lnp, &w, ctx.tail_steps);
+            xs->ctx_solved = 1;
+        }
+        int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
+        float exact[RESULT_CHECK_POLICIES];
+        exact_ctx_first(xs, &k->model, &ctx, &w, 0, exact, np);
+        exact_ctx_first(xs, &k->model, &ctx, &w, 1, xs->swapped + (size_t)i * RESULT_CHECK_POLICIES, np);
+        res->check_n[i] = np;
+        memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
+        memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);
+        res->check_rho[i] = spearman(dec->check_est, exact, np);
+        xs->ctx_checks = i + 1;
+        return;
+    }
     const efe_tail_t *tail = NULL;
     if (ctx.tail_steps > 0) {
         if (!xs->solved) {
@@ -120,6 +158,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     double ret = 0;
     int t = 0;
     decision_t dec;
+    float last_pc = NAN;
     c->begin_episode(agent, o);
     if (k >= 0) {
         res->traj_pos[(size_t)k * (T + 1)] = s;
@@ -129,6 +168,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
         decision_clear(&dec);
         dec.want_check = *n_checked < d->n_check;
         int a = c->act(agent, o, agent_rng, &dec);
+        last_pc = dec.p_context;
         if (dec.want_check && dec.n_check > 0) {
             score_check(c, agent, wk, g->n_states, &dec, res, *n_checked, xs);
             if (res->check_n[*n_checked] > 0) (*n_checked)++;
@@ -155,6 +195,11 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     res->eval_success[e] = outcome == ENV_GOAL;
     res->eval_outcome[e] = (int8_t)(outcome == ENV_GOAL ? RESULT_GOAL : outcome == ENV_FAILED ? RESULT_HOLE : RESULT_TIMEOUT);
     res->eval_context[e] = (int8_t)env_context(&env);
+    if (!isnan(last_pc)) { /* which naming of the contexts the agent's last belief agrees with */
+        const double right = env_context(&env) == 1 ? last_pc : 1.0 - last_pc;
+        xs->agree += right;
+        xs->disagree += 1.0 - right;
+    }
     res->eval_return[e] = (float)ret;
     if (k >= 0) res->traj_len[k] = t;
 }
@@ -256,7 +301,12 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     env_t env;
     env_init(&env, g, &env_rng);
     env_count_visits(&env, visits);
-    if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, tm->n_states, tm->n_actions) != 0) {
+    if (g->n_contexts == 2 && d->n_check > 0) {
+        xs.swapped = calloc((size_t)d->n_check * RESULT_CHECK_POLICIES, sizeof(float));
+        xs.ctx_alloc = xs.swapped && efe_ctx_alloc(&xs.ctx, g->n_states, tm->n_obs, tm->n_actions) == 0;
+    }
+    if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, tm->n_states, tm->n_actions) != 0 ||
+        (g->n_contexts == 2 && d->n_check > 0 && !xs.ctx_alloc)) {
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }
@@ -292,6 +342,14 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
                      e < d->log_episodes ? e : -1, &n_checked, &xs);
     }
     res->eval_seconds = now_mono() - t0;
+    if (xs.ctx_checks > 0 && xs.disagree > xs.agree) /* the agent names the contexts the other way round */
+        for (int i = 0; i < xs.ctx_checks; i++) {
+            float *ex = res->check_exact + (size_t)i * RESULT_CHECK_POLICIES;
+            const int np = res->check_n[i];
+            if (np < 1) continue;
+            memcpy(ex, xs.swapped + (size_t)i * RESULT_CHECK_POLICIES, sizeof(float) * (size_t)np);
+            res->check_rho[i] = spearman(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, ex, np);
+        }
     record_rho_median(res, n_checked);
     res->status = RUN_DONE;
     goto out;
@@ -309,8 +367,10 @@ out:
     free(bins);
     free(counts);
     free(xs.work);
+    free(xs.swapped);
     free(visits);
     efe_tail_free(&xs.tail);
+    if (xs.ctx_alloc) efe_ctx_free(&xs.ctx);
     res->t_end = now_wall();
     return rc;
 }

@@ -78,11 +78,24 @@ def test_exact_reference_visits_the_cue_first_and_takes_the_right_arm(tmp_path):
                 assert np.allclose(pc[r, e, 1:3], ctx[r, e], atol=1e-6), (pc[r, e, :4], ctx[r, e])
                 assert np.isnan(pc[r, e, 3:]).all()
         assert np.isnan(pc[~ref]).all()
+        # the EFE diagnostic on the joint state: the belief planner's first
+        # actions scored by the same recursion on the true model from the
+        # same belief, so the reference's estimates are the exact values
+        n, est, exact = f["efe_check/n_policies"][:], f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
+        rho = f["efe_check/spearman_median"][:]
+        for r in np.flatnonzero(ref):
+            assert (n[r] == 4).all(), n[r]
+            assert np.array_equal(est[r, :, :4], exact[r, :, :4]), (est[r, 0, :4], exact[r, 0, :4])
+            assert rho[r] == 1.0, rho[r]
     # the analysis reads such a file like any other
     p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "summary", str(out), "--out", str(tmp_path / "a")],
                        capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert p.returncode == 0, p.stderr
-    assert "tmaze" in (tmp_path / "a" / "summary.md").read_text()
+    md = (tmp_path / "a" / "summary.md").read_text()
+    assert "tmaze" in md and "cue visits" in md
+    # the reference's cells on the cue per logged episode: exactly one (start, cue, junction, arm)
+    rows = [l for l in md.split("## tmaze")[1].split("##")[0].splitlines() if "| exact-goal |" in l]
+    assert len(rows) == 1 and rows[0].rstrip().endswith("| 1.00 |"), rows
     p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "figctx", str(out), "--out", str(tmp_path / "b")],
                        capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert p.returncode == 0, p.stderr
@@ -208,7 +221,7 @@ train_steps: {train_steps}
 eval_episodes: 20
 log_episodes: 20
 checkpoints: 1
-efe_checks: 0
+efe_checks: 4
 environments:
   - preset: tmaze
 agents:
@@ -231,6 +244,10 @@ def test_learned_exact_aif_learns_the_tmaze_without_labels(tmp_path):
         cue_first = [pos[r, e, 1] == 4 for r in range(pos.shape[0]) for e in range(length.shape[1])]
         assert np.mean(cue_first) >= 0.9
         assert np.isnan(f["model/tv_B"][:]).all()  # contexts are not identified: no comparison
+        # the EFE diagnostic on the joint state, the learner's naming of the
+        # contexts matched to the world's by its beliefs: its G ranks the
+        # first actions as the true model's does
+        assert (f["efe_check/spearman_median"][:] >= 0.8).all(), f["efe_check/spearman_median"][:]
 
 
 def test_diffusion_aif_and_its_counts_control_learn_the_tmaze(tmp_path):
@@ -254,6 +271,7 @@ def test_diffusion_aif_and_its_counts_control_learn_the_tmaze(tmp_path):
         agent = [_text(a) for a in f["runs/params"]["agent"]]
         succ, pos, length = f["eval/success"][:], f["traj/pos"][:], f["traj/length"][:]
         assert np.isnan(f["model/tv_B"][:]).all()
+        assert np.isfinite(f["efe_check/spearman_median"][:]).all()  # the diagnostic on the joint state
         params = f["runs/params"][:]
         for r, name in enumerate(agent):
             assert succ[r].mean() >= 0.9, (name, succ[r].mean())

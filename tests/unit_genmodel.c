@@ -1,6 +1,7 @@
 /* unit_genmodel: the planner's model interface.  The truth copied exactly;
  * the belief filter against brute-force Bayes over state paths; absorbing
- * rows; the support-of-the-data rule. */
+ * rows; the support-of-the-data rule; in a context world an impossible
+ * observation keeps the belief about the context. */
 #include <stdlib.h>
 #include <string.h>
 #include "env.h"
@@ -151,10 +152,42 @@ static void moves_support(void) {
     arena_free(ar);
 }
 
+/* Two contexts of three cells (states k * 3 + c), observations the cells:
+ * the belief is on context 0 (0.9) at cell 0, the move predicts cell 1, and
+ * cell 2 is seen (a slip the model leaves out).  With ctx_cells the belief
+ * restarts at cell 2 keeping the context 0.9 / 0.1; without it, the evidence
+ * alone (0.5 / 0.5).  A possible observation is plain Bayes either way. */
+static void surprise_keeps_the_context(void) {
+    arena_t *ar = arena_create(1 << 16);
+    for (int with = 0; with < 2; with++) {
+        genmodel_t gm;
+        CHECK(genmodel_alloc_obs(&gm, ar, 6, 3, 1, 1, 1) == 0);
+        for (int s = 0; s < 6; s++) {
+            for (int o = 0; o < 3; o++) gm.m.A[s * 3 + o] = o == s % 3;
+            gm.m.b_idx[s] = s % 3 == 0 ? s + 1 : s; /* cell 0 -> 1, the others stay */
+            gm.m.b_p[s] = 1.0;
+        }
+        gm.ctx_cells = with ? 3 : 0;
+        double q[6] = {0.9, 0, 0, 0.1, 0, 0}, tmp[6];
+        genmodel_belief_step(&gm, 0, 2, q, tmp);
+        const double want0 = with ? 0.9 : 0.5;
+        CHECK_NEAR(q[2], want0, 1e-12);
+        CHECK_NEAR(q[5], 1.0 - want0, 1e-12);
+        CHECK(q[0] == 0.0 && q[1] == 0.0 && q[3] == 0.0 && q[4] == 0.0);
+        double r[6] = {0.9, 0, 0, 0.1, 0, 0};
+        genmodel_belief_step(&gm, 0, 1, r, tmp); /* predicted: Bayes */
+        CHECK_NEAR(r[1], 0.9, 1e-12);
+        CHECK_NEAR(r[4], 0.1, 1e-12);
+        genmodel_free(&gm);
+    }
+    arena_free(ar);
+}
+
 static const unit_test_t tests[] = {
     {"from_truth", from_truth},
     {"filter_is_bayes", filter_is_bayes},
     {"absorb_and_support", absorb_and_support},
+    {"surprise_keeps_the_context", surprise_keeps_the_context},
     {"moves_support", moves_support},
     {0, 0},
 };

@@ -4,7 +4,11 @@
  * episodes that saw the cue to the right context (up to which is called
  * which); learns that in each context the cue shows one symbol and the
  * reward is in one arm, the other arm ending the episode without it; and
- * gives the planner a joint model whose start splits over the contexts. */
+ * gives the planner a joint model whose start splits over the contexts.
+ * Tied (the default) the contexts share the transitions, the start and the
+ * location part of the likelihood exactly; untied (the ablation) they learn
+ * the same from their own episodes; latent_ctx_tie_model ties a model whose
+ * rows differ per context to the weighted averages it states. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,20 @@
 
 #define EPISODES 400
 
-static void test_learns_the_tmaze(void) {
+/* The location marginal of row A(.|s) at location l. */
+static double loc_marginal(const double *row, int nc, int n_sym, int l) {
+    double p = 0.0;
+    for (int y = 0; y < n_sym; y++) p += row[y * nc + l];
+    return p;
+}
+
+static double sym_marginal(const double *row, int nc, int y) {
+    double p = 0.0;
+    for (int l = 0; l < nc; l++) p += row[y * nc + l];
+    return p;
+}
+
+static void learn_tmaze(int tie) {
     gw_spec_t sp;
     gw_spec_init(&sp);
     sp.rows = 2;
@@ -57,6 +74,8 @@ static void test_learns_the_tmaze(void) {
     latent_ctx_t X;
     latent_prior_t prior = latent_prior_defaults();
     CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0);
+    CHECK(X.tie == 1); /* the default */
+    X.tie = tie;
     rng_t r;
     rng_seed(&r, 7, 1, RNG_INIT);
     latent_ctx_em(&X, &xp, 200, 1e-6, &r);
@@ -126,7 +145,9 @@ static void test_learns_the_tmaze(void) {
             for (int j = 0; j < LATENT_WIDTH; j++) {
                 const size_t at = ((size_t)a * 2 * nc + s) * LATENT_WIDTH + j;
                 CHECK(mi[at] < 0 || mi[at] / nc == s / nc);
-                CHECK(mc[at] == X.comp[s / nc].cB[((size_t)a * nc + s % nc) * LATENT_WIDTH + j]);
+                const size_t own = ((size_t)a * nc + s % nc) * LATENT_WIDTH + j;
+                /* tied: a move in either context is one in both */
+                CHECK(mc[at] == (tie ? X.comp[0].cB[own] + X.comp[1].cB[own] : X.comp[s / nc].cB[own]));
                 moved += mc[at];
             }
     CHECK(moved > 1000.0);
@@ -154,13 +175,87 @@ static void test_learns_the_tmaze(void) {
             sum += gm.m.a_p[(size_t)s * gm.m.a_width + j];
         CHECK(fabs(sum - 1.0) < 1e-12);
     }
+    /* tied: the components' transitions, start and location part are one */
+    const int n_sym = task.n_sym;
+    double dB = 0.0, dpi = 0.0, dloc = 0.0, dsym = 0.0;
+    for (size_t i = 0; i < (size_t)4 * nc * LATENT_WIDTH; i++) dB = fmax(dB, fabs(X.comp[0].B[i] - X.comp[1].B[i]));
+    for (int c = 0; c < nc; c++) {
+        dpi = fmax(dpi, fabs(X.comp[0].pi[c] - X.comp[1].pi[c]));
+        for (int l = 0; l < nc; l++)
+            dloc = fmax(dloc, fabs(loc_marginal(X.comp[0].A + (size_t)c * no, nc, n_sym, l) -
+                                   loc_marginal(X.comp[1].A + (size_t)c * no, nc, n_sym, l)));
+        for (int y = 0; y < n_sym; y++)
+            dsym = fmax(dsym, fabs(sym_marginal(X.comp[0].A + (size_t)c * no, nc, y) -
+                                   sym_marginal(X.comp[1].A + (size_t)c * no, nc, y)));
+    }
+    if (tie) {
+        CHECK_MSG(dB == 0.0 && dpi == 0.0 && dloc < 1e-12, "B %g pi %g location %g", dB, dpi, dloc);
+    } else {
+        CHECK_MSG(dB > 1e-3 && dloc > 1e-6, "untied: B %g location %g", dB, dloc);
+    }
+    CHECK_MSG(dsym > 0.5, "the symbols seen stay the context's own: %g", dsym); /* the cue, the reward */
+    if (!tie) {
+        /* latent_ctx_tie_model on the untied model: every cell's rows the
+         * weighted averages latent_ctx.h states, in both contexts */
+        genmodel_t t;
+        CHECK(genmodel_alloc_obs(&t, ar, 2 * nc, no, 4, LATENT_WIDTH, LATENT_CTX_AWIDTH) == 0);
+        latent_ctx_to_genmodel(&X, &t);
+        const int bw = t.m.b_width;
+        double *before_A = arena_alloc(ar, (size_t)2 * nc * no, sizeof(double));
+        double *before_B = arena_alloc(ar, (size_t)4 * 2 * nc * bw, sizeof(double));
+        int *before_i = arena_alloc(ar, (size_t)4 * 2 * nc * bw, sizeof(int));
+        CHECK(before_A && before_B && before_i);
+        memcpy(before_A, t.m.A, sizeof(double) * (size_t)2 * nc * no);
+        memcpy(before_B, t.m.b_p, sizeof(double) * (size_t)4 * 2 * nc * bw);
+        memcpy(before_i, t.m.b_idx, sizeof(int) * (size_t)4 * 2 * nc * bw);
+        latent_ctx_tie_model(&X, &t);
+        for (int c = 0; c < nc; c++) {
+            const double w0 = X.comp[0].c_visit[c] + 1.0, w1 = X.comp[1].c_visit[c] + 1.0;
+            for (int k = 0; k < 2; k++) {
+                const double *row = t.m.A + (size_t)(k * nc + c) * no, *old = before_A + (size_t)(k * nc + c) * no;
+                for (int y = 0; y < n_sym; y++)
+                    for (int l = 0; l < nc; l++) {
+                        const double loc = (w0 * loc_marginal(before_A + (size_t)c * no, nc, n_sym, l) +
+                                            w1 * loc_marginal(before_A + (size_t)(nc + c) * no, nc, n_sym, l)) /
+                                           (w0 + w1);
+                        CHECK(fabs(row[y * nc + l] - sym_marginal(old, nc, y) * loc) < 1e-12);
+                    }
+                double sum = 0.0;
+                for (int j = 0; j < t.m.a_width && t.m.a_idx[(size_t)(k * nc + c) * t.m.a_width + j] >= 0; j++)
+                    sum += t.m.a_p[(size_t)(k * nc + c) * t.m.a_width + j];
+                CHECK(fabs(sum - 1.0) < 1e-12);
+            }
+            for (int a = 0; a < 4; a++) {
+                double m0 = 1.0, m1 = 1.0, want[16] = {0}, got0[16] = {0}, got1[16] = {0};
+                for (int j = 0; j < LATENT_WIDTH; j++) {
+                    m0 += X.comp[0].cB[((size_t)a * nc + c) * LATENT_WIDTH + j];
+                    m1 += X.comp[1].cB[((size_t)a * nc + c) * LATENT_WIDTH + j];
+                }
+                for (int k = 0; k < 2; k++)
+                    for (int j = 0; j < bw; j++) {
+                        const size_t at = ((size_t)a * 2 * nc + k * nc + c) * bw + j;
+                        if (before_i[at] >= 0) want[before_i[at] - k * nc] += (k ? m1 : m0) / (m0 + m1) * before_B[at];
+                        if (t.m.b_idx[at] >= 0) (k ? got1 : got0)[t.m.b_idx[at] - k * nc] += t.m.b_p[at];
+                        CHECK(t.m.b_idx[at] < 0 || t.m.b_idx[at] / nc == k);
+                    }
+                for (int c2 = 0; c2 < nc; c2++) /* every successor fits the slots here: exact */
+                    CHECK_MSG(fabs(got0[c2] - want[c2]) < 1e-12 && fabs(got1[c2] - want[c2]) < 1e-12,
+                              "cell %d action %d -> %d: %g %g, want %g", c, a, c2, got0[c2], got1[c2], want[c2]);
+            }
+        }
+        genmodel_free(&t);
+    }
     genmodel_free(&gm);
     arena_free(ar);
     gw_free(&g);
 }
 
+static void test_learns_the_tmaze(void) { learn_tmaze(1); }
+static void test_learns_the_tmaze_untied(void) { learn_tmaze(0); }
+
 static const unit_test_t tests[] = {
     {"learns_the_tmaze", test_learns_the_tmaze},
+    {"learns_the_tmaze_untied", test_learns_the_tmaze_untied},
     {0, 0},
 };
 
