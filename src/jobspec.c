@@ -155,8 +155,9 @@ static int parse_seeds(yr_t *r, jobspec_t *job, const yaml_node_t *n, int keylin
 
 /* ---- environments ---------------------------------------------------------------- */
 
-static const yr_grid_t map_grid = {"a list of map rows (strings of S F H G #)", "a map row (a string of S F H G #)",
-                                    "SFHG#", "cell", "one of S F H G #", JOB_MAX_SIDE};
+static const yr_grid_t map_grid = {"a list of map rows (strings of S F H G # C 1-9)",
+                                    "a map row (a string of S F H G # C 1-9)", "SFHG#C123456789", "cell",
+                                    "one of S F H G #, or C and 1-9 for hidden contexts", JOB_MAX_SIDE};
 static const yr_grid_t eta_grid = {"a number in [0, 1], or a list of rows of digits 0-9", "a row of digits 0-9",
                                     "0123456789", "level", "a digit 0-9: eta = 1 - digit/10", JOB_MAX_SIDE};
 

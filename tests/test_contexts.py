@@ -152,6 +152,24 @@ def test_bad_context_keys_name_their_line(tmp_path):
         assert p.returncode != 0 and want in p.stderr and "job.yaml:" in p.stderr, (env, p.stderr)
 
 
+def test_a_context_world_drawn_in_a_job_file(tmp_path):
+    """A map in a job file may hold goal digits and cues (jobs/README.md):
+    the world is a context world like the presets, with its optimal route;
+    a cue without goal digits is refused with the line."""
+    env = ('  - name: corridor\n    map: ["CFF#", "F#F#", "1FF2", "##S#"]\n    slip: 0.1\n'
+           '    cue_reliability: 0.9\n')
+    job = write_job(tmp_path, "name: own\nseeds: 1\ntrain_steps: 10\neval_episodes: 1\nenvironments:\n" + env +
+                    "agents:\n  - type: random\n")
+    p = subprocess.run([BIN, str(job), "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "world corridor: 4x4, slip 0.1" in p.stdout and "2 hidden contexts, cue reliability 0.9" in p.stdout, \
+        p.stdout
+    bad = write_job(tmp_path, "name: own\nseeds: 1\ntrain_steps: 10\neval_episodes: 1\nenvironments:\n"
+                    '  - name: c\n    map: ["CFF", "FFG", "SFF"]\nagents:\n  - type: random\n')
+    p = subprocess.run([BIN, str(bad), "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "cue cells 'C' but no context goals" in p.stderr, p.stderr
+
+
 def test_jobs_readme_context_worlds_table(tmp_path):
     """The table of context worlds in jobs/README.md says what --dry-run
     finds for each: size, slip, max_steps, cue reliability, optimal route."""
