@@ -92,6 +92,36 @@ static void exact_ctx_first(exact_side_t *xs, const efe_model_t *tm, const check
     for (int p = 0; p < np; p++) out[p] = (float)G[p];
 }
 
+/* In a 2-context world with checks: the belief recursion and the other
+ * naming's slots.  0, or -1 (no memory). */
+static int exact_side_ctx_alloc(exact_side_t *xs, const gridworld_t *g, const efe_model_t *tm, int n_check) {
+    if (g->n_contexts != 2 || n_check < 1) return 0;
+    xs->swapped = calloc((size_t)n_check * RESULT_CHECK_POLICIES, sizeof(float));
+    xs->ctx_alloc = xs->swapped && efe_ctx_alloc(&xs->ctx, g->n_states, tm->n_obs, tm->n_actions) == 0;
+    return xs->ctx_alloc ? 0 : -1;
+}
+
+static void exact_side_free(exact_side_t *xs) {
+    free(xs->work);
+    free(xs->swapped);
+    efe_tail_free(&xs->tail);
+    if (xs->ctx_alloc) efe_ctx_free(&xs->ctx);
+}
+
+/* After the evaluation: if the agent's beliefs at the ends of its episodes
+ * name the contexts the other way round, the checks' exact values are those
+ * of the swapped belief (and their rank correlations with them). */
+static void settle_ctx_naming(const exact_side_t *xs, run_result_t *res) {
+    if (xs->ctx_checks < 1 || xs->disagree <= xs->agree) return;
+    for (int i = 0; i < xs->ctx_checks; i++) {
+        float *ex = res->check_exact + (size_t)i * RESULT_CHECK_POLICIES;
+        const int np = res->check_n[i];
+        if (np < 1) continue;
+        memcpy(ex, xs->swapped + (size_t)i * RESULT_CHECK_POLICIES, sizeof(float) * (size_t)np);
+        res->check_rho[i] = spearman(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, ex, np);
+    }
+}
+
 /* G of the agent's exposed candidates under the world's true A and B, from
  * the agent's own belief and preference, with the same planner (a tail after
  * the policy if the agent's G has one), into check slot i. */
@@ -297,16 +327,12 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     const efe_model_t *tm = &wk->model; /* the world's true model: over (cell, context) in a context world */
     exact_side_t xs = {.work = malloc(sizeof(double) * (2 * (size_t)tm->n_states + (size_t)tm->n_obs))};
     void *agent = NULL;
-    int rc = 0;
+    int rc = 0, n_checked = 0;
     env_t env;
     env_init(&env, g, &env_rng);
     env_count_visits(&env, visits);
-    if (g->n_contexts == 2 && d->n_check > 0) {
-        xs.swapped = calloc((size_t)d->n_check * RESULT_CHECK_POLICIES, sizeof(float));
-        xs.ctx_alloc = xs.swapped && efe_ctx_alloc(&xs.ctx, g->n_states, tm->n_obs, tm->n_actions) == 0;
-    }
     if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, tm->n_states, tm->n_actions) != 0 ||
-        (g->n_contexts == 2 && d->n_check > 0 && !xs.ctx_alloc)) {
+        exact_side_ctx_alloc(&xs, g, tm, d->n_check) != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }
@@ -335,21 +361,13 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     }
 
     t0 = now_mono();
-    int n_checked = 0;
     for (int e = 0; e < d->eval_episodes; e++) {
         if (cancel && *cancel) goto cancelled;
         eval_episode(c, agent, g, wk, &eval_env_rng, &eval_agent_rng, d, res, e,
                      e < d->log_episodes ? e : -1, &n_checked, &xs);
     }
     res->eval_seconds = now_mono() - t0;
-    if (xs.ctx_checks > 0 && xs.disagree > xs.agree) /* the agent names the contexts the other way round */
-        for (int i = 0; i < xs.ctx_checks; i++) {
-            float *ex = res->check_exact + (size_t)i * RESULT_CHECK_POLICIES;
-            const int np = res->check_n[i];
-            if (np < 1) continue;
-            memcpy(ex, xs.swapped + (size_t)i * RESULT_CHECK_POLICIES, sizeof(float) * (size_t)np);
-            res->check_rho[i] = spearman(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, ex, np);
-        }
+    settle_ctx_naming(&xs, res);
     record_rho_median(res, n_checked);
     res->status = RUN_DONE;
     goto out;
@@ -366,11 +384,8 @@ out:
     if (agent) c->destroy(agent);
     free(bins);
     free(counts);
-    free(xs.work);
-    free(xs.swapped);
     free(visits);
-    efe_tail_free(&xs.tail);
-    if (xs.ctx_alloc) efe_ctx_free(&xs.ctx);
+    exact_side_free(&xs);
     res->t_end = now_wall();
     return rc;
 }
