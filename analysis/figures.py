@@ -786,7 +786,7 @@ def figctx(res, out_dir, opt):
         env = res.envs[env_name]
         if env.n_contexts != 2:
             continue
-        cue = {int(r) * env.cols + int(c) for (r, c), kind in np.ndenumerate(env.cells) if kind == "C"}
+        cue = set(env.cue_cells)
         series, note = series_for_env(res, env_name, opt)
         rows = []
         for srs in series:

@@ -92,6 +92,11 @@ class Env:
         return [int(x) for x in str(self.attrs.get("context_goals", "")).split()]
 
     @property
+    def cue_cells(self):
+        """The cells (row * cols + col) of the cues, 'C' in the map (none without contexts)."""
+        return sorted(int(r) * self.cols + int(c) for (r, c), kind in np.ndenumerate(self.cells) if kind == "C")
+
+    @property
     def holes(self):
         return int((self.cells == "H").sum())
 

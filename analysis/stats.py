@@ -100,7 +100,7 @@ def _cue_visits(res):
         e = res.envs[c.env]
         if e.n_contexts < 2 or not len(c.done):
             continue
-        cue = np.array([int(r) * e.cols + int(col) for (r, col), kind in np.ndenumerate(e.cells) if kind == "C"])
+        cue = np.array(e.cue_cells)
         runs = np.asarray(c.done)
         pos, length = res.rows("traj/pos", runs), res.rows("traj/length", runs)
         for i, r in enumerate(runs):

@@ -123,18 +123,15 @@ void genmodel_restrict_to_moves(genmodel_t *g, const int *idx_seen, const double
  * context by prior's mass on that context. */
 static void keep_context(const genmodel_t *g, const double *prior, int o, double *q) {
     const int nc = g->ctx_cells, K = g->n / nc, no = g->no;
-    double z = 0.0;
+    double pk[TASK_MAX_CONTEXTS] = {0}, z = 0.0;
+    if (K > TASK_MAX_CONTEXTS) return;
     for (int k = 0; k < K; k++) {
-        double pk = 0.0;
-        for (int c = 0; c < nc; c++) pk += prior[k * nc + c];
-        for (int c = 0; c < nc; c++) z += pk * g->m.A[(size_t)(k * nc + c) * no + o];
+        for (int c = 0; c < nc; c++) pk[k] += prior[k * nc + c];
+        for (int c = 0; c < nc; c++) z += pk[k] * g->m.A[(size_t)(k * nc + c) * no + o];
     }
     if (!(z > 0.0 && isfinite(z))) return;
-    for (int k = 0; k < K; k++) {
-        double pk = 0.0;
-        for (int c = 0; c < nc; c++) pk += prior[k * nc + c];
-        for (int c = 0; c < nc; c++) q[k * nc + c] = pk * g->m.A[(size_t)(k * nc + c) * no + o] / z;
-    }
+    for (int k = 0; k < K; k++)
+        for (int c = 0; c < nc; c++) q[k * nc + c] = pk[k] * g->m.A[(size_t)(k * nc + c) * no + o] / z;
 }
 
 void genmodel_belief_begin(const genmodel_t *g, int o0, double *q) {
