@@ -15,6 +15,7 @@
 #define AIF_EXPERIENCE_H
 #include <stdint.h>
 #include "arena.h"
+#include "rng.h"
 
 enum { XP_CUT = 0, XP_GOAL = 1, XP_FAILED = 2 };
 
@@ -43,5 +44,29 @@ void xp_step(experience_t *x, int a, int o, int z);
 void xp_end(experience_t *x, int ending);
 /* Tokens of the open episode so far (0 if none is open). */
 static inline long xp_open_len(const experience_t *x) { return x->open < 0 ? 0 : x->n - x->open; }
+
+/* The first n tokens of a record grouped by a key (a counting sort): by
+ * state (key z), or by move (key z * n_actions + a, for the tokens with a
+ * state, an action and a successor in their episode; the others have none).
+ * Its memory is malloc'd on first use and grown as the record grows (once
+ * per fit, not per draw). */
+typedef struct {
+    long *by;              /* [cap] token indices, grouped by their key */
+    long *first;           /* [n_keys + 1] each key's first entry in by */
+    int *seen;             /* [n_keys] the keys the record holds, n_seen of them */
+    int n_seen, n_keys;
+    long cap;
+} xp_group_t;
+
+enum { XP_BY_STATE = 0, XP_BY_MOVE = 1 };
+
+/* Group the first n tokens of x by XP_BY_STATE or XP_BY_MOVE (n_states
+ * states, n_actions actions; z outside [0, n_states) has no key).  0, or -1
+ * (no memory; g stays valid to free). */
+int  xp_group(xp_group_t *g, const experience_t *x, long n, int n_states, int n_actions, int by);
+/* A token drawn by key: a key uniformly over the keys the record holds, then
+ * one of its tokens uniformly; -1 if the record holds none. */
+long xp_group_draw(const xp_group_t *g, rng_t *r);
+void xp_group_free(xp_group_t *g);
 
 #endif

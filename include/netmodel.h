@@ -37,6 +37,11 @@ enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_READOFF = 2 };
  * transitions read off the network for fixed (state, action) pairs of the
  * record with the sampler's noise fixed (netmodel_fit). */
 enum { NET_WATCH_LOSS = 0, NET_WATCH_READOFF = 1 };
+/* How a training window's present token is drawn (netmodel_fit): TOKENS =
+ * uniformly over the record (a context world's likelihood windows over its
+ * states first); MOVES = a transition window's over the record's distinct
+ * (state, action) moves first, a likelihood window's over its states first. */
+enum { NET_BALANCE_TOKENS = 0, NET_BALANCE_MOVES = 1 };
 
 typedef struct {
     scorenet_config_t net;
@@ -54,6 +59,7 @@ typedef struct {
     int stop_every;            /* gradient steps between its checks */
     int stop_patience;         /* checks without that improvement that make a plateau (1..NETMODEL_PATIENCE_MAX) */
     int stop_watch;            /* NET_WATCH_*: what the stopping rule watches */
+    int balance;               /* NET_BALANCE_*: how training windows are drawn */
 } netmodel_config_t;
 
 #define NETMODEL_MONITOR 256       /* windows (pairs) the stopping rule's loss (read-off) is measured on */
@@ -90,13 +96,9 @@ typedef struct {
     rng_t ro_rng;              /* the read-off watch's sampler noise, fixed per fit */
     long fit_steps;            /* gradient steps of the last fit */
     FILE *trace;               /* NULL, or where each check's loss is written */
-    /* a context world's likelihood windows, drawn per state (netmodel_fit):
-     * the record's tokens grouped by state, malloc'd, grown as the record grows */
-    long *by_state;            /* [by_cap] token indices, grouped by their state */
-    long *state_first;         /* [NS + 1] each state's first entry in by_state */
-    int *seen_states;          /* [NS] the states the record holds */
-    int n_seen;
-    long by_cap;
+    /* windows drawn per state or per move (netmodel_fit, cfg.balance) */
+    xp_group_t by_state;       /* the record's tokens by state */
+    xp_group_t by_move;        /* its moves by state and action */
 } netmodel_t;
 
 /* Floats in one checkpoint of the network (trained without an EMA). */
@@ -115,7 +117,12 @@ void netmodel_free(netmodel_t *nm);
  * conditional: how often each z is drawn weights the loss, not the target),
  * so that the states seen at a few tokens (a goal entered in the context
  * where it ends the episode without the reward) weigh as much as the others;
- * elsewhere every window's token is drawn uniformly over the record.  The stopping rule
+ * elsewhere every window's token is drawn uniformly over the record.  With
+ * cfg.balance NET_BALANCE_MOVES, in every world, a likelihood window is drawn
+ * so, and a transition window's token uniformly over the distinct (state,
+ * action) moves of the record, then over that move's tokens (p(z'|z,a) is
+ * a conditional too: a rare move, into a wall, weighs as much as a frequent
+ * one).  The stopping rule
  * (cfg.stop_tol > 0, clean conditioning): after the warm-up (5% of the cap)
  * the learning rate stays at its peak; every stop_every steps the denoising
  * loss is measured on NETMODEL_MONITOR windows of the record drawn once per fit

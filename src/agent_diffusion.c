@@ -58,7 +58,7 @@ enum {
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
     P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
     P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS,
-    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_EXPLORE_EPS, P_CTX_TIE, P_N
+    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_EXPLORE_EPS, P_CTX_TIE, P_BALANCE, P_N
 };
 
 static const char *const predict_choices[] = {"samples", "model", NULL};
@@ -73,6 +73,7 @@ static const char *const cond_choices[] = {"clean", "repaint", NULL};
 static const char *const model_choices[] = {"network", "counts", NULL};
 enum { MODEL_NETWORK = 0, MODEL_COUNTS = 1 };
 static const char *const watch_choices[] = {"loss", "readoff", NULL};
+static const char *const balance_choices[] = {"tokens", "moves", NULL};
 static const char *const inference_choices[] = {"filter", "inpaint", NULL};
 enum { INFER_FILTER = 0, INFER_INPAINT = 1 };
 
@@ -135,6 +136,13 @@ static const param_spec_t dif_params[P_N] = {
                       "agent's data, one draw with fixed sampler noise (done: the share agreeing with the "
                       "record's commonest successor is within train_stop of the record's own share of it, "
                       "at stop_patience checks in a row)"},
+    [P_BALANCE] = {"train_balance", PT_CHOICE, NET_BALANCE_TOKENS, 0, 0, balance_choices,
+                   "how a training window's present token is drawn: tokens = uniformly over the agent's record "
+                   "(in a world with hidden contexts a likelihood window over its states first); moves = a "
+                   "transition window uniformly over the distinct (state, action) moves of the record first, "
+                   "then over that move's tokens, and a likelihood window over its states first (a rare move, "
+                   "into a wall, weighs as much as a frequent one; the targets are conditionals, so what changes "
+                   "is only how the fit spends its steps)"},
     [P_ROUNDS] = {"rounds", PT_INT, 0, 0, 1000, NULL,
                   "retraining rounds after exploration (the retraining criterion: equal shares of the "
                   "remaining step budget)"},
@@ -423,6 +431,7 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
     c.stop_every = (int)pv[P_STOP_EVERY];
     c.stop_patience = (int)pv[P_STOP_PATIENCE];
     c.stop_watch = (int)pv[P_STOP_WATCH];
+    c.balance = (int)pv[P_BALANCE];
     int rows = a->K * a->M;
     c.max_batch = rows > c.batch ? rows : c.batch;
     if (c.max_batch < 256) c.max_batch = 256;

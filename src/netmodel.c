@@ -76,11 +76,8 @@ int netmodel_create(netmodel_t *nm, arena_t *ar, const task_t *task, const netmo
 }
 
 void netmodel_free(netmodel_t *nm) {
-    free(nm->by_state);
-    free(nm->state_first);
-    free(nm->seen_states);
-    nm->by_state = nm->state_first = NULL;
-    nm->seen_states = NULL;
+    xp_group_free(&nm->by_state);
+    xp_group_free(&nm->by_move);
     scorenet_free(&nm->net);
     adam_free(&nm->adam);
     sampler_free(&nm->samp);
@@ -175,51 +172,17 @@ static int train_pattern(const netmodel_t *nm, rng_t *r) {
     }
 }
 
-/* A context world: the first n tokens of the record grouped by their state
- * (a counting sort), and the states it holds.  0, or -1 (no memory). */
-static int group_by_state(netmodel_t *nm, const experience_t *xp, long n) {
-    if (!nm->state_first) {
-        nm->state_first = malloc(sizeof(long) * ((size_t)nm->NS + 1));
-        nm->seen_states = malloc(sizeof(int) * (size_t)nm->NS);
-        if (!nm->state_first || !nm->seen_states) return -1;
-    }
-    if (n > nm->by_cap) {
-        long *g = realloc(nm->by_state, sizeof(long) * (size_t)n);
-        if (!g) return -1;
-        nm->by_state = g;
-        nm->by_cap = n;
-    }
-    long *first = nm->state_first;
-    memset(first, 0, sizeof(long) * ((size_t)nm->NS + 1));
-    const int NS = nm->NS;
-    for (long i = 0; i < n; i++)
-        if (xp->z[i] >= 0 && xp->z[i] < NS) first[xp->z[i] + 1]++;
-    nm->n_seen = 0;
-    for (int s = 0; s < nm->NS; s++) {
-        if (first[s + 1] > 0) nm->seen_states[nm->n_seen++] = s;
-        first[s + 1] += first[s];
-    }
-    for (long i = 0; i < n; i++) /* first[s] moves to s's end */
-        if (xp->z[i] >= 0 && xp->z[i] < NS) nm->by_state[first[xp->z[i]]++] = i;
-    for (int s = nm->NS; s > 0; s--) first[s] = first[s - 1];
-    first[0] = 0;
-    return 0;
-}
-
 /* B training windows of the record (its first n tokens) into x, their
  * validity masks into mask and their query patterns into known. */
 static void draw_windows(netmodel_t *nm, const experience_t *xp, long n, int B, rng_t *r, float *x, float *mask,
                          unsigned char *known) {
     for (int b = 0; b < B; b++) {
         const int pat = train_pattern(nm, r);
-        long i;
-        if (pat == PAT_LIKELIHOOD && nm->tok.n_ctx && nm->n_seen > 0) {
-            const int s = nm->seen_states[rng_below(r, (uint32_t)nm->n_seen)];
-            const long lo = nm->state_first[s], hi = nm->state_first[s + 1];
-            i = nm->by_state[lo + (long)rng_below(r, (uint32_t)(hi - lo))];
-        } else {
-            i = (long)rng_below(r, (uint32_t)n);
-        }
+        const int bal = nm->cfg.balance == NET_BALANCE_MOVES;
+        long i = -1;
+        if (pat == PAT_LIKELIHOOD && (nm->tok.n_ctx || bal)) i = xp_group_draw(&nm->by_state, r);
+        else if (pat == PAT_TRANSITION && bal) i = xp_group_draw(&nm->by_move, r);
+        if (i < 0) i = (long)rng_below(r, (uint32_t)n);
         /* A transition query is about a move made within an episode: its
          * present token is never an episode's last (after an end the
          * padding stays put, which would teach the cells beside the goal
@@ -367,9 +330,14 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
     int quiet = 0; /* the read-off watch: checks in a row within stop_tol */
     double best_before = INFINITY;
     const int watch_ro = nm->cfg.stop_watch == NET_WATCH_READOFF;
-    nm->n_seen = 0;
-    if (nm->tok.n_ctx && n > 0 && group_by_state(nm, xp, n) != 0) {
+    nm->by_state.n_seen = nm->by_move.n_seen = 0;
+    const int bal = nm->cfg.balance == NET_BALANCE_MOVES;
+    if (n > 0 && ((nm->tok.n_ctx || bal) && xp_group(&nm->by_state, xp, n, nm->NS, nm->NA, XP_BY_STATE) != 0)) {
         snprintf(err, errlen, "diffusion-aif: out of memory (the record's tokens by state)");
+        return -1;
+    }
+    if (n > 0 && bal && xp_group(&nm->by_move, xp, n, nm->NS, nm->NA, XP_BY_MOVE) != 0) {
+        snprintf(err, errlen, "diffusion-aif: out of memory (the record's moves)");
         return -1;
     }
     if (stop) {

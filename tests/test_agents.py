@@ -156,7 +156,8 @@ def test_ambiguity_term_prevents_hole_deaths(tmp_path):
 def test_stopping_rule_stops_before_the_cap_and_reaches_the_goal(tmp_path):
     """train_stop ends each fit on a small partially observable world well
     before train_iters, and the agent still reaches the goal, whether it
-    watches the loss or the read-off; without it a fit makes exactly
+    watches the loss or the read-off, and with training windows drawn by
+    move (train_balance: moves); without it a fit makes exactly
     train_iters steps (/runs/fit_steps counts them)."""
     job = tmp_path / "stop.yaml"
     job.write_text("""
@@ -178,6 +179,9 @@ agents:
     name: watch
     params: {train_stop: 0.05, stop_watch: readoff, train_iters: 6000}
   - type: diffusion-aif
+    name: balanced
+    params: {train_stop: 0.02, train_iters: 6000, train_balance: moves}
+  - type: diffusion-aif
     name: fixed
     params: {train_iters: 40, amb_samples: 4, trans_samples: 4}
   - type: diffusion-aif
@@ -193,7 +197,7 @@ agents:
         fit_s, read_s = f["runs/fit_seconds"][:], f["runs/readoff_seconds"][:]
         fixed, counts = name == "fixed", name == "counts"
         assert (fit[fixed] == 40).all(), fit
-        for rule in (name == "rule", name == "watch"):
+        for rule in (name == "rule", name == "watch", name == "balanced"):
             assert (fit[rule] > 0).all() and (fit[rule] < 6000 / 2).all(), fit
             assert success[rule].mean() >= 0.9, success[rule]
         assert (fit[counts] == 0).all() and (fit_s[counts] == 0).all() and (read_s[counts] == 0).all()
