@@ -39,7 +39,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all setup test unit run bench clean install check-asan fuzz
+.PHONY: all setup test check unit run bench clean install check-asan fuzz
 all: $(BUILD)/aif-sweep $(TEST_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(BUILD)/cflags | $(BUILD)/obj
@@ -61,9 +61,13 @@ $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench:
 $(BUILD)/cflags: FORCE | $(BUILD)/obj
 	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' > $@
 
-# version.o must be rebuilt when the commit changes.
+# version.o is rebuilt when the version or the commit changes (and only then:
+# relinking every binary on each make would cost make check 13 s).
+# $(BUILD)/commit holds the last ones built in, rewritten only when they differ.
 .PHONY: FORCE
-$(BUILD)/obj/version.o: FORCE
+$(BUILD)/commit: FORCE | $(BUILD)/obj
+	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
+$(BUILD)/obj/version.o: $(BUILD)/commit
 
 setup:
 	@sh scripts/setup.sh
@@ -71,6 +75,12 @@ setup:
 test: setup
 	@$(MAKE) --no-print-directory all
 	@sh scripts/test.sh "$(PYTHON)"
+
+# The fast tier (tests/conftest.py, "test tiers"): unit tests and the quick
+# end-to-end tests, for before each commit.
+check: setup
+	@$(MAKE) --no-print-directory all
+	@sh scripts/test.sh "$(PYTHON)" -m "not full"
 
 run: setup
 	@$(MAKE) --no-print-directory all

@@ -8,10 +8,12 @@ point is the mean over seeds of the per-run censored steps to goal and
 success rate (analysis/episodes.py), with a 95 % percentile-bootstrap band
 over seeds.
 
-The budget is not in the run table: `/runs/train_steps` holds the steps
-*used* (at most the budget; random uses none).  It is read from the job file
-(root attribute `job_yaml`): the entry's `train_steps`, else the job's, else
-the loader's default; and only when it matches `job_sha256`.
+Each run's budget is `/runs/train_budget` (format version 7; written by the
+sweep with the layout): `/runs/train_steps` holds the steps *used* (at most
+the budget; random uses none).  A file from before version 7 has no such
+dataset; for it alone the budget is read from the job file (root attribute
+`job_yaml`): the entry's `train_steps`, else the job's, else the loader's
+default; and only when it matches `job_sha256`.
 """
 import math
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from . import episodes
 from .results import JOB_TEXT_CHANGED, fmt_value
 from .stats import RESAMPLES, bootstrap_ci
 
-DEFAULT_TRAIN_STEPS = 10000        # the job loader's default (jobs/README.md, src/jobspec.c)
+DEFAULT_TRAIN_STEPS = 10000        # the job loader's default (jobs/README.md, src/jobspec.c): format < 7 only
 COLUMNS = ["env", "agent_type", "curve", "budget", "entries", "conditions", "seeds", "mean_steps",
            "steps_ci_lo", "steps_ci_hi", "success_rate", "success_ci_lo", "success_ci_hi", "hole_rate",
            "timeout_rate"]
@@ -90,12 +92,18 @@ def entry_budgets(res):
 
 
 def run_budgets(res):
-    """[R] training budget of each run, checked against the steps each done run used."""
-    by_entry = entry_budgets(res)
-    missing = sorted(set(res.agent) - set(by_entry))
-    if missing:
-        raise Skip(f"budgets skipped: agent entries {', '.join(missing)} of /runs/params are not in job_yaml")
-    budget = np.array([by_entry[a] for a in res.agent], dtype=np.int64)
+    """[R] training budget of each run (/runs/train_budget; from job_yaml in a file
+    older than format version 7), checked against the steps each done run used."""
+    if res.has("runs/train_budget"):
+        budget = np.asarray(res.f["runs/train_budget"][:], dtype=np.int64)
+        source = "/runs/train_budget"
+    else:
+        by_entry = entry_budgets(res)
+        missing = sorted(set(res.agent) - set(by_entry))
+        if missing:
+            raise Skip(f"budgets skipped: agent entries {', '.join(missing)} of /runs/params are not in job_yaml")
+        budget = np.array([by_entry[a] for a in res.agent], dtype=np.int64)
+        source = "job_yaml"
     if res.has("runs/train_steps"):
         done = res.done_runs()
         used = np.asarray(res.f["runs/train_steps"][:], dtype=np.int64)[done]
@@ -103,7 +111,7 @@ def run_budgets(res):
         if over.size:
             r = int(done[over[0]])
             raise Skip(f"budgets skipped: {res.describe_run(r)} used {int(used[over[0]])} training steps, more "
-                       f"than its budget {int(budget[r])} read from job_yaml")
+                       f"than its budget {int(budget[r])} read from {source}")
     return budget
 
 

@@ -14,12 +14,13 @@ import numpy as np
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import h5py  # noqa: E402
 
+from .codes import DONE, FAILED, PENDING, STARTED, STATUS_NAMES, text  # noqa: E402,F401 (re-exported)
+
 FORMAT = "aifsweep-results"
-FORMAT_VERSION = 6   # 4: /runs/fit_steps, fit_seconds, readoff_seconds (not required); 5: /eval/context (not required);
-                     # 6: /traj/p_context (not required)
-PENDING, DONE, FAILED, STARTED = 0, 1, 2, 3
+FORMAT_VERSION = 7   # 4: /runs/fit_steps, fit_seconds, readoff_seconds (not required); 5: /eval/context (not required);
+                     # 6: /traj/p_context (not required); 7: /runs/train_budget (not required: budgets.py
+                     # reads job_yaml without it)
 JOB_TEXT_CHANGED = "job_yaml does not match job_sha256 (the stored job text was changed)"
-STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", STARTED: "started"}
 ACTIONS = ["up", "down", "left", "right", "stay"]
 # The run table's fixed columns; every field after seed_index is a parameter.
 FIXED_COLUMNS = ["run_id", "condition", "agent", "agent_type", "env", "env_index", "seed", "seed_index"]
@@ -32,15 +33,6 @@ READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, IndexErro
 
 class ResultsError(Exception):
     """A file that cannot be analysed; str(e) is a one-line message naming it."""
-
-
-def text(x):
-    """An HDF5 string (bytes, numpy bytes or str) as str."""
-    if isinstance(x, (bytes, np.bytes_)):
-        return x.decode("utf-8", "replace")
-    if isinstance(x, np.ndarray) and x.shape == ():
-        return text(x[()])
-    return str(x)
 
 
 def fmt_value(v):

@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from .results import DONE, FAILED, text
+from .codes import DONE, FAILED, text
 
 
 def _finish(f, r, status, agent, c):

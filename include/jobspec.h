@@ -78,21 +78,14 @@ typedef enum {
     JOB_ERR_IO,       /* the job file cannot be read (missing, a directory, I/O error) */
 } job_status_t;
 
-struct worlds;                    /* worlds_t, worlds.h */
-
 /* Read a whole file.  *text is NUL-terminated; caller frees.  JOB_ERR_IO, or
  * JOB_ERR_FILE for bytes no job file has (over 16 MB, a NUL byte). */
 job_status_t jobspec_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
-/* Parse and validate job text (`path` is used in messages), and build its
- * worlds once into *ws (worlds_build: every world checked against the job;
- * ws NULL: checked, then dropped).  JOB_OK, or JOB_ERR_FILE with a one-line
- * message in err and nothing left to free.  On success the job owns copies of
- * path and text, and the caller frees ws with worlds_free. */
-job_status_t jobspec_load(jobspec_t *job, struct worlds *ws, const char *path, const char *text, size_t len,
-                          char *err, size_t errlen);
-/* jobspec_load without keeping the worlds: 0, or -1 with the message. */
-int  jobspec_parse(jobspec_t *job, const char *path, const char *text, size_t len,
-                   char *err, size_t errlen);
+/* Parse and validate job text alone (`path` is used in messages; its worlds
+ * are not built: job_load in job.h does both).  0, or -1 with a one-line
+ * message in err and nothing left to free.  On success the job owns copies
+ * of path and text; free it with jobspec_free. */
+int  jobspec_read(jobspec_t *job, const char *path, const char *text, size_t len, char *err, size_t errlen);
 void jobspec_free(jobspec_t *job);
 
 /* Parameter values of combination c of an agent entry (odometer, the last

@@ -67,6 +67,7 @@ typedef struct {
     int64_t *entry_floats;         /* [n_entries] floats per checkpoint row (max over its runs) */
     int64_t *ckpt_floats;          /* [n_runs] floats per checkpoint (0: none) */
     int64_t *ckpt_row;             /* [n_runs] row in its entry's checkpoint dataset (-1: none) */
+    int64_t *train_budget;         /* [n_runs] its entry's training budget (environment steps) */
     size_t max_ckpt_floats;        /* over all runs */
     int n_envs;
     const char **env_name;         /* [n_envs] as the job names them */

@@ -21,10 +21,6 @@
 #include "plan.h"
 #include "result.h"
 
-#define STORE_FORMAT "aifsweep-results"
-#define STORE_FORMAT_VERSION 6   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds;
-                                     5: /eval/context, context attributes of /envs/<name>; 6: /traj/p_context */
-
 typedef struct store store_t;
 
 /* Bytes the file will take (raw data; metadata adds a little). */
@@ -72,5 +68,16 @@ int store_verify_run(store_t *st, long id, int8_t status, int *ok, char *err, si
 int store_mark_pending(store_t *st, long run_id, char *err, size_t errlen);
 /* (collective) Flush and close; frees st. */
 int store_close(store_t *st, char *err, size_t errlen);
+
+/* (one process, the file closed) What a summary of a finished sweep needs,
+ * read back from the file at path: /runs/status into status[n_runs], and
+ * /eval/steps and /eval/outcome (0 goal, 1 hole, 2 time-out) into steps and
+ * outcome [n_runs][eval_episodes] of the plan.  0, or -1 with a one-line
+ * reason (not readable, or shapes that are not this plan's: the file was
+ * replaced under the sweep). */
+int store_read_outcomes(const char *path, const plan_t *plan, int8_t *status, int32_t *steps, int8_t *outcome,
+                        char *err, size_t errlen);
+/* The HDF5 library's version, "M.m.r", into buf. */
+void store_hdf5_version(char *buf, size_t n);
 
 #endif

@@ -10,6 +10,12 @@
 #include "plan.h"
 #include "result.h"
 
+/* The file's format and its version (the store refuses any other). */
+#define STORE_FORMAT "aifsweep-results"
+#define STORE_FORMAT_VERSION 7   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds;
+                                     5: /eval/context, context attributes of /envs/<name>; 6: /traj/p_context;
+                                     7: /runs/train_budget */
+
 /* Shape of a per-run dataset: [n_runs, a, b, c] where each tail dimension is
  * taken from the layout dims. */
 typedef enum { X_NONE, X_E, X_K, X_T, X_T1, X_NA, X_C, X_CK, X_D, X_KP } extent_t;
@@ -25,7 +31,7 @@ typedef struct {
 
 enum {
     DS_STATUS, DS_RANK, DS_T_START, DS_T_END, DS_TRAIN_S, DS_EVAL_S, DS_TRAIN_STEPS,
-    DS_TRAIN_EPISODES, DS_FIT_STEPS, DS_FIT_S, DS_READOFF_S, DS_MESSAGE, DS_CKPT_FLOATS, DS_CKPT_ROW,
+    DS_TRAIN_EPISODES, DS_TRAIN_BUDGET, DS_FIT_STEPS, DS_FIT_S, DS_READOFF_S, DS_MESSAGE, DS_CKPT_FLOATS, DS_CKPT_ROW,
     DS_EVAL_STEPS, DS_EVAL_SUCCESS, DS_EVAL_RETURN, DS_EVAL_OUTCOME, DS_EVAL_CONTEXT,
     DS_CURVE_STEPS, DS_CURVE_SUCCESS, DS_CURVE_RETURN, DS_CURVE_EPISODES,
     DS_TRAJ_LEN, DS_TRAJ_POS, DS_TRAJ_OBS, DS_TRAJ_ACTION,
@@ -59,5 +65,9 @@ int    sl_read_attr_i64(hid_t obj, const char *name, int64_t *v);
  * worlds' maps. */
 int    sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *created, const char *mpi_version);
 int    sl_write_static_data(hid_t file, const plan_t *p);
+
+/* store_estimate_bytes and store_estimate_bytes_floor (store.h) from the layout. */
+double sl_estimate_bytes(const plan_t *p);
+double sl_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text);
 
 #endif

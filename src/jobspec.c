@@ -1,7 +1,6 @@
 /* jobspec: the job file's schema (which keys exist, their ranges, what they
- * build), read with the strict reader of yamlread.h, checked against the
- * worlds it describes (worlds_build, worlds.h), and expanded into the ordered
- * run list.
+ * build), read with the strict reader of yamlread.h, and expanded into the
+ * ordered run list (job.h checks it against the worlds it describes).
  *
  * The first error stops the parse and is reported on one line:
  *   PATH:LINE: KEY.PATH: what is wrong (what is expected)
@@ -13,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sha256.h"
-#include "worlds.h"
+#include "presets.h"
 #include "yamlread.h"
 
 /* The results file keeps the job's text in one root attribute (job_yaml), and
@@ -192,7 +191,7 @@ static int read_cell(yr_t *r, const yaml_node_t *n, int keyline, const gw_spec_t
     return 0;
 }
 
-/* preset: NAME, one of the built-in worlds (worlds.h). */
+/* preset: NAME, one of the built-in worlds (presets.h). */
 static int read_preset(yr_t *r, const yaml_node_t *n, int keyline, const world_preset_t **out) {
     char known[400], expect[480], b[64];
     world_list_names(known, sizeof known);
@@ -858,22 +857,13 @@ static int parse_schema(jobspec_t *job, const char *path, const char *text, size
     return 0;
 }
 
-job_status_t jobspec_load(jobspec_t *job, worlds_t *ws, const char *path, const char *text, size_t len,
-                          char *err, size_t errlen) {
+int jobspec_read(jobspec_t *job, const char *path, const char *text, size_t len, char *err, size_t errlen) {
     memset(job, 0, sizeof *job);
-    if (ws) memset(ws, 0, sizeof *ws);
     if (err && errlen) err[0] = '\0';
     if (!path) path = "(job)";
-    /* Every world is built once, here: checked against the job, then handed on
-     * in ws (or dropped when the caller only wants the verdict). */
-    if (parse_schema(job, path, text, len, err, errlen) == 0 && worlds_build(ws, job, err, errlen) == 0)
-        return JOB_OK;
+    if (parse_schema(job, path, text, len, err, errlen) == 0) return 0;
     jobspec_free(job);
-    return JOB_ERR_FILE;
-}
-
-int jobspec_parse(jobspec_t *job, const char *path, const char *text, size_t len, char *err, size_t errlen) {
-    return jobspec_load(job, NULL, path, text, len, err, errlen) == JOB_OK ? 0 : -1;
+    return -1;
 }
 
 void jobspec_free(jobspec_t *job) {

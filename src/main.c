@@ -1,12 +1,12 @@
 /* aif-sweep: run a sweep described by a YAML job file into one HDF5 file. */
 #include <cblas.h>
 #include <getopt.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fault.h"
+#include "job.h"
 #include "jobspec.h"
 #include "lock.h"
 #include "run.h"
@@ -201,39 +201,20 @@ static void print_dry_run(const jobspec_t *job, const runlist_t *rl, const world
     printf("# results file: about %.3g MB (%.0f bytes per run)\n", b / 1e6, rl->n ? b / (double)rl->n : 0);
 }
 
-/* Rank 0: per agent and world, runs done, mean steps and success rate, read
- * back from the file (so resumed runs count too). */
+/* Rank 0: per agent and world, runs done, mean steps, success, holes and
+ * time-outs, read back from the file through the store (so resumed runs
+ * count too; /eval/outcome says how each episode ended). */
 static void print_summary(const char *path, const plan_t *plan, const sweep_t *sw) {
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return;
     const long R = plan->dims.n_runs;
     const int E = plan->dims.eval_episodes;
-    /* Read with the shapes of the file itself: if they are not this job's
-     * (the file was replaced under us), say so rather than read past them. */
-    hsize_t fd[2] = {0, 0};
-    hid_t ev = H5Dopen2(f, "/eval/steps", H5P_DEFAULT);
-    if (ev >= 0) {
-        hid_t sp = H5Dget_space(ev);
-        if (H5Sget_simple_extent_ndims(sp) == 2) H5Sget_simple_extent_dims(sp, fd, NULL);
-        H5Sclose(sp);
-        H5Dclose(ev);
-    }
-    if (fd[0] != (hsize_t)R || fd[1] != (hsize_t)E) {
-        fprintf(stderr, "aif-sweep: no summary: %s holds %llu runs x %llu episodes, this job %ld x %d\n", path,
-                (unsigned long long)fd[0], (unsigned long long)fd[1], R, E);
-        H5Fclose(f);
-        return;
-    }
-    int8_t *status = malloc((size_t)R + 1);
+    int8_t *status = malloc((size_t)R + 1), *outcome = malloc((size_t)R * (size_t)E + 1);
     int32_t *steps = malloc(sizeof(int32_t) * (size_t)R * (size_t)E + 1);
-    uint8_t *succ = malloc((size_t)R * (size_t)E + 1);
-    hid_t a = H5Dopen2(f, "/runs/status", H5P_DEFAULT), b = H5Dopen2(f, "/eval/steps", H5P_DEFAULT),
-          c = H5Dopen2(f, "/eval/success", H5P_DEFAULT);
-    int ok = status && steps && succ && a >= 0 && b >= 0 && c >= 0 &&
-             H5Dread(a, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) >= 0 &&
-             H5Dread(b, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, steps) >= 0 &&
-             H5Dread(c, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, succ) >= 0;
-    if (ok) {
+    char err[1024];
+    if (!status || !outcome || !steps) {
+        fprintf(stderr, "aif-sweep: no summary: out of memory\n");
+    } else if (store_read_outcomes(path, plan, status, steps, outcome, err, sizeof err) != 0) {
+        fprintf(stderr, "aif-sweep: no summary: %s\n", err);
+    } else {
         const jobspec_t *job = sw->job;
         fprintf(stderr, "%-20s %-16s %6s %6s %11s %9s %7s %9s\n", "agent", "env", "runs", "failed",
                 "mean steps", "success", "holes", "time-outs");
@@ -251,10 +232,10 @@ static void print_summary(const char *path, const plan_t *plan, const sweep_t *s
                     /* Steps to goal: a missed goal counts max_steps, however
                      * soon the episode ended (a hole). */
                     for (int k = 0; k < E; k++) {
-                        int won = succ[r * E + k] != 0;
-                        sum += won ? steps[r * E + k] : cap;
-                        ns += won;
-                        nh += !won && steps[r * E + k] < cap;
+                        const int8_t how = outcome[r * E + k];
+                        sum += how == 0 ? steps[r * E + k] : cap;
+                        ns += how == 0;
+                        nh += how == 1;
                         n++;
                     }
                 }
@@ -266,13 +247,9 @@ static void print_summary(const char *path, const plan_t *plan, const sweep_t *s
             }
         }
     }
-    if (a >= 0) H5Dclose(a);
-    if (b >= 0) H5Dclose(b);
-    if (c >= 0) H5Dclose(c);
-    H5Fclose(f);
     free(status);
     free(steps);
-    free(succ);
+    free(outcome);
 }
 
 static void size_refusal(const char *job_path, double bytes, double limit_gb, const char *at_least) {
@@ -332,9 +309,9 @@ static int step_options(session_t *s, int argc, char **argv) {
     if (!s->cli.help && !s->cli.version) return GO_ON;
     if (s->rank == 0 && s->cli.help) fputs(usage, stdout);
     if (s->rank == 0 && s->cli.version) {
-        unsigned M, m, r;
-        H5get_libversion(&M, &m, &r);
-        printf("aif-sweep %s (commit %s), HDF5 %u.%u.%u, OpenBLAS %s\n", aif_version(), aif_git_commit(), M, m, r,
+        char h5[32];
+        store_hdf5_version(h5, sizeof h5);
+        printf("aif-sweep %s (commit %s), HDF5 %s, OpenBLAS %s\n", aif_version(), aif_git_commit(), h5,
                openblas_get_config());
     }
     return EXIT_DONE;
@@ -344,7 +321,7 @@ static int step_options(session_t *s, int argc, char **argv) {
  * all reach the same verdict. */
 static int step_load(session_t *s) {
     job_status_t st = bcast_job_text(s->cli.job_path, &s->text, &s->len, s->err, sizeof s->err, s->rank);
-    if (st == JOB_OK) st = jobspec_load(&s->job, &s->ws, s->cli.job_path, s->text, s->len, s->err, sizeof s->err);
+    if (st == JOB_OK) st = job_load(&s->job, &s->ws, s->cli.job_path, s->text, s->len, s->err, sizeof s->err);
     if (st != JOB_OK) {
         if (s->rank == 0) fprintf(stderr, "aif-sweep: %s\n", s->err);
         return exit_for(st);

@@ -106,6 +106,7 @@ static void fill_runs(plan_t *p, const jobspec_t *job, const runlist_t *rl, cons
         size_t f = job->checkpoints > 0 ? run_ckpt_floats(job, ws, r) : 0;
         p->ckpt_floats[i] = (int64_t)f;
         p->ckpt_row[i] = f > 0 ? p->entry_rows[r->agent]++ : -1;
+        p->train_budget[i] = (int64_t)job->agents[r->agent].train_steps;
         if ((int64_t)f > p->entry_floats[r->agent]) p->entry_floats[r->agent] = (int64_t)f;
         if (f > p->max_ckpt_floats) p->max_ckpt_floats = f;
     }
@@ -143,6 +144,7 @@ int plan_build(plan_t *p, const jobspec_t *job, const runlist_t *rl, const world
     p->runs = calloc(R, sizeof *p->runs);
     p->ckpt_floats = calloc(R, sizeof(int64_t));
     p->ckpt_row = calloc(R, sizeof(int64_t));
+    p->train_budget = calloc(R, sizeof(int64_t));
     p->entry_name = calloc(A, sizeof(char *));
     p->entry_type = calloc(A, sizeof(char *));
     p->entry_rows = calloc(A, sizeof(int64_t));
@@ -150,7 +152,7 @@ int plan_build(plan_t *p, const jobspec_t *job, const runlist_t *rl, const world
     p->env_name = calloc(E ? E : 1, sizeof(char *));
     p->worlds = calloc(E ? E : 1, sizeof *p->worlds);
     p->columns = calloc(p->n_columns ? (size_t)p->n_columns : 1, sizeof *p->columns);
-    int ok = p->runs && p->ckpt_floats && p->ckpt_row && p->entry_name && p->entry_type && p->entry_rows &&
+    int ok = p->runs && p->ckpt_floats && p->ckpt_row && p->train_budget && p->entry_name && p->entry_type && p->entry_rows &&
              p->entry_floats && p->env_name && p->worlds && p->columns;
     if (ok) {
         for (int i = 0; i < p->n_columns; i++) p->columns[i] = (plan_column_t){.name = names[i], .kind = kinds[i]};
@@ -179,6 +181,7 @@ void plan_free(plan_t *p) {
     free(p->runs);
     free(p->ckpt_floats);
     free(p->ckpt_row);
+    free(p->train_budget);
     free(p->entry_name);
     free(p->entry_type);
     free(p->entry_rows);

@@ -18,6 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+double store_estimate_bytes(const plan_t *p) { return sl_estimate_bytes(p); }
+
+double store_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text) {
+    return sl_estimate_bytes_floor(d, n_number, n_text);
+}
+
 typedef struct {
     hid_t id, fspace, mspace, mtype;
     int ndims;
@@ -706,4 +712,41 @@ int store_close(store_t *st, char *err, size_t errlen) {
         return -1;
     }
     return 0;
+}
+
+/* ---- reading back ------------------------------------------------------------------- */
+
+int store_read_outcomes(const char *path, const plan_t *plan, int8_t *status, int32_t *steps, int8_t *outcome,
+                        char *err, size_t errlen) {
+    silence_hdf5();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        snprintf(err, errlen, "%s: cannot be opened as HDF5", path);
+        return -1;
+    }
+    const hsize_t re[2] = {(hsize_t)plan->dims.n_runs, (hsize_t)plan->dims.eval_episodes};
+    struct { int i; int nd; void *buf; } want[] = {
+        {DS_STATUS, 1, status}, {DS_EVAL_STEPS, 2, steps}, {DS_EVAL_OUTCOME, 2, outcome}};
+    int rc = 0;
+    for (size_t k = 0; k < sizeof want / sizeof want[0] && rc == 0; k++) {
+        const ds_def_t *def = &sl_defs[want[k].i];
+        dset_t o;
+        if (open_dset(f, def->path, sl_native_type(def->type_code, -1), want[k].nd, re, &o) != 0) {
+            snprintf(err, errlen, "%s: %s is missing or is not %llu runs x %llu episodes as this job's", path,
+                     def->path, (unsigned long long)re[0], (unsigned long long)re[1]);
+            rc = -1;
+        } else if (re[0] > 0 && H5Dread(o.id, o.mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, want[k].buf) < 0) {
+            snprintf(err, errlen, "%s: %s cannot be read", path, def->path);
+            rc = -1;
+        }
+        close_dset(&o);
+    }
+    H5Fclose(f);
+    return rc;
+}
+
+void store_hdf5_version(char *buf, size_t n) {
+    unsigned M = 0, m = 0, r = 0;
+    H5get_libversion(&M, &m, &r);
+    snprintf(buf, n, "%u.%u.%u", M, m, r);
 }

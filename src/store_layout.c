@@ -1,7 +1,6 @@
 /* store_layout: the dataset table, the layout's creation from a plan, its
  * static data and the size estimates (see store_layout.h). */
 #include "store_layout.h"
-#include "store.h"
 #include "version.h"
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +22,9 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_TRAIN_STEPS] = {"/runs/train_steps", 0, 3, {0}, "environment steps",
         "environment steps the agent used for training (at most its budget)"},
     [DS_TRAIN_EPISODES] = {"/runs/train_episodes", 0, 3, {0}, "episodes", "training episodes finished"},
+    [DS_TRAIN_BUDGET] = {"/runs/train_budget", 0, 3, {0}, "environment steps",
+        "the run's training budget: its agent entry's train_steps, else the job's (written with the "
+        "layout, before any run; train_steps is what it used of it)"},
     [DS_FIT_STEPS] = {"/runs/fit_steps", 0, 3, {0}, "gradient steps",
         "gradient steps the run's network fits made, summed over its fits (at most train_iters each; "
         "fewer when the stopping rule ends a fit; 0: the agent trains no network)"},
@@ -455,7 +457,7 @@ int sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *cr
 }
 
 /* Raw data written once by rank 0 right after the layout: params, worlds,
- * status zeros and the checkpoint map. */
+ * status zeros, the checkpoint map and the training budgets. */
 int sl_write_static_data(hid_t file, const plan_t *p) {
     const layout_dims_t *d = &p->dims;
     int rc = 0;
@@ -476,6 +478,7 @@ int sl_write_static_data(hid_t file, const plan_t *p) {
         {"/runs/status", H5T_NATIVE_INT8, zeros},
         {"/checkpoints/floats", H5T_NATIVE_INT64, p->ckpt_floats},
         {"/checkpoints/row", H5T_NATIVE_INT64, p->ckpt_row},
+        {"/runs/train_budget", H5T_NATIVE_INT64, p->train_budget},
     };
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
         ds = H5Dopen2(file, w[i].path, H5P_DEFAULT);
@@ -519,11 +522,11 @@ static double run_rows_bytes(const layout_dims_t *d, size_t params_row) {
     return total + (double)d->n_runs * (double)params_row;
 }
 
-double store_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text) {
+double sl_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text) {
     return run_rows_bytes(d, params_row_bytes(n_number, n_text));
 }
 
-double store_estimate_bytes(const plan_t *p) {
+double sl_estimate_bytes(const plan_t *p) {
     pcol_t cols[PLAN_MAX_COLUMNS];
     double total = run_rows_bytes(&p->dims, param_columns(p, cols));
     for (int a = 0; a < p->n_entries; a++)

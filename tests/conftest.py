@@ -128,3 +128,39 @@ def sweep_ranks(pid):
         except OSError:
             pass
     return res
+
+
+# ---- test tiers -------------------------------------------------------------------------
+# `make test` (as CI runs it) runs everything.  `make check` is the fast tier,
+# for before each commit: every C unit test and the end-to-end tests that take
+# a few seconds, i.e. everything except these modules (the sanitizer rebuild,
+# fuzzing, the Slurm cluster, fault injection, lock races, damaged files) and
+# these tests (each over 3 s on this project's 2-core machine by
+# `pytest --durations=0`, 7 December 2026), marked `full` here.
+FULL_TIER_MODULES = {"test_hardening", "test_slurm", "test_faults", "test_lock", "test_analysis_damage"}
+FULL_TIER_TESTS = {
+    "test_resume_after_sigkill_matches_uninterrupted", "test_resume_refuses_other_job_and_foreign_files",
+    "test_sigterm_stops_cleanly_then_resume", "test_existing_file_never_overwritten",
+    "test_sigusr1_to_mpirun_is_forwarded",
+    "test_stopping_rule_stops_before_the_cap_and_reaches_the_goal", "test_small_version_of_job_runs",
+    "test_diffusion_aif_and_its_counts_control_learn_the_tmaze",
+    "test_learned_exact_aif_learns_the_tmaze_without_labels",
+    "test_efe_figures_and_heatmap_panels", "test_make_report_writes_every_table_and_figure",
+    "test_rows_not_done_are_never_read", "test_files_that_are_not_results", "test_budget_curves",
+    "test_status_of_a_sweep_running_then_killed", "test_each_figure_command",
+    "test_figures_say_why_they_are_skipped",
+}
+# C unit tests of the same kind (pytest ids of tests/test_unit.py's cases).
+FULL_TIER_UNIT = {"unit_diffusion::trained_walk", "unit_agent_diffusion::maze_goal_only",
+                  "unit_agent_diffusion::first_action_agrees_with_exact"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full: only in the full tier (make test), not in make check")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        unit = getattr(item, "callspec", None) and item.callspec.id in FULL_TIER_UNIT
+        if item.module.__name__ in FULL_TIER_MODULES or item.originalname in FULL_TIER_TESTS or unit:
+            item.add_marker(pytest.mark.full)

@@ -7,6 +7,7 @@
 #define AIF_SWEEP_FIXTURE_H
 #include <hdf5.h>
 #include <string.h>
+#include "job.h"
 #include "jobspec.h"
 #include "plan.h"
 #include "run.h"
@@ -23,7 +24,7 @@ typedef struct {
 static inline int sweep_fixture_setup(sweep_fixture_t *f, const char *path, const char *text, char *err,
                                       size_t n) {
     memset(f, 0, sizeof *f);
-    if (jobspec_parse(&f->job, path, text, strlen(text), err, n) != 0) return -1;
+    if (job_parse(&f->job, path, text, strlen(text), err, n) != 0) return -1;
     if (jobspec_expand(&f->job, &f->rl, err, n) != 0) return -1;
     if (worlds_build(&f->ws, &f->job, err, n) != 0) return -1;
     return plan_build(&f->plan, &f->job, &f->rl, &f->ws, err, n);

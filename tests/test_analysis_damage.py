@@ -217,30 +217,60 @@ def _edit_job_text(path, old, new):
         f.attrs.modify("job_yaml", np.bytes_(t.replace(old, new)))
 
 
+def _as_format_6(path):
+    """Make the file at path what a sweep before format version 7 wrote: no
+    /runs/train_budget (and the checksums recomputed without it)."""
+    with h5py.File(path, "r+") as f:
+        del f["runs/train_budget"]
+        covers = [c for c in f["runs/crc32"].attrs["covers"].decode().split(",") if c != "/runs/train_budget"]
+        f["runs/crc32"].attrs["covers"] = ",".join(covers).encode()
+        f.attrs["format_version"] = 6
+        status = f["runs/status"][:]
+        agents = [a.decode() for a in f["runs/params"]["agent"]]
+        crc = f["runs/crc32"][:]
+        for r in np.flatnonzero((status == 1) | (status == 2)):
+            crc[r] = verify.run_crc(f, int(r), int(status[r]), covers, agents[r])
+        f["runs/crc32"][:] = crc
+
+
 def test_edited_job_text_is_not_read_for_budgets(results, tmp_path):
-    """A job text changed after the sweep (q-100's budget said to be 200): budgets
-    draws nothing from it and says why; summary, status and report warn in one line."""
+    """A job text changed after the sweep (q-100's budget said to be 200):
+    budgets come from the file's /runs/train_budget, which the sweep wrote, so
+    the curves are those of the unchanged file; a file from before format 7
+    (no such dataset), whose budgets are read from the job text, draws nothing
+    from it and says why; summary, status and report warn in one line."""
     clean = tmp_path / "clean"
     p = _run(_args("budgets", results, clean))
     assert p.returncode == 0 and p.stderr == "", p
     assert {r["budget"] for r in read_csv(clean / "budgets.csv")} == {"100", "300"}
+    with h5py.File(results, "r") as f:
+        agent = np.array([a.decode() for a in f["runs/params"]["agent"]])
+        assert set(f["runs/train_budget"][:][agent == "q-100"]) == {100}
     path = copy_results(results, tmp_path / "edited.h5")
     _edit_job_text(path, "train_steps: 100", "train_steps: 200")
+    warning = f"analysis: {path}: {JOB_TEXT_CHANGED}; see python3 -m analysis verify"
+    p = _run(_args("budgets", path, tmp_path / "e"))
+    assert p.returncode == 0 and p.stderr.splitlines() == [warning], p
+    assert read_csv(tmp_path / "e" / "budgets.csv") == read_csv(clean / "budgets.csv")
+    old = copy_results(path, tmp_path / "old.h5")
+    _as_format_6(old)
+    p = _run(["verify", str(old)])
+    assert p.returncode != 0 and "all 6 finished runs match their checksums" in p.stdout, p.stdout  # not the job text
     out = tmp_path / "o"
-    p = _run(_args("budgets", path, out))
+    p = _run(_args("budgets", old, out))
     assert p.returncode == 0, p
     assert p.stdout.startswith(f"budgets skipped: {JOB_TEXT_CHANGED}"), p.stdout
     assert not out.exists() or not list(out.iterdir())
-    warning = f"analysis: {path}: {JOB_TEXT_CHANGED}; see python3 -m analysis verify"
+    warning = f"analysis: {old}: {JOB_TEXT_CHANGED}; see python3 -m analysis verify"
     for cmd in ("summary", "status", "budgets"):
-        p = _run(_args(cmd, path, out))
+        p = _run(_args(cmd, old, out))
         assert p.returncode == 0 and p.stderr.splitlines() == [warning], (cmd, p.stderr)
     text = _run(["status", path]).stdout
     assert f"  warning: {JOB_TEXT_CHANGED}" in text.splitlines()[2], text
     assert json.loads(_run(["status", path, "--json"]).stdout)["job_text_ok"] is False
     assert json.loads(_run(["status", results, "--json"]).stdout)["job_text_ok"] is True
     assert JOB_TEXT_CHANGED not in _run(["status", results]).stdout
-    p = _run(_args("report", path, tmp_path / "rep"))
+    p = _run(_args("report", old, tmp_path / "rep"))
     assert p.returncode == 0 and f"**Warning:** {JOB_TEXT_CHANGED}" in (tmp_path / "rep" / "README.md").read_text()
     assert f"budgets skipped: {JOB_TEXT_CHANGED}" in p.stdout
 

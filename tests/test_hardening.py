@@ -31,7 +31,7 @@ def test_check_asan():
 
 
 def test_fuzz_jobspec():
-    """libFuzzer on jobspec_parse + jobspec_expand for a fixed time, from the
+    """libFuzzer on job_parse + jobspec_expand for a fixed time, from the
     checked-in seeds, the bad-job corpus and the shipped jobs."""
     before = set(glob.glob(os.path.join(ROOT, "build", "fuzz", "crash-*")))
     p = _make("fuzz", f"FUZZ_SECONDS={FUZZ_SECONDS}", timeout=FUZZ_SECONDS + 600)

@@ -4,6 +4,10 @@
   with everything they include, reach neither agents.h, jobspec.h nor run.h,
   and only the layers above the store (the runner and main) include store.h;
 - no file in src/ is over 1,000 lines and no function over 100;
+- only the store includes hdf5.h;
+- no include cycle between the C modules (X.c and X.h are module X) and no
+  import cycle between the modules of analysis/, function-level imports
+  included (issue 23);
 - the default build keeps to its documented baseline (x86-64-v3): the binary
   holds no AVX-512 (EVEX-encoded) instruction.  OpenBLAS is a shared library,
   so its own kernels, chosen at run time, are not in the binary.
@@ -67,6 +71,133 @@ def test_only_the_layers_above_the_store_include_it():
     assert users <= above, f"below the store but including store.h: {sorted(users - above)}"
     assert {"runner.h", "store.c"} <= users
     assert private == {"store.c", "store_layout.c"}, f"store_layout.h is the store's own: {sorted(private)}"
+
+
+SYSTEM_INCLUDE_RE = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
+
+
+def test_only_the_store_reads_and_writes_hdf5():
+    """No file outside the store (store.c, store_layout.c, store_check.c and
+    the store's private header) includes hdf5.h: main's closing summary and its
+    --version read the file and the library through store.h (issue 23)."""
+    store = {"store.c", "store_layout.c", "store_check.c", "store_layout.h"}
+    users = set()
+    for d in (SRC, INC):
+        for name in os.listdir(d):
+            if name.endswith((".c", ".h")):
+                with open(os.path.join(d, name)) as f:
+                    if "hdf5.h" in SYSTEM_INCLUDE_RE.findall(f.read()):
+                        users.add(name)
+    assert "store.c" in users, "the scanner missed store.c's #include <hdf5.h>"
+    assert users <= store, f"outside the store but including hdf5.h: {sorted(users - store)}"
+
+
+def c_module_graph():
+    """Module -> the modules it includes: X.c and X.h are module X, and
+    #include "Y.h" in either is an edge X -> Y (Y a project header, Y != X)."""
+    graph = {}
+    for d in (SRC, INC):
+        for name in os.listdir(d):
+            if name.endswith((".c", ".h")):
+                mod = name[:-2]
+                deps = {h[:-2] for h in includes(os.path.join(d, name))
+                        if os.path.exists(os.path.join(INC, h))} - {mod}
+                graph.setdefault(mod, set()).update(deps)
+    return graph
+
+
+PY_IMPORT_RE = re.compile(r"^\s*(?:from\s+(?:\.|analysis\.?)(\w*)\s+import\s+([\w ,]+)|import\s+analysis\.(\w+))", re.M)
+
+
+def py_module_graph():
+    """Module of analysis/ -> the modules of analysis/ it imports, wherever
+    the import statement is (a function-level import is an edge too)."""
+    pkg = os.path.join(REPO, "analysis")
+    mods = {n[:-3] for n in os.listdir(pkg) if n.endswith(".py")}
+    graph = {}
+    for m in mods:
+        with open(os.path.join(pkg, m + ".py")) as f:
+            deps = set()
+            for frm, names, imp in PY_IMPORT_RE.findall(f.read()):
+                if imp:
+                    deps.add(imp)
+                elif frm:
+                    deps.add(frm)
+                else:  # from . import a, b as c
+                    deps.update(n.split()[0] for n in names.split(",") if n.strip())
+        graph[m] = (deps & mods) - {m}
+    return graph
+
+
+def find_cycle(graph):
+    """A cycle of graph as a list of nodes (first == last), or None."""
+    state, stack = {}, []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for d in sorted(graph.get(n, ())):
+            if state.get(d) == 1:
+                return stack[stack.index(d):] + [d]
+            if d not in state:
+                c = visit(d)
+                if c:
+                    return c
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state:
+            c = visit(n)
+            if c:
+                return c
+    return None
+
+
+def test_cycle_finder_sees_cycles():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+    text = "from .results import DONE\n    from . import verify, stats as S\nimport analysis.codes\n"
+    got = set()
+    for frm, names, imp in PY_IMPORT_RE.findall(text):
+        got |= {imp} if imp else {frm} if frm else {n.split()[0] for n in names.split(",")}
+    assert got == {"results", "verify", "stats", "codes"}
+
+
+def test_no_include_cycle_in_c():
+    g = c_module_graph()
+    assert {"jobspec", "worlds"} <= g["job"] and "jobspec" in g["worlds"], "the scanner missed includes"
+    cycle = find_cycle(g)
+    assert cycle is None, "include cycle: " + " -> ".join(cycle)
+
+
+def test_no_import_cycle_in_analysis():
+    g = py_module_graph()
+    assert "verify" in g["results"] and "codes" in g["verify"], "the scanner missed imports"
+    cycle = find_cycle(g)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_test_tiers_name_real_tests():
+    """The fast tier's exclusions (conftest.py) name modules and tests that
+    exist, and leave the C unit tests and the structure checks in it."""
+    import conftest
+    here = os.path.dirname(os.path.abspath(__file__))
+    sources = ""
+    for m in conftest.FULL_TIER_MODULES:
+        assert os.path.exists(os.path.join(here, m + ".py")), m
+    for n in os.listdir(here):
+        if n.startswith("test_") and n.endswith(".py"):
+            with open(os.path.join(here, n)) as f:
+                sources += f.read()
+    missing = [t for t in conftest.FULL_TIER_TESTS if f"def {t}(" not in sources]
+    assert not missing, f"conftest.FULL_TIER_TESTS names tests that do not exist: {missing}"
+    for u in conftest.FULL_TIER_UNIT:
+        binary, name = u.split("::")
+        with open(os.path.join(here, binary + ".c")) as f:
+            assert f'{{"{name}",' in f.read(), f"conftest.FULL_TIER_UNIT: {u} does not exist"
+    assert not {"test_unit", "test_structure"} & conftest.FULL_TIER_MODULES
 
 
 def functions(text):

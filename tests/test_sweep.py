@@ -358,3 +358,44 @@ agents:
     run_sweep(job, out, 2, check=True)
     with h5py.File(out, "r") as f:
         assert (f["runs/status"][:] == 1).all(), f["runs/message"][:]
+
+
+def test_closing_summary_is_read_back_from_the_file(tmp_path):
+    """aif-sweep's closing summary (stderr), per agent and world: runs, mean
+    steps to goal (a missed goal counts max_steps), success, hole deaths and
+    time-outs, each as the file's /runs/status, /eval/steps and /eval/outcome
+    give them (random on a small lake both falls into holes and times out)."""
+    job = write_job(tmp_path, """name: summary
+seed: 4
+seeds: 3
+train_steps: 50
+eval_episodes: 20
+log_episodes: 0
+checkpoints: 0
+efe_checks: 0
+environments:
+  - name: lake4
+    map: ["SFFF", "FHFH", "FFFH", "HFFG"]
+    max_steps: 12
+agents:
+  - type: random
+  - type: exact-aif
+""")
+    out = tmp_path / "r.h5"
+    p = run_sweep(job, out, 2, check=True)
+    rows = {}
+    for line in p.stderr.splitlines():
+        m = re.match(r"^(\S+)\s+lake4\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+)%\s+([\d.]+)%$", line)
+        if m:
+            rows[m.group(1)] = [float(x) for x in m.groups()[1:]]
+    assert set(rows) == {"random", "exact-aif"}, p.stderr
+    with h5py.File(out, "r") as f:
+        agent = np.array([a.decode() for a in f["runs/params"]["agent"]])
+        status, steps, outcome = f["runs/status"][:], f["eval/steps"][:], f["eval/outcome"][:]
+    for name, (runs, failed, mean, succ, holes, timeouts) in rows.items():
+        r = (agent == name) & (status == 1)
+        o, s = outcome[r], steps[r]
+        assert (runs, failed) == (r.sum(), 0)
+        assert mean == pytest.approx(np.where(o == 0, s, 12).mean(), abs=0.005)
+        assert (succ, holes, timeouts) == tuple(pytest.approx(100 * (o == k).mean(), abs=0.05) for k in (0, 1, 2))
+    assert rows["random"][4] > 0 and rows["random"][5] > 0, "the world must show both failures"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "explore.h"
 #include "gridworld.h"
-#include "worlds.h"
+#include "presets.h"
 #include "unit.h"
 
 static void build_preset(gridworld_t *g, const char *name, double slip) {

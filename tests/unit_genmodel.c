@@ -6,7 +6,7 @@
 #include <string.h>
 #include "env.h"
 #include "genmodel.h"
-#include "worlds.h"
+#include "presets.h"
 #include "unit.h"
 
 static int build(gridworld_t *g, const char *name, double slip) {

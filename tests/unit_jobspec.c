@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "job.h"
 #include "jobspec.h"
 #include "sha256.h"
 #include "unit.h"
@@ -43,7 +44,7 @@ static const agent_class_t *const test_classes[] = {&agent_random, &agent_qlearn
 /* Parse `text` with the test classes; 0 or -1, message in err. */
 static int parse_with(jobspec_t *job, const char *path, const char *text, char *err, size_t errlen) {
     jobspec_use_agent_classes(test_classes);
-    int rc = jobspec_parse(job, path, text, strlen(text), err, errlen);
+    int rc = job_parse(job, path, text, strlen(text), err, errlen);
     jobspec_use_agent_classes(NULL);
     return rc;
 }
@@ -333,7 +334,7 @@ static void bad_misc(void) {
     /* A NUL inside the text (e.g. from a broadcast buffer). */
     jobspec_t j;
     const char text[] = "name: a\nseed: 1\0\n";
-    CHECK(jobspec_parse(&j, "n.yaml", text, sizeof text - 1, err, sizeof err) != 0);
+    CHECK(job_parse(&j, "n.yaml", text, sizeof text - 1, err, sizeof err) != 0);
     CHECK_MSG(!strcmp(err, "n.yaml:2: the file contains a NUL byte (a job file is YAML text)"), "%s", err);
     /* Invalid UTF-8. */
     CHECK(expect_error("name: a\nseed: \xff\n", "t.yaml:2:7: YAML syntax error: invalid leading UTF-8 octet", err,
@@ -389,7 +390,7 @@ static void bad_job_files(void) {
         memcpy(want, text + strlen(tag), wl);
         want[wl] = '\0';
         jobspec_t j;
-        int rc = jobspec_parse(&j, path, text, len, err, sizeof err);
+        int rc = job_parse(&j, path, text, len, err, sizeof err);
         free(text);
         if (rc == 0) {
             fprintf(stderr, "%s: parsed without error (want: %s)\n", path, want);
@@ -446,7 +447,7 @@ static void read_file_errors(void) {
     CHECK_MSG(rc == 0, "%s", err);
     CHECK(len == strlen(text) && text[len] == '\0');
     jobspec_t j;
-    rc = jobspec_parse(&j, path, text, len, err, sizeof err);
+    rc = job_parse(&j, path, text, len, err, sizeof err);
     char hex[65];
     sha256_hex(text, len, hex);
     free(text);

@@ -11,7 +11,7 @@
 #include "experience.h"
 #include "explore.h"
 #include "latent.h"
-#include "worlds.h"
+#include "presets.h"
 #include "unit.h"
 
 static void build_preset(gridworld_t *g, const char *name, double slip, double eta_all) {

@@ -1,6 +1,6 @@
 /* unit_plan: the results layout derived from a job (plan.h): the parameter
  * table as the union of the agents' parameter names with each run's value,
- * the checkpoint map, the runs' identities and worlds, the counts-only
+ * the checkpoint map, the runs' identities, training budgets and worlds, the counts-only
  * estimate agreeing with the full plan, and the refusals (a name with two
  * kinds, more columns than the layout holds). */
 #include <math.h>
@@ -31,6 +31,7 @@ static const char JOB[] =
     "    params: {alpha: [0.2, 0.5], shaping: [none, manhattan]}\n"
     "  - type: exact-aif\n"
     "    name: exact\n"
+    "    train_steps: 40\n"
     "    params: {horizon: 1, preference: [goal, manhattan]}\n";
 
 typedef sweep_fixture_t fixture_t;
@@ -144,6 +145,8 @@ static void identities_and_worlds(void) {
         const plan_run_t *pr = &p->runs[r];
         CHECK(pr->condition == run->condition && pr->seed == run->seed && pr->env == run->env &&
               pr->seed_index == run->seed_index && pr->entry == run->agent);
+        /* the training budget: the entry's own (exact: 40), else the job's (100) */
+        CHECK(p->train_budget[r] == (run->agent == 2 ? 40 : 100));
     }
     CHECK(p->n_envs == 2);
     CHECK(strcmp(p->env_name[1], "wide") == 0 && strcmp(p->worlds[1].name, "wide") == 0);
@@ -201,7 +204,7 @@ static void plan_two(const char *t1, const char *t2, const agent_class_t *const 
     fixture_t f;
     memset(&f, 0, sizeof f);
     jobspec_use_agent_classes(classes);
-    int rc = jobspec_parse(&f.job, "refuse.yaml", text, strlen(text), err, n);
+    int rc = job_parse(&f.job, "refuse.yaml", text, strlen(text), err, n);
     jobspec_use_agent_classes(NULL);
     *count_rc = *build_rc = 99;
     if (rc != 0) return;

@@ -9,7 +9,7 @@
 #include "experience.h"
 #include "latent.h"
 #include "planner.h"
-#include "worlds.h"
+#include "presets.h"
 #include "unit.h"
 
 typedef struct {

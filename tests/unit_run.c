@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "job.h"
 #include "run.h"
 #include "unit.h"
 
@@ -42,7 +43,7 @@ typedef struct {
 
 static int setup(fixture_t *f, char *err, size_t n) {
     memset(f, 0, sizeof *f);
-    if (jobspec_parse(&f->job, "unit-run.yaml", JOB, strlen(JOB), err, n) != 0) return -1;
+    if (job_parse(&f->job, "unit-run.yaml", JOB, strlen(JOB), err, n) != 0) return -1;
     if (jobspec_expand(&f->job, &f->rl, err, n) != 0) return -1;
     if (worlds_build(&f->ws, &f->job, err, n) != 0) return -1;
     f->d = (layout_dims_t){.n_runs = f->rl.n, .n_conditions = f->rl.n_conditions,

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "job.h"
 #include "jobspec.h"
 #include "worlds.h"
 #include "unit.h"
@@ -45,7 +46,7 @@ static const documented_t DOC[] = {
 static int parse_envs(jobspec_t *job, const char *envs, char *err, size_t errlen) {
     char text[4096];
     snprintf(text, sizeof text, "environments:\n%sagents:\n  - type: random\n", envs);
-    return jobspec_parse(job, "t.yaml", text, strlen(text), err, errlen);
+    return job_parse(job, "t.yaml", text, strlen(text), err, errlen);
 }
 
 /* Parse and build environment 0 of `envs`, or fail the current test. */
@@ -134,7 +135,7 @@ static void test_presets_equal_shipped_jobs(void) {
         size_t len;
         CHECK_MSG(jobspec_read_file(pairs[k][0], &text, &len, err, sizeof err) == 0, "%s (run from the repository root)", err);
         jobspec_t shipped, mine;
-        int rc = jobspec_parse(&shipped, pairs[k][0], text, len, err, sizeof err);
+        int rc = job_parse(&shipped, pairs[k][0], text, len, err, sizeof err);
         free(text);
         CHECK_MSG(rc == 0, "%s", err);
         gridworld_t a, b;
@@ -382,7 +383,7 @@ static void test_worlds_build_error(void) {
         "agents:\n  - type: random\n";
     char err[1024];
     jobspec_t job;
-    CHECK_MSG(jobspec_parse(&job, "wb.yaml", JOB, strlen(JOB), err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(job_parse(&job, "wb.yaml", JOB, strlen(JOB), err, sizeof err) == 0, "%s", err);
     worlds_t ws;
     CHECK_MSG(worlds_build(&ws, &job, err, sizeof err) == 0, "%s", err);
     CHECK(ws.n == 2 && ws.w[1].rows == 3 && ws.k[1].oracle_dist != NULL);

@@ -1,6 +1,6 @@
 /* fuzz_jobspec: libFuzzer target for the job-file loader.
  *
- * Feeds arbitrary bytes to jobspec_parse and, when they parse, expands the run
+ * Feeds arbitrary bytes to job_parse and, when they parse, expands the run
  * list.  Besides the sanitizers' findings (overflows, leaks, undefined
  * behaviour), a refusal must come with a message of one line: that is what a
  * user sees.  Built by `make fuzz` with clang -fsanitize=fuzzer,address,undefined;
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "job.h"
 #include "jobspec.h"
 
 /* Expansion allocates per run; a valid job of 10^8 runs is legal but would
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     jobspec_t job;
     char err[2048];
-    if (jobspec_parse(&job, "fuzz.yaml", (const char *)data, size, err, sizeof err) != 0) {
+    if (job_parse(&job, "fuzz.yaml", (const char *)data, size, err, sizeof err) != 0) {
         if (err[0] == '\0' || strchr(err, '\n')) {
             fprintf(stderr, "refusal without a one-line message: \"%s\"\n", err);
             abort();
