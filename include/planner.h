@@ -39,6 +39,24 @@
 enum { PLAN_SEARCH_AUTO = 0, PLAN_SEARCH_EXHAUSTIVE = 1, PLAN_SEARCH_BEAM = 2 };
 extern const char *const planner_search_names[]; /* "auto", "exhaustive", "beam", NULL */
 
+/* The planning parameters both active-inference agents share, `planner` and
+ * `tail_steps`: two consecutive entries of an agent's table (params.h), put
+ * there with [P_PLANNER] = PLANNER_PARAM_SPECS (the second lands at
+ * P_PLANNER + 1) and decoded with planner_tail_steps.  One definition, one
+ * help text, one decoding. */
+enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
+extern const char *const planner_kind_names[]; /* "tree", "induction", NULL */
+#define PLANNER_PARAM_SPECS                                                                          \
+    {"planner", PT_CHOICE, PLANNER_INDUCTION, 0, 0, planner_kind_names,                              \
+     "tree = G over the policy tree of `horizon` steps only (the paper's); induction = the tree "    \
+     "plus, at its leaves, the EFE of the following tail_steps steps by backward induction over "    \
+     "the model's states (efe_tail.h)"},                                                             \
+    {"tail_steps", PT_INT, 0, 0, 100000, NULL,                                                       \
+     "induction: backward steps after the tree (0 = the world's max_steps)"}
+/* The tail's length from the block (pv at its first value, planner): 0 for
+ * the tree alone, else tail_steps, or max_steps where tail_steps is 0. */
+int planner_tail_steps(const double *pv, int max_steps);
+
 typedef struct {
     int H;              /* horizon: actions per policy */
     long policy_cap;    /* most policies scored per decision */

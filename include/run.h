@@ -3,9 +3,10 @@
  *
  * The agent is created from the agent's view of its world (task.h), with the
  * oracle or the true model only if its parameters ask for them, and trains in
- * an env_t over the world.  The EFE diagnostic is computed here, where the
- * world is: the agent exposes its candidate policies, belief and preference,
- * and they are scored exactly with the true model.
+ * an env_t over the world.  The EFE diagnostic is scored where the world is
+ * known, by efe_check.h: the agent exposes its candidate policies, belief
+ * and preference (an optional hook of agents.h), and they are scored exactly
+ * with the true model.
  *
  * Random streams: training environment RNG_ENV, training agent RNG_AGENT,
  * initial weights RNG_INIT, evaluation environment RNG_EVAL_ENV, evaluation

@@ -67,8 +67,6 @@ static const char *const support_choices[] = {"model", "data", "moves", NULL};
 enum { SUPPORT_MODEL = 0, SUPPORT_DATA = 1, SUPPORT_MOVES = 2 };
 static const char *const exploration_choices[] = {"random", "novelty", "efe", "auto", NULL};
 enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1, EXPLORATION_EFE = 2, EXPLORATION_AUTO = 3 };
-static const char *const planner_choices[] = {"tree", "induction", NULL};
-enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
 static const char *const model_choices[] = {"network", "counts", NULL};
 enum { MODEL_NETWORK = 0, MODEL_COUNTS = 1 };
@@ -82,6 +80,7 @@ enum { INFER_FILTER = 0, INFER_INPAINT = 1 };
 
 _Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
                "the EFE block sits at P_GAMMA .. P_SELECTION");
+_Static_assert(P_TAIL == P_PLANNER + 1, "the planner block is planner, tail_steps");
 
 static const param_spec_t dif_params[P_N] = {
     [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
@@ -174,12 +173,7 @@ static const param_spec_t dif_params[P_N] = {
                 "trained with the same masks (loss on generated entries only); repaint = known entries "
                 "re-noised to the current step and pasted (Lugmayr et al. 2022), network trained "
                 "unconditionally as in the paper"},
-    [P_PLANNER] = {"planner", PT_CHOICE, PLANNER_INDUCTION, 0, 0, planner_choices,
-                   "tree = G of each candidate over the horizon alone (the paper's); induction = plus, "
-                   "after it, the EFE of the following tail_steps steps by backward induction over the "
-                   "agent's model (efe_tail.h)"},
-    [P_TAIL] = {"tail_steps", PT_INT, 0, 0, 100000, NULL,
-                "induction: backward steps after the window (0 = the world's max_steps)"},
+    [P_PLANNER] = PLANNER_PARAM_SPECS, /* P_PLANNER, P_TAIL (planner.h) */
     [P_TRANS_SAMPLES] = {"trans_samples", PT_INT, 32, 1, 1024, NULL,
                          "samples per (cell, action) when reading the transitions p(z'|z,a) off the model"},
     [P_PREDICT] = {"prediction", PT_CHOICE, PREDICT_MODEL, 0, 0, predict_choices,
@@ -304,7 +298,7 @@ static unsigned dif_needs(const double *pv) {
 static planner_config_t plan_config(const task_t *task, const double *pv) {
     const int induction = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
     return (planner_config_t){(int)pv[P_HORIZON], (long)pv[P_MAX_POL], PLAN_SEARCH_AUTO,
-                              induction ? ((int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps) : 0,
+                              planner_tail_steps(pv + P_PLANNER, task->max_steps),
                               /* two hidden contexts: decide over the belief about the context */
                               induction && task->n_contexts == 2 ? task->n_cells : 0};
 }

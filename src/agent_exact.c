@@ -50,8 +50,6 @@ enum {
     P_CTX_TAIL, P_CTX_TIE, P_N
 };
 
-static const char *const planner_choices[] = {"tree", "induction", NULL};
-enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 
 static const char *const model_choices[] = {"true", "learned", NULL};
 static const char *const ctx_tail_choices[] = {"belief", "state", NULL};
@@ -62,6 +60,7 @@ enum { MODEL_TRUE = 0, MODEL_LEARNED = 1 };
 
 _Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
                "the EFE block sits at P_GAMMA .. P_SELECTION");
+_Static_assert(P_TAIL == P_PLANNER + 1, "the planner block is planner, tail_steps");
 
 static const param_spec_t exact_params[P_N] = {
     [P_HORIZON]   = {"horizon", PT_INT, 3, 1, 64, NULL, "planning horizon H (actions per policy)"},
@@ -78,12 +77,7 @@ static const param_spec_t exact_params[P_N] = {
                      "neighbours) starts with"},
     [P_EXPLORE]   = {"explore", PT_REAL, 0.5, 0.0, 1.0, NULL,
                      "learned model: probability of a uniformly random action during training"},
-    [P_PLANNER]   = {"planner", PT_CHOICE, PLANNER_INDUCTION, 0, 0, planner_choices,
-                     "tree = G over the policy tree of `horizon` steps only (the paper's); induction = the "
-                     "tree plus, at its leaves, the EFE of the following tail_steps steps by backward "
-                     "induction over the model's states (efe_tail.h)"},
-    [P_TAIL]      = {"tail_steps", PT_INT, 0, 0, 100000, NULL,
-                     "induction: backward steps after the tree (0 = the world's max_steps)"},
+    [P_PLANNER]   = PLANNER_PARAM_SPECS, /* P_PLANNER, P_TAIL (planner.h) */
     [P_LABELS]    = {"state_labels", PT_BOOL, 0, 0, 1, NULL,
                      "learned model: count A and B on the true cell of every training step (the paper's reading "
                      "of Algorithm 1, which logs z: privileged information, an ablation) instead of learning "
@@ -132,7 +126,7 @@ typedef struct {
 static planner_config_t plan_config(const task_t *task, const double *pv) {
     const int induction = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
     return (planner_config_t){(int)pv[P_HORIZON], (long)pv[P_CAP], (int)pv[P_SEARCH],
-                              induction ? ((int)pv[P_TAIL] > 0 ? (int)pv[P_TAIL] : task->max_steps) : 0,
+                              planner_tail_steps(pv + P_PLANNER, task->max_steps),
                               /* two hidden contexts: decide over the belief about the context */
                               induction && task->n_contexts == 2 && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF
                                   ? task->n_cells : 0};

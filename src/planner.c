@@ -6,6 +6,12 @@
 #include <string.h>
 
 const char *const planner_search_names[] = {"auto", "exhaustive", "beam", NULL};
+const char *const planner_kind_names[] = {"tree", "induction", NULL};
+
+int planner_tail_steps(const double *pv, int max_steps) {
+    if ((int)pv[0] != PLANNER_INDUCTION) return 0;
+    return (int)pv[1] > 0 ? (int)pv[1] : max_steps;
+}
 
 /* A child prefix in the beam: its parent slot, last action and partial sums. */
 struct cand { double G, r, a; int parent, action, order; };

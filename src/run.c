@@ -1,7 +1,6 @@
 /* run: one train-then-evaluate run. */
 #include "run.h"
-#include "efe_tail.h"
-#include "efe_ctx.h"
+#include "efe_check.h"
 #include "latent.h"
 #include <math.h>
 #include <stdio.h>
@@ -28,156 +27,12 @@ static double now_mono(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Average ranks (ties share the mean of their positions). */
-static void ranks(const float *x, int n, double *r) {
-    for (int i = 0; i < n; i++) {
-        int less = 0, equal = 0;
-        for (int j = 0; j < n; j++) {
-            less += x[j] < x[i];
-            equal += x[j] == x[i];
-        }
-        r[i] = less + (equal + 1) / 2.0;
-    }
-}
-
-/* Spearman's rank correlation; NaN when either side is constant or n < 2. */
-static float spearman(const float *x, const float *y, int n) {
-    double rx[RESULT_CHECK_POLICIES], ry[RESULT_CHECK_POLICIES];
-    if (n < 2 || n > RESULT_CHECK_POLICIES) return NAN;
-    ranks(x, n, rx);
-    ranks(y, n, ry);
-    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < n; i++) { mx += rx[i]; my += ry[i]; }
-    mx /= n;
-    my /= n;
-    for (int i = 0; i < n; i++) {
-        sxy += (rx[i] - mx) * (ry[i] - my);
-        sxx += (rx[i] - mx) * (rx[i] - mx);
-        syy += (ry[i] - my) * (ry[i] - my);
-    }
-    return sxx > 0 && syy > 0 ? (float)(sxy / sqrt(sxx * syy)) : NAN;
-}
-
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* The exact side of the EFE diagnostic, per run: the true model's tail
- * under the agent's preference and weights, solved at the first check that
- * needs one (evaluation does not change the preference). */
-typedef struct {
-    efe_tail_t tail;
-    int solved;
-    double *work;       /* 2 n_states + n_obs doubles */
-    /* a 2-context world's belief planner (decision_t.check_ctx): the EFE to
-     * go over the belief about the context on the true model, and each
-     * check's exact values under the other naming of the agent's contexts
-     * (a learner's naming is its own: the one its beliefs at the ends of
-     * the evaluation episodes agree with is kept, as analysis figctx does) */
-    efe_ctx_t ctx;
-    int ctx_alloc, ctx_solved, ctx_checks;
-    float *swapped;     /* [n_check][RESULT_CHECK_POLICIES] */
-    double agree, disagree;
-} exact_side_t;
-
-/* The exact G of each first action from belief q [2 n_cells] (or with the
- * contexts' halves swapped) on the true model, by the belief recursion. */
-static void exact_ctx_first(exact_side_t *xs, const efe_model_t *tm, const check_context_t *ctx,
-                            const efe_weights_t *w, int swap, float *out, int np) {
-    const int n = tm->n_states, nc = n / 2;
-    double *q = xs->work, G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS];
-    for (int s = 0; s < n; s++) q[s] = ctx->belief[swap ? (s + nc) % n : s];
-    efe_ctx_first(&xs->ctx, tm, q, ctx->lnp, w, G, risk, amb);
-    for (int p = 0; p < np; p++) out[p] = (float)G[p];
-}
-
-/* In a 2-context world with checks: the belief recursion and the other
- * naming's slots.  0, or -1 (no memory). */
-static int exact_side_ctx_alloc(exact_side_t *xs, const gridworld_t *g, const efe_model_t *tm, int n_check) {
-    if (g->n_contexts != 2 || n_check < 1) return 0;
-    xs->swapped = calloc((size_t)n_check * RESULT_CHECK_POLICIES, sizeof(float));
-    xs->ctx_alloc = xs->swapped && efe_ctx_alloc(&xs->ctx, g->n_states, tm->n_obs, tm->n_actions) == 0;
-    return xs->ctx_alloc ? 0 : -1;
-}
-
-static void exact_side_free(exact_side_t *xs) {
-    free(xs->work);
-    free(xs->swapped);
-    efe_tail_free(&xs->tail);
-    if (xs->ctx_alloc) efe_ctx_free(&xs->ctx);
-}
-
-/* After the evaluation: if the agent's beliefs at the ends of its episodes
- * name the contexts the other way round, the checks' exact values are those
- * of the swapped belief (and their rank correlations with them). */
-static void settle_ctx_naming(const exact_side_t *xs, run_result_t *res) {
-    if (xs->ctx_checks < 1 || xs->disagree <= xs->agree) return;
-    for (int i = 0; i < xs->ctx_checks; i++) {
-        float *ex = res->check_exact + (size_t)i * RESULT_CHECK_POLICIES;
-        const int np = res->check_n[i];
-        if (np < 1) continue;
-        memcpy(ex, xs->swapped + (size_t)i * RESULT_CHECK_POLICIES, sizeof(float) * (size_t)np);
-        res->check_rho[i] = spearman(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, ex, np);
-    }
-}
-
-/* G of the agent's exposed candidates under the world's true A and B, from
- * the agent's own belief and preference, with the same planner (a tail after
- * the policy if the agent's G has one), into check slot i. */
-static void score_check(const agent_class_t *c, const void *agent, const world_knowledge_t *k, int n_cells,
-                        const decision_t *dec, run_result_t *res, int i, exact_side_t *xs) {
-    check_context_t ctx;
-    if (!c->check_context || c->check_context(agent, &ctx) != 0 || dec->check_H < 1) return;
-    /* a belief over other states than the true model's (the cells alone in a
-     * context world) cannot be scored on it */
-    if ((ctx.n_states ? ctx.n_states : n_cells) != k->model.n_states) return;
-    const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
-    if (dec->check_ctx) {
-        if (!xs->ctx_alloc || dec->check_H != 1 || ctx.tail_steps < 1) return;
-        if (!xs->ctx_solved) {
-            efe_ctx_solve(&xs->ctx, &k->model, ctx.lnp, &w, ctx.tail_steps);
-            xs->ctx_solved = 1;
-        }
-        int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
-        float exact[RESULT_CHECK_POLICIES];
-        exact_ctx_first(xs, &k->model, &ctx, &w, 0, exact, np);
-        exact_ctx_first(xs, &k->model, &ctx, &w, 1, xs->swapped + (size_t)i * RESULT_CHECK_POLICIES, np);
-        res->check_n[i] = np;
-        memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
-        memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);
-        res->check_rho[i] = spearman(dec->check_est, exact, np);
-        xs->ctx_checks = i + 1;
-        return;
-    }
-    const efe_tail_t *tail = NULL;
-    if (ctx.tail_steps > 0) {
-        if (!xs->solved) {
-            efe_tail_solve(&xs->tail, &k->model, ctx.lnp, &w, ctx.tail_steps, NULL);
-            xs->solved = 1;
-        }
-        tail = &xs->tail;
-    }
-    int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
-    float exact[RESULT_CHECK_POLICIES];
-    for (int p = 0; p < np; p++) {
-        int pol[DECISION_MAX_H];
-        for (int h = 0; h < dec->check_H; h++) pol[h] = dec->check_policy[p][h];
-        exact[p] = (float)efe_tail_policy_G(&k->model, tail, ctx.belief, pol, dec->check_H, ctx.lnp, &w, NULL, NULL,
-                                            xs->work);
-    }
-    res->check_n[i] = np;
-    memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
-    memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);
-    res->check_rho[i] = spearman(dec->check_est, exact, np);
-}
-
 /* One evaluation episode; logs the trajectory when k >= 0.  The first
  * d->n_check decisions of the run (over all episodes) ask for the EFE
  * diagnostic; *n_checked counts those that gave one. */
-static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g, const world_knowledge_t *wk,
-                         rng_t *env_rng, rng_t *agent_rng, const layout_dims_t *d,
-                         run_result_t *res, int e, int k, int *n_checked, exact_side_t *xs) {
+static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t *g, rng_t *env_rng,
+                         rng_t *agent_rng, const layout_dims_t *d, run_result_t *res, int e, int k, int *n_checked,
+                         efe_check_t *xc) {
     const size_t T = (size_t)d->max_steps, NA = (size_t)d->n_actions;
     /* the evaluation's own environment: env_reset and env_step draw from
      * env_rng exactly as the world's gw_step and gw_observe would (and the
@@ -200,7 +55,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
         int a = c->act(agent, o, agent_rng, &dec);
         last_pc = dec.p_context;
         if (dec.want_check && dec.n_check > 0) {
-            score_check(c, agent, wk, g->n_states, &dec, res, *n_checked, xs);
+            efe_check_score(xc, c, agent, g->n_states, &dec, res, *n_checked);
             if (res->check_n[*n_checked] > 0) (*n_checked)++;
         }
         double rwd;
@@ -225,11 +80,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     res->eval_success[e] = outcome == ENV_GOAL;
     res->eval_outcome[e] = (int8_t)(outcome == ENV_GOAL ? RESULT_GOAL : outcome == ENV_FAILED ? RESULT_HOLE : RESULT_TIMEOUT);
     res->eval_context[e] = (int8_t)env_context(&env);
-    if (!isnan(last_pc)) { /* which naming of the contexts the agent's last belief agrees with */
-        const double right = env_context(&env) == 1 ? last_pc : 1.0 - last_pc;
-        xs->agree += right;
-        xs->disagree += 1.0 - right;
-    }
+    efe_check_episode_end(xc, last_pc, env_context(&env));
     res->eval_return[e] = (float)ret;
     if (k >= 0) res->traj_len[k] = t;
 }
@@ -243,18 +94,6 @@ static void record_curve(run_result_t *res, const double *bins, const int *count
         res->curve_success[b] = (float)(bins[C + b] / counts[b]);
         res->curve_return[b] = (float)(bins[2 * C + b] / counts[b]);
     }
-}
-
-/* The median of the defined rank correlations of the first n checked
- * decisions (left NaN if there is none); check_rho keeps its order. */
-static void record_rho_median(run_result_t *res, int n) {
-    float rho[n > 0 ? n : 1];
-    int nr = 0;
-    for (int i = 0; i < n; i++)
-        if (!isnan(res->check_rho[i])) rho[nr++] = res->check_rho[i];
-    if (nr == 0) return;
-    qsort(rho, (size_t)nr, sizeof(float), cmp_float);
-    res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
 }
 
 /* What the agent's network cost (its fits and read-offs), if it has one. */
@@ -324,15 +163,14 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     long *visits = calloc((size_t)g->n_states, sizeof *visits);
     double *bins = calloc((size_t)C * 3, sizeof *bins);
     int *counts = calloc((size_t)C, sizeof *counts);
-    const efe_model_t *tm = &wk->model; /* the world's true model: over (cell, context) in a context world */
-    exact_side_t xs = {.work = malloc(sizeof(double) * (2 * (size_t)tm->n_states + (size_t)tm->n_obs))};
+    efe_check_t xc; /* on the world's true model: over (cell, context) in a context world */
+    const int xc_rc = efe_check_init(&xc, g, &wk->model, d->n_check);
     void *agent = NULL;
     int rc = 0, n_checked = 0;
     env_t env;
     env_init(&env, g, &env_rng);
     env_count_visits(&env, visits);
-    if (!bins || !counts || !xs.work || !visits || efe_tail_alloc(&xs.tail, tm->n_states, tm->n_actions) != 0 ||
-        exact_side_ctx_alloc(&xs, g, tm, d->n_check) != 0) {
+    if (!bins || !counts || !visits || xc_rc != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto failed;
     }
@@ -363,12 +201,11 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     t0 = now_mono();
     for (int e = 0; e < d->eval_episodes; e++) {
         if (cancel && *cancel) goto cancelled;
-        eval_episode(c, agent, g, wk, &eval_env_rng, &eval_agent_rng, d, res, e,
-                     e < d->log_episodes ? e : -1, &n_checked, &xs);
+        eval_episode(c, agent, g, &eval_env_rng, &eval_agent_rng, d, res, e, e < d->log_episodes ? e : -1,
+                     &n_checked, &xc);
     }
     res->eval_seconds = now_mono() - t0;
-    settle_ctx_naming(&xs, res);
-    record_rho_median(res, n_checked);
+    efe_check_finish(&xc, res, n_checked);
     res->status = RUN_DONE;
     goto out;
 
@@ -385,7 +222,7 @@ out:
     free(bins);
     free(counts);
     free(visits);
-    exact_side_free(&xs);
+    efe_check_free(&xc);
     res->t_end = now_wall();
     return rc;
 }

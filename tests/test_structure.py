@@ -92,6 +92,19 @@ def test_only_the_store_reads_and_writes_hdf5():
     assert users <= store, f"outside the store but including hdf5.h: {sorted(users - store)}"
 
 
+def test_the_run_loop_knows_no_efe():
+    """The EFE diagnostic is efe_check's (issue 23): run.c reaches the exact
+    EFE machinery (efe_tail.h, efe_ctx.h) only through efe_check.h, and no
+    Spearman or tail solving is written in it."""
+    inc = set(includes(os.path.join(SRC, "run.c")))
+    assert "efe_check.h" in inc, "run.c no longer includes efe_check.h: the check is stale"
+    assert not inc & {"efe_tail.h", "efe_ctx.h", "efe.h"}, sorted(inc)
+    with open(os.path.join(SRC, "run.c")) as f:
+        text = f.read()
+    for word in ("spearman", "efe_tail_", "efe_ctx_"):
+        assert word not in text, word
+
+
 def c_module_graph():
     """Module -> the modules it includes: X.c and X.h are module X, and
     #include "Y.h" in either is an edge X -> Y (Y a project header, Y != X)."""

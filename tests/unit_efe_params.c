@@ -2,11 +2,13 @@
  * agent shares (efe.h).  Its names in order and its defaults decoded, every
  * field of a non-default block landing in its place, the two choices decoded
  * by name, and both EFE agents' tables holding the block exactly as
- * efe_param_specs gives it, in one contiguous piece. */
+ * efe_param_specs gives it, in one contiguous piece; and the same for the
+ * planning block (planner, tail_steps: planner.h). */
 #include <string.h>
 #include "agents.h"
 #include "efe.h"
 #include "params.h"
+#include "planner.h"
 #include "unit.h"
 
 /* The shared EFE block: its names in order, and one decoding of every value
@@ -136,8 +138,35 @@ static void agents_hold_the_block(void) {
     }
 }
 
+/* The planning block (planner.h): both agents hold `planner` then
+ * `tail_steps` as PLANNER_PARAM_SPECS gives them, the same entries in both
+ * (one help text), and planner_tail_steps decodes them: no tail for the tree,
+ * tail_steps, or max_steps for tail_steps 0. */
+static void agents_hold_the_planner_block(void) {
+    static const param_spec_t block[] = {PLANNER_PARAM_SPECS};
+    CHECK(sizeof block / sizeof block[0] == 2 && !strcmp(block[0].name, "planner") &&
+          !strcmp(block[1].name, "tail_steps"));
+    const agent_class_t *classes[] = {&agent_exact_aif, &agent_diffusion_aif};
+    for (int c = 0; c < 2; c++) {
+        const agent_class_t *k = classes[c];
+        int g = agent_param_index(k, "planner");
+        CHECK_MSG(g >= 0 && agent_param_index(k, "tail_steps") == g + 1, "%s", k->name);
+        for (int i = 0; i < 2; i++)
+            CHECK_MSG(same_spec(&k->params[g + i], &block[i]), "%s: %s differs from the block", k->name, block[i].name);
+        CHECK(!strcmp(k->params[g].choices[(int)k->params[g].def], "induction"));
+    }
+    const param_spec_t *kind = &block[0];
+    double pv[2] = {param_choice_index(kind, "induction"), 0};
+    CHECK(planner_tail_steps(pv, 200) == 200);
+    pv[1] = 7;
+    CHECK(planner_tail_steps(pv, 200) == 7);
+    pv[0] = param_choice_index(kind, "tree");
+    CHECK(pv[0] >= 0 && planner_tail_steps(pv, 200) == 0);
+}
+
 static const unit_test_t tests[] = {
     {"param_block", test_param_block},
+    {"agents_hold_the_planner_block", agents_hold_the_planner_block},
     {"specs_well_formed", specs_well_formed},
     {"read_every_field", read_every_field},
     {"choices_by_name", choices_by_name},
