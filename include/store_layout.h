@@ -6,6 +6,7 @@
 #ifndef AIF_STORE_LAYOUT_H
 #define AIF_STORE_LAYOUT_H
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "plan.h"
 #include "result.h"
@@ -20,6 +21,14 @@
  * taken from the layout dims. */
 typedef enum { X_NONE, X_E, X_K, X_T, X_T1, X_NA, X_C, X_CK, X_D, X_KP } extent_t;
 
+/* Where a run's row of a dataset comes from in its run_result_t (result.h):
+ * none (the status, the checksum, and the rows written with the layout),
+ * the field at `off` itself, the array its pointer at `off` points to, an
+ * int field stored as int32, or the message (written NUL-padded). */
+enum { SRC_NONE = 0, SRC_VALUE, SRC_ARRAY, SRC_INT, SRC_MESSAGE };
+#define FROM_VALUE(f) .src = SRC_VALUE, .off = offsetof(run_result_t, f), .size = sizeof(((run_result_t *)0)->f)
+#define FROM_ARRAY(f) .src = SRC_ARRAY, .off = offsetof(run_result_t, f), .size = sizeof(*((run_result_t *)0)->f)
+
 typedef struct {
     const char *path;
     hid_t type_native;   /* set at startup (HDF5 type ids are not constants) */
@@ -27,6 +36,10 @@ typedef struct {
     extent_t tail[3];
     const char *units;
     const char *description;
+    int src;             /* SRC_*: what store_write_run writes as a run's row */
+    size_t off;          /* offsetof(run_result_t, field) */
+    size_t size;         /* bytes of the field's value (of an element, for an array): must be the type's */
+    int done_only;       /* written for a done run only (a failed run keeps its fill) */
 } ds_def_t;
 
 enum {
@@ -66,6 +79,8 @@ int    sl_read_attr_i64(hid_t obj, const char *name, int64_t *v);
 int    sl_create_layout(hid_t file, const plan_t *p, hid_t msg_type, const char *created, const char *mpi_version);
 int    sl_write_static_data(hid_t file, const plan_t *p);
 
+/* The path of an agent entry's checkpoint dataset, /checkpoints/<entry>. */
+void sl_ckpt_path(char *buf, size_t n, const char *entry);
 /* store_estimate_bytes and store_estimate_bytes_floor (store.h) from the layout. */
 double sl_estimate_bytes(const plan_t *p);
 double sl_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text);

@@ -140,7 +140,7 @@ static int open_handles(store_t *st, char *err, size_t errlen) {
         st->ck[a].id = st->ck[a].fspace = st->ck[a].mspace = -1;
         if (p->entry_rows[a] == 0 || st->d.n_ckpt == 0) continue;
         char path[128];
-        snprintf(path, sizeof path, "/checkpoints/%s", p->entry_name[a]);
+        sl_ckpt_path(path, sizeof path, p->entry_name[a]);
         hsize_t dims[3] = {(hsize_t)p->entry_rows[a], (hsize_t)st->d.n_ckpt, (hsize_t)p->entry_floats[a]};
         if (open_dset(st->file, path, H5T_NATIVE_FLOAT, 3, dims, &st->ck[a]) != 0) {
             snprintf(err, errlen, "%s: dataset %s is missing or has another shape than this job's layout",
@@ -610,54 +610,38 @@ int store_mark_pending(store_t *st, long run_id, char *err, size_t errlen) {
     return 0;
 }
 
+/* Run r's row of dataset i from where the table says it comes from (0, or
+ * -1); a row not written for this run (no source, or done only) is left. */
+static int write_from_result(store_t *st, int i, const run_result_t *r) {
+    const ds_def_t *def = &sl_defs[i];
+    if (def->src == SRC_NONE || (def->done_only && r->status != RUN_DONE)) return 0;
+    const char *field = (const char *)r + def->off;
+    const void *buf = field;
+    int32_t i32;
+    char msg[RESULT_MSG_LEN];
+    switch (def->src) {
+    case SRC_ARRAY: memcpy(&buf, field, sizeof buf); break;
+    case SRC_INT: i32 = *(const int *)(const void *)field; buf = &i32; break;
+    case SRC_MESSAGE:
+        memset(msg, 0, sizeof msg);
+        snprintf(msg, sizeof msg, "%s", field);
+        buf = msg;
+        break;
+    default: break;
+    }
+    return write_row(&st->ds[i], (hsize_t)r->run_id, buf);
+}
+
 int store_write_run(store_t *st, const run_result_t *r, char *err, size_t errlen) {
     long id = r->run_id;
     const plan_t *p = st->plan;
     int rc = 0;
-    char msg[RESULT_MSG_LEN];
-    memset(msg, 0, sizeof msg);
-    snprintf(msg, sizeof msg, "%s", r->message);
-    int32_t rank = r->rank;
-    rc |= write_scalar(st, DS_RANK, id, &rank);
-    rc |= write_scalar(st, DS_T_START, id, &r->t_start);
-    rc |= write_scalar(st, DS_T_END, id, &r->t_end);
-    rc |= write_scalar(st, DS_TRAIN_S, id, &r->train_seconds);
-    rc |= write_scalar(st, DS_EVAL_S, id, &r->eval_seconds);
-    rc |= write_scalar(st, DS_TRAIN_STEPS, id, &r->train_steps);
-    rc |= write_scalar(st, DS_TRAIN_EPISODES, id, &r->train_episodes);
-    rc |= write_scalar(st, DS_FIT_STEPS, id, &r->fit_steps);
-    rc |= write_scalar(st, DS_FIT_S, id, &r->fit_seconds);
-    rc |= write_scalar(st, DS_READOFF_S, id, &r->readoff_seconds);
-    rc |= write_scalar(st, DS_MESSAGE, id, msg);
+    /* every row the table gives a source, in the table's order */
+    for (int i = 0; i < DS_COUNT; i++) {
+        rc |= write_from_result(st, i, r);
+        if (i == DS_EVAL_CONTEXT && r->status == RUN_DONE) FAULT_POINT("mid_data");
+    }
     if (r->status == RUN_DONE) {
-        rc |= write_row(&st->ds[DS_EVAL_STEPS], (hsize_t)id, r->eval_steps);
-        rc |= write_row(&st->ds[DS_EVAL_SUCCESS], (hsize_t)id, r->eval_success);
-        rc |= write_row(&st->ds[DS_EVAL_RETURN], (hsize_t)id, r->eval_return);
-        rc |= write_row(&st->ds[DS_EVAL_OUTCOME], (hsize_t)id, r->eval_outcome);
-        rc |= write_row(&st->ds[DS_EVAL_CONTEXT], (hsize_t)id, r->eval_context);
-        FAULT_POINT("mid_data");
-        rc |= write_row(&st->ds[DS_CURVE_STEPS], (hsize_t)id, r->curve_steps);
-        rc |= write_row(&st->ds[DS_CURVE_SUCCESS], (hsize_t)id, r->curve_success);
-        rc |= write_row(&st->ds[DS_CURVE_RETURN], (hsize_t)id, r->curve_return);
-        rc |= write_row(&st->ds[DS_CURVE_EPISODES], (hsize_t)id, r->curve_episodes);
-        rc |= write_row(&st->ds[DS_TRAJ_LEN], (hsize_t)id, r->traj_len);
-        rc |= write_row(&st->ds[DS_TRAJ_POS], (hsize_t)id, r->traj_pos);
-        rc |= write_row(&st->ds[DS_TRAJ_OBS], (hsize_t)id, r->traj_obs);
-        rc |= write_row(&st->ds[DS_TRAJ_ACTION], (hsize_t)id, r->traj_action);
-        rc |= write_row(&st->ds[DS_TRAJ_G], (hsize_t)id, r->traj_G);
-        rc |= write_row(&st->ds[DS_TRAJ_RISK], (hsize_t)id, r->traj_risk);
-        rc |= write_row(&st->ds[DS_TRAJ_AMB], (hsize_t)id, r->traj_ambiguity);
-        rc |= write_row(&st->ds[DS_TRAJ_P], (hsize_t)id, r->traj_p_action);
-        rc |= write_row(&st->ds[DS_TRAJ_PCTX], (hsize_t)id, r->traj_p_context);
-        rc |= write_row(&st->ds[DS_CKPT_STEP], (hsize_t)id, r->ckpt_step);
-        rc |= write_row(&st->ds[DS_CHECK_N], (hsize_t)id, r->check_n);
-        rc |= write_row(&st->ds[DS_CHECK_EST], (hsize_t)id, r->check_est);
-        rc |= write_row(&st->ds[DS_CHECK_EXACT], (hsize_t)id, r->check_exact);
-        rc |= write_row(&st->ds[DS_CHECK_RHO], (hsize_t)id, r->check_rho);
-        rc |= write_scalar(st, DS_CHECK_RHO_MED, id, &r->check_rho_median);
-        rc |= write_scalar(st, DS_MODEL_TV_A, id, &r->model_tv_A);
-        rc |= write_scalar(st, DS_MODEL_TV_B, id, &r->model_tv_B);
-        rc |= write_scalar(st, DS_MODEL_FIT_TV_B, id, &r->model_fit_tv_B);
         int a = p->runs[id].entry;
         int64_t row = p->ckpt_row[id];
         dset_t *ck = &st->ck[a];

@@ -4,7 +4,9 @@
   with everything they include, reach neither agents.h, jobspec.h nor run.h,
   and only the layers above the store (the runner and main) include store.h;
 - no file in src/ is over 1,000 lines and no function over 100;
-- only the store includes hdf5.h;
+- only the store includes hdf5.h; a results-file path is spelled in the
+  schema file (store_layout.c) alone, and docs/results-format.md lists the
+  per-run datasets of its table with their types;
 - no include cycle between the C modules (X.c and X.h are module X) and no
   import cycle between the modules of analysis/, function-level imports
   included (issue 23);
@@ -103,6 +105,58 @@ def test_the_run_loop_knows_no_efe():
         text = f.read()
     for word in ("spearman", "efe_tail_", "efe_ctx_"):
         assert word not in text, word
+
+
+GROUPS = ("runs", "eval", "train", "traj", "checkpoints", "efe_check", "model", "envs")
+PATH_LITERAL_RE = re.compile(r'"(/(?:%s)(?:/[^"\s]*)?)"' % "|".join(GROUPS))
+TABLE_ROW_RE = re.compile(r'\[(DS_\w+)\]\s*=\s*\{"(/[\w/]+)",\s*0,\s*(\d)')
+
+
+def schema_table():
+    """{path: type code} of the per-run dataset table (src/store_layout.c, sl_defs)."""
+    with open(os.path.join(SRC, "store_layout.c")) as f:
+        rows = TABLE_ROW_RE.findall(f.read())
+    assert len(rows) > 40, "the table scanner found too few rows"
+    return {path: int(code) for _, path, code in rows}
+
+
+def test_dataset_paths_are_spelled_only_in_the_schema():
+    """A results-file path is a string literal of store_layout.c alone (the
+    table and the layout); every other file gets it from there."""
+    found = {}
+    for p in c_sources():
+        with open(p) as f:
+            for lit in PATH_LITERAL_RE.findall(f.read()):
+                found.setdefault(os.path.basename(p), set()).add(lit)
+    assert "/runs/status" in found.get("store_layout.c", set()), "the scanner missed the table"
+    others = {k: sorted(v) for k, v in found.items() if k != "store_layout.c"}
+    assert not others, f"dataset paths spelled outside the schema: {others}"
+    assert PATH_LITERAL_RE.findall('x = "/eval/steps"; y = "/envs/%s/cells";') == ["/eval/steps", "/envs/%s/cells"]
+
+
+DOC_TYPES = {"int8": 0, "uint8": 1, "int32": 2, "int64": 3, "float32": 4, "float64": 5, "string": 6}
+
+
+def test_results_format_lists_every_dataset_of_the_table():
+    """docs/results-format.md's per-run datasets (rows with a shape [R, ...]
+    under each group's heading) are exactly the table's, with its types."""
+    with open(os.path.join(REPO, "docs", "results-format.md")) as f:
+        text = f.read()
+    documented, group = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^## `/(\w+)`", line)
+        if line.startswith("## "):
+            group = m.group(1) if m else None
+            continue
+        m = re.match(r"^\| (`[^|]+`) \| `\[R[^`]*\]` (\w+)", line)
+        if group and m:
+            for name in re.findall(r"`([^`]+)`", m.group(1)):
+                documented[f"/{group}/{name}"] = DOC_TYPES.get(m.group(2), -1)
+    table = schema_table()
+    assert documented.keys() - table.keys() == {"/runs/params"}, sorted(documented.keys() - table.keys())
+    assert not table.keys() - documented.keys(), f"not documented: {sorted(table.keys() - documented.keys())}"
+    wrong = {p: (documented[p], c) for p, c in table.items() if documented[p] != c}
+    assert not wrong, f"documented type code differs from the table's: {wrong}"
 
 
 def c_module_graph():

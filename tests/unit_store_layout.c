@@ -7,6 +7,7 @@
  * maps); the checksum's `covers` list; the attribute readers' refusals; and
  * the size estimates against the datasets' own storage sizes. */
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,7 +394,35 @@ static void estimates(void) {
     fx_teardown(&x);
 }
 
+/* The schema's row sources (store_write_run writes from them): every dataset
+ * a run fills has one whose size is its type's, and only the status, the
+ * checksum and the rows written with the layout have none; the arrays and the
+ * diagnostics are a done run's only. */
+static void row_sources(void) {
+    static const size_t type_size[] = {1, 1, 4, 8, 4, 8};
+    int n_src = 0;
+    for (int i = 0; i < DS_COUNT; i++) {
+        const ds_def_t *d = &sl_defs[i];
+        const int none = i == DS_STATUS || i == DS_CRC || i == DS_TRAIN_BUDGET || i == DS_CKPT_FLOATS ||
+                         i == DS_CKPT_ROW;
+        CHECK_MSG((d->src == SRC_NONE) == none, "%s: source %d", d->path, d->src);
+        if (d->src == SRC_NONE) continue;
+        n_src++;
+        CHECK_MSG(d->off < sizeof(run_result_t), "%s", d->path);
+        if (d->src == SRC_VALUE || d->src == SRC_ARRAY)
+            CHECK_MSG(d->type_code < 6 && d->size == type_size[d->type_code], "%s: %zu bytes for type %d", d->path,
+                      d->size, d->type_code);
+        if (d->src == SRC_INT) CHECK(d->type_code == 2 && d->off == offsetof(run_result_t, rank));
+        if (d->src == SRC_MESSAGE) CHECK(d->type_code == 6 && d->off == offsetof(run_result_t, message));
+        CHECK_MSG(d->done_only == (d->src == SRC_ARRAY || strncmp(d->path, "/efe_check/", 11) == 0 ||
+                                   strncmp(d->path, "/model/", 7) == 0), "%s", d->path);
+    }
+    CHECK(n_src == DS_COUNT - 5);
+    CHECK(sl_defs[DS_EVAL_STEPS].off == offsetof(run_result_t, eval_steps));
+}
+
 static const unit_test_t tests[] = {
+    {"row_sources", row_sources},
     {"dims_of_the_job", dims_of_the_job},
     {"every_dataset", every_dataset},
     {"root_attributes", root_attributes},
