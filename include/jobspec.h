@@ -1,5 +1,6 @@
-/* jobspec: the YAML job file, validated against the schema in code and
- * against the worlds it describes, and its expansion into the ordered run list.
+/* jobspec: the YAML job file, validated against the schema in code (job.h
+ * then checks it against the worlds it describes), and its expansion into
+ * the ordered run list.
  *
  * Every error names the file, the line and the key path, e.g.
  *   jobs/x.yaml:12: agents[1].params.alpha: expected a number, got "fast"
