@@ -42,7 +42,7 @@ extern const char *const planner_search_names[]; /* "auto", "exhaustive", "beam"
 /* The planning parameters both active-inference agents share, `planner` and
  * `tail_steps`: two consecutive entries of an agent's table (params.h), put
  * there with [P_PLANNER] = PLANNER_PARAM_SPECS (the second lands at
- * P_PLANNER + 1) and decoded with planner_tail_steps.  One definition, one
+ * P_PLANNER + 1) and decoded with planner_params_read.  One definition, one
  * help text, one decoding. */
 enum { PLANNER_TREE = 0, PLANNER_INDUCTION = 1 };
 extern const char *const planner_kind_names[]; /* "tree", "induction", NULL */
@@ -53,9 +53,16 @@ extern const char *const planner_kind_names[]; /* "tree", "induction", NULL */
      "the model's states (efe_tail.h)"},                                                             \
     {"tail_steps", PT_INT, 0, 0, 100000, NULL,                                                       \
      "induction: backward steps after the tree (0 = the world's max_steps)"}
-/* The tail's length from the block (pv at its first value, planner): 0 for
- * the tree alone, else tail_steps, or max_steps where tail_steps is 0. */
-int planner_tail_steps(const double *pv, int max_steps);
+/* What the block decodes to: the values as the job gave them. */
+typedef struct {
+    int kind;           /* PLANNER_TREE or PLANNER_INDUCTION */
+    int tail_steps;     /* as given: 0 = the world's max_steps */
+} planner_params_t;
+/* Decode the block: pv points at its first value (planner). */
+void planner_params_read(const double *pv, planner_params_t *out);
+/* The tail's length: 0 for the tree alone, else tail_steps, or max_steps
+ * where tail_steps is 0. */
+int planner_tail_steps(const planner_params_t *p, int max_steps);
 
 typedef struct {
     int H;              /* horizon: actions per policy */

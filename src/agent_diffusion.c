@@ -42,6 +42,7 @@
 #include <time.h>
 #include "agents.h"
 #include "arena.h"
+#include "agent_diffusion_config.h"
 #include "efe.h"
 #include "experience.h"
 #include "explore.h"
@@ -51,172 +52,19 @@
 #include "netmodel.h"
 #include "planner.h"
 
-enum {
-    P_HORIZON, P_CONTEXT, P_SAMPLES, P_MAX_POL, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA,
-    P_C_GOAL, P_HOLE, P_SELECTION,
-    P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
-    P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,
-    P_WARM, P_AMB_SAMPLES, P_COND, P_PLANNER, P_TAIL, P_TRANS_SAMPLES, P_NOVELTY, P_EXPLORATION, P_FOURIER,
-    P_RBF, P_RBF_CELLS, P_PREDICT, P_SUPPORT, P_LABELS, P_MODEL, P_INFERENCE, P_EM_ROUNDS,
-    P_STOP_TOL, P_STOP_EVERY, P_STOP_PATIENCE, P_STOP_WATCH, P_EXPLORE_EPS, P_CTX_TIE, P_BALANCE, P_N
-};
-
-static const char *const predict_choices[] = {"samples", "model", NULL};
-enum { PREDICT_SAMPLES = 0, PREDICT_MODEL = 1 };
-static const char *const support_choices[] = {"model", "data", "moves", NULL};
-enum { SUPPORT_MODEL = 0, SUPPORT_DATA = 1, SUPPORT_MOVES = 2 };
-static const char *const exploration_choices[] = {"random", "novelty", "efe", "auto", NULL};
-enum { EXPLORATION_RANDOM = 0, EXPLORATION_NOVELTY = 1, EXPLORATION_EFE = 2, EXPLORATION_AUTO = 3 };
-static const char *const cond_choices[] = {"clean", "repaint", NULL};
-static const char *const model_choices[] = {"network", "counts", NULL};
-enum { MODEL_NETWORK = 0, MODEL_COUNTS = 1 };
-static const char *const watch_choices[] = {"loss", "readoff", NULL};
-static const char *const balance_choices[] = {"tokens", "moves", NULL};
-static const char *const inference_choices[] = {"filter", "inpaint", NULL};
-enum { INFER_FILTER = 0, INFER_INPAINT = 1 };
-
 #define EM_MAX_ITER 100
 #define EM_TOL 1e-4        /* nats per token */
-
-_Static_assert(P_SELECTION - P_GAMMA + 1 == EFE_N_PARAMS && P_PREF == P_GAMMA + EFE_P_PREF,
-               "the EFE block sits at P_GAMMA .. P_SELECTION");
-_Static_assert(P_TAIL == P_PLANNER + 1, "the planner block is planner, tail_steps");
-
-static const param_spec_t dif_params[P_N] = {
-    [P_HORIZON] = {"horizon", PT_INT, 2, 1, 8, NULL, "planning horizon H (actions per policy)"},
-    [P_CONTEXT] = {"context", PT_INT, 3, 0, 16, NULL,
-                   "past steps in the network's window before the present token (with prediction samples or "
-                   "inference inpaint; otherwise the window is the present token and the next)"},
-    [P_SAMPLES] = {"samples", PT_INT, 8, 1, 256, NULL,
-                   "samples M drawn per candidate policy (prediction samples; inference inpaint draws 4 M)"},
-    [P_MAX_POL] = {"max_policies", PT_INT, 64, 4, 1024, NULL,
-                   "candidate policies: all |A|^H if at most this many, else (prediction model) a beam of "
-                   "this many (planner.h) or (prediction samples) this many drawn at random, equally many "
-                   "per first action"},
-    EFE_PARAM_SPECS, /* P_GAMMA .. P_SELECTION (efe.h) */
-    [P_SCHEDULE] = {"schedule", PT_CHOICE, 1, 0, 0, sched_names, "noise schedule: linear, cosine or sigmoid"},
-    [P_T] = {"T", PT_INT, 50, 2, 1000, NULL, "diffusion steps T"},
-    [P_SAMPLER] = {"sampler", PT_CHOICE, 1, 0, 0, sampler_names, "reverse sampler: ddpm or ddim"},
-    [P_STEPS] = {"sample_steps", PT_INT, 10, 1, 1000, NULL, "DDIM reverse steps (<= T; ddpm always uses T)"},
-    [P_ETA] = {"ddim_eta", PT_REAL, 0.0, 0.0, 1.0, NULL, "DDIM eta (0 deterministic, 1 DDPM-like)"},
-    [P_JUMP] = {"jump_len", PT_INT, 0, 0, 1000, NULL, "RePaint resampling jump length (0 = plain replacement)"},
-    [P_RESAMPLE] = {"n_resample", PT_INT, 0, 0, 20, NULL, "RePaint extra passes per jump (0 = off)"},
-    [P_CLIP] = {"clip_x0", PT_REAL, 1.0, 0.0, 100.0, NULL, "clip predicted x0 to [-c, c] (0 = off)"},
-    [P_DMODEL] = {"d_model", PT_INT, 64, 8, 1024, NULL, "transformer width"},
-    [P_HEADS] = {"heads", PT_INT, 4, 1, 64, NULL, "attention heads (divide d_model)"},
-    [P_LAYERS] = {"layers", PT_INT, 2, 1, 32, NULL, "transformer blocks"},
-    [P_RBF] = {"rbf", PT_BOOL, 1, 0, 1, NULL,
-               "radial-basis features of the o and z coordinates in the network's input: one "
-               "Gaussian bump per column and per row (soft one-hot codes of the column and the row), so "
-               "that a small network can learn where walls are"},
-    [P_RBF_CELLS] = {"rbf_cells", PT_BOOL, 1, 0, 1, NULL,
-                     "with rbf (ignored without): also the products of the row and column bumps, a soft "
-                     "one-hot code of the cell itself (rows x cols more inputs per coordinate pair), so "
-                     "that a wall between two cells is one feature away"},
-    [P_FOURIER] = {"fourier", PT_INT, 0, -1, 16, NULL,
-                   "Fourier features of the o and z coordinates in the network's input: frequencies "
-                   "pi 2^k, k < fourier (0 = none; -1 = ceil(log2 of the grid's longer side), enough to "
-                   "tell neighbouring cells apart)"},
-    [P_LR] = {"lr", PT_REAL, 2e-3, 1e-7, 1.0, NULL, "peak Adam learning rate (warm-up over 5% of a fit, cosine decay to lr/10)"},
-    [P_BATCH] = {"batch", PT_INT, 128, 1, 4096, NULL, "training batch (windows)"},
-    [P_ITERS] = {"train_iters", PT_INT, 6000, 0, 10000000, NULL,
-                 "gradient steps per fit: all of them with train_stop 0, else the most a fit may make"},
-    [P_STOP_TOL] = {"train_stop", PT_REAL, 0.0, 0.0, 0.5, NULL,
-                    "the stopping rule (conditioning clean): a fit holds its peak learning rate until what "
-                    "stop_watch watches says it is done, then decays over a quarter of its steps and stops; "
-                    "0 = off, train_iters steps with cosine decay (measured: docs/diffusion-aif.md)"},
-    [P_STOP_EVERY] = {"stop_every", PT_INT, 100, 1, 100000, NULL, "train_stop: gradient steps between its checks"},
-    [P_STOP_PATIENCE] = {"stop_patience", PT_INT, 3, 1, 16, NULL,
-                         "train_stop: the checks that end a fit (see stop_watch)"},
-    [P_STOP_WATCH] = {"stop_watch", PT_CHOICE, NET_WATCH_LOSS, 0, 0, watch_choices,
-                      "what train_stop watches: loss = the denoising loss on 256 fixed windows of the agent's "
-                      "data (done: it has not fallen by the fraction train_stop over stop_patience checks); "
-                      "readoff = the successor generated for each of 256 fixed (state, action) pairs of the "
-                      "agent's data, one draw with fixed sampler noise (done: the share agreeing with the "
-                      "record's commonest successor is within train_stop of the record's own share of it, "
-                      "at stop_patience checks in a row)"},
-    [P_BALANCE] = {"train_balance", PT_CHOICE, NET_BALANCE_TOKENS, 0, 0, balance_choices,
-                   "how a training window's present token is drawn: tokens = uniformly over the agent's record "
-                   "(in a world with hidden contexts a likelihood window over its states first); moves = a "
-                   "transition window uniformly over the distinct (state, action) moves of the record first, "
-                   "then over that move's tokens, and a likelihood window over its states first (a rare move, "
-                   "into a wall, weighs as much as a frequent one; the targets are conditionals, so what changes "
-                   "is only how the fit spends its steps)"},
-    [P_ROUNDS] = {"rounds", PT_INT, 0, 0, 1000, NULL,
-                  "retraining rounds after exploration (the retraining criterion: equal shares of the "
-                  "remaining step budget)"},
-    [P_EXPLORE] = {"explore_frac", PT_REAL, 0.5, 0.0, 1.0, NULL,
-                   "fraction of the training budget spent exploring first (see exploration); with rounds 0 "
-                   "the whole budget is exploration"},
-    [P_EXPLORATION] = {"exploration", PT_CHOICE, EXPLORATION_AUTO, 0, 0, exploration_choices,
-                       "how the first explore_frac of the budget is spent: random = uniform moves (the "
-                       "paper's); novelty = the moves the agent has made least, planned over its own counts "
-                       "of its moves between the states it infers (the most probable state of its belief on "
-                       "the model learned so far, re-learned as the record grows; explore.h); efe = EFE "
-                       "decisions on the counts model of its record, re-learned as the record grows, with "
-                       "probability explore_epsilon of a random move; auto = novelty in a world without "
-                       "hidden contexts, efe in one with them (docs/contexts.md)"},
-    [P_EXPLORE_EPS] = {"explore_epsilon", PT_REAL, 0.5, 0.0, 1.0, NULL,
-                       "exploration efe: probability of a uniformly random move"},
-    [P_CTX_TIE] = {"context_tie", PT_BOOL, 1, 0, 1, NULL,
-                   "a world with hidden contexts (docs/contexts.md): true = the contexts share the transitions, "
-                   "the start and the location part of the likelihood (the context changes only the symbols "
-                   "seen and where episodes end), in the counts model and in the model read off the network "
-                   "alike; false = every (cell, context) has its own rows (the ablation)"},
-    [P_TRAIN_EPS] = {"train_epsilon", PT_REAL, 0.1, 0.0, 1.0, NULL,
-                     "probability of a random action while acting during training"},
-    [P_WARM] = {"warm_start", PT_BOOL, 1, 0, 1, NULL, "keep weights and Adam state between fits (else re-initialise)"},
-    [P_AMB_SAMPLES] = {"amb_samples", PT_INT, 32, 1, 1024, NULL,
-                       "samples per cell when estimating the likelihood p(o|z) (and its entropy) from the model"},
-    [P_COND] = {"conditioning", PT_CHOICE, 0, 0, 0, cond_choices,
-                "inpainting: clean = known entries pasted as they are at every reverse step, the network "
-                "trained with the same masks (loss on generated entries only); repaint = known entries "
-                "re-noised to the current step and pasted (Lugmayr et al. 2022), network trained "
-                "unconditionally as in the paper"},
-    [P_PLANNER] = PLANNER_PARAM_SPECS, /* P_PLANNER, P_TAIL (planner.h) */
-    [P_TRANS_SAMPLES] = {"trans_samples", PT_INT, 32, 1, 1024, NULL,
-                         "samples per (cell, action) when reading the transitions p(z'|z,a) off the model"},
-    [P_PREDICT] = {"prediction", PT_CHOICE, PREDICT_MODEL, 0, 0, predict_choices,
-                   "how a candidate policy's future is predicted: samples = inpaint the whole window under "
-                   "it (samples per policy, the paper's; network only); model = carry the belief about the "
-                   "present state through the likelihood and transitions of the agent's model, on the "
-                   "planner both active-inference agents share (planner.h)"},
-    [P_SUPPORT] = {"support", PT_CHOICE, SUPPORT_DATA, 0, 0, support_choices,
-                   "successors of the model's transitions: model = as the source gives them; data = from a "
-                   "move the agent has made, a cell it has never been in (by its inferred states) is dropped "
-                   "if the move also reaches cells it has been in (the network's leaks through walls; a move "
-                   "never made, or one that reaches only unvisited cells, keeps them); moves = data, then from a "
-                   "move the agent has made, every successor its data never shows that move reaching is dropped "
-                   "as well (at least half an expected move; the network's leaks to cells beside a wall)"},
-    [P_LABELS] = {"state_labels", PT_BOOL, 0, 0, 1, NULL,
-                  "z in the training windows is the true cell of every training step (the paper's reading "
-                  "of Algorithm 1: privileged information, an ablation) instead of the state the agent "
-                  "infers from its observations (EM, latent.h)"},
-    [P_MODEL] = {"model", PT_CHOICE, MODEL_NETWORK, 0, 0, model_choices,
-                 "where the likelihood and transitions the agent plans with come from: network = read off the "
-                 "diffusion model by inpainting (the agent); counts = normalised counts of the same data "
-                 "under the same inferred states (the control: no network is trained)"},
-    [P_INFERENCE] = {"inference", PT_CHOICE, INFER_FILTER, 0, 0, inference_choices,
-                     "the belief about the present state at a decision: filter = exact Bayes filtering on the "
-                     "model the agent plans with; inpaint = the histogram of 4 x samples present states "
-                     "inpainted by the network given the episode's last context steps (network only)"},
-    [P_EM_ROUNDS] = {"em_rounds", PT_INT, 0, 0, 100, NULL,
-                     "network without state labels: after the first fit, this many rounds of (infer the "
-                     "states of the record under the model read off the network, refit): EM with the "
-                     "network in the loop (0: the states inferred under the counts model)"},
-    [P_NOVELTY] = {"novelty", PT_REAL, 4.0, 0.0, 1e3, NULL,
-                   "exploration in the training rounds (induction): a cell visited n times in the agent's "
-                   "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation)"},
-};
 
 typedef struct {
     task_t task;
     int S, NA, H, M, K, enumerate;
     int ctx;                   /* a world with hidden contexts: states (cell, context), latc instead of lat */
     int NS, NO;                /* states and observations (both S without contexts) */
+    dif_cfg_t c;               /* its parameters */
     efe_params_t ep;           /* gamma, weights, preference, selection (efe.h) */
-    int rounds, labels, source, inference, predict, support, exploration, em_rounds, use_net;
-    double explore, train_eps, explore_eps, novelty;
+    int exploration;           /* the explorer: auto resolved for the world */
+    int em_rounds;             /* network EM rounds that apply (0 with labels or the counts model) */
+    int use_net;               /* the parameters need the network */
     int tail_steps;            /* planner: induction (0: none) */
     netmodel_t nm;             /* the network (model: network, or anything that samples from it) */
     genmodel_t gm;             /* the model the agent plans with */
@@ -242,119 +90,22 @@ typedef struct {
     arena_t *arena;            /* every buffer above, and the dif_t itself */
 } dif_t;
 
-static int ipow(int b, int e) {
-    long r = 1;
-    for (int i = 0; i < e && r <= 1 << 20; i++) r *= b;
-    return r > 1 << 20 ? 1 << 20 : (int)r;
-}
-
-/* Fourier frequencies for this task: -1 = enough for the grid's longer side. */
-static int fourier_of(const task_t *task, const double *pv) {
-    int f = (int)pv[P_FOURIER], side = task->rows > task->cols ? task->rows : task->cols;
-    if (f >= 0) return f;
-    for (f = 0; (1 << f) < side; f++) {}
-    return f;
-}
-
-/* The network's window: past tokens and future ones beside the present.  With
- * prediction: model and inference: filter (the defaults) every query the
- * network is trained on and asked (the likelihood and the transitions) is
- * about the present token and the next; the other tokens of a longer window
- * would be null in all of them, so the window is those two.  Otherwise
- * context past tokens and the planning horizon's future ones. */
-static void window_of(const double *pv, int *context, int *horizon) {
-    const int readoff_only = (int)pv[P_PREDICT] == PREDICT_MODEL && (int)pv[P_INFERENCE] != INFER_INPAINT;
-    *context = readoff_only ? 0 : (int)pv[P_CONTEXT];
-    *horizon = readoff_only ? 1 : (int)pv[P_HORIZON];
-}
-
-static scorenet_config_t net_config(const task_t *task, const double *pv) {
-    const int rbf = (int)pv[P_RBF];
-    int context, horizon;
-    window_of(pv, &context, &horizon);
-    return (scorenet_config_t){(int)pv[P_DMODEL], (int)pv[P_HEADS], (int)pv[P_LAYERS],
-                               context + 1 + horizon, tok_width(task), 64,
-                               fourier_of(task, pv), 4, rbf ? task->cols : 0, rbf ? task->rows : 0,
-                               rbf && (int)pv[P_RBF_CELLS], task->n_contexts > 1 ? task->n_contexts : 0};
-}
-
-/* Whether these parameters need the network at all. */
-static int uses_network(const double *pv) {
-    return (int)pv[P_MODEL] == MODEL_NETWORK || (int)pv[P_INFERENCE] == INFER_INPAINT ||
-           (int)pv[P_PREDICT] == PREDICT_SAMPLES;
-}
 
 static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
-    if (!uses_network(pv)) return 0;
-    scorenet_config_t c = net_config(task, pv);
-    return netmodel_ckpt_floats(&c);
+    const dif_cfg_t c = dif_decode(pv);
+    if (!dif_uses_network(&c)) return 0;
+    scorenet_config_t nc = dif_net_config(task, &c);
+    return netmodel_ckpt_floats(&nc);
 }
 
 static unsigned dif_needs(const double *pv) {
-    return ((int)pv[P_PREF] == EFE_PREF_ORACLE ? TASK_NEEDS_ORACLE : 0u) |
-           (pv[P_LABELS] != 0.0 ? TASK_NEEDS_LABELS : 0u);
-}
-
-static planner_config_t plan_config(const task_t *task, const double *pv) {
-    const int induction = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
-    return (planner_config_t){(int)pv[P_HORIZON], (long)pv[P_MAX_POL], PLAN_SEARCH_AUTO,
-                              planner_tail_steps(pv + P_PLANNER, task->max_steps),
-                              /* two hidden contexts: decide over the belief about the context */
-                              induction && task->n_contexts == 2 ? task->n_cells : 0};
-}
-
-/* What diffusion-aif does not do in a world with hidden contexts
- * (docs/contexts.md): a message, or NULL. */
-static const char *ctx_refusal(const task_t *env, const double *pv) {
-    if (env->n_contexts > LATENT_CTX_MAX) return "more than 2 hidden contexts";
-    if (pv[P_LABELS] != 0.0) return "state_labels: true (the labels are cells, not (cell, context))";
-    if ((int)pv[P_EM_ROUNDS] > 0) return "em_rounds > 0";
-    if ((int)pv[P_PREDICT] == PREDICT_SAMPLES) return "prediction: samples";
-    if ((int)pv[P_INFERENCE] == INFER_INPAINT) return "inference: inpaint";
-    if ((int)pv[P_PREF] != EFE_PREF_GOAL) return "a preference other than goal (it needs the map)";
-    return NULL;
+    const dif_cfg_t c = dif_decode(pv);
+    return (c.efe.pref.kind == EFE_PREF_ORACLE ? TASK_NEEDS_ORACLE : 0u) | (c.labels ? TASK_NEEDS_LABELS : 0u);
 }
 
 static int dif_validate(const task_t *env, const double *pv, char *err, size_t n) {
-    const char *no = env->n_contexts > 1 ? ctx_refusal(env, pv) : NULL;
-    if (no) {
-        snprintf(err, n, "diffusion-aif: world '%s' has hidden contexts, and with them it does not take %s "
-                 "(docs/contexts.md)", env->name, no);
-        return -1;
-    }
-    if ((int)pv[P_MODEL] == MODEL_COUNTS && uses_network(pv)) {
-        snprintf(err, n, "model: counts trains no network, so it needs inference: filter and prediction: model");
-        return -1;
-    }
-    if ((int)pv[P_DMODEL] % (int)pv[P_HEADS] != 0) {
-        snprintf(err, n, "d_model %d is not divisible by heads %d", (int)pv[P_DMODEL], (int)pv[P_HEADS]);
-        return -1;
-    }
-    if ((int)pv[P_HORIZON] > env->max_steps) {
-        snprintf(err, n, "horizon %d exceeds the world's max_steps %d", (int)pv[P_HORIZON], env->max_steps);
-        return -1;
-    }
-    if ((int)pv[P_SAMPLER] == SAMPLER_DDIM && (int)pv[P_STEPS] > (int)pv[P_T]) {
-        snprintf(err, n, "sample_steps %d exceeds T %d", (int)pv[P_STEPS], (int)pv[P_T]);
-        return -1;
-    }
-    /* The dense tables (the counts' A and its counts, the planner's A with its
-     * slots, and the network's E-step model) grow with the square of the cells. */
-    const double ctx = env->n_contexts > 1 ? env->n_contexts : 1, cells = env->n_cells,
-                 obs = env->n_contexts > 1 ? env->n_obs : cells,
-                 gib = (36.0 + ((int)pv[P_EM_ROUNDS] > 0 ? 8.0 : 0.0)) * ctx * cells * obs / 1073741824.0;
-    if (gib > 2.0) {
-        snprintf(err, n, "diffusion-aif: its dense tables would need %.1f GiB for world '%s' (%d cells; limit 2 GiB)", gib,
-                 env->name, env->n_cells);
-        return -1;
-    }
-    int K = ipow(env->n_actions, (int)pv[P_HORIZON]);
-    if (K > (int)pv[P_MAX_POL]) K = (int)pv[P_MAX_POL];
-    if ((long)K * (long)pv[P_SAMPLES] > 65536) {
-        snprintf(err, n, "policies x samples = %ld rows per network call; at most 65536", (long)K * (long)pv[P_SAMPLES]);
-        return -1;
-    }
-    return 0;
+    const dif_cfg_t c = dif_decode(pv);
+    return dif_check(env, &c, err, n);
 }
 
 static void dif_destroy(void *self) {
@@ -368,64 +119,48 @@ static void dif_destroy(void *self) {
     arena_free(a->arena); /* every buffer of the agent's own, and the agent */
 }
 
-/* The scalar settings from the parameters. */
-static void dif_read_params(dif_t *a, const task_t *task, const double *pv) {
+/* What follows from the parameters and the task. */
+static void dif_derive(dif_t *a, const task_t *task) {
+    const dif_cfg_t *c = &a->c;
     a->task = *task;
     a->S = task->n_cells;
     a->ctx = task->n_contexts > 1;
     a->NS = a->ctx ? task->n_cells * task->n_contexts : a->S;
     a->NO = a->ctx ? task->n_obs : a->S;
     a->NA = task->n_actions;
-    a->H = (int)pv[P_HORIZON];
-    a->M = (int)pv[P_SAMPLES];
-    int all = ipow(a->NA, a->H);
-    a->enumerate = all <= (int)pv[P_MAX_POL];
-    a->K = a->enumerate ? all : ((int)pv[P_MAX_POL] / a->NA) * a->NA;
-    efe_params_read(pv + P_GAMMA, &a->ep);
-    a->rounds = (int)pv[P_ROUNDS];
-    a->explore = pv[P_EXPLORE];
-    a->train_eps = pv[P_TRAIN_EPS];
-    a->explore_eps = pv[P_EXPLORE_EPS];
-    a->tail_steps = plan_config(task, pv).tail_steps;
-    a->novelty = pv[P_NOVELTY];
-    a->exploration = (int)pv[P_EXPLORATION];
+    a->H = c->horizon;
+    a->M = c->samples;
+    a->K = dif_n_policies(c, a->NA, &a->enumerate);
+    a->ep = c->efe;
+    a->tail_steps = dif_plan_config(task, c).tail_steps;
+    a->exploration = c->exploration;
     if (a->exploration == EXPLORATION_AUTO) a->exploration = a->ctx ? EXPLORATION_EFE : EXPLORATION_NOVELTY;
-    a->predict = (int)pv[P_PREDICT];
-    a->support = (int)pv[P_SUPPORT];
-    a->labels = pv[P_LABELS] != 0.0;
-    a->source = (int)pv[P_MODEL];
-    a->inference = (int)pv[P_INFERENCE];
-    a->em_rounds = a->labels || a->source != MODEL_NETWORK ? 0 : (int)pv[P_EM_ROUNDS];
-    a->use_net = uses_network(pv);
+    a->em_rounds = c->labels || c->model != MODEL_NETWORK ? 0 : c->em_rounds;
+    a->use_net = dif_uses_network(c);
 }
 
-static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, const double *pv) {
+static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task) {
+    const dif_cfg_t *p = &a->c;
     netmodel_config_t c;
     memset(&c, 0, sizeof c);
-    c.net = net_config(task, pv);
-    c.lr = (float)pv[P_LR];
-    c.schedule = (sched_kind_t)(int)pv[P_SCHEDULE];
-    c.T = (int)pv[P_T];
-    c.sampler = sampler_defaults();
-    c.sampler.kind = (sampler_kind_t)(int)pv[P_SAMPLER];
-    c.sampler.steps = c.sampler.kind == SAMPLER_DDIM ? (int)pv[P_STEPS] : 0;
-    c.sampler.ddim_eta = (float)pv[P_ETA];
-    c.sampler.jump_len = (int)pv[P_JUMP];
-    c.sampler.n_resample = (int)pv[P_RESAMPLE];
-    c.sampler.clip_x0 = (float)pv[P_CLIP];
-    c.cond = (int)pv[P_COND];
-    c.mix = a->predict != PREDICT_MODEL ? NET_MIX_SAMPLES : a->inference == INFER_INPAINT ? NET_MIX_MODEL : NET_MIX_READOFF;
-    window_of(pv, &c.context, &c.horizon);
-    c.iters = (int)pv[P_ITERS];
-    c.batch = (int)pv[P_BATCH];
-    c.warm = pv[P_WARM] != 0;
-    c.amb_samples = (int)pv[P_AMB_SAMPLES];
-    c.trans_samples = (int)pv[P_TRANS_SAMPLES];
-    c.stop_tol = pv[P_STOP_TOL];
-    c.stop_every = (int)pv[P_STOP_EVERY];
-    c.stop_patience = (int)pv[P_STOP_PATIENCE];
-    c.stop_watch = (int)pv[P_STOP_WATCH];
-    c.balance = (int)pv[P_BALANCE];
+    c.net = dif_net_config(task, p);
+    c.lr = (float)p->lr;
+    c.schedule = (sched_kind_t)p->schedule;
+    c.T = p->T;
+    c.sampler = p->sampler;
+    c.cond = p->cond;
+    c.mix = p->predict != PREDICT_MODEL ? NET_MIX_SAMPLES : p->inference == INFER_INPAINT ? NET_MIX_MODEL : NET_MIX_READOFF;
+    dif_window(p, &c.context, &c.horizon);
+    c.iters = p->train_iters;
+    c.batch = p->batch;
+    c.warm = p->warm_start;
+    c.amb_samples = p->amb_samples;
+    c.trans_samples = p->trans_samples;
+    c.stop_tol = p->train_stop;
+    c.stop_every = p->stop_every;
+    c.stop_patience = p->stop_patience;
+    c.stop_watch = p->stop_watch;
+    c.balance = p->balance;
     int rows = a->K * a->M;
     c.max_batch = rows > c.batch ? rows : c.batch;
     if (c.max_batch < 256) c.max_batch = 256;
@@ -433,7 +168,7 @@ static netmodel_config_t netmodel_config(const dif_t *a, const task_t *task, con
 }
 
 /* The agent's own buffers, all from its arena. */
-static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t *init_rng, char *err, size_t n) {
+static int dif_alloc(dif_t *a, const task_t *task, const rng_t *init_rng, char *err, size_t n) {
     arena_t *ar = a->arena;
     const size_t NS = (size_t)a->NS, K = (size_t)a->K, hist = (size_t)task->max_steps + 2;
     a->lnp = arena_alloc(ar, (size_t)a->NO, sizeof(double));
@@ -449,14 +184,14 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
     a->first = arena_alloc(ar, K, sizeof(int));
     a->hist_o = arena_alloc(ar, hist, sizeof(int));
     a->hist_a = arena_alloc(ar, hist, sizeof(int));
-    const planner_config_t pc = plan_config(task, pv);
+    const planner_config_t pc = dif_plan_config(task, &a->c);
     const latent_prior_t prior = latent_prior_defaults();
     const int bw = NETMODEL_TRANS_WIDTH > LATENT_WIDTH ? NETMODEL_TRANS_WIDTH : LATENT_WIDTH;
     /* a context world's observation slots: what the read-off can fill, and at
      * least as many as the counts model keeps (latent_ctx.h) */
     int aw = a->S;
     if (a->ctx) {
-        aw = (int)pv[P_AMB_SAMPLES] < a->NO ? (int)pv[P_AMB_SAMPLES] : a->NO;
+        aw = a->c.amb_samples < a->NO ? a->c.amb_samples : a->NO;
         if (aw < LATENT_CTX_AWIDTH) aw = LATENT_CTX_AWIDTH < a->NO ? LATENT_CTX_AWIDTH : a->NO;
     }
     if (a->ctx) {
@@ -474,11 +209,11 @@ static int dif_alloc(dif_t *a, const task_t *task, const double *pv, const rng_t
         return -1;
     }
     if (a->ctx) {
-        a->latc.tie = pv[P_CTX_TIE] != 0.0;
+        a->latc.tie = a->c.ctx_tie;
         a->gm.ctx_cells = a->S;
     }
     if (a->use_net) {
-        const netmodel_config_t nc = netmodel_config(a, task, pv);
+        const netmodel_config_t nc = netmodel_config(a, task);
         if (netmodel_create(&a->nm, ar, &a->task, &nc, init_rng, err, n) != 0) return -1;
         a->nm.trace = getenv("AIF_TRACE_FIT") ? stderr : NULL; /* docs/diffusion-aif.md: a debugging aid */
     }
@@ -499,15 +234,16 @@ static void counts_model(dif_t *a) {
 }
 
 static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
-    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+    const dif_cfg_t c = dif_decode(pv);
+    if (c.efe.pref.kind == EFE_PREF_ORACLE && !task->oracle_dist) {
         snprintf(err, n, "diffusion-aif: preference: oracle-distance needs the oracle, which this task does not give");
         return NULL;
     }
-    if (pv[P_LABELS] != 0.0 && !task->labels) {
+    if (c.labels && !task->labels) {
         snprintf(err, n, "diffusion-aif: state_labels: true needs the state labels, which this task does not give");
         return NULL;
     }
-    if (dif_validate(task, pv, err, n) != 0) return NULL;
+    if (dif_check(task, &c, err, n) != 0) return NULL;
     arena_t *ar = arena_create(1u << 20);
     dif_t *a = arena_alloc(ar, 1, sizeof *a);
     if (!a) {
@@ -516,8 +252,9 @@ static void *dif_create(const task_t *task, const double *pv, rng_t *init_rng, c
         return NULL;
     }
     a->arena = ar;
-    dif_read_params(a, task, pv);
-    if (dif_alloc(a, task, pv, init_rng, err, n) != 0) {
+    a->c = c;
+    dif_derive(a, task);
+    if (dif_alloc(a, task, init_rng, err, n) != 0) {
         dif_destroy(a);
         return NULL;
     }
@@ -598,7 +335,7 @@ static int decide_by_samples(dif_t *a, rng_t *r, decision_t *d) {
     draw_policies(a, r);
     netmodel_sample_policies(&a->nm, a->hist_o, a->hist_a, a->t, a->pol, a->K, a->M, r);
     score_policies(a);
-    if (a->inference == INFER_INPAINT) {
+    if (a->c.inference == INFER_INPAINT) {
         /* the belief: the present z of every row */
         memset(a->belief, 0, sizeof(double) * (size_t)a->S);
         for (int row = 0; row < a->K * a->M; row++) a->belief[netmodel_cell(&a->nm, row, 0, OFF_Z)] += 1.0 / (a->K * a->M);
@@ -625,9 +362,9 @@ static void filter_belief(dif_t *a) {
 }
 
 static void update_belief(dif_t *a, rng_t *r) {
-    if (a->inference == INFER_FILTER) {
+    if (a->c.inference == INFER_FILTER) {
         filter_belief(a);
-    } else if (a->predict == PREDICT_MODEL) {
+    } else if (a->c.predict == PREDICT_MODEL) {
         netmodel_infer_state(&a->nm, a->hist_o, a->hist_a, a->t, 4 * a->M, r, a->belief);
     }
 }
@@ -647,7 +384,7 @@ static int dif_act(void *self, int obs, rng_t *rng, decision_t *d) {
         update_belief(a, rng);
     }
     a->noted = 0;
-    int act = a->predict == PREDICT_MODEL ? planner_decide(&a->plan, a->belief, rng, d) : decide_by_samples(a, rng, d);
+    int act = a->c.predict == PREDICT_MODEL ? planner_decide(&a->plan, a->belief, rng, d) : decide_by_samples(a, rng, d);
     a->hist_a[a->t] = act;
     a->t++;
     return act;
@@ -662,7 +399,7 @@ static void dif_observe(dif_t *a, int obs) {
     if (a->t > a->task.max_steps) a->t = a->task.max_steps;
     a->hist_o[a->t] = obs;
     filter_belief(a);
-    a->noted = a->inference == INFER_FILTER;
+    a->noted = a->c.inference == INFER_FILTER;
 }
 
 static void dif_note(dif_t *a, int act) {
@@ -755,7 +492,7 @@ static void infer_states(dif_t *a, rng_t *r, int sample) {
     if (a->ctx) {
         latent_ctx_em(&a->latc, &a->xp, EM_MAX_ITER, EM_TOL, r);
         if (sample) latent_ctx_sample(&a->latc, &a->xp, r);
-    } else if (a->labels) {
+    } else if (a->c.labels) {
         latent_count_labels(&a->lat, &a->xp);
     } else {
         latent_em(&a->lat, &a->xp, EM_MAX_ITER, EM_TOL);
@@ -771,11 +508,11 @@ static void infer_states(dif_t *a, rng_t *r, int sample) {
 static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, char *err, size_t n) {
     infer_states(a, r, 1);
     counts_model(a);
-    if (a->source == MODEL_NETWORK && a->ctx) {
+    if (a->c.model == MODEL_NETWORK && a->ctx) {
         if (fit_and_read(a, r, log, err, n) != 0) return -1;
         if (a->latc.tie) latent_ctx_tie_model(&a->latc, &a->gm);
         latent_ctx_absorb(&a->latc, &a->gm); /* the goal's and the avoided states, as the counts say */
-    } else if (a->source == MODEL_NETWORK) {
+    } else if (a->c.model == MODEL_NETWORK) {
         if (fit_and_read(a, r, log, err, n) != 0) return -1;
         for (int k = 0; k < a->em_rounds && !trainlog_cancelled(log); k++) {
             em_model_from_network(a);
@@ -787,18 +524,18 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
             if (a->gm.avoid[s]) genmodel_absorb(&a->gm, s);
     }
     if (a->task.goal >= 0) a->gm.visited[a->task.goal] = 1; /* the goal is told, and reachable */
-    if (a->support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
-    if (a->support == SUPPORT_MOVES && a->ctx) {
+    if (a->c.support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
+    if (a->c.support == SUPPORT_MOVES && a->ctx) {
         latent_ctx_moves(&a->latc, a->mv_idx, a->mv_cnt);
         genmodel_restrict_to_moves(&a->gm, a->mv_idx, a->mv_cnt, LATENT_WIDTH, 0.5);
-    } else if (a->support == SUPPORT_MOVES) {
+    } else if (a->c.support == SUPPORT_MOVES) {
         genmodel_restrict_to_moves(&a->gm, a->lat.b_idx, a->lat.cB, LATENT_WIDTH, 0.5);
     }
     const double *bonus = NULL;
-    if (for_rounds && a->novelty > 0) {
+    if (for_rounds && a->c.novelty > 0) {
         for (int s = 0; s < a->NS; s++) {
             const double visits = a->ctx ? a->latc.comp[s / a->S].c_visit[s % a->S] : a->lat.c_visit[s];
-            a->bonus[s] = a->novelty / sqrt(1.0 + visits);
+            a->bonus[s] = a->c.novelty / sqrt(1.0 + visits);
         }
         bonus = a->bonus;
     }
@@ -811,7 +548,7 @@ static int learn(dif_t *a, rng_t *r, const train_log_t *log, int for_rounds, cha
  * learned so far (before any learning, the priors' model: the observed
  * cell). */
 static int explore_state(const dif_t *a, const env_t *env) {
-    if (a->labels) return a->task.labels->cell(env);
+    if (a->c.labels) return a->task.labels->cell(env);
     int best = 0;
     if (a->ctx) {
         /* the most probable cell, whatever the context */
@@ -834,7 +571,7 @@ static void efe_relearn(dif_t *a, rng_t *r) {
     if (a->xp.n < a->refit_at) return;
     infer_states(a, r, 0);
     counts_model(a);
-    if (a->support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
+    if (a->c.support != SUPPORT_MODEL) genmodel_restrict_to_visited(&a->gm);
     model_changed(a, NULL);
     a->refit_at = a->xp.n + a->xp.n / 4 + 64;
 }
@@ -845,7 +582,7 @@ static void efe_relearn(dif_t *a, rng_t *r) {
  * so that it plans over the states the agent infers rather than over its
  * noisy observations. */
 static void explore_relearn(dif_t *a, rng_t *r) {
-    if (a->labels || a->exploration != EXPLORATION_NOVELTY || a->xp.n < a->refit_at) return;
+    if (a->c.labels || a->exploration != EXPLORATION_NOVELTY || a->xp.n < a->refit_at) return;
     infer_states(a, r, 1); /* the model below does not depend on the sample */
     counts_model(a);
     explorer_clear(&a->explorer);
@@ -866,11 +603,11 @@ static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, l
     const int max_steps = a->task.max_steps;
     const int by_efe = explore && a->exploration == EXPLORATION_EFE;
     if (by_efe) explore = 0; /* it acts as in the training rounds, on the counts model */
-    const double eps = by_efe ? a->explore_eps : a->train_eps;
+    const double eps = by_efe ? a->c.explore_eps : a->c.train_eps;
     while (*t < until && !trainlog_cancelled(log)) {
         int o = env_reset(env), steps = 0, outcome = ENV_RUNNING;
         double ret = 0;
-        xp_begin(&a->xp, o, a->labels ? a->task.labels->cell(env) : -1);
+        xp_begin(&a->xp, o, a->c.labels ? a->task.labels->cell(env) : -1);
         dif_begin(a, o);
         dif_observe(a, o);
         int xs = explore ? explore_state(a, env) : 0;
@@ -888,7 +625,7 @@ static void collect(dif_t *a, env_t *env, rng_t *r, train_log_t *log, long *t, l
             }
             double rwd;
             int o2 = env_step(env, act, &rwd, &outcome);
-            xp_step(&a->xp, act, o2, a->labels ? a->task.labels->cell(env) : -1);
+            xp_step(&a->xp, act, o2, a->c.labels ? a->task.labels->cell(env) : -1);
             dif_observe(a, o2);
             if (explore) {
                 const int xs2 = explore_state(a, env);
@@ -921,13 +658,13 @@ static int dif_train(void *self, env_t *env, rng_t *r, train_log_t *log, char *e
         return -1;
     }
     xp_clear(&a->xp);
-    long t = 0, explore_steps = a->rounds == 0 ? budget : (long)(a->explore * (double)budget);
+    long t = 0, explore_steps = a->c.rounds == 0 ? budget : (long)(a->c.explore_frac * (double)budget);
     collect(a, env, r, log, &t, explore_steps, 1);
-    if (learn(a, r, log, a->rounds > 0, err, n) != 0) return -1;
-    for (int k = 0; k < a->rounds && !trainlog_cancelled(log); k++) {
-        long until = explore_steps + (budget - explore_steps) * (k + 1) / a->rounds;
+    if (learn(a, r, log, a->c.rounds > 0, err, n) != 0) return -1;
+    for (int k = 0; k < a->c.rounds && !trainlog_cancelled(log); k++) {
+        long until = explore_steps + (budget - explore_steps) * (k + 1) / a->c.rounds;
         collect(a, env, r, log, &t, until, 0);
-        if (learn(a, r, log, k + 1 < a->rounds, err, n) != 0) return -1;
+        if (learn(a, r, log, k + 1 < a->c.rounds, err, n) != 0) return -1;
     }
     log->steps_used = t;
     float *slot;

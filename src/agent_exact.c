@@ -96,12 +96,42 @@ static const param_spec_t exact_params[P_N] = {
                        "distribution) or uniform over the cells (false)"},
 };
 
+/* The parameters, decoded once (exact_decode, the only reader of the job's
+ * values): validate, size and create all read this.  Adding a parameter: its
+ * index, its row in the table, its field here and its line in exact_decode. */
+typedef struct {
+    int horizon;
+    efe_params_t efe;          /* gamma .. selection (efe.h) */
+    planner_params_t planner;  /* planner, tail_steps (planner.h) */
+    int model, search, start_known, labels, context_tail, context_tie;
+    long policy_cap;
+    double dirichlet_prior, explore;
+} exact_cfg_t;
+
+static exact_cfg_t exact_decode(const double *pv) {
+    exact_cfg_t c;
+    memset(&c, 0, sizeof c);
+    c.horizon = (int)pv[P_HORIZON];
+    efe_params_read(pv + P_GAMMA, &c.efe);
+    planner_params_read(pv + P_PLANNER, &c.planner);
+    c.model = (int)pv[P_MODEL];
+    c.search = (int)pv[P_SEARCH];
+    c.policy_cap = (long)pv[P_CAP];
+    c.dirichlet_prior = pv[P_DIRICHLET];
+    c.explore = pv[P_EXPLORE];
+    c.start_known = pv[P_START_KNOWN] != 0.0;
+    c.labels = pv[P_LABELS] != 0.0;
+    c.context_tail = (int)pv[P_CTX_TAIL];
+    c.context_tie = pv[P_CTX_TIE] != 0.0;
+    return c;
+}
+
 typedef struct {
     task_t task;
     int n, no, na, H, max_steps; /* states (cells, or (cell, context)), observations, actions */
+    exact_cfg_t c;             /* its parameters */
     efe_params_t ep;           /* gamma, weights, preference, selection (efe.h) */
     int learned, labels, start_known;
-    double explore;
     int tail_steps;            /* planner: induction (0: tree alone) */
     genmodel_t gm;             /* the model: the truth, or learned */
     double *lnp;               /* [no] ln p~(o) */
@@ -123,64 +153,67 @@ typedef struct {
 
 /* ---- sizes ---------------------------------------------------------------------- */
 
-static planner_config_t plan_config(const task_t *task, const double *pv) {
-    const int induction = (int)pv[P_PLANNER] == PLANNER_INDUCTION;
-    return (planner_config_t){(int)pv[P_HORIZON], (long)pv[P_CAP], (int)pv[P_SEARCH],
-                              planner_tail_steps(pv + P_PLANNER, task->max_steps),
+static planner_config_t plan_config(const task_t *task, const exact_cfg_t *c) {
+    const int induction = c->planner.kind == PLANNER_INDUCTION;
+    return (planner_config_t){c->horizon, c->policy_cap, c->search, planner_tail_steps(&c->planner, task->max_steps),
                               /* two hidden contexts: decide over the belief about the context */
-                              induction && task->n_contexts == 2 && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF
+                              induction && task->n_contexts == 2 && c->context_tail == CTX_TAIL_BELIEF
                                   ? task->n_cells : 0};
 }
 
 /* Bytes the agent allocates (validate refuses absurd ones before create). */
-static double exact_bytes(const task_t *task, const double *pv) {
-    const planner_config_t pc = plan_config(task, pv);
+static double exact_bytes(const task_t *task, const exact_cfg_t *c) {
+    const planner_config_t pc = plan_config(task, c);
     double n = task->n_cells, na = task->n_actions;
     double b = planner_bytes(task->n_cells, task->n_actions, &pc) + 8.0 * n * 6 + 20.0 * n * n + 12.0 * na * n * 5;
-    if (pv[P_MODEL] == MODEL_LEARNED)
+    if (c->model == MODEL_LEARNED)
         b += 16.0 * n * n + 24.0 * na * n * LATENT_WIDTH + 8.0 * (task->max_steps + 1.0) * n +
              25.0 * (2.0 * task->train_steps + 2);
     return b;
 }
 
 static size_t exact_ckpt_floats(const task_t *task, const double *pv) {
-    if (pv[P_MODEL] != MODEL_LEARNED || task->n_contexts > 1) return 0; /* a context world's mixture: none */
+    const exact_cfg_t c = exact_decode(pv);
+    if (c.model != MODEL_LEARNED || task->n_contexts > 1) return 0; /* a context world's mixture: none */
     return (size_t)task->n_cells * task->n_cells + (size_t)task->n_actions * task->n_cells * LATENT_WIDTH;
 }
 
 static unsigned exact_needs(const double *pv) {
+    const exact_cfg_t c = exact_decode(pv);
     unsigned k = 0;
-    if ((int)pv[P_MODEL] == MODEL_TRUE) k |= TASK_NEEDS_TRUTH;
-    else if (pv[P_LABELS] != 0.0) k |= TASK_NEEDS_LABELS;
-    if ((int)pv[P_PREF] == EFE_PREF_ORACLE) k |= TASK_NEEDS_ORACLE;
+    if (c.model == MODEL_TRUE) k |= TASK_NEEDS_TRUTH;
+    else if (c.labels) k |= TASK_NEEDS_LABELS;
+    if (c.efe.pref.kind == EFE_PREF_ORACLE) k |= TASK_NEEDS_ORACLE;
     return k;
 }
 
-static int exact_validate(const task_t *task, const double *pv, char *err, size_t errlen) {
-    int H = (int)pv[P_HORIZON], na = task->n_actions;
-    long cap = (long)pv[P_CAP];
+/* What these parameters cannot do in this task (its contexts, max_steps, the
+ * policies the search needs, memory): 0, or -1 with a message. */
+static int exact_check(const task_t *task, const exact_cfg_t *c, char *err, size_t errlen) {
+    const int H = c->horizon, na = task->n_actions, learned = c->model == MODEL_LEARNED;
+    const long cap = c->policy_cap;
     if (H > task->max_steps) {
         snprintf(err, errlen, "exact-aif: horizon %d exceeds the world's max_steps %d", H, task->max_steps);
         return -1;
     }
-    if (task->n_contexts > LATENT_CTX_MAX && (int)pv[P_MODEL] == MODEL_LEARNED) {
+    if (task->n_contexts > LATENT_CTX_MAX && learned) {
         snprintf(err, errlen, "exact-aif: model: learned handles at most %d hidden contexts; world '%s' has %d "
                  "(docs/contexts.md)", LATENT_CTX_MAX, task->name, task->n_contexts);
         return -1;
     }
-    if (task->n_contexts > 1 && (int)pv[P_MODEL] == MODEL_LEARNED && pv[P_LABELS] != 0.0) {
+    if (task->n_contexts > 1 && learned && c->labels) {
         snprintf(err, errlen, "exact-aif: state_labels: the labels are cells, not (cell, context): not for world "
                  "'%s' with hidden contexts", task->name);
         return -1;
     }
-    if (task->n_contexts > 2 && (int)pv[P_PLANNER] == PLANNER_INDUCTION && (int)pv[P_CTX_TAIL] == CTX_TAIL_BELIEF) {
+    if (task->n_contexts > 2 && c->planner.kind == PLANNER_INDUCTION && c->context_tail == CTX_TAIL_BELIEF) {
         snprintf(err, errlen, "exact-aif: planner: induction plans over the belief about 2 hidden contexts; world "
                  "'%s' has %d (use context_tail: state, or planner: tree)", task->name, task->n_contexts);
         return -1;
     }
-    if (task->n_contexts > 1 && (int)pv[P_PREF] != EFE_PREF_GOAL) {
+    if (task->n_contexts > 1 && c->efe.pref.kind != EFE_PREF_GOAL) {
         snprintf(err, errlen, "exact-aif: preference: %s needs the goal's cell, which world '%s' with hidden "
-                 "contexts does not have (use preference: goal)", efe_pref_names[(int)pv[P_PREF]], task->name);
+                 "contexts does not have (use preference: goal)", efe_pref_names[c->efe.pref.kind], task->name);
         return -1;
     }
     if (cap < (long)na * na) {
@@ -188,7 +221,7 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
         return -1;
     }
     long all = planner_pow_sat(na, H, MAX_CAP);
-    if ((int)pv[P_SEARCH] == PLAN_SEARCH_EXHAUSTIVE && all > cap) {
+    if (c->search == PLAN_SEARCH_EXHAUSTIVE && all > cap) {
         char count[32];
         if (all > MAX_CAP) snprintf(count, sizeof count, "more than %d", MAX_CAP);
         else snprintf(count, sizeof count, "%ld", all);
@@ -198,13 +231,18 @@ static int exact_validate(const task_t *task, const double *pv, char *err, size_
                  na, H, count, cap);
         return -1;
     }
-    double gib = exact_bytes(task, pv) / (1024.0 * 1024.0 * 1024.0);
+    double gib = exact_bytes(task, c) / (1024.0 * 1024.0 * 1024.0);
     if (gib > 2.0) {
         snprintf(err, errlen, "exact-aif: would need %.1f GiB for world '%s' (limit 2 GiB); "
                  "lower policy_cap or the world size", gib, task->name);
         return -1;
     }
     return 0;
+}
+
+static int exact_validate(const task_t *task, const double *pv, char *err, size_t errlen) {
+    const exact_cfg_t c = exact_decode(pv);
+    return exact_check(task, &c, err, errlen);
 }
 
 /* ---- the model ------------------------------------------------------------------------ */
@@ -250,28 +288,29 @@ static void exact_destroy(void *self) {
     arena_free(x->arena); /* every buffer of the agent's own, and the agent */
 }
 
-/* The scalar settings from the task and the parameters. */
-static void exact_read_params(exact_t *x, const task_t *task, const double *pv, int learned) {
+/* What follows from the task and the parameters. */
+static void exact_derive(exact_t *x, const task_t *task) {
+    const exact_cfg_t *c = &x->c;
+    const int learned = c->model == MODEL_LEARNED;
     x->task = *task;
     x->n = task->n_cells * task->n_contexts; /* a context world's states: (cell, context) */
     x->no = task->n_obs;
     x->na = task->n_actions;
-    x->H = (int)pv[P_HORIZON];
+    x->H = c->horizon;
     x->max_steps = task->max_steps;
-    efe_params_read(pv + P_GAMMA, &x->ep);
+    x->ep = c->efe;
     x->learned = learned;
-    x->labels = learned && pv[P_LABELS] != 0.0;
-    x->start_known = pv[P_START_KNOWN] != 0.0;
-    x->explore = pv[P_EXPLORE];
+    x->labels = learned && c->labels;
+    x->start_known = c->start_known;
     x->prev_action = -1;
 }
 
 /* Buffers and the model (learned: the priors' model; true: the world's).
  * 0, or -1 (no memory). */
-static int exact_init(exact_t *x, const task_t *task, const double *pv) {
+static int exact_init(exact_t *x, const task_t *task) {
     arena_t *ar = x->arena;
     const int n = x->n;
-    const planner_config_t pc = plan_config(task, pv);
+    const planner_config_t pc = plan_config(task, &x->c);
     x->lnp = arena_alloc(ar, (size_t)x->no, sizeof(double));
     x->avoid_loc = arena_alloc(ar, (size_t)task->n_cells, 1);
     x->q = arena_alloc(ar, (size_t)n, sizeof(double));
@@ -288,7 +327,7 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
         return 0;
     }
     latent_prior_t prior = latent_prior_defaults();
-    prior.b_prior = pv[P_DIRICHLET];
+    prior.b_prior = x->c.dirichlet_prior;
     x->ctx_world = task->n_contexts > 1;
     if (x->ctx_world) {
         /* a mixture over the contexts (latent_ctx.h); its sparse rows keep the
@@ -297,7 +336,7 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
             xp_alloc(&x->xp, ar, task->train_steps) != 0 ||
             latent_ctx_alloc(&x->latc, ar, &x->task, task->max_steps + 1, x->xp.cap, &prior) != 0)
             return -1;
-        x->latc.tie = pv[P_CTX_TIE] != 0.0;
+        x->latc.tie = x->c.context_tie;
         x->gm.ctx_cells = task->n_cells;
         latent_ctx_to_genmodel(&x->latc, &x->gm);
     } else {
@@ -316,17 +355,18 @@ static int exact_init(exact_t *x, const task_t *task, const double *pv) {
 static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
                           char *err, size_t errlen) {
     (void)init_rng;
-    if (exact_validate(task, pv, err, errlen)) return NULL;
-    const int learned = (int)pv[P_MODEL] == MODEL_LEARNED;
+    const exact_cfg_t c = exact_decode(pv);
+    if (exact_check(task, &c, err, errlen)) return NULL;
+    const int learned = c.model == MODEL_LEARNED;
     if (!learned && !task->truth) {
         snprintf(err, errlen, "exact-aif: model: true needs the world's true model, which this task does not give");
         return NULL;
     }
-    if ((int)pv[P_PREF] == EFE_PREF_ORACLE && !task->oracle_dist) {
+    if (c.efe.pref.kind == EFE_PREF_ORACLE && !task->oracle_dist) {
         snprintf(err, errlen, "exact-aif: preference: oracle-distance needs the oracle, which this task does not give");
         return NULL;
     }
-    if (learned && pv[P_LABELS] != 0.0 && !task->labels) {
+    if (learned && c.labels && !task->labels) {
         snprintf(err, errlen, "exact-aif: state_labels: true needs the state labels, which this task does not give");
         return NULL;
     }
@@ -337,15 +377,16 @@ static void *exact_create(const task_t *task, const double *pv, rng_t *init_rng,
         goto oom;
     }
     x->arena = ar;
-    exact_read_params(x, task, pv, learned);
-    if (exact_init(x, task, pv) != 0) {
+    x->c = c;
+    exact_derive(x, task);
+    if (exact_init(x, task) != 0) {
         exact_destroy(x);
         goto oom;
     }
     return x;
 oom:
     snprintf(err, errlen, "exact-aif: out of memory for a %dx%d world (horizon %d, policy_cap %ld)",
-             task->rows, task->cols, (int)pv[P_HORIZON], (long)pv[P_CAP]);
+             task->rows, task->cols, c.horizon, c.policy_cap);
     return NULL;
 }
 
@@ -415,7 +456,7 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
         while (t < log->budget && !trainlog_cancelled(log)) {
             double rwd;
             int a;
-            if (x->explore > 0.0 && rng_uniform(agent_rng) < x->explore) a = (int)rng_below(agent_rng, (uint32_t)x->na);
+            if (x->c.explore > 0.0 && rng_uniform(agent_rng) < x->c.explore) a = (int)rng_below(agent_rng, (uint32_t)x->na);
             else a = exact_act(x, o, agent_rng, &dec);
             x->prev_action = a;
             o = env_step(env, a, &rwd, &outcome);
@@ -435,7 +476,7 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
             }
         }
         xp_end(&x->xp, outcome == ENV_GOAL ? XP_GOAL : outcome == ENV_FAILED ? XP_FAILED : XP_CUT);
-        if (x->explore < 1.0 && x->xp.n >= x->refit_at) relearn(x, agent_rng);
+        if (x->c.explore < 1.0 && x->xp.n >= x->refit_at) relearn(x, agent_rng);
     }
     log->steps_used = t;
     relearn(x, agent_rng);

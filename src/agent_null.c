@@ -37,7 +37,15 @@ typedef struct {
     arena_t *arena;    /* flat and the null_agent_t itself */
 } null_agent_t;
 
-static size_t null_ckpt_floats(const task_t *task, const double *pv) { return (size_t)pv[P_CKPT]; }
+/* The parameters, decoded once. */
+typedef struct {
+    size_t ckpt_floats;
+    double sleep_ms;
+} null_cfg_t;
+
+static null_cfg_t null_decode(const double *pv) { return (null_cfg_t){(size_t)pv[P_CKPT], pv[P_SLEEP]}; }
+
+static size_t null_ckpt_floats(const task_t *task, const double *pv) { return null_decode(pv).ckpt_floats; }
 
 static void *null_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
     arena_t *ar = arena_create(0);
@@ -52,8 +60,9 @@ static void *null_create(const task_t *task, const double *pv, rng_t *init_rng, 
         a->flat[s] = 1.0 / a->n_cells;
         a->flat[a->n_cells + s] = -log((double)a->n_cells);
     }
-    a->ckpt_floats = (size_t)pv[P_CKPT];
-    a->sleep_ms = pv[P_SLEEP];
+    const null_cfg_t c = null_decode(pv);
+    a->ckpt_floats = c.ckpt_floats;
+    a->sleep_ms = c.sleep_ms;
     a->salt = rng_u64(init_rng);
     return a;
 }

@@ -43,6 +43,19 @@ static const param_spec_t ql_params[P_N] = {
                           "shaping: Phi(o) = -shaping_lambda * distance(o)"},
 };
 
+/* The parameters, decoded once (ql_decode, the only reader of the job's
+ * values).  Adding a parameter: its index, its row, its field, its line. */
+typedef struct {
+    double alpha, discount, eps0, eps1, eps_frac, eval_eps, q_init, shaping_lambda;
+    int shaping;
+} ql_cfg_t;
+
+static ql_cfg_t ql_decode(const double *pv) {
+    return (ql_cfg_t){.alpha = pv[P_ALPHA], .discount = pv[P_DISCOUNT], .eps0 = pv[P_EPS_START],
+                      .eps1 = pv[P_EPS_END], .eps_frac = pv[P_EPS_FRAC], .eval_eps = pv[P_EVAL_EPS],
+                      .q_init = pv[P_QINIT], .shaping_lambda = pv[P_SHAPING_LAMBDA], .shaping = (int)pv[P_SHAPING]};
+}
+
 typedef struct {
     int n_obs, n_actions, max_steps;
     double alpha, discount, eps0, eps1, eps_frac, eval_eps;
@@ -56,7 +69,7 @@ static size_t ql_ckpt_floats(const task_t *task, const double *pv) {
 }
 
 static unsigned ql_needs(const double *pv) {
-    return (int)pv[P_SHAPING] == SHAPE_ORACLE ? TASK_NEEDS_ORACLE : 0u;
+    return ql_decode(pv).shaping == SHAPE_ORACLE ? TASK_NEEDS_ORACLE : 0u;
 }
 
 /* Phi(o) = -lambda * d(o); cells the oracle says cannot reach the goal get the
@@ -80,8 +93,8 @@ static int ql_potential(ql_t *q, const task_t *task, int kind, double lambda) {
 
 static void ql_destroy(void *self);
 
-static int ql_validate(const task_t *task, const double *pv, char *err, size_t n) {
-    if (task->n_contexts > 1 && (int)pv[P_SHAPING] != SHAPE_NONE) {
+static int ql_check(const task_t *task, const ql_cfg_t *c, char *err, size_t n) {
+    if (task->n_contexts > 1 && c->shaping != SHAPE_NONE) {
         snprintf(err, n, "q-learning: shaping needs the goal's cell, which world '%s' with hidden contexts does "
                  "not have (use shaping: none)", task->name);
         return -1;
@@ -89,8 +102,14 @@ static int ql_validate(const task_t *task, const double *pv, char *err, size_t n
     return 0;
 }
 
+static int ql_validate(const task_t *task, const double *pv, char *err, size_t n) {
+    const ql_cfg_t c = ql_decode(pv);
+    return ql_check(task, &c, err, n);
+}
+
 static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, char *err, size_t n) {
-    if (ql_validate(task, pv, err, n)) return NULL;
+    const ql_cfg_t c = ql_decode(pv);
+    if (ql_check(task, &c, err, n)) return NULL;
     arena_t *ar = arena_create(0);
     ql_t *q = arena_alloc(ar, 1, sizeof *q);
     if (!q) {
@@ -102,19 +121,19 @@ static void *ql_create(const task_t *task, const double *pv, rng_t *init_rng, ch
     q->n_obs = task->n_obs; /* a context world's observations: location and symbol (task.h) */
     q->n_actions = task->n_actions;
     q->max_steps = task->max_steps;
-    q->alpha = pv[P_ALPHA];
-    q->discount = pv[P_DISCOUNT];
-    q->eps0 = pv[P_EPS_START];
-    q->eps1 = pv[P_EPS_END];
-    q->eps_frac = pv[P_EPS_FRAC];
-    q->eval_eps = pv[P_EVAL_EPS];
+    q->alpha = c.alpha;
+    q->discount = c.discount;
+    q->eps0 = c.eps0;
+    q->eps1 = c.eps1;
+    q->eps_frac = c.eps_frac;
+    q->eval_eps = c.eval_eps;
     q->Q = arena_alloc(ar, (size_t)q->n_obs * (size_t)q->n_actions, sizeof(double));
-    if (!q->Q || ql_potential(q, task, (int)pv[P_SHAPING], pv[P_SHAPING_LAMBDA]) != 0) {
+    if (!q->Q || ql_potential(q, task, c.shaping, c.shaping_lambda) != 0) {
         snprintf(err, n, "q-learning: out of memory (or shaping: oracle-distance without the oracle)");
         ql_destroy(q);
         return NULL;
     }
-    for (int i = 0; i < q->n_obs * q->n_actions; i++) q->Q[i] = pv[P_QINIT];
+    for (int i = 0; i < q->n_obs * q->n_actions; i++) q->Q[i] = c.q_init;
     return q;
 }
 

@@ -8,9 +8,14 @@
 const char *const planner_search_names[] = {"auto", "exhaustive", "beam", NULL};
 const char *const planner_kind_names[] = {"tree", "induction", NULL};
 
-int planner_tail_steps(const double *pv, int max_steps) {
-    if ((int)pv[0] != PLANNER_INDUCTION) return 0;
-    return (int)pv[1] > 0 ? (int)pv[1] : max_steps;
+void planner_params_read(const double *pv, planner_params_t *out) {
+    out->kind = (int)pv[0];
+    out->tail_steps = (int)pv[1];
+}
+
+int planner_tail_steps(const planner_params_t *p, int max_steps) {
+    if (p->kind != PLANNER_INDUCTION) return 0;
+    return p->tail_steps > 0 ? p->tail_steps : max_steps;
 }
 
 /* A child prefix in the beam: its parent slot, last action and partial sums. */

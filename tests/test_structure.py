@@ -335,6 +335,37 @@ def test_no_function_over_100_lines():
     assert {"store_create", "store_open", "store_write_run"} <= names
 
 
+def pv_reads(text):
+    """Functions of C text that read a job value pv[...]: {name: count}."""
+    out = {}
+    lines = text.split("\n")
+    for name, first, n in functions(text):
+        k = sum(len(re.findall(r"\bpv\[", l)) for l in lines[first - 1:first - 1 + n])
+        if k:
+            out[name] = k
+    return out
+
+
+def test_agents_decode_their_parameters_once():
+    """Each agent reads the job's values (pv[...]) in its decode function
+    only: validate, needs, ckpt_floats and create read the typed struct
+    (docs/structure.md, "How a parameter travels")."""
+    files = [p for p in c_sources() if os.path.basename(p).startswith("agent_")]
+    bad, decoders = [], set()
+    for p in files:
+        with open(p) as f:
+            for name, k in pv_reads(f.read()).items():
+                if name.endswith("_decode"):
+                    decoders.add(name)
+                else:
+                    bad.append(f"{os.path.basename(p)}: {name} reads pv[] {k} times")
+    assert not bad, bad
+    assert {"dif_decode", "exact_decode", "ql_decode", "null_decode"} <= decoders, decoders
+    # The scanner sees a read outside a decoder.
+    got = pv_reads("static int f(const double *pv) {\n    return (int)pv[3];\n}\n")
+    assert got == {"f": 1}
+
+
 EVEX_RE = re.compile(r"^\s*[0-9a-f]+:\s+((?:[0-9a-f]{2} )+)\s*\t?(\S+)")
 
 

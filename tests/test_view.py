@@ -70,5 +70,8 @@ def test_labels_only_where_the_parameters_ask():
     with a state_labels parameter (the labelled ablation), and only behind it."""
     for src in AGENTS:
         text = open(src).read()
+        config = src.replace(".c", "_config.c")   # an agent's parameters may have a file of their own
+        if os.path.exists(config):
+            text += open(config).read()
         if "labels->cell" in text:
             assert '"state_labels"' in text, f"{os.path.basename(src)} reads labels without a state_labels parameter"

@@ -7,6 +7,7 @@
 #include "agents.h"
 #include "efe.h"
 #include "env.h"
+#include "agent_diffusion_config.h"
 #include "latent.h"
 #include "unit.h"
 
@@ -366,6 +367,67 @@ static void validate_refuses(void) {
     gw_free(&g);
 }
 
+/* The settings of Algorithm 1's loop act only with rounds >= 1 (warm_start
+ * also with em_rounds >= 1): given another value with rounds 0 each is
+ * refused by name; with rounds 1 (or em_rounds 1) it is taken. */
+static void loop_settings_need_rounds(void) {
+    gridworld_t g;
+    world3(&g);
+    const task_t task = view(&g);
+    const struct { const char *name; double v; } set[] = {
+        {"explore_frac", 0.3}, {"train_epsilon", 0.2}, {"novelty", 1.0}, {"warm_start", 0}};
+    double pv[64];
+    char err[256];
+    for (int k = 0; k < 4; k++) {
+        small(pv);
+        CHECK(X->validate(&task, pv, err, sizeof err) == 0);
+        setp(pv, set[k].name, set[k].v);
+        CHECK_MSG(X->validate(&task, pv, err, sizeof err) != 0 && strstr(err, set[k].name) &&
+                  strstr(err, "rounds is 0"), "%s: %s", set[k].name, err);
+        setp(pv, "rounds", 1);
+        CHECK_MSG(X->validate(&task, pv, err, sizeof err) == 0, "%s with rounds 1: %s", set[k].name, err);
+    }
+    small(pv);
+    setp(pv, "warm_start", 0);
+    setp(pv, "em_rounds", 1);
+    CHECK(X->validate(&task, pv, err, sizeof err) == 0);
+    gw_free(&g);
+}
+
+/* dif_decode puts each parameter in its own field: every parameter given a
+ * value of its own (within its range, unlike every other's where it can be),
+ * and each field read back. */
+static void decode_reads_each_parameter(void) {
+    double pv[64];
+    for (int i = 0; i < P_N; i++) {
+        const param_spec_t *p = &dif_params[i];
+        pv[i] = p->type == PT_CHOICE ? (double)(param_n_choices(p) - 1) : p->type == PT_BOOL ? 1.0 - p->def
+                : p->type == PT_INT ? (p->lo + i + 1 <= p->hi ? p->lo + i + 1 : p->hi) : p->lo + (p->hi - p->lo) / (i + 7);
+    }
+    const dif_cfg_t c = dif_decode(pv);
+    const struct { int idx; double got; } f[] = {
+        {P_HORIZON, c.horizon}, {P_CONTEXT, c.context}, {P_SAMPLES, c.samples}, {P_MAX_POL, c.max_policies},
+        {P_GAMMA, c.efe.gamma}, {P_W_RISK, c.efe.w.w_risk}, {P_W_AMB, c.efe.w.w_ambiguity},
+        {P_PREF, c.efe.pref.kind}, {P_LAMBDA, c.efe.pref.lambda}, {P_C_GOAL, c.efe.pref.c_goal},
+        {P_HOLE, c.efe.pref.hole_penalty}, {P_SELECTION, c.efe.sel}, {P_SCHEDULE, c.schedule}, {P_T, c.T},
+        {P_SAMPLER, c.sampler.kind}, {P_STEPS, c.sample_steps}, {P_ETA, c.sampler.ddim_eta},
+        {P_JUMP, c.sampler.jump_len}, {P_RESAMPLE, c.sampler.n_resample}, {P_CLIP, c.sampler.clip_x0},
+        {P_DMODEL, c.d_model}, {P_HEADS, c.heads}, {P_LAYERS, c.layers}, {P_LR, c.lr}, {P_BATCH, c.batch},
+        {P_ITERS, c.train_iters}, {P_ROUNDS, c.rounds}, {P_EXPLORE, c.explore_frac}, {P_TRAIN_EPS, c.train_eps},
+        {P_WARM, c.warm_start}, {P_AMB_SAMPLES, c.amb_samples}, {P_COND, c.cond}, {P_PLANNER, c.planner.kind},
+        {P_TAIL, c.planner.tail_steps}, {P_TRANS_SAMPLES, c.trans_samples}, {P_NOVELTY, c.novelty},
+        {P_EXPLORATION, c.exploration}, {P_RBF, c.rbf}, {P_RBF_CELLS, c.rbf_cells}, {P_PREDICT, c.predict},
+        {P_SUPPORT, c.support}, {P_LABELS, c.labels}, {P_MODEL, c.model}, {P_INFERENCE, c.inference},
+        {P_EM_ROUNDS, c.em_rounds}, {P_STOP_TOL, c.train_stop}, {P_STOP_EVERY, c.stop_every},
+        {P_STOP_PATIENCE, c.stop_patience}, {P_STOP_WATCH, c.stop_watch}, {P_EXPLORE_EPS, c.explore_eps},
+        {P_CTX_TIE, c.ctx_tie}, {P_BALANCE, c.balance}};
+    const int n = (int)(sizeof f / sizeof f[0]);
+    CHECK(n == P_N); /* every parameter */
+    for (int k = 0; k < n; k++)
+        CHECK_MSG(fabs(f[k].got - pv[f[k].idx]) <= 1e-6 * fabs(pv[f[k].idx]), "%s: %g, not %g",
+                  dif_params[f[k].idx].name, f[k].got, pv[f[k].idx]);
+}
+
 /* The model's source is the only difference between the agent and its
  * control: trained on the same world with the same seeds, model: counts and
  * model: network hold the same record, the same inferred states and start;
@@ -533,6 +595,8 @@ static const unit_test_t tests[] = {
     {"support_drops_unvisited", support_drops_unvisited},
     {"reproducible", reproducible},
     {"validate_refuses", validate_refuses},
+    {"loop_settings_need_rounds", loop_settings_need_rounds},
+    {"decode_reads_each_parameter", decode_reads_each_parameter},
     {0, 0},
 };
 

@@ -140,7 +140,7 @@ static void agents_hold_the_block(void) {
 
 /* The planning block (planner.h): both agents hold `planner` then
  * `tail_steps` as PLANNER_PARAM_SPECS gives them, the same entries in both
- * (one help text), and planner_tail_steps decodes them: no tail for the tree,
+ * (one help text), and planner_params_read / planner_tail_steps decode them: no tail for the tree,
  * tail_steps, or max_steps for tail_steps 0. */
 static void agents_hold_the_planner_block(void) {
     static const param_spec_t block[] = {PLANNER_PARAM_SPECS};
@@ -157,11 +157,15 @@ static void agents_hold_the_planner_block(void) {
     }
     const param_spec_t *kind = &block[0];
     double pv[2] = {param_choice_index(kind, "induction"), 0};
-    CHECK(planner_tail_steps(pv, 200) == 200);
+    planner_params_t pp;
+    planner_params_read(pv, &pp);
+    CHECK(pp.kind == PLANNER_INDUCTION && planner_tail_steps(&pp, 200) == 200);
     pv[1] = 7;
-    CHECK(planner_tail_steps(pv, 200) == 7);
+    planner_params_read(pv, &pp);
+    CHECK(pp.tail_steps == 7 && planner_tail_steps(&pp, 200) == 7);
     pv[0] = param_choice_index(kind, "tree");
-    CHECK(pv[0] >= 0 && planner_tail_steps(pv, 200) == 0);
+    planner_params_read(pv, &pp);
+    CHECK(pv[0] >= 0 && pp.kind == PLANNER_TREE && planner_tail_steps(&pp, 200) == 0);
 }
 
 static const unit_test_t tests[] = {
