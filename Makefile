@@ -32,7 +32,10 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # A Python that can import h5py (the distribution's, if the first on PATH cannot).
 PYTHON ?= $(shell for p in python3 /usr/bin/python3; do $$p -c 'import h5py, numpy, pytest' >/dev/null 2>&1 && echo $$p && break; done)
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/ is in folders by layer (README, "Layout of the source"); a header is
+# included by its layer's path, "core/rng.h", from include/.
+LIB_SRC  := $(filter-out src/sweep/main.c,$(wildcard src/*/*.c))
+HEADERS  := $(wildcard include/*/*.h)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -42,12 +45,13 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all setup test check unit run bench clean install check-asan fuzz
 all: $(BUILD)/aif-sweep $(TEST_BIN)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(BUILD)/cflags | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/cflags | $(BUILD)/obj
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
-$(BUILD)/obj/version.o: CFLAGS += -DAIF_VERSION='"$(VERSION)"' -DAIF_GIT_COMMIT='"$(GIT_COMMIT)"'
+$(BUILD)/obj/core/version.o: CFLAGS += -DAIF_VERSION='"$(VERSION)"' -DAIF_GIT_COMMIT='"$(GIT_COMMIT)"'
 $(BUILD)/libaif.a: $(LIB_OBJ)
 	ar rcs $@ $^
-$(BUILD)/aif-sweep: src/main.c $(BUILD)/libaif.a $(BUILD)/cflags
+$(BUILD)/aif-sweep: src/sweep/main.c $(BUILD)/libaif.a $(BUILD)/cflags
 	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@
 $(BUILD)/tests/unit_%: tests/unit_%.c tests/unit.c $(wildcard tests/*.h) $(BUILD)/libaif.a $(BUILD)/cflags | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests $< tests/unit.c $(BUILD)/libaif.a $(LDLIBS) -o $@
@@ -67,7 +71,7 @@ $(BUILD)/cflags: FORCE | $(BUILD)/obj
 .PHONY: FORCE
 $(BUILD)/commit: FORCE | $(BUILD)/obj
 	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
-$(BUILD)/obj/version.o: $(BUILD)/commit
+$(BUILD)/obj/core/version.o: $(BUILD)/commit
 
 setup:
 	@sh scripts/setup.sh
@@ -117,8 +121,8 @@ check-asan:
 # a crashing input to build/fuzz/crash-*.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := tests/fuzz/fuzz_jobspec.c $(filter-out src/store.c src/store_layout.c src/store_check.c src/runner.c src/fault.c src/version.c,$(LIB_SRC))
-$(BUILD)/fuzz/fuzz_jobspec: $(FUZZ_SRC) $(wildcard include/*.h)
+FUZZ_SRC := tests/fuzz/fuzz_jobspec.c $(filter-out src/store/store.c src/store/store_layout.c src/store/store_check.c src/sweep/runner.c src/core/fault.c src/core/version.c,$(LIB_SRC))
+$(BUILD)/fuzz/fuzz_jobspec: $(FUZZ_SRC) $(HEADERS)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-psabi \
 		$(CSTD) -Iinclude $(shell pkg-config --cflags openblas yaml-0.1) $(FUZZ_SRC) \

@@ -24,7 +24,7 @@ from . import episodes
 from .results import JOB_TEXT_CHANGED, fmt_value
 from .stats import RESAMPLES, bootstrap_ci
 
-DEFAULT_TRAIN_STEPS = 10000        # the job loader's default (jobs/README.md, src/jobspec.c): format < 7 only
+DEFAULT_TRAIN_STEPS = 10000        # the job loader's default (jobs/README.md, src/job/jobspec.c): format < 7 only
 COLUMNS = ["env", "agent_type", "curve", "budget", "entries", "conditions", "seeds", "mean_steps",
            "steps_ci_lo", "steps_ci_hi", "success_rate", "success_ci_lo", "success_ci_hi", "hole_rate",
            "timeout_rate"]

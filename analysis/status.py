@@ -2,7 +2,7 @@
 killed: runs done / failed / started / pending per condition, failure
 messages, which rank ran what, and time per run.
 
-Which columns are trusted for which status (the writer's order, src/store.c):
+Which columns are trusted for which status (the writer's order, src/store/store.c):
 a run's rank is written when it starts (status 3) and again at its end; its
 times and message are written at its end (status 1 or 2), before the status.
 So: rank for status 1, 2, 3; times for 1 and 2; message for 2.  Nothing of a

@@ -2,7 +2,7 @@
 
 Every finished run (status done or failed) carries in /runs/crc32 the CRC-32
 (zlib's) of its rows as the sweep stored them, written after them and before
-the status (format version 2; src/store.c).  The stream is, in order: the
+the status (format version 2; src/store/store.c).  The stream is, in order: the
 run's row of each dataset named in the `covers` attribute of /runs/crc32,
 then its checkpoint values (its row of /checkpoints/<agent>, the first
 /checkpoints/floats values of each checkpoint), then the run id as int64 and

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "agents.h"
-#include "env.h"
-#include "scorenet.h"
+#include "interface/agents.h"
+#include "world/env.h"
+#include "nn/scorenet.h"
 
 static double now(void) {
     struct timespec ts;

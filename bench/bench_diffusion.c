@@ -21,9 +21,9 @@
  * sampler with a free eps predictor (zeros), i.e. its own cost alone.
  *
  * Prints `bench: NAME VALUE UNIT` lines. */
-#include "diffusion.h"
-#include "rng.h"
-#include "scorenet.h"
+#include "nn/diffusion.h"
+#include "core/rng.h"
+#include "nn/scorenet.h"
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>

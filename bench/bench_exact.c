@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "agents.h"
-#include "env.h"
-#include "efe.h"
+#include "interface/agents.h"
+#include "world/env.h"
+#include "aif/efe.h"
 
 #define MAX_SAMPLES 4000
 

@@ -12,10 +12,10 @@
  * Environment: AIF_BENCH_PYTHON (default /usr/bin/python3),
  * AIF_BENCH_TORCH_SCRIPT (default scripts/bench_torch.py, found from the
  * working directory or from this executable's location). */
-#include "nn.h"
-#include "optim.h"
-#include "rng.h"
-#include "scorenet.h"
+#include "nn/nn.h"
+#include "nn/optim.h"
+#include "core/rng.h"
+#include "nn/scorenet.h"
 #include <cblas.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Times the PyTorch twin of the C score network (include/scorenet.h) on one thread.
+"""Times the PyTorch twin of the C score network (include/nn/scorenet.h) on one thread.
 
 Run by build/bench/bench_nn (`make bench`), which prints the speed-up lines; it can
 also be run by hand:  /usr/bin/python3 scripts/bench_torch.py [--reps N] [--warmup N]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The maze15x15 preset's map (src/worlds.c): a perfect maze drawn by a
+"""The maze15x15 preset's map (src/world/presets.c): a perfect maze drawn by a
 randomized depth-first backtracker with a fixed seed.
 
     python3 scripts/make_maze.py [--size 15] [--seed 20240715] [--c]

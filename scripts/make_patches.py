@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The open32x32 preset's observability map (src/worlds.c): rectangular
+"""The open32x32 preset's observability map (src/world/presets.c): rectangular
 patches of 2x2 to 3x3 cells with digits 3, 5, 6, 8 (eta = 1 - digit/10: 0.7,
 0.5, 0.4, 0.2), as in paper8x8 and grid16, scattered until they cover about
 10% of the cells.  Patches neither overlap nor touch each other, and keep a

@@ -12,10 +12,10 @@
  * the weights used for sampling. */
 #ifndef AIF_DIFFUSION_SYNTH_H
 #define AIF_DIFFUSION_SYNTH_H
-#include "diffusion.h"
-#include "optim.h"
-#include "rng.h"
-#include "scorenet.h"
+#include "nn/diffusion.h"
+#include "nn/optim.h"
+#include "core/rng.h"
+#include "nn/scorenet.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,10 +7,10 @@
 #define AIF_SWEEP_FIXTURE_H
 #include <hdf5.h>
 #include <string.h>
-#include "job.h"
-#include "jobspec.h"
-#include "plan.h"
-#include "run.h"
+#include "job/job.h"
+#include "job/jobspec.h"
+#include "run/plan.h"
+#include "run/run.h"
 
 typedef struct {
     jobspec_t job;

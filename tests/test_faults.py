@@ -12,7 +12,7 @@ creation, between a run's data and its status, in the coordinator, at close,
   (their t_start is unchanged and the resume dispatches only the others), and
   the final file equals the uninterrupted one run for run.
 
-Kill points are raised from inside aif-sweep by the AIF_FAULT hook (src/fault.c,
+Kill points are raised from inside aif-sweep by the AIF_FAULT hook (src/core/fault.c,
 listed in docs/hardening.md)."""
 import os
 import random

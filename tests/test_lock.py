@@ -1,4 +1,4 @@
-"""Exclusive use of a results file (src/lock.c): a second sweep, --resume or
+"""Exclusive use of a results file (src/store/lock.c): a second sweep, --resume or
 --force on a file in use refuses and names the holder; stale locks are taken
 over; --break-lock removes a lock whose holder cannot be checked (never that
 of a sweep running on this host) and a refused command puts it back; a sweep

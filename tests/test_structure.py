@@ -3,6 +3,9 @@
 - the store knows nothing of job files, agents or runs: store.c and store.h,
   with everything they include, reach neither agents.h, jobspec.h nor run.h,
   and only the layers above the store (the runner and main) include store.h;
+- src/ and include/ are in folders by layer (core, nn, interface, aif,
+  agents, world, job, run, store, sweep) and a file includes headers of its
+  own layer and earlier ones only (issue 23);
 - no file in src/ is over 1,000 lines and no function over 100;
 - only the store includes hdf5.h; a results-file path is spelled in the
   schema file (store_layout.c) alone, and docs/results-format.md lists the
@@ -28,48 +31,117 @@ SRC = os.path.join(REPO, "src")
 INC = os.path.join(REPO, "include")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
+# The layers of src/ and include/, lowest first (README, "Layout of the
+# source"): a file includes headers of its own layer and of the layers
+# before it, never of one after it.
+LAYERS = ("core", "nn", "interface", "aif", "agents", "world", "job", "run", "store", "sweep")
+
+
+def files():
+    """{file name: path} of every .c of src/ and .h of include/ (in its layer's folder)."""
+    out = {}
+    for top, ext in ((SRC, ".c"), (INC, ".h")):
+        for layer in sorted(os.listdir(top)):
+            d = os.path.join(top, layer)
+            if os.path.isdir(d):
+                for name in os.listdir(d):
+                    if name.endswith(ext):
+                        out[name] = os.path.join(d, name)
+    return out
+
+
+def src(name):
+    return files()[name]
+
+
+def inc(name):
+    return files()[name]
+
 
 def includes(path):
+    """The project headers path includes, by file name ("core/rng.h" -> "rng.h")."""
     with open(path) as f:
-        return INCLUDE_RE.findall(f.read())
+        return [os.path.basename(h) for h in INCLUDE_RE.findall(f.read())]
 
 
 def closure(path):
     """Every project header reached from path through #include "..."."""
+    known = files()
     seen, todo = set(), list(includes(path))
     while todo:
         h = todo.pop()
-        if h in seen or not os.path.exists(os.path.join(INC, h)):
+        if h in seen or h not in known or not h.endswith(".h"):
             continue
         seen.add(h)
-        todo.extend(includes(os.path.join(INC, h)))
+        todo.extend(includes(known[h]))
     return seen
 
 
+def layer_violations(layer_of, edges):
+    """(file, its layer, header, the header's layer) for every include of a
+    header of a later layer.  layer_of: file name -> layer; edges: (file,
+    header) pairs."""
+    rank = {l: i for i, l in enumerate(LAYERS)}
+    return [(f, layer_of[f], h, layer_of[h]) for f, h in edges
+            if h in layer_of and rank[layer_of[h]] > rank[layer_of[f]]]
+
+
+def test_layer_checker_sees_an_upward_include():
+    layer_of = {"rng.c": "core", "rng.h": "core", "run.h": "run", "env.c": "world"}
+    got = layer_violations(layer_of, [("rng.c", "rng.h"), ("rng.c", "run.h"), ("env.c", "rng.h")])
+    assert got == [("rng.c", "core", "run.h", "run")]
+
+
+def test_src_is_in_layers_and_includes_only_downwards():
+    """Every .c of src/ and .h of include/ sits in one of the layer folders,
+    a module's source and header in the same one; every project include
+    names the header's folder ("core/rng.h"); and no file includes a header
+    of a later layer."""
+    known = files()
+    for top in (SRC, INC):
+        loose = [n for n in os.listdir(top) if not os.path.isdir(os.path.join(top, n))]
+        assert not loose, f"files outside a layer folder in {top}: {loose}"
+        assert set(os.listdir(top)) <= set(LAYERS), sorted(set(os.listdir(top)) - set(LAYERS))
+    layer_of = {n: os.path.basename(os.path.dirname(p)) for n, p in known.items()}
+    for n, p in known.items():
+        other = n[:-2] + (".h" if n.endswith(".c") else ".c")
+        if other in layer_of:
+            assert layer_of[other] == layer_of[n], f"{n} in {layer_of[n]}, {other} in {layer_of[other]}"
+    edges, wrong_path = [], []
+    for n, p in known.items():
+        with open(p) as f:
+            for h in INCLUDE_RE.findall(f.read()):
+                base = os.path.basename(h)
+                if base in known:
+                    edges.append((n, base))
+                    if h != f"{layer_of[base]}/{base}":
+                        wrong_path.append(f"{n}: {h}")
+    assert len(edges) > 150, "the include scanner found too few includes"
+    assert not wrong_path, wrong_path
+    bad = layer_violations(layer_of, edges)
+    assert not bad, [f"{f} ({lf}) includes {h} ({lh})" for f, lf, h, lh in bad]
+
+
 def test_store_knows_no_agents_jobs_or_runs():
-    files = [os.path.join(SRC, "store.c"), os.path.join(SRC, "store_layout.c"),
-             os.path.join(INC, "store.h"), os.path.join(INC, "store_layout.h")]
-    for f in files:
+    for f in (src("store.c"), src("store_layout.c"), inc("store.h"), inc("store_layout.h")):
         reached = closure(f)
         assert "plan.h" in reached, f"{f} does not reach plan.h: the scanner is broken"
         bad = reached & {"agents.h", "jobspec.h", "run.h", "params.h", "gridworld.h", "task.h"}
         assert not bad, f"{os.path.basename(f)} reaches {sorted(bad)}"
-    assert closure(os.path.join(INC, "store.h")) <= {"plan.h", "result.h"}
+    assert closure(inc("store.h")) <= {"plan.h", "result.h"}
     # The scanner does see a forbidden include where there is one.
-    assert "agents.h" in closure(os.path.join(SRC, "plan.c"))
+    assert "agents.h" in closure(src("plan.c"))
 
 
 def test_only_the_layers_above_the_store_include_it():
     above = {"main.c", "runner.c", "runner.h", "store.c", "store_layout.c"}
     users, private = set(), set()
-    for d in (SRC, INC):
-        for name in os.listdir(d):
-            if name.endswith((".c", ".h")):
-                inc = includes(os.path.join(d, name))
-                if "store.h" in inc:
-                    users.add(name)
-                if "store_layout.h" in inc:
-                    private.add(name)
+    for name, path in files().items():
+        got = includes(path)
+        if "store.h" in got:
+            users.add(name)
+        if "store_layout.h" in got:
+            private.add(name)
     assert users <= above, f"below the store but including store.h: {sorted(users - above)}"
     assert {"runner.h", "store.c"} <= users
     assert private == {"store.c", "store_layout.c"}, f"store_layout.h is the store's own: {sorted(private)}"
@@ -84,12 +156,10 @@ def test_only_the_store_reads_and_writes_hdf5():
     --version read the file and the library through store.h (issue 23)."""
     store = {"store.c", "store_layout.c", "store_check.c", "store_layout.h"}
     users = set()
-    for d in (SRC, INC):
-        for name in os.listdir(d):
-            if name.endswith((".c", ".h")):
-                with open(os.path.join(d, name)) as f:
-                    if "hdf5.h" in SYSTEM_INCLUDE_RE.findall(f.read()):
-                        users.add(name)
+    for name, path in files().items():
+        with open(path) as f:
+            if "hdf5.h" in SYSTEM_INCLUDE_RE.findall(f.read()):
+                users.add(name)
     assert "store.c" in users, "the scanner missed store.c's #include <hdf5.h>"
     assert users <= store, f"outside the store but including hdf5.h: {sorted(users - store)}"
 
@@ -98,10 +168,10 @@ def test_the_run_loop_knows_no_efe():
     """The EFE diagnostic is efe_check's (issue 23): run.c reaches the exact
     EFE machinery (efe_tail.h, efe_ctx.h) only through efe_check.h, and no
     Spearman or tail solving is written in it."""
-    inc = set(includes(os.path.join(SRC, "run.c")))
-    assert "efe_check.h" in inc, "run.c no longer includes efe_check.h: the check is stale"
-    assert not inc & {"efe_tail.h", "efe_ctx.h", "efe.h"}, sorted(inc)
-    with open(os.path.join(SRC, "run.c")) as f:
+    got = set(includes(src("run.c")))
+    assert "efe_check.h" in got, "run.c no longer includes efe_check.h: the check is stale"
+    assert not got & {"efe_tail.h", "efe_ctx.h", "efe.h"}, sorted(got)
+    with open(src("run.c")) as f:
         text = f.read()
     for word in ("spearman", "efe_tail_", "efe_ctx_"):
         assert word not in text, word
@@ -113,8 +183,8 @@ TABLE_ROW_RE = re.compile(r'\[(DS_\w+)\]\s*=\s*\{"(/[\w/]+)",\s*0,\s*(\d)')
 
 
 def schema_table():
-    """{path: type code} of the per-run dataset table (src/store_layout.c, sl_defs)."""
-    with open(os.path.join(SRC, "store_layout.c")) as f:
+    """{path: type code} of the per-run dataset table (src/store/store_layout.c, sl_defs)."""
+    with open(src("store_layout.c")) as f:
         rows = TABLE_ROW_RE.findall(f.read())
     assert len(rows) > 40, "the table scanner found too few rows"
     return {path: int(code) for _, path, code in rows}
@@ -162,14 +232,11 @@ def test_results_format_lists_every_dataset_of_the_table():
 def c_module_graph():
     """Module -> the modules it includes: X.c and X.h are module X, and
     #include "Y.h" in either is an edge X -> Y (Y a project header, Y != X)."""
-    graph = {}
-    for d in (SRC, INC):
-        for name in os.listdir(d):
-            if name.endswith((".c", ".h")):
-                mod = name[:-2]
-                deps = {h[:-2] for h in includes(os.path.join(d, name))
-                        if os.path.exists(os.path.join(INC, h))} - {mod}
-                graph.setdefault(mod, set()).update(deps)
+    graph, known = {}, files()
+    for name, path in known.items():
+        mod = name[:-2]
+        deps = {h[:-2] for h in includes(path) if h.endswith(".h") and h in known} - {mod}
+        graph.setdefault(mod, set()).update(deps)
     return graph
 
 
@@ -308,7 +375,7 @@ def test_function_scanner_sees_long_functions():
 
 
 def c_sources():
-    return sorted(os.path.join(SRC, n) for n in os.listdir(SRC) if n.endswith(".c"))
+    return sorted(p for n, p in files().items() if n.endswith(".c"))
 
 
 def test_no_source_file_over_1000_lines():
@@ -330,7 +397,7 @@ def test_no_function_over_100_lines():
                     long.append(f"{os.path.basename(p)}:{line} {name} ({n} lines)")
     assert not long, long
     # The scanner found the functions at all.
-    with open(os.path.join(SRC, "store.c")) as f:
+    with open(src("store.c")) as f:
         names = {n for n, _, _ in functions(f.read())}
     assert {"store_create", "store_open", "store_write_run"} <= names
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-AGENTS = sorted(glob.glob(os.path.join(ROOT, "src", "agent_*.c")))
+AGENTS = sorted(glob.glob(os.path.join(ROOT, "src", "agents", "agent_*.c")))
 FORBIDDEN = {"gridworld.h", "env.h", "run.h", "jobspec.h", "store.h"}
 
 
@@ -24,10 +24,10 @@ def test_agent_includes_only_the_view(src):
         assert "#define AIF_AGENT_VIEW_ONLY" in f.read()
 
 
-@pytest.mark.parametrize("header", ["gridworld.h", "env.h"])
+@pytest.mark.parametrize("header", ["world/gridworld.h", "world/env.h"])
 def test_guard_refuses_the_world(header, tmp_path):
     probe = tmp_path / "probe.c"
-    probe.write_text(f'#define AIF_AGENT_VIEW_ONLY\n#include "agents.h"\n#include "{header}"\n')
+    probe.write_text(f'#define AIF_AGENT_VIEW_ONLY\n#include "interface/agents.h"\n#include "{header}"\n')
     p = subprocess.run(["gcc", "-fsyntax-only", "-I", os.path.join(ROOT, "include"), str(probe)],
                        capture_output=True, text=True)
     assert p.returncode != 0 and "must not see the world" in p.stderr
@@ -47,7 +47,7 @@ TRAINING_PROBES = {
 @pytest.mark.parametrize("name", sorted(TRAINING_PROBES))
 def test_training_loop_cannot_reach_the_true_cell(name, tmp_path):
     probe = tmp_path / "probe.c"
-    probe.write_text('#define AIF_AGENT_VIEW_ONLY\n#include "agents.h"\n'
+    probe.write_text('#define AIF_AGENT_VIEW_ONLY\n#include "interface/agents.h"\n'
                      f"int probe(env_t *e);\nint probe(env_t *e) {{ {TRAINING_PROBES[name]} }}\n")
     p = subprocess.run(["gcc", "-std=c11", "-fsyntax-only", "-Werror", "-I", os.path.join(ROOT, "include"),
                         str(probe)], capture_output=True, text=True)
@@ -57,7 +57,7 @@ def test_training_loop_cannot_reach_the_true_cell(name, tmp_path):
 def test_training_view_compiles_without_the_state(tmp_path):
     """The control of the probes above: the legitimate calls compile."""
     probe = tmp_path / "probe.c"
-    probe.write_text('#define AIF_AGENT_VIEW_ONLY\n#include "agents.h"\n'
+    probe.write_text('#define AIF_AGENT_VIEW_ONLY\n#include "interface/agents.h"\n'
                      "int probe(env_t *e);\n"
                      "int probe(env_t *e) { int out; double r; env_reset(e); return env_step(e, 0, &r, &out); }\n")
     p = subprocess.run(["gcc", "-std=c11", "-fsyntax-only", "-Werror", "-I", os.path.join(ROOT, "include"),

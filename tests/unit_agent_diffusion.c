@@ -4,11 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agents.h"
-#include "efe.h"
-#include "env.h"
-#include "agent_diffusion_config.h"
-#include "latent.h"
+#include "interface/agents.h"
+#include "aif/efe.h"
+#include "world/env.h"
+#include "agents/agent_diffusion_config.h"
+#include "aif/latent.h"
 #include "unit.h"
 
 static const agent_class_t *const X = &agent_diffusion_aif;

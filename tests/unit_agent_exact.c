@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agents.h"
-#include "latent.h"
-#include "efe.h"
-#include "env.h"
-#include "gridworld.h"
+#include "interface/agents.h"
+#include "aif/latent.h"
+#include "aif/efe.h"
+#include "world/env.h"
+#include "world/gridworld.h"
 #include "unit.h"
 
 #define BUILD(g, spec) do { char e_[256]; \

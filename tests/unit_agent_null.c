@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "agents.h"
+#include "interface/agents.h"
 #include "unit.h"
 
 static task_t view(void) {

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agents.h"
-#include "env.h"
+#include "interface/agents.h"
+#include "world/env.h"
 #include "unit.h"
 
 static const agent_class_t *const X = &agent_qlearning;

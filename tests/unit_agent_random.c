@@ -4,8 +4,8 @@
  * environment left alone, and the same stream giving the same actions. */
 #include <stdlib.h>
 #include <string.h>
-#include "agents.h"
-#include "env.h"
+#include "interface/agents.h"
+#include "world/env.h"
 #include "unit.h"
 
 static task_t view(int n_actions) {

@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agents.h"
-#include "env.h"
+#include "interface/agents.h"
+#include "world/env.h"
 #include "unit.h"
 
 /* Every class is found under its name, has what run.c calls, and declares

@@ -2,7 +2,7 @@
  * sticky failure, one free. */
 #include <stdint.h>
 #include <string.h>
-#include "arena.h"
+#include "core/arena.h"
 #include "unit.h"
 
 static void test_blocks_aligned_zeroed_disjoint(void) {

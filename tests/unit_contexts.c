@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
-#include "genmodel.h"
+#include "world/env.h"
+#include "aif/genmodel.h"
 #include "unit.h"
 
 /* A world from its map (rows of equal length), or fail the test. */

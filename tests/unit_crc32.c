@@ -2,7 +2,7 @@
  * pieces fed in order giving the CRC of the whole (what the store relies on
  * to checksum a run dataset by dataset). */
 #include <string.h>
-#include "crc32.h"
+#include "core/crc32.h"
 #include "unit.h"
 
 static void check_value(void) {

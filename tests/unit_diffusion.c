@@ -16,10 +16,10 @@
  *      does what it claims, at these T).
  * Every test is deterministic (fixed seeds). */
 #include "unit.h"
-#include "diffusion.h"
+#include "nn/diffusion.h"
 #include "diffusion_synth.h"
-#include "rng.h"
-#include "scorenet.h"
+#include "core/rng.h"
+#include "nn/scorenet.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>

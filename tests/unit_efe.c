@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "efe.h"
-#include "env.h"
-#include "gridworld.h"
-#include "rng.h"
+#include "aif/efe.h"
+#include "world/env.h"
+#include "world/gridworld.h"
+#include "core/rng.h"
 #include "unit.h"
 
 #define BUILD(g, spec) do { char e_[256]; \

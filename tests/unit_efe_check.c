@@ -8,10 +8,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "efe_check.h"
-#include "env.h"
-#include "presets.h"
-#include "rng.h"
+#include "run/efe_check.h"
+#include "world/env.h"
+#include "world/presets.h"
+#include "core/rng.h"
 #include "unit.h"
 
 /* Pearson's correlation of the average ranks, written out directly. */

@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "efe_ctx.h"
-#include "env.h"
+#include "aif/efe_ctx.h"
+#include "world/env.h"
 #include "unit.h"
 
 typedef struct {

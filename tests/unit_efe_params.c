@@ -5,10 +5,10 @@
  * efe_param_specs gives it, in one contiguous piece; and the same for the
  * planning block (planner, tail_steps: planner.h). */
 #include <string.h>
-#include "agents.h"
-#include "efe.h"
-#include "params.h"
-#include "planner.h"
+#include "interface/agents.h"
+#include "aif/efe.h"
+#include "core/params.h"
+#include "aif/planner.h"
 #include "unit.h"
 
 /* The shared EFE block: its names in order, and one decoding of every value

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "efe_tail.h"
-#include "env.h"
+#include "aif/efe_tail.h"
+#include "world/env.h"
 #include "unit.h"
 
 #define BUILD(g, spec) do { char e_[256]; \

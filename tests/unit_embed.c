@@ -1,8 +1,8 @@
 /* Unit tests of the sparse token embedding (embed.h) against the dense
  * definition of the feature map (scorenet.h): every column computed. */
 #include "unit.h"
-#include "embed.h"
-#include "rng.h"
+#include "nn/embed.h"
+#include "core/rng.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

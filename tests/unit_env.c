@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
+#include "world/env.h"
 #include "unit.h"
 
 /* What the world side hands over: shape, actions, goal, max_steps; the oracle

@@ -3,7 +3,7 @@
  * capacity of a budget. */
 #include <math.h>
 #include <string.h>
-#include "experience.h"
+#include "aif/experience.h"
 #include "unit.h"
 
 static void records_episodes(void) {

@@ -5,9 +5,9 @@
  * a maze within a budget in which a random walk does not. */
 #include <stdlib.h>
 #include <string.h>
-#include "explore.h"
-#include "gridworld.h"
-#include "presets.h"
+#include "aif/explore.h"
+#include "world/gridworld.h"
+#include "world/presets.h"
 #include "unit.h"
 
 static void build_preset(gridworld_t *g, const char *name, double slip) {

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "fault.h"
+#include "core/fault.h"
 #include "unit.h"
 
 extern char **environ;

@@ -4,9 +4,9 @@
  * observation keeps the belief about the context. */
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
-#include "genmodel.h"
-#include "presets.h"
+#include "world/env.h"
+#include "aif/genmodel.h"
+#include "world/presets.h"
 #include "unit.h"
 
 static int build(gridworld_t *g, const char *name, double slip) {

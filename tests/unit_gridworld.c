@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gridworld.h"
+#include "world/gridworld.h"
 #include "unit.h"
 
 #define N_SAMPLES 200000

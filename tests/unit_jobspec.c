@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "job.h"
-#include "jobspec.h"
-#include "sha256.h"
+#include "job/job.h"
+#include "job/jobspec.h"
+#include "core/sha256.h"
 #include "unit.h"
 
 /* ---- a test agent class with every parameter type and a validate ---------------- */

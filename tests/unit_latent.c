@@ -7,11 +7,11 @@
  * the labelled model's, and the holes the agent fell into found. */
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
-#include "experience.h"
-#include "explore.h"
-#include "latent.h"
-#include "presets.h"
+#include "world/env.h"
+#include "aif/experience.h"
+#include "aif/explore.h"
+#include "aif/latent.h"
+#include "world/presets.h"
 #include "unit.h"
 
 static void build_preset(gridworld_t *g, const char *name, double slip, double eta_all) {

@@ -12,8 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
-#include "latent_ctx.h"
+#include "world/env.h"
+#include "aif/latent_ctx.h"
 #include "unit.h"
 
 #define EPISODES 400

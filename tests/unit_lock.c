@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "lock.h"
+#include "store/lock.h"
 #include "unit.h"
 
 static char dir[64], results[128], lockfile[160], host[256];

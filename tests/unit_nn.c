@@ -11,8 +11,8 @@
  * 20 * noise: about two orders of magnitude above the errors observed (largest
  * seen ~3e-5), and three below what any wrong term in a formula produces (O(|grad|)). */
 #include "unit.h"
-#include "nn.h"
-#include "rng.h"
+#include "nn/nn.h"
+#include "core/rng.h"
 #include <cblas.h>
 #include <float.h>
 #include <stdlib.h>

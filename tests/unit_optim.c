@@ -2,8 +2,8 @@
  * its update in double, gradient clipping by global norm, a non-finite
  * gradient skipped and reported, bad hyper-parameters refused, and the EMA. */
 #include "unit.h"
-#include "optim.h"
-#include "rng.h"
+#include "nn/optim.h"
+#include "core/rng.h"
 #include <stdlib.h>
 #include <string.h>
 

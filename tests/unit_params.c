@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "params.h"
-#include "rng.h"
+#include "core/params.h"
+#include "core/rng.h"
 #include "unit.h"
 
 static const char *const sched[] = {"linear", "cosine", "sigmoid", NULL};

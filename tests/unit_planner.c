@@ -5,11 +5,11 @@
  * the cap scores at most policy_cap policies and only upper bounds. */
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
-#include "experience.h"
-#include "latent.h"
-#include "planner.h"
-#include "presets.h"
+#include "world/env.h"
+#include "aif/experience.h"
+#include "aif/latent.h"
+#include "aif/planner.h"
+#include "world/presets.h"
 #include "unit.h"
 
 typedef struct {

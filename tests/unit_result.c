@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include "result.h"
+#include "run/result.h"
 #include "unit.h"
 
 static int all_nan(const float *p, size_t n) {

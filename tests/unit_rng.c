@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include "rng.h"
+#include "core/rng.h"
 #include "unit.h"
 
 #define N_DRAWS 1000000

@@ -9,8 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "job.h"
-#include "run.h"
+#include "job/job.h"
+#include "run/run.h"
 #include "unit.h"
 
 static const char JOB[] =

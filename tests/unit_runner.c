@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runner.h"
+#include "sweep/runner.h"
 #include "sweep_fixture.h"
 #include "unit.h"
 

@@ -1,10 +1,10 @@
 /* Unit tests of the score network: whole-model gradient check, training,
  * checkpoints, error handling. */
 #include "unit.h"
-#include "scorenet.h"
-#include "nn.h"
-#include "optim.h"
-#include "rng.h"
+#include "nn/scorenet.h"
+#include "nn/nn.h"
+#include "nn/optim.h"
+#include "core/rng.h"
 #include <cblas.h>
 #include <float.h>
 #include <stdlib.h>

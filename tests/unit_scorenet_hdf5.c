@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "diffusion.h"
-#include "scorenet.h"
-#include "store.h"
+#include "nn/diffusion.h"
+#include "nn/scorenet.h"
+#include "store/store.h"
 #include "sweep_fixture.h"
 #include "unit.h"
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "sha256.h"
+#include "core/sha256.h"
 #include "unit.h"
 
 static void sha256_vectors(void) {

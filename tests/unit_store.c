@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "store.h"
+#include "store/store.h"
 #include "sweep_fixture.h"
 #include "unit.h"
 

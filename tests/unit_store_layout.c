@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "result.h"
-#include "sha256.h"
-#include "store.h"
-#include "store_layout.h"
+#include "run/result.h"
+#include "core/sha256.h"
+#include "store/store.h"
+#include "store/store_layout.h"
 #include "sweep_fixture.h"
 #include "unit.h"
 

@@ -5,8 +5,8 @@
  * shapes, and the action one-hot in +-1. */
 #include <stdlib.h>
 #include <string.h>
-#include "task.h"
-#include "tokens.h"
+#include "interface/task.h"
+#include "agents/tokens.h"
 #include "unit.h"
 
 /* A layout built by hand, as the diffusion agent builds it: D = 4 + NA + 3

@@ -8,9 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "job.h"
-#include "jobspec.h"
-#include "worlds.h"
+#include "job/job.h"
+#include "job/jobspec.h"
+#include "job/worlds.h"
 #include "unit.h"
 
 /* What jobs/README.md documents for each preset (typed here, not read from

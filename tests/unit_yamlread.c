@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "unit.h"
-#include "yamlread.h"
+#include "job/yamlread.h"
 
 /* ---- numbers ---------------------------------------------------------------------- */
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "job.h"
-#include "jobspec.h"
+#include "job/job.h"
+#include "job/jobspec.h"
 
 /* Expansion allocates per run; a valid job of 10^8 runs is legal but would
  * exhaust the fuzzer's memory limit, so only small sweeps are expanded. */

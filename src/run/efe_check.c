@@ -1,0 +1,158 @@
+/* efe_check: the EFE error diagnostic of one run (include/run/efe_check.h). */
+#include "run/efe_check.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Average ranks (ties share the mean of their positions). */
+static void ranks(const float *x, int n, double *r) {
+    for (int i = 0; i < n; i++) {
+        int less = 0, equal = 0;
+        for (int j = 0; j < n; j++) {
+            less += x[j] < x[i];
+            equal += x[j] == x[i];
+        }
+        r[i] = less + (equal + 1) / 2.0;
+    }
+}
+
+/* Spearman's rank correlation; NaN when either side is constant or n < 2. */
+float efe_check_spearman(const float *x, const float *y, int n) {
+    double rx[RESULT_CHECK_POLICIES], ry[RESULT_CHECK_POLICIES];
+    if (n < 2 || n > RESULT_CHECK_POLICIES) return NAN;
+    ranks(x, n, rx);
+    ranks(y, n, ry);
+    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) { mx += rx[i]; my += ry[i]; }
+    mx /= n;
+    my /= n;
+    for (int i = 0; i < n; i++) {
+        sxy += (rx[i] - mx) * (ry[i] - my);
+        sxx += (rx[i] - mx) * (rx[i] - mx);
+        syy += (ry[i] - my) * (ry[i] - my);
+    }
+    return sxx > 0 && syy > 0 ? (float)(sxy / sqrt(sxx * syy)) : NAN;
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The exact G of each first action from belief q [2 n_cells] (or with the
+ * contexts' halves swapped) on the true model, by the belief recursion. */
+static void exact_ctx_first(efe_check_t *xc, const efe_model_t *tm, const check_context_t *ctx,
+                            const efe_weights_t *w, int swap, float *out, int np) {
+    const int n = tm->n_states, nc = n / 2;
+    double *q = xc->work, G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS];
+    for (int s = 0; s < n; s++) q[s] = ctx->belief[swap ? (s + nc) % n : s];
+    efe_ctx_first(&xc->ctx, tm, q, ctx->lnp, w, G, risk, amb);
+    for (int p = 0; p < np; p++) out[p] = (float)G[p];
+}
+
+int efe_check_init(efe_check_t *xc, const gridworld_t *g, const efe_model_t *tm, int n_check) {
+    memset(xc, 0, sizeof *xc);
+    xc->tm = tm;
+    xc->work = malloc(sizeof(double) * (2 * (size_t)tm->n_states + (size_t)tm->n_obs));
+    if (!xc->work) return -1;
+    if (efe_tail_alloc(&xc->tail, tm->n_states, tm->n_actions) != 0) return -1;
+    xc->tail_alloc = 1;
+    /* a 2-context world with checks: the belief recursion and the other naming's slots */
+    if (g->n_contexts != 2 || n_check < 1) return 0;
+    xc->swapped = calloc((size_t)n_check * RESULT_CHECK_POLICIES, sizeof(float));
+    xc->ctx_alloc = xc->swapped && efe_ctx_alloc(&xc->ctx, g->n_states, tm->n_obs, tm->n_actions) == 0;
+    return xc->ctx_alloc ? 0 : -1;
+}
+
+void efe_check_free(efe_check_t *xc) {
+    free(xc->work);
+    free(xc->swapped);
+    if (xc->tail_alloc) efe_tail_free(&xc->tail);
+    if (xc->ctx_alloc) efe_ctx_free(&xc->ctx);
+    memset(xc, 0, sizeof *xc);
+}
+
+void efe_check_episode_end(efe_check_t *xc, float p_context, int context) {
+    if (isnan(p_context)) return;
+    /* which naming of the contexts the agent's last belief agrees with */
+    const double right = context == 1 ? p_context : 1.0 - p_context;
+    xc->agree += right;
+    xc->disagree += 1.0 - right;
+}
+
+/* After the evaluation: if the agent's beliefs at the ends of its episodes
+ * name the contexts the other way round, the checks' exact values are those
+ * of the swapped belief (and their rank correlations with them). */
+static void settle_ctx_naming(const efe_check_t *xc, run_result_t *res) {
+    if (xc->ctx_checks < 1 || xc->disagree <= xc->agree) return;
+    for (int i = 0; i < xc->ctx_checks; i++) {
+        float *ex = res->check_exact + (size_t)i * RESULT_CHECK_POLICIES;
+        const int np = res->check_n[i];
+        if (np < 1) continue;
+        memcpy(ex, xc->swapped + (size_t)i * RESULT_CHECK_POLICIES, sizeof(float) * (size_t)np);
+        res->check_rho[i] = efe_check_spearman(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, ex, np);
+    }
+}
+
+/* G of the agent's exposed candidates under the world's true A and B, from
+ * the agent's own belief and preference, with the same planner (a tail after
+ * the policy if the agent's G has one), into check slot i. */
+void efe_check_score(efe_check_t *xc, const agent_class_t *c, const void *agent, int n_cells, const decision_t *dec,
+                     run_result_t *res, int i) {
+    const efe_model_t *tm = xc->tm;
+    check_context_t ctx;
+    if (!c->check_context || c->check_context(agent, &ctx) != 0 || dec->check_H < 1) return;
+    /* a belief over other states than the true model's (the cells alone in a
+     * context world) cannot be scored on it */
+    if ((ctx.n_states ? ctx.n_states : n_cells) != tm->n_states) return;
+    const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
+    if (dec->check_ctx) {
+        if (!xc->ctx_alloc || dec->check_H != 1 || ctx.tail_steps < 1) return;
+        if (!xc->ctx_solved) {
+            efe_ctx_solve(&xc->ctx, tm, ctx.lnp, &w, ctx.tail_steps);
+            xc->ctx_solved = 1;
+        }
+        int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
+        float exact[RESULT_CHECK_POLICIES];
+        exact_ctx_first(xc, tm, &ctx, &w, 0, exact, np);
+        exact_ctx_first(xc, tm, &ctx, &w, 1, xc->swapped + (size_t)i * RESULT_CHECK_POLICIES, np);
+        res->check_n[i] = np;
+        memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
+        memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);
+        res->check_rho[i] = efe_check_spearman(dec->check_est, exact, np);
+        xc->ctx_checks = i + 1;
+        return;
+    }
+    const efe_tail_t *tail = NULL;
+    if (ctx.tail_steps > 0) {
+        if (!xc->solved) {
+            efe_tail_solve(&xc->tail, tm, ctx.lnp, &w, ctx.tail_steps, NULL);
+            xc->solved = 1;
+        }
+        tail = &xc->tail;
+    }
+    int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
+    float exact[RESULT_CHECK_POLICIES];
+    for (int p = 0; p < np; p++) {
+        int pol[DECISION_MAX_H];
+        for (int h = 0; h < dec->check_H; h++) pol[h] = dec->check_policy[p][h];
+        exact[p] = (float)efe_tail_policy_G(tm, tail, ctx.belief, pol, dec->check_H, ctx.lnp, &w, NULL, NULL,
+                                            xc->work);
+    }
+    res->check_n[i] = np;
+    memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
+    memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);
+    res->check_rho[i] = efe_check_spearman(dec->check_est, exact, np);
+}
+
+void efe_check_finish(const efe_check_t *xc, run_result_t *res, int n_checked) {
+    settle_ctx_naming(xc, res);
+    /* the median of the defined rank correlations (check_rho keeps its order) */
+    float rho[n_checked > 0 ? n_checked : 1];
+    int nr = 0;
+    for (int i = 0; i < n_checked; i++)
+        if (!isnan(res->check_rho[i])) rho[nr++] = res->check_rho[i];
+    if (nr == 0) return;
+    qsort(rho, (size_t)nr, sizeof(float), cmp_float);
+    res->check_rho_median = nr % 2 ? rho[nr / 2] : 0.5f * (rho[nr / 2 - 1] + rho[nr / 2]);
+}
