@@ -229,6 +229,23 @@ def test_results_format_lists_every_dataset_of_the_table():
     assert not wrong, f"documented type code differs from the table's: {wrong}"
 
 
+def test_results_format_is_generated_from_the_schema():
+    """docs/results-format.md's per-run rows are what scripts/update-results-docs.py
+    writes from `aif-sweep --results-format` (the writer's table), and the
+    analysis requires only datasets the writer writes."""
+    p = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "scripts", "update-results-docs.py"), BIN, "--check"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = subprocess.run([BIN, "--results-format"], capture_output=True, text=True, check=True).stdout
+    printed = {"/" + g + "/" + re.match(r"\| `([^`]+)`", row).group(1)
+               for g, row in (line.split("\t", 1) for line in out.splitlines())}
+    assert printed == set(schema_table()), "--results-format and the table differ"
+    import sys
+    sys.path.insert(0, REPO)
+    from analysis.results import REQUIRED
+    assert {"/" + r for r in REQUIRED} - {"/runs/params"} <= printed, REQUIRED
+
+
 def c_module_graph():
     """Module -> the modules it includes: X.c and X.h are module X, and
     #include "Y.h" in either is an edge X -> Y (Y a project header, Y != X)."""

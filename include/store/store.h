@@ -18,6 +18,7 @@
 #define AIF_STORE_H
 #include <mpi.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "run/plan.h"
 #include "run/result.h"
 
@@ -79,5 +80,10 @@ int store_read_outcomes(const char *path, const plan_t *plan, int8_t *status, in
                         char *err, size_t errlen);
 /* The HDF5 library's version, "M.m.r", into buf. */
 void store_hdf5_version(char *buf, size_t n);
+/* The per-run datasets of the schema (the layout's table) as Markdown rows,
+ * one per line, each "GROUP<TAB>| `name` | `[R, ...]` type | units |
+ * description |", in the table's order: what docs/results-format.md lists
+ * (aif-sweep --results-format; scripts/update-results-docs.py). */
+void store_print_schema(FILE *out);
 
 #endif

@@ -81,6 +81,8 @@ int    sl_write_static_data(hid_t file, const plan_t *p);
 
 /* The path of an agent entry's checkpoint dataset, /checkpoints/<entry>. */
 void sl_ckpt_path(char *buf, size_t n, const char *entry);
+/* The table as Markdown rows (store_print_schema). */
+void sl_print_schema(FILE *out);
 /* store_estimate_bytes and store_estimate_bytes_floor (store.h) from the layout. */
 double sl_estimate_bytes(const plan_t *p);
 double sl_estimate_bytes_floor(const layout_dims_t *d, int n_number, int n_text);

@@ -729,6 +729,8 @@ int store_read_outcomes(const char *path, const plan_t *plan, int8_t *status, in
     return rc;
 }
 
+void store_print_schema(FILE *out) { sl_print_schema(out); }
+
 void store_hdf5_version(char *buf, size_t n) {
     unsigned M = 0, m = 0, r = 0;
     H5get_libversion(&M, &m, &r);

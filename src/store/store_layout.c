@@ -25,13 +25,13 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_EVAL_S] = {"/runs/eval_seconds", 0, 5, {0}, "s", "time spent in evaluation episodes",
         FROM_VALUE(eval_seconds)},
     [DS_TRAIN_STEPS] = {"/runs/train_steps", 0, 3, {0}, "environment steps",
-        "environment steps the agent used for training (at most its budget)",
+        "environment steps the agent used for training (at most its budget; random uses none)",
         FROM_VALUE(train_steps)},
     [DS_TRAIN_EPISODES] = {"/runs/train_episodes", 0, 3, {0}, "episodes", "training episodes finished",
         FROM_VALUE(train_episodes)},
     [DS_TRAIN_BUDGET] = {"/runs/train_budget", 0, 3, {0}, "environment steps",
         "the run's training budget: its agent entry's train_steps, else the job's (written with the "
-        "layout, before any run; train_steps is what it used of it)"},
+        "layout, before any run; train_steps is what it used of it); format version 7"},
     [DS_FIT_STEPS] = {"/runs/fit_steps", 0, 3, {0}, "gradient steps",
         "gradient steps the run's network fits made, summed over its fits (at most train_iters each; "
         "fewer when the stopping rule ends a fit; 0: the agent trains no network)",
@@ -40,21 +40,24 @@ ds_def_t sl_defs[DS_COUNT] = {
         "wall time of the run's network fits (part of train_seconds; 0: no network)",
         FROM_VALUE(fit_seconds)},
     [DS_READOFF_S] = {"/runs/readoff_seconds", 0, 5, {0}, "s",
-        "wall time reading the run's model off its network (part of train_seconds; 0: no network)",
+        "wall time reading the run's model off its network (the likelihood and the transitions of every "
+        "cell, netmodel_read; part of train_seconds; 0: no network)",
         FROM_VALUE(readoff_seconds)},
     [DS_MESSAGE] = {"/runs/message", 0, 6, {0}, "", "failure message of a failed run (empty otherwise)",
         .src = SRC_MESSAGE, .off = offsetof(run_result_t, message)},
     [DS_CKPT_FLOATS] = {"/checkpoints/floats", 0, 3, {0}, "float32 values",
-        "values per checkpoint of this run (0: its agent has no checkpoint)"},
+        "values per checkpoint of this run (0: its agent has no checkpoint; at most the last extent of "
+        "its agent's dataset, the rest of the row unused)"},
     [DS_CKPT_ROW] = {"/checkpoints/row", 0, 3, {0}, "",
         "row of this run in /checkpoints/<agent name> (-1: none)"},
     [DS_EVAL_STEPS] = {"/eval/steps", 0, 2, {X_E}, "steps",
         "steps taken in each evaluation episode (max_steps at a time-out, the step of the fall at a "
-        "hole death); the statistic `steps to goal` counts every failed episode as max_steps",
+        "hole death): not a performance measure on worlds with holes (a fast death looks fast); the "
+        "analysis's `steps to goal` counts every failed episode as max_steps (docs/analysis.md)",
         FROM_ARRAY(eval_steps), .done_only = 1},
     [DS_EVAL_SUCCESS] = {"/eval/success", 0, 1, {X_E}, "", "1 if the episode reached the goal",
         FROM_ARRAY(eval_success), .done_only = 1},
-    [DS_EVAL_RETURN] = {"/eval/return", 0, 4, {X_E}, "reward", "undiscounted return of each evaluation episode",
+    [DS_EVAL_RETURN] = {"/eval/return", 0, 4, {X_E}, "reward", "undiscounted return of each evaluation episode (goal reward, hole reward, the world's step rewards)",
         FROM_ARRAY(eval_return), .done_only = 1},
     [DS_EVAL_OUTCOME] = {"/eval/outcome", 0, 0, {X_E}, "0 goal, 1 hole, 2 time-out",
         "how each evaluation episode ended: 0 reached the goal, 1 ended without the goal (a hole), "
@@ -62,7 +65,8 @@ ds_def_t sl_defs[DS_COUNT] = {
         FROM_ARRAY(eval_outcome), .done_only = 1},
     [DS_EVAL_CONTEXT] = {"/eval/context", 0, 0, {X_E}, "context index",
         "the hidden context drawn for each evaluation episode (0 in a world without contexts; "
-        "/envs/<name> attribute n_contexts)",
+        "/envs/<name> attribute n_contexts; docs/contexts.md): there, entering another context's goal "
+        "is outcome 1",
         FROM_ARRAY(eval_context), .done_only = 1},
     [DS_CURVE_STEPS] = {"/train/curve_steps", 0, 4, {X_C}, "steps",
         "learning curve: mean steps of the training episodes that ended in each bin of the step "
@@ -83,7 +87,9 @@ ds_def_t sl_defs[DS_COUNT] = {
         "true cell at t = 0..length (-1 after the end)",
         FROM_ARRAY(traj_pos), .done_only = 1},
     [DS_TRAJ_OBS] = {"/traj/obs", 0, 2, {X_K, X_T1}, "cell index (row*cols+col)",
-        "observed cell at t = 0..length (-1 after the end)",
+        "observation at t = 0..length (-1 after the end): the observed cell; in a world with hidden "
+        "contexts sym * rows * cols + cell, sym 0 nothing, 1..K the cue symbols, K+1 the reward "
+        "(docs/contexts.md)",
         FROM_ARRAY(traj_obs), .done_only = 1},
     [DS_TRAJ_ACTION] = {"/traj/action", 0, 0, {X_K, X_T}, "0 up, 1 down, 2 left, 3 right, 4 stay",
         "action taken at t = 0..length-1 (-1 after the end)",
@@ -96,11 +102,12 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_TRAJ_AMB] = {"/traj/ambiguity", 0, 4, {X_K, X_T, X_NA}, "nats", "ambiguity part of /traj/G",
         FROM_ARRAY(traj_ambiguity), .done_only = 1},
     [DS_TRAJ_P] = {"/traj/p_action", 0, 4, {X_K, X_T, X_NA}, "probability",
-        "probability of each action at each decision (NaN: agent has none)",
+        "probability of each action at each decision (random: uniform; NaN: agent has none, q-learning)",
         FROM_ARRAY(traj_p_action), .done_only = 1},
     [DS_TRAJ_PCTX] = {"/traj/p_context", 0, 4, {X_K, X_T}, "probability",
-        "a world with two hidden contexts: the agent's belief at each decision that the context is the "
-        "second as it names them (a learner's naming is its own; NaN: agent has none)",
+        "a world with two hidden contexts: the agent's belief at each decision, after that step's "
+        "observation, that the context is the second as it names them (the reference's naming is the "
+        "world's, a learner's its own: docs/contexts.md; NaN: agent or world has none)",
         FROM_ARRAY(traj_p_context), .done_only = 1},
     [DS_CKPT_STEP] = {"/checkpoints/step", 0, 3, {X_CK}, "environment steps",
         "training step at which each checkpoint was taken (-1: none)",
@@ -116,7 +123,8 @@ ds_def_t sl_defs[DS_COUNT] = {
         "exact G of the same policies from the world's true A and B, given the agent's inferred belief",
         FROM_ARRAY(check_exact), .done_only = 1},
     [DS_CHECK_RHO] = {"/efe_check/spearman", 0, 4, {X_D}, "",
-        "Spearman rank correlation of G_estimate and G_exact at each checked decision (NaN: undefined)",
+        "Spearman rank correlation of G_estimate and G_exact at each checked decision (NaN: undefined, one "
+        "side constant)",
         FROM_ARRAY(check_rho), .done_only = 1},
     [DS_CHECK_RHO_MED] = {"/efe_check/spearman_median", 0, 4, {0}, "",
         "median over the run's checked decisions of /efe_check/spearman (NaN: none)",
@@ -139,7 +147,8 @@ ds_def_t sl_defs[DS_COUNT] = {
         "CRC-32 (zlib's) of the run's rows as stored, written after them and before the status: the "
         "datasets named in this dataset's `covers` attribute in that order, then the run's checkpoint "
         "values (its row of /checkpoints/<agent>, the first /checkpoints/floats of each), then the run id "
-        "(int64) and its status (int8), all little-endian; 0 while pending"},
+        "(int64) and its status (int8), all little-endian; 0 while pending (docs/results-format.md, "
+        "\"Integrity\")"},
 };
 
 
@@ -574,3 +583,29 @@ double sl_estimate_bytes(const plan_t *p) {
 }
 
 void sl_ckpt_path(char *buf, size_t n, const char *entry) { snprintf(buf, n, "/checkpoints/%s", entry); }
+
+/* One cell of a Markdown table: '|' escaped. */
+static void md_cell(FILE *out, const char *text) {
+    for (const char *c = text; *c; c++) {
+        if (*c == '|') fputc('\\', out);
+        fputc(*c, out);
+    }
+}
+
+void sl_print_schema(FILE *out) {
+    static const char *const extent[] = {[X_E] = "E", [X_K] = "K", [X_T] = "T", [X_T1] = "T+1", [X_NA] = "NA",
+                                         [X_C] = "C", [X_CK] = "CK", [X_D] = "D", [X_KP] = "KP"};
+    static const char *const type[] = {"int8", "uint8", "int32", "int64", "float32", "float64", "string (256)"};
+    _Static_assert(RESULT_MSG_LEN == 256, "the message type's length, as printed");
+    for (int i = 0; i < DS_COUNT; i++) {
+        const ds_def_t *d = &sl_defs[i];
+        const char *name = strchr(d->path + 1, '/');
+        fprintf(out, "%.*s\t| `%s` | `[R", (int)(name - d->path - 1), d->path + 1, name + 1);
+        for (int k = 0; k < 3 && d->tail[k] != X_NONE; k++) fprintf(out, ", %s", extent[d->tail[k]]);
+        fprintf(out, "]` %s | ", type[d->type_code]);
+        md_cell(out, d->units);
+        fputs(" | ", out);
+        md_cell(out, d->description);
+        fputs(" |\n", out);
+    }
+}

@@ -17,7 +17,8 @@
 
 static const char usage[] =
     "usage: aif-sweep JOB.yaml [-o RESULTS.h5] [--resume] [--force] [--break-lock] [--dry-run]\n"
-    "                 [--progress SECONDS] [--quiet] [--list-agents] [--help] [--version]\n"
+    "                 [--progress SECONDS] [--quiet] [--list-agents] [--results-format]\n"
+    "                 [--help] [--version]\n"
     "\n"
     "Runs every run of the sweep described by JOB.yaml (agents x environments x\n"
     "parameter grid x seeds; see jobs/README.md) and stores all results in one\n"
@@ -42,6 +43,9 @@ static const char usage[] =
     "                      write nothing\n"
     "  --progress SECONDS  at most one progress line per SECONDS on stderr (default 5)\n"
     "  --list-agents       print every agent type and its parameters (Markdown), then exit\n"
+    "  --results-format    print the results file's per-run datasets (group, then a\n"
+    "                      Markdown row: name, shape and type, units, description),\n"
+    "                      then exit\n"
     "  -q, --quiet         no progress lines\n"
     "  -h, --help          this text\n"
     "  -V, --version       version and build information\n"
@@ -59,7 +63,7 @@ static const char usage[] =
 
 typedef struct {
     const char *job_path, *output;
-    int resume, force, dry_run, quiet, help, version, list_agents, break_lock;
+    int resume, force, dry_run, quiet, help, version, list_agents, break_lock, schema;
     double progress;
 } cli_t;
 
@@ -70,6 +74,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         {"progress", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
         {"list-agents", no_argument, 0, 'L'},  {"break-lock", no_argument, 0, 'B'},
+        {"results-format", no_argument, 0, 'F'},
         {0, 0, 0, 0},
     };
     memset(c, 0, sizeof *c);
@@ -86,6 +91,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         case 'h': c->help = 1; break;
         case 'V': c->version = 1; break;
         case 'L': c->list_agents = 1; break;
+        case 'F': c->schema = 1; break;
         case 'B': c->break_lock = 1; break;
         case 'p': {
             char *end;
@@ -100,7 +106,7 @@ static int parse_cli(int argc, char **argv, cli_t *c, char *err, size_t n) {
         default: snprintf(err, n, "unknown option %s", argv[optind - 1]); return -1;
         }
     }
-    if (c->help || c->version || c->list_agents) return 0;
+    if (c->help || c->version || c->list_agents || c->schema) return 0;
     if (optind >= argc) { snprintf(err, n, "missing the job file (JOB.yaml)"); return -1; }
     if (optind + 1 < argc) { snprintf(err, n, "unexpected argument \"%s\"", argv[optind + 1]); return -1; }
     c->job_path = argv[optind];
@@ -296,7 +302,8 @@ static int exit_for(job_status_t kind) {
 /* A refusal to touch an existing file is a usage error; the rest are I/O. */
 static int store_failure_exit(int store_rc) { return store_rc == STORE_REFUSED ? EXIT_USAGE : EXIT_ERROR; }
 
-/* Options, and the requests that need no job (--help, --version, --list-agents). */
+/* Options, and the requests that need no job (--help, --version, --list-agents,
+ * --results-format). */
 static int step_options(session_t *s, int argc, char **argv) {
     if (parse_cli(argc, argv, &s->cli, s->err, sizeof s->err) != 0) {
         if (s->rank == 0) fprintf(stderr, "aif-sweep: %s (try --help)\n", s->err);
@@ -304,6 +311,10 @@ static int step_options(session_t *s, int argc, char **argv) {
     }
     if (s->cli.list_agents) {
         if (s->rank == 0) print_agents();
+        return EXIT_DONE;
+    }
+    if (s->cli.schema) {
+        if (s->rank == 0) store_print_schema(stdout);
         return EXIT_DONE;
     }
     if (!s->cli.help && !s->cli.version) return GO_ON;
