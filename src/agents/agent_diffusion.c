@@ -90,7 +90,6 @@ typedef struct {
     arena_t *arena;            /* every buffer above, and the dif_t itself */
 } dif_t;
 
-
 static size_t dif_ckpt_floats(const task_t *task, const double *pv) {
     const dif_cfg_t c = dif_decode(pv);
     if (!dif_uses_network(&c)) return 0;

@@ -242,8 +242,6 @@ int dif_uses_network(const dif_cfg_t *c) {
     return c->model == MODEL_NETWORK || c->inference == INFER_INPAINT || c->predict == PREDICT_SAMPLES;
 }
 
-
-
 planner_config_t dif_plan_config(const task_t *task, const dif_cfg_t *c) {
     const int induction = c->planner.kind == PLANNER_INDUCTION;
     return (planner_config_t){c->horizon, c->max_policies, PLAN_SEARCH_AUTO,
