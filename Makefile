@@ -49,7 +49,11 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/cflags | $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 $(BUILD)/obj/core/version.o: CFLAGS += -DAIF_VERSION='"$(VERSION)"' -DAIF_GIT_COMMIT='"$(GIT_COMMIT)"'
+# Written afresh each time: `ar r` on an existing archive keeps members whose
+# source is gone (a renamed or removed module), and the linker may take the
+# stale one's symbols.
 $(BUILD)/libaif.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 $(BUILD)/aif-sweep: src/sweep/main.c $(BUILD)/libaif.a $(BUILD)/cflags
 	$(CC) $(CFLAGS) $< $(BUILD)/libaif.a $(LDLIBS) -o $@

@@ -149,7 +149,8 @@ const param_spec_t dif_params[P_N] = {
     [P_NOVELTY] = {"novelty", PT_REAL, 4.0, 0.0, 1e3, NULL,
                    "exploration in the training rounds (induction): a cell visited n times in the agent's "
                    "data is worth novelty / sqrt(1 + n) nats less risk (0 = off; never in evaluation; with "
-                   "rounds 0 there are no rounds, and another value is refused)"},
+                   "rounds 0 there are no rounds, nor in a world with hidden contexts a bonus, and another "
+                   "value is refused)"},
 };
 
 dif_cfg_t dif_decode(const double *pv) {
@@ -259,6 +260,8 @@ static const char *ctx_refusal(const task_t *env, const dif_cfg_t *c) {
     if (c->predict == PREDICT_SAMPLES) return "prediction: samples";
     if (c->inference == INFER_INPAINT) return "inference: inpaint";
     if (c->efe.pref.kind != EFE_PREF_GOAL) return "a preference other than goal (it needs the map)";
+    if (c->rounds > 0 && c->novelty != dif_params[P_NOVELTY].def)
+        return "novelty (its planners there take no novelty bonus)";
     return NULL;
 }
 
