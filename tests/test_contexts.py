@@ -176,15 +176,16 @@ def test_jobs_readme_context_worlds_table(tmp_path):
     import os
     import re
     readme = open(os.path.join(ROOT, "jobs", "README.md")).read()
-    rows = re.findall(r"^\| `([\w.-]+)` \| (\d+)×(\d+) \| [^|]+ \| [^|]+ \| [^|]+ \| ([\d.]+) \| ([\d.]+) \| "
+    rows = re.findall(r"^\| `([\w.-]+)` \| (\d+)×(\d+) \| [^|]+ \| ([^|]+) \| [^|]+ \| ([\d.]+) \| ([\d.]+) \| "
                       r"([\d.]+) \| (\d+) \|", readme, re.M)
-    assert len(rows) == 3, rows
+    assert len(rows) == 4, rows
     envs = "".join(f"  - preset: {r[0]}\n" for r in rows)
     job = write_job(tmp_path, f"environments:\n{envs}agents:\n  - type: random\n")
     p = subprocess.run([BIN, str(job), "--dry-run"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stderr
-    for name, r, c, cue, optimal, slip, max_steps in rows:
-        line = (f"# world {name}: {r}x{c}, slip {float(slip):g}, max_steps {max_steps}, 2 hidden contexts, "
+    for name, r, c, goals, cue, optimal, slip, max_steps in rows:
+        K = goals.count("(")  # one cell per context's goal
+        line = (f"# world {name}: {r}x{c}, slip {float(slip):g}, max_steps {max_steps}, {K} hidden contexts, "
                 f"cue reliability {float(cue):g}, optimal route {optimal} steps expected (the cue first, then the "
                 f"context's goal)")
         assert line in p.stdout.splitlines(), (line, p.stdout)
@@ -303,3 +304,56 @@ def test_diffusion_aif_and_its_counts_control_learn_the_tmaze(tmp_path):
             w = f["checkpoints/diffusion-aif"][row, -1, :n]
             assert n > 16 and w[0] == 0xABCDEF and np.isfinite(w).all()
             assert int(w[6]) == 4 + 4 + 3 + 4 + 2  # d_tok: o, z, actions, flags, 4 symbols, 2 contexts
+
+
+def test_three_contexts_the_reference_and_the_learners(tmp_path):
+    """The plus-maze (three arms, the cue below the junction): the reference
+    plans over the belief about three contexts (efe_ctx.h's grid on the
+    simplex) and goes cue, junction, the arm of the episode's context in
+    every logged episode; exact-aif's learner (a mixture of three) and
+    diffusion-aif's counts control learn it from their observations and read
+    the cue first.  With more than two contexts no single number holds the
+    belief (/traj/p_context NaN) and the EFE diagnostic scores nothing."""
+    job = write_job(tmp_path, """
+name: plus
+seed: 3
+seeds: 2
+train_steps: 5000
+eval_episodes: 30
+log_episodes: 30
+checkpoints: 0
+efe_checks: 4
+environments:
+  - preset: plus-maze
+agents:
+  - type: exact-aif
+    name: exact-goal
+    params: {model: true}
+  - type: exact-aif
+    name: exact-learned
+    params: {model: learned}
+  - type: diffusion-aif
+    name: counts
+    params: {model: counts}
+""")
+    out = tmp_path / "p.h5"
+    run_sweep(job, out, 2, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        agent = np.array([_text(x) for x in f["runs/params"]["agent"]])
+        ctx, succ = f["eval/context"][:], f["eval/success"][:]
+        pos, length = f["traj/pos"][:], f["traj/length"][:]
+        assert int(f["envs/plus-maze"].attrs["n_contexts"]) == 3
+        assert set(np.unique(ctx)) == {0, 1, 2}
+        goals = [3, 5, 1]  # the arms of contexts 1, 2, 3: left, right, up
+        for r in np.flatnonzero(agent == "exact-goal"):
+            assert succ[r].all()
+            for e in range(length.shape[1]):
+                path = pos[r, e, : length[r, e] + 1]
+                assert list(path) == [4, 7, 4, goals[ctx[r, e]]], (r, e, path, ctx[r, e])
+        for r in np.flatnonzero(agent != "exact-goal"):
+            assert succ[r].mean() >= 0.9, (agent[r], succ[r].mean())
+            cue_first = [pos[r, e, 1] == 7 for e in range(length.shape[1])]
+            assert np.mean(cue_first) >= 0.9, (agent[r], cue_first)
+        assert np.isnan(f["traj/p_context"][:]).all()
+        assert (f["efe_check/n_policies"][:] == 0).all()

@@ -250,12 +250,116 @@ static void learn_tmaze(int tie) {
     gw_free(&g);
 }
 
+/* Three contexts (the plus-maze, tied): from random-walk episodes EM
+ * assigns >= 95% of the episodes that saw the cue to their context under the
+ * best of the six namings, and each learned context has its cue symbol, its
+ * rewarded arm, the other two arms ending episodes, and a third of the
+ * episodes; the planner's joint model keeps every context's moves in its
+ * own block. */
+static void test_learns_three_contexts(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = 3;
+    sp.cols = 3;
+    char map[] = "#3#" "1S2" "#C#";
+    sp.map = map;
+    sp.max_steps = 8;
+    snprintf(sp.name, sizeof sp.name, "plus");
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    task_t task;
+    task_from_world(&task, &g, NULL, 0);
+    const int nc = task.n_cells, no = task.n_obs, K = 3, cue = 7, n_ep = 3 * EPISODES / 2;
+    CHECK(task.n_contexts == K);
+    arena_t *ar = arena_create(1 << 20);
+    experience_t xp;
+    CHECK(xp_alloc(&xp, ar, (long)n_ep * 8) == 0);
+    rng_t er, pr;
+    rng_seed(&er, 9, 1, RNG_ENV);
+    rng_seed(&pr, 9, 1, RNG_AGENT);
+    env_t env;
+    env_init(&env, &g, &er);
+    int *ctx = malloc(sizeof(int) * n_ep), *saw_cue = malloc(sizeof(int) * n_ep);
+    long *start = malloc(sizeof(long) * n_ep);
+    for (int ep = 0; ep < n_ep; ep++) {
+        int o = env_reset(&env), out = ENV_RUNNING, steps = 0;
+        ctx[ep] = env_context(&env);
+        start[ep] = xp.n;
+        saw_cue[ep] = 0;
+        xp_begin(&xp, o, -1);
+        while (out == ENV_RUNNING && steps < 8) {
+            int a = (int)rng_below(&pr, 4);
+            o = env_step(&env, a, NULL, &out);
+            saw_cue[ep] |= o % nc == cue;
+            xp_step(&xp, a, o, -1);
+            steps++;
+        }
+        xp_end(&xp, out == ENV_GOAL ? XP_GOAL : out == ENV_FAILED ? XP_FAILED : XP_CUT);
+    }
+    latent_ctx_t X;
+    latent_prior_t prior = latent_prior_defaults();
+    CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0 && X.K == K);
+    rng_t r;
+    rng_seed(&r, 9, 1, RNG_INIT);
+    latent_ctx_em(&X, &xp, 200, 1e-6, &r);
+    /* the best naming: perm[learned] = true */
+    static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    int best = -1, best_right = -1, seen = 0;
+    for (int ep = 0; ep < n_ep; ep++) seen += saw_cue[ep];
+    for (int p = 0; p < 6; p++) {
+        int right = 0;
+        for (int ep = 0; ep < n_ep; ep++) {
+            if (!saw_cue[ep]) continue;
+            int k = 0;
+            for (int j = 1; j < K; j++)
+                if (X.resp[(size_t)j * X.cap + start[ep]] > X.resp[(size_t)k * X.cap + start[ep]]) k = j;
+            right += perms[p][k] == ctx[ep];
+        }
+        if (right > best_right) { best_right = right; best = p; }
+    }
+    CHECK_MSG(seen > 100 && best_right >= 0.95 * seen, "%d of %d cue episodes assigned alike", best_right, seen);
+    for (int k = 0; k < K; k++) {
+        const int truth = perms[best][k], goal = g.ctx_goal[truth];
+        const latent_t *L = &X.comp[k];
+        const double cue_own = L->A[(size_t)cue * no + (1 + truth) * nc + cue];
+        const double reward = L->A[(size_t)goal * no + (K + 1) * nc + goal];
+        CHECK_MSG(cue_own > 0.8, "context %d: p(own cue symbol) %.3f", k, cue_own);
+        CHECK_MSG(reward > 0.8, "context %d: p(reward | its goal) %.3f", k, reward);
+        for (int j = 0; j < K; j++)
+            if (j != truth)
+                CHECK_MSG(L->h[g.ctx_goal[j]] > 0.5, "context %d: p(ending | arm %d) %.3f", k, j, L->h[g.ctx_goal[j]]);
+        CHECK_MSG(fabs(X.rho[k] - 1.0 / K) < 0.1, "context %d: rho %.3f", k, X.rho[k]);
+    }
+    genmodel_t gm;
+    CHECK(genmodel_alloc_obs(&gm, ar, K * nc, no, 4, LATENT_WIDTH, LATENT_CTX_AWIDTH) == 0);
+    latent_ctx_to_genmodel(&X, &gm);
+    for (int k = 0; k < K; k++) {
+        double sk = 0.0;
+        for (int c = 0; c < nc; c++) sk += gm.start[k * nc + c];
+        CHECK_MSG(fabs(sk - X.rho[k]) < 1e-9, "context %d: start mass %g", k, sk);
+        for (int a = 0; a < 4; a++)
+            for (int c = 0; c < nc; c++)
+                for (int j = 0; j < gm.m.b_width; j++) {
+                    const int s2 = gm.m.b_idx[((size_t)a * K * nc + k * nc + c) * gm.m.b_width + j];
+                    CHECK(s2 < 0 || s2 / nc == k);
+                }
+    }
+    genmodel_free(&gm);
+    free(ctx);
+    free(saw_cue);
+    free(start);
+    arena_free(ar);
+    gw_free(&g);
+}
+
 static void test_learns_the_tmaze(void) { learn_tmaze(1); }
 static void test_learns_the_tmaze_untied(void) { learn_tmaze(0); }
 
 static const unit_test_t tests[] = {
     {"learns_the_tmaze", test_learns_the_tmaze},
     {"learns_the_tmaze_untied", test_learns_the_tmaze_untied},
+    {"learns_three_contexts", test_learns_three_contexts},
     {0, 0},
 };
 

@@ -1,25 +1,32 @@
 /* efe_ctx: expected free energy to go over the belief about a hidden context
- * (docs/contexts.md), for a world with two contexts whose model is over the
- * joint states s = k * n_cells + cell (env.h) with the context constant.
+ * (docs/contexts.md), for a world with K contexts (2 <= K <= EFE_CTX_MAX) whose
+ * model is over the joint states s = k * n_cells + cell (env.h) with the
+ * context constant.
  *
  * The induction tail (efe_tail.h) values a state as if it were known when the
  * agent acts there; in a world whose goal depends on a hidden context that
  * makes learning the context worthless, and an agent with a 50/50 belief
  * between two goals stays between them.  Here the value is over information
- * states (cell, p), p = the belief that the context is the second one, on a
- * grid of EFE_CTX_GRID points: the recursion of sophisticated inference
- * (Friston et al. 2021, "Sophisticated inference", Neural Comput. 33) in the
- * belief space of the context, with the cell taken as known at each step:
- *   b'(k, c')   = p_k p(c'|c, a)                                   (p_0 = 1 - p, p_1 = p)
+ * states (cell, p), p = the belief about the context, a point of the simplex
+ * of K probabilities on a grid of resolution R (every p_k a multiple of 1/R:
+ * efe_ctx_resolution): the recursion of sophisticated inference (Friston et
+ * al. 2021, "Sophisticated inference", Neural Comput. 33) in the belief space
+ * of the context, with the cell taken as known at each step:
+ *   b'(k, c')   = p_k p(c'|c, a)
  *   q(o)        = sum_{k,c'} b'(k, c') p(o|k, c')
  *   g(c, p, a)  = w_risk KL[q(o) || p~(o)] + w_ambiguity sum_{k,c'} b'(k, c') H[p(o|k, c')]
  *   Q_t(c,p,a)  = g(c, p, a) + sum_{o,c'} m(o, c') V_{t-1}(c', p''(o, c'))
  * where m(o, c') = sum_k b'(k, c') p(o|k, c') and p''(o, c') is the posterior
- * belief about the context given o at c' (V linear between grid points),
- * V_0 = 0, V_t = min_a Q_t.  The risk of the predicted observation holds the
- * entropy of q(o), so a look at a cue is worth what it tells about the goal.
- * Values are kept relative to their minimum and split into risk and ambiguity
- * parts along the minimising actions, as the induction tail's are.
+ * belief about the context given o at c', V_0 = 0, V_t = min_a Q_t.  V between
+ * grid points is interpolated over the simplex by Freudenthal's triangulation
+ * (Lovejoy 1991, "Computationally feasible bounds for partially observed Markov
+ * decision processes", Oper. Res. 39): the K grid points of the simplex piece
+ * holding p, weighted by p's barycentric coordinates in it; with K = 2 that is
+ * linear interpolation between neighbouring points.  The risk of the predicted
+ * observation holds the entropy of q(o), so a look at a cue is worth what it
+ * tells about the goal.  Values are kept relative to their minimum and split
+ * into risk and ambiguity parts along the minimising actions, as the
+ * induction tail's are.
  *
  * A decision (efe_ctx_first) takes the agent's joint belief as it is (the
  * cell need not be known) for the first step, then the table. */
@@ -27,30 +34,46 @@
 #define AIF_EFE_CTX_H
 #include "aif/efe.h"
 
-#define EFE_CTX_GRID 41  /* belief grid points: p = j / 40 */
+#define EFE_CTX_MAX 4    /* the most contexts the table is built for */
 
 typedef struct {
-    int nc, no, na, M;
+    int nc, K, no, na;
+    int R, M;                  /* the grid's resolution and its points (efe_ctx_points) */
     int steps;                 /* backward steps taken by the last solve */
     double *Vr, *Va;           /* [nc][M] risk and ambiguity parts of V */
     double *nr, *na_;          /* [nc][M] next iterate */
     double *vbuf;              /* the block of the four tables */
-    double *bq, *qo, *w0, *w1; /* scratch: [2 nc] predicted joint belief, [no] q(o), [nc] per-cell weights */
+    double *pbel;              /* [M][K] each grid point's belief */
+    int *lut;                  /* [(R+1)^(K-1)] a grid point's index by its cumulative counts */
+    double *bq, *qo, *wk;      /* scratch: [K nc] predicted joint belief, [no] q(o), [K][nc] per-cell weights */
     int *bsupp, *olist, *clist;
-    double *rprob;             /* [2 nc] a decision's belief, its support rsupp */
+    double *rprob;             /* [K nc] a decision's belief, its support rsupp */
     int *rsupp;
     unsigned char *omark, *cmark;
 } efe_ctx_t;
 
-/* 0, or -1 (no memory).  efe_ctx_free releases it. */
-int  efe_ctx_alloc(efe_ctx_t *t, int n_cells, int n_obs, int n_actions);
+/* The grid's resolution for K contexts: 40 for 2 (41 points), 21 for 3 (253),
+ * 8 for 4 (165); a multiple of K, so the uniform belief is a grid point; 0 for
+ * K outside [2, EFE_CTX_MAX]. */
+int efe_ctx_resolution(int K);
+/* Its points: C(R + K - 1, K - 1); 0 for K outside [2, EFE_CTX_MAX]. */
+int efe_ctx_points(int K);
+
+/* The interpolation at the belief w / mass (w [K], per context; mass their
+ * sum > 0): the K grid points idx of Freudenthal's simplex piece holding it
+ * and its barycentric weights lam (>= 0, summing to 1, sum_m lam_m pbel[idx_m]
+ * = the belief). */
+void efe_ctx_stencil(const efe_ctx_t *t, const double *w, double mass, int *idx, double *lam);
+
+/* 0, or -1 (no memory, or K outside [2, EFE_CTX_MAX]).  efe_ctx_free releases it. */
+int  efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions);
 void efe_ctx_free(efe_ctx_t *t);
 
-/* V after `steps` backward steps on the joint model m (2 * n_cells states;
+/* V after `steps` backward steps on the joint model m (K * n_cells states;
  * dense A filled).  Stops early once the relative values no longer change. */
 void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w, int steps);
 
-/* The EFE of each first action a from the joint belief q [2 n_cells]: the
+/* The EFE of each first action a from the joint belief q [K n_cells]: the
  * step's risk and ambiguity on m, plus the table's value of the belief after
  * each observation; its risk and ambiguity parts (G = w_r risk + w_a amb). */
 void efe_ctx_first(efe_ctx_t *t, const efe_model_t *m, const double *q, const double *lnp, const efe_weights_t *w,

@@ -38,9 +38,10 @@
  * states s = k * n_cells + cell, the layout of the true model (env.h). */
 #ifndef AIF_LATENT_CTX_H
 #define AIF_LATENT_CTX_H
+#include "aif/efe_ctx.h"
 #include "aif/latent.h"
 
-#define LATENT_CTX_MAX 2      /* contexts a learner handles (the belief planner's) */
+#define LATENT_CTX_MAX EFE_CTX_MAX /* contexts a learner handles (the belief planner's) */
 #define LATENT_CTX_AWIDTH 16  /* observation slots per state in the planner's sparse rows */
 #define LATENT_CTX_RESTARTS 4 /* EM runs from random starts; the most likely is kept */
 #define LATENT_CTX_TIE_BW 64  /* successor slots latent_ctx_tie_model handles (a wider model is left as it is) */

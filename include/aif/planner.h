@@ -20,13 +20,13 @@
  * candidates; it is exact whenever its width covers the whole tree
  * (docs/efe.md, section 3).
  *
- * Hidden contexts.  In a world with two hidden contexts (docs/contexts.md;
+ * Hidden contexts.  In a world with K hidden contexts (docs/contexts.md;
  * states s = k * n_cells + cell) and the induction tail, ctx_cells > 0 makes
  * the planner decide over the belief about the context instead (efe_ctx.h):
  * each first action's EFE from the joint belief, one step on the model and
  * then the EFE to go over (cell, belief about the context).  Such a decision
  * exposes no policies to the EFE diagnostic (its G is not a tree's); it
- * reports the belief about the context (decision_t's p_context). */
+ * reports the belief about the context (decision_t's p_context, with K = 2). */
 #ifndef AIF_PLANNER_H
 #define AIF_PLANNER_H
 #include "interface/agents.h"
@@ -69,8 +69,8 @@ typedef struct {
     long policy_cap;    /* most policies scored per decision */
     int search;         /* PLAN_SEARCH_* */
     int tail_steps;     /* 0: no tail (the tree alone); else backward steps of the tail */
-    int ctx_cells;      /* 0, or the cells of a 2-context world: decide over the belief about the
-                           context (needs tail_steps > 0; n = 2 ctx_cells states) */
+    int ctx_cells;      /* 0, or the cells of a K-context world: decide over the belief about the
+                           context (needs tail_steps > 0; n = K ctx_cells states, 2 <= K <= EFE_CTX_MAX) */
 } planner_config_t;
 
 /* The search's shape: beam or not, its width per first action, and the most

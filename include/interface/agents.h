@@ -44,7 +44,7 @@ typedef struct {
     float p_action[TASK_MAX_ACTIONS];   /* probability of choosing each action */
     float p_context;                    /* a world with two hidden contexts: the belief, at this
                                            decision, that the context is the second (as the agent
-                                           names it); NaN otherwise */
+                                           names it); NaN otherwise (more contexts too) */
     /* The EFE diagnostic.  The caller sets want_check (after decision_clear);
      * an agent that estimates EFE then exposes its first n_check candidate
      * policies (check_H actions each) with its estimates of their G, and run.c,
@@ -54,7 +54,7 @@ typedef struct {
     int n_check;                      /* 0: not done */
     int check_H;
     int check_ctx;                    /* 1: the candidates are the first actions of the belief planner
-                                         of a 2-context world (check_H 1), each G the EFE to go over
+                                         of a context world (check_H 1), each G the EFE to go over
                                          the belief about the context (efe_ctx.h): scored exactly by
                                          the same recursion on the true model */
     signed char check_policy[DECISION_MAX_CHECK][DECISION_MAX_H];

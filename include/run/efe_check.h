@@ -5,7 +5,7 @@
  * module scores the same policies from the same belief with the world's true
  * A and B (and, with the induction planner, the same tail solved on the true
  * model; in a world with two hidden contexts, the belief recursion of
- * efe_ctx.h), and records both with Spearman's rank correlation per decision
+ * efe_ctx.h; with more, no check), and records both with Spearman's rank correlation per decision
  * and its median per run (result.h's check_* fields; docs/diffusion-aif.md,
  * "The EFE error diagnostic").  An agent without the hook gets no check.
  * run.c drives it; it is the only place that knows the diagnostic. */

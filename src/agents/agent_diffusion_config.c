@@ -247,14 +247,15 @@ planner_config_t dif_plan_config(const task_t *task, const dif_cfg_t *c) {
     const int induction = c->planner.kind == PLANNER_INDUCTION;
     return (planner_config_t){c->horizon, c->max_policies, PLAN_SEARCH_AUTO,
                               planner_tail_steps(&c->planner, task->max_steps),
-                              /* two hidden contexts: decide over the belief about the context */
-                              induction && task->n_contexts == 2 ? task->n_cells : 0};
+                              /* hidden contexts: decide over the belief about the context */
+                              induction && task->n_contexts > 1 ? task->n_cells : 0};
 }
 
 /* What diffusion-aif does not do in a world with hidden contexts
  * (docs/contexts.md): a message, or NULL. */
 static const char *ctx_refusal(const task_t *env, const dif_cfg_t *c) {
-    if (env->n_contexts > LATENT_CTX_MAX) return "more than 2 hidden contexts";
+    _Static_assert(LATENT_CTX_MAX == 4, "the message below names LATENT_CTX_MAX");
+    if (env->n_contexts > LATENT_CTX_MAX) return "more than 4 hidden contexts";
     if (c->labels) return "state_labels: true (the labels are cells, not (cell, context))";
     if (c->em_rounds > 0) return "em_rounds > 0";
     if (c->predict == PREDICT_SAMPLES) return "prediction: samples";

@@ -83,7 +83,7 @@ static const param_spec_t exact_params[P_N] = {
                      "of Algorithm 1, which logs z: privileged information, an ablation) instead of learning "
                      "the states from the observations"},
     [P_CTX_TAIL]  = {"context_tail", PT_CHOICE, CTX_TAIL_BELIEF, 0, 0, ctx_tail_choices,
-                     "induction in a world with 2 hidden contexts (docs/contexts.md): belief = the EFE to go over "
+                     "induction in a world with hidden contexts (docs/contexts.md): belief = the EFE to go over "
                      "the belief about the context (a look at a cue is worth what it tells); state = the tail "
                      "over states, as if the context were known (the ablation: no value in learning it)"},
     [P_CTX_TIE]   = {"context_tie", PT_BOOL, 1, 0, 1, NULL,
@@ -156,8 +156,8 @@ typedef struct {
 static planner_config_t plan_config(const task_t *task, const exact_cfg_t *c) {
     const int induction = c->planner.kind == PLANNER_INDUCTION;
     return (planner_config_t){c->horizon, c->policy_cap, c->search, planner_tail_steps(&c->planner, task->max_steps),
-                              /* two hidden contexts: decide over the belief about the context */
-                              induction && task->n_contexts == 2 && c->context_tail == CTX_TAIL_BELIEF
+                              /* hidden contexts: decide over the belief about the context */
+                              induction && task->n_contexts > 1 && c->context_tail == CTX_TAIL_BELIEF
                                   ? task->n_cells : 0};
 }
 
@@ -206,9 +206,10 @@ static int exact_check(const task_t *task, const exact_cfg_t *c, char *err, size
                  "'%s' with hidden contexts", task->name);
         return -1;
     }
-    if (task->n_contexts > 2 && c->planner.kind == PLANNER_INDUCTION && c->context_tail == CTX_TAIL_BELIEF) {
-        snprintf(err, errlen, "exact-aif: planner: induction plans over the belief about 2 hidden contexts; world "
-                 "'%s' has %d (use context_tail: state, or planner: tree)", task->name, task->n_contexts);
+    if (task->n_contexts > EFE_CTX_MAX && c->planner.kind == PLANNER_INDUCTION && c->context_tail == CTX_TAIL_BELIEF) {
+        snprintf(err, errlen, "exact-aif: planner: induction plans over the belief about at most %d hidden contexts; "
+                 "world '%s' has %d (use context_tail: state, or planner: tree)", EFE_CTX_MAX, task->name,
+                 task->n_contexts);
         return -1;
     }
     if (task->n_contexts > 1 && c->efe.pref.kind != EFE_PREF_GOAL) {

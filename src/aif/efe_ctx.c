@@ -4,58 +4,145 @@
 #include <stdlib.h>
 #include <string.h>
 
-int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int n_obs, int n_actions) {
+int efe_ctx_resolution(int K) {
+    static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8};
+    return K >= 2 && K <= EFE_CTX_MAX ? R[K] : 0;
+}
+
+int efe_ctx_points(int K) {
+    const int R = efe_ctx_resolution(K);
+    if (!R) return 0;
+    long c = 1; /* C(R + K - 1, K - 1) */
+    for (int i = 1; i < K; i++) c = c * (R + i) / i;
+    return (int)c;
+}
+
+/* The grid: every cumulative count vector u_1 >= ... >= u_{K-1} (u_i = R times
+ * the belief in contexts i..K-1, in [0, R]) gets the next index, in the order
+ * of its key sum_i u_i (R+1)^(i-1), so with K = 2 point j is the belief j / R in
+ * the second context; its belief pbel, p_k = n_k / R for k >= 1 (n_k = u_k -
+ * u_{k+1}) and p_0 the rest. */
+static void build_grid(efe_ctx_t *t) {
+    const int K = t->K, R = t->R;
+    long keys = 1;
+    for (int i = 1; i < K; i++) keys *= R + 1;
+    int m = 0;
+    for (long key = 0; key < keys; key++) {
+        int u[EFE_CTX_MAX + 1], ok = 1;
+        long x = key;
+        u[0] = R;
+        u[K] = 0;
+        for (int i = 1; i < K; i++) { u[i] = (int)(x % (R + 1)); x /= R + 1; }
+        for (int i = 1; i < K; i++) ok &= u[i] <= u[i - 1];
+        t->lut[key] = ok ? m : -1;
+        if (!ok) continue;
+        double *pb = t->pbel + (size_t)m * K, rest = 0.0;
+        for (int k = 1; k < K; k++) rest += pb[k] = (double)(u[k] - u[k + 1]) / R;
+        pb[0] = u[0] > u[1] ? 1.0 - rest : 0.0;
+        m++;
+    }
+}
+
+int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions) {
     memset(t, 0, sizeof *t);
+    const int M = efe_ctx_points(K);
+    if (!M) return -1;
     t->nc = n_cells;
+    t->K = K;
     t->no = n_obs;
     t->na = n_actions;
-    t->M = EFE_CTX_GRID;
-    const size_t g = (size_t)n_cells * EFE_CTX_GRID, n = 2 * (size_t)n_cells;
+    t->R = efe_ctx_resolution(K);
+    t->M = M;
+    long keys = 1;
+    for (int i = 1; i < K; i++) keys *= t->R + 1;
+    const size_t g = (size_t)n_cells * M, n = (size_t)K * n_cells;
     t->Vr = t->vbuf = calloc(4 * g, sizeof(double));
-    t->bq = calloc(2 * n + (size_t)n_obs + 2 * (size_t)n_cells, sizeof(double));
+    t->pbel = malloc(sizeof(double) * (size_t)M * K);
+    t->lut = malloc(sizeof(int) * (size_t)keys);
+    t->bq = calloc(3 * n + (size_t)n_obs, sizeof(double));
     t->bsupp = malloc(sizeof(int) * (2 * n + (size_t)n_obs + (size_t)n_cells));
-    t->omark = calloc(n + (size_t)n_obs + (size_t)n_cells, 1);
-    if (!t->vbuf || !t->bq || !t->bsupp || !t->omark) {
+    t->omark = calloc((size_t)n_obs + (size_t)n_cells, 1);
+    if (!t->vbuf || !t->pbel || !t->lut || !t->bq || !t->bsupp || !t->omark) {
         efe_ctx_free(t);
         return -1;
     }
+    build_grid(t);
     t->Va = t->Vr + g;
     t->nr = t->Vr + 2 * g;
     t->na_ = t->Vr + 3 * g;
     t->qo = t->bq + n;
-    t->w0 = t->qo + n_obs;
-    t->w1 = t->w0 + n_cells;
+    t->wk = t->qo + n_obs;
+    t->rprob = t->wk + n;
     t->olist = t->bsupp + n;
     t->clist = t->olist + n_obs;
-    t->cmark = t->omark + n_obs;
-    t->rprob = t->w1 + n_cells;
     t->rsupp = t->clist + n_cells;
+    t->cmark = t->omark + n_obs;
     return 0;
 }
 
 void efe_ctx_free(efe_ctx_t *t) {
     free(t->vbuf); /* the four tables swap places in a solve: vbuf holds their block */
+    free(t->pbel);
+    free(t->lut);
     free(t->bq);
     free(t->bsupp);
     free(t->omark);
     memset(t, 0, sizeof *t);
 }
 
-/* Linear interpolation of table T at cell c and belief p. */
-static double interp(const efe_ctx_t *t, const double *T, int c, double p) {
-    const double x = p * (t->M - 1);
-    int j = (int)x;
-    if (j >= t->M - 1) j = t->M - 2;
-    if (j < 0) j = 0;
-    const double f = x - j;
-    return (1.0 - f) * T[(size_t)c * t->M + j] + f * T[(size_t)c * t->M + j + 1];
+/* The simplex piece of Freudenthal's triangulation holding the belief w / mass
+ * (w [K], per context, mass their sum): its K grid points idx and barycentric
+ * weights lam (efe_ctx.h).  With cumulative coordinates x_i = R sum_{k>=i} w_k / mass
+ * (i = 1..K-1, non-increasing), base v = floor(x) (at most R - 1) and
+ * d = x - v: the points v, v + e_s1, v + e_s1 + e_s2, ... with s the indices
+ * by d decreasing (ties by index, which keeps every point a grid point),
+ * weighted 1 - d_s1, d_s1 - d_s2, ..., d_s(K-1).  With K = 2: the points j and
+ * j + 1 around x, weighted 1 - f and f. */
+void efe_ctx_stencil(const efe_ctx_t *t, const double *w, double mass, int *idx, double *lam) {
+    const int K = t->K, R = t->R;
+    int v[EFE_CTX_MAX] = {0}, ord[EFE_CTX_MAX] = {0};
+    double d[EFE_CTX_MAX] = {0}, s = 0.0;
+    for (int i = K - 1; i >= 1; i--) {
+        s += w[i];
+        double x = (s / mass) * R;
+        if (x > R) x = R;
+        int j = (int)x;
+        if (j >= R) j = R - 1;
+        if (j < 0) j = 0;
+        v[i] = j;
+        d[i] = x - j;
+    }
+    for (int i = 1; i < K; i++) { /* insertion sort by d decreasing, stable */
+        int j = i - 1;
+        while (j >= 1 && d[ord[j]] < d[i]) { ord[j + 1] = ord[j]; j--; }
+        ord[j + 1] = i;
+    }
+    long key = 0, pw[EFE_CTX_MAX];
+    pw[1] = 1;
+    for (int i = 2; i < K; i++) pw[i] = pw[i - 1] * (R + 1);
+    for (int i = 1; i < K; i++) key += v[i] * pw[i];
+    idx[0] = t->lut[key];
+    lam[0] = 1.0 - d[ord[1]];
+    for (int m = 1; m < K; m++) {
+        key += pw[ord[m]];
+        idx[m] = t->lut[key];
+        lam[m] = m < K - 1 ? d[ord[m]] - d[ord[m + 1]] : d[ord[m]];
+    }
+}
+
+/* The table T at cell c over the stencil's points. */
+static double interp(const efe_ctx_t *t, const double *T, int c, const int *idx, const double *lam) {
+    const double *row = T + (size_t)c * t->M;
+    double v = 0.0;
+    for (int m = 0; m < t->K; m++) v += lam[m] * row[idx[m]];
+    return v;
 }
 
 /* One step of action a from the joint belief (supp, prob: ns states): its
  * risk and ambiguity, and the tables' value after each observation (cr, ca). */
 static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const int *supp, const double *prob,
                        int ns, int a, double *risk, double *amb, double *cr, double *ca) {
-    const int nc = t->nc, n = 2 * nc, bw = m->b_width, aw = m->a_width, no = t->no;
+    const int nc = t->nc, K = t->K, n = K * nc, bw = m->b_width, aw = m->a_width, no = t->no;
     /* the predicted joint belief; a state is in the support once (bq > 0 marks it) */
     int nb = 0;
     for (int i = 0; i < ns; i++) {
@@ -93,15 +180,19 @@ static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, co
             if (wgt <= 0.0) continue;
             const int c = s2 % nc;
             if (!t->cmark[c]) { t->cmark[c] = 1; t->clist[ncl++] = c; }
-            if (s2 < nc) t->w0[c] += wgt;
-            else t->w1[c] += wgt;
+            t->wk[(size_t)(s2 / nc) * nc + c] += wgt;
         }
         for (int j = 0; j < ncl; j++) {
             const int c = t->clist[j];
-            const double mass = t->w0[c] + t->w1[c], p1 = t->w1[c] / mass;
-            vr += mass * interp(t, t->Vr, c, p1);
-            va += mass * interp(t, t->Va, c, p1);
-            t->w0[c] = t->w1[c] = 0.0;
+            double w[EFE_CTX_MAX], lam[EFE_CTX_MAX], mass = 0.0;
+            int idx[EFE_CTX_MAX];
+            for (int k = 0; k < K; k++) {
+                mass += w[k] = t->wk[(size_t)k * nc + c];
+                t->wk[(size_t)k * nc + c] = 0.0;
+            }
+            efe_ctx_stencil(t, w, mass, idx, lam);
+            vr += mass * interp(t, t->Vr, c, idx, lam);
+            va += mass * interp(t, t->Va, c, idx, lam);
             t->cmark[c] = 0;
         }
         t->qo[o] = 0.0;
@@ -115,7 +206,7 @@ static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, co
 }
 
 void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w, int steps) {
-    const int nc = t->nc, M = t->M;
+    const int nc = t->nc, M = t->M, K = t->K;
     const size_t g = (size_t)nc * M;
     memset(t->Vr, 0, sizeof(double) * g);
     memset(t->Va, 0, sizeof(double) * g);
@@ -125,11 +216,11 @@ void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const 
         size_t imin = 0;
         for (int c = 0; c < nc; c++)
             for (int j = 0; j < M; j++) {
-                const double p = (double)j / (M - 1);
-                int supp[2], ns = 0;
-                double prob[2];
-                if (p < 1.0) { supp[ns] = c; prob[ns++] = 1.0 - p; }
-                if (p > 0.0) { supp[ns] = nc + c; prob[ns++] = p; }
+                const double *pb = t->pbel + (size_t)j * K;
+                int supp[EFE_CTX_MAX], ns = 0;
+                double prob[EFE_CTX_MAX];
+                for (int k = 0; k < K; k++)
+                    if (pb[k] > 0.0) { supp[ns] = k * nc + c; prob[ns++] = pb[k]; }
                 double best = INFINITY, br = 0.0, ba = 0.0;
                 for (int a = 0; a < t->na; a++) {
                     double r, am, cr, ca;
@@ -161,7 +252,7 @@ void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const 
 
 void efe_ctx_first(efe_ctx_t *t, const efe_model_t *m, const double *q, const double *lnp, const efe_weights_t *w,
                    double *G, double *risk, double *amb) {
-    const int n = 2 * t->nc;
+    const int n = t->K * t->nc;
     double mx = 0.0, sum = 0.0;
     for (int s = 0; s < n; s++) if (q[s] > mx) mx = q[s];
     /* the belief without states below a relative 1e-12 (renormalised), as the planner's root */

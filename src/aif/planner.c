@@ -51,7 +51,8 @@ double planner_bytes(int n, int na, const planner_config_t *cfg) {
     const plan_shape_t ps = planner_shape(na, cfg);
     double b = 8.0 * (n * 3.0) + 44.0 * ps.max_pol + 12.0 * (cfg->H + 1) * n + 64.0 * n;
     if (ps.beam) b += 2.0 * na * ps.bw * (12.0 * n + 24.0) + 40.0 * ps.bw * na;
-    if (cfg->ctx_cells > 0) b += 32.0 * cfg->ctx_cells * EFE_CTX_GRID; /* the context table's four arrays */
+    if (cfg->ctx_cells > 0) /* the context table's four arrays */
+        b += 32.0 * cfg->ctx_cells * efe_ctx_points(n / cfg->ctx_cells);
     return b;
 }
 
@@ -91,8 +92,8 @@ int planner_alloc(planner_t *p, arena_t *ar, int n, int no, int na, const planne
     }
     if (!arena_ok(ar)) return -1;
     if (cfg->ctx_cells > 0) {
-        if (cfg->tail_steps <= 0 || n != 2 * cfg->ctx_cells) return -1;
-        return efe_ctx_alloc(&p->ctx, cfg->ctx_cells, no, na);
+        if (cfg->tail_steps <= 0 || n % cfg->ctx_cells != 0) return -1;
+        return efe_ctx_alloc(&p->ctx, cfg->ctx_cells, n / cfg->ctx_cells, no, na);
     }
     if (cfg->tail_steps > 0 && efe_tail_alloc(&p->tail, n, na) != 0) return -1;
     return 0;
@@ -341,12 +342,12 @@ static int decide_ctx(planner_t *p, const double *q, rng_t *r, decision_t *d) {
             d->p_action[k] = (float)pa[k];
         }
         d->action = a;
-        double all = 0.0, second = 0.0;
+        double all = 0.0, second = 0.0; /* two contexts: the belief in the second; more: not logged */
         for (int s = 0; s < p->n; s++) {
             all += q[s];
             if (s >= p->cfg.ctx_cells) second += q[s];
         }
-        d->p_context = all > 0.0 ? (float)(second / all) : NAN;
+        d->p_context = all > 0.0 && p->ctx.K == 2 ? (float)(second / all) : NAN;
         if (d->want_check) { /* the EFE diagnostic: the first actions, scored by run.c on the true model */
             for (int k = 0; k < p->na && k < DECISION_MAX_CHECK; k++) {
                 d->check_policy[k][0] = (signed char)k;

@@ -60,7 +60,7 @@ int efe_check_init(efe_check_t *xc, const gridworld_t *g, const efe_model_t *tm,
     /* a 2-context world with checks: the belief recursion and the other naming's slots */
     if (g->n_contexts != 2 || n_check < 1) return 0;
     xc->swapped = calloc((size_t)n_check * RESULT_CHECK_POLICIES, sizeof(float));
-    xc->ctx_alloc = xc->swapped && efe_ctx_alloc(&xc->ctx, g->n_states, tm->n_obs, tm->n_actions) == 0;
+    xc->ctx_alloc = xc->swapped && efe_ctx_alloc(&xc->ctx, g->n_states, 2, tm->n_obs, tm->n_actions) == 0;
     return xc->ctx_alloc ? 0 : -1;
 }
 

@@ -107,7 +107,8 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_TRAJ_PCTX] = {"/traj/p_context", 0, 4, {X_K, X_T}, "probability",
         "a world with two hidden contexts: the agent's belief at each decision, after that step's "
         "observation, that the context is the second as it names them (the reference's naming is the "
-        "world's, a learner's its own: docs/contexts.md; NaN: agent or world has none)",
+        "world's, a learner's its own: docs/contexts.md; NaN: agent or world has none, or the world "
+        "has more than two contexts)",
         FROM_ARRAY(traj_p_context), .done_only = 1},
     [DS_CKPT_STEP] = {"/checkpoints/step", 0, 3, {X_CK}, "environment steps",
         "training step at which each checkpoint was taken (-1: none)",

@@ -104,6 +104,14 @@ static const char *const tmaze_map[] = {
     "#C#",
 };
 
+/* plus-maze: the T-maze with a third arm (three hidden contexts): the start
+ * at the junction, an arm left, right and up, the cue below it. */
+static const char *const plus_maze_map[] = {
+    "#3#",
+    "1S2",
+    "#C#",
+};
+
 /* cue-maze: two rooms at the top, each with one context's goal in its far
  * corner; a hall below them; the start at the bottom; the cue in the pocket
  * at the bottom-left, off every direct route from the start to a goal (12
@@ -199,6 +207,8 @@ static const world_preset_t presets[] = {
      0.9},
     {"cue-maze", "9x9, two rooms with a context's goal each, the cue in a pocket off the direct routes, slip 0.1",
      9, 9, cue_maze_map, NULL, 0.1, 100, 1, 1.0},
+    {"plus-maze", "the T-maze with a third arm: 3 hidden contexts, a fully reliable cue below the junction", 3, 3,
+     plus_maze_map, NULL, 0.0, 8, 1, 1.0},
 };
 #define N_PRESETS ((int)(sizeof presets / sizeof presets[0]))
 
