@@ -577,7 +577,10 @@ def _budget_figure(env, curves_, out_dir, opt):
             ax.set_xscale("log")
         ax.set_xticks(ticks, [f"{b:,}" for b in ticks], fontsize=7)
         ax.minorticks_off()
-    if env.optimal_steps > 0:
+    if env.n_contexts > 1 and np.isfinite(env.optimal_route):
+        axes[0].axhline(env.optimal_route, linestyle="--", color="green", linewidth=0.8,
+                        label=f"optimal via the cue ({env.optimal_route:.2f})")
+    elif env.n_contexts <= 1 and env.optimal_steps > 0:
         axes[0].axhline(env.optimal_steps, linestyle="--", color="green", linewidth=0.8,
                         label=f"BFS optimal ({env.optimal_steps})")
     axes[0].axhline(env.max_steps, linestyle=":", color="grey", linewidth=0.8,

@@ -84,6 +84,15 @@ class Env:
         return [int(x) for x in str(self.attrs.get("context_goals", "")).split()]
 
     @property
+    def optimal_route(self):
+        """A context world: the expected moves of the best route via a cue to the
+        goal it shows (the file's `optimal_route`; NaN when absent or no contexts)."""
+        try:
+            return float(self.attrs["optimal_route"]) if self.n_contexts > 1 else float("nan")
+        except (KeyError, ValueError, TypeError):
+            return float("nan")
+
+    @property
     def cue_cells(self):
         """The cells (row * cols + col) of the cues, 'C' in the map (none without contexts)."""
         return sorted(int(r) * self.cols + int(c) for (r, c), kind in np.ndenumerate(self.cells) if kind == "C")

@@ -157,7 +157,8 @@ def collect(res, with_runs=False):
 
 def _world(e):
     return {"name": e.name, "rows": e.rows, "cols": e.cols, "describe": e.describe(), "max_steps": e.max_steps,
-            "holes": e.holes, "optimal_steps": e.optimal_steps}
+            "holes": e.holes, "optimal_steps": e.optimal_steps, "n_contexts": e.n_contexts,
+            "optimal_route": float(e.optimal_route) if np.isfinite(e.optimal_route) else None}
 
 
 def _table(header, body, align=None):
@@ -211,9 +212,13 @@ def to_text(s):
         L.append(f"  damaged: runs {_compress_ids([d['run_id'] for d in s['damaged']])} are marked finished but "
                  f"fail their checksum: left out of every table and figure (python3 -m analysis verify; "
                  f"--resume runs them again)")
-    L += ["", "worlds (optimal: BFS shortest path from the start to the goal, in moves):"]
+    ctx = any(w.get("n_contexts", 1) > 1 for w in s["worlds"])
+    L += ["", "worlds (optimal: BFS shortest path from the start to the goal, in moves" +
+          ("; a world with hidden contexts: the expected moves via the cue):" if ctx else "):")]
     body = [[w["name"], w["describe"], w["holes"],
-             w["optimal_steps"] if w["optimal_steps"] >= 0 else "unreachable"] for w in s["worlds"]]
+             (f"{w['optimal_route']:.2f} via the cue" if w["optimal_route"] is not None else "not recorded")
+             if w.get("n_contexts", 1) > 1
+             else w["optimal_steps"] if w["optimal_steps"] >= 0 else "unreachable"] for w in s["worlds"]]
     L += ["  " + x for x in _table(["world", "kind", "holes", "optimal"], body, ["<", "<", ">", ">"])]
     L += ["", "per condition:"] + ["  " + x for x in _condition_table(s["conditions"], c.get("damaged"))]
     L += ["", "time per run by agent and world (runs done; to size a larger sweep of the same runs):"]

@@ -93,6 +93,10 @@ def test_exact_reference_visits_the_cue_first_and_takes_the_right_arm(tmp_path):
     assert p.returncode == 0, p.stderr
     md = (tmp_path / "a" / "summary.md").read_text()
     assert "tmaze" in md and "cue visits" in md
+    assert "tmaze (2x3" in md and "optimal 3.00 steps expected via the cue)" in md  # not one context's BFS distance
+    p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "status", str(out)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=300)
+    assert p.returncode == 0 and "3.00 via the cue" in p.stdout, p.stdout
     # the reference's cells on the cue per logged episode: exactly one (start, cue, junction, arm)
     rows = [l for l in md.split("## tmaze")[1].split("##")[0].splitlines() if "| exact-goal |" in l]
     assert len(rows) == 1 and rows[0].rstrip().endswith("| 1.00 |"), rows

@@ -414,6 +414,8 @@ static int world_attrs(hid_t grp, const plan_world_t *g, int e) {
     rc |= attr_str(grp, "context_probs", buf);
     snprintf(buf, sizeof buf, "%.17g", g->cue_rel);
     rc |= attr_str(grp, "cue_reliability", buf);
+    snprintf(buf, sizeof buf, "%.17g", g->opt_steps);
+    rc |= attr_str(grp, "optimal_route", buf);
     return rc;
 }
 
