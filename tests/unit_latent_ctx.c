@@ -353,6 +353,63 @@ static void test_learns_three_contexts(void) {
     gw_free(&g);
 }
 
+/* The contexts told apart by outcomes alone: a T-maze record whose episodes
+ * never visit the cue (one step into an arm, three times in four the arm
+ * of context 1: the contexts' outcomes are unequal) and whose contexts are
+ * drawn 0.8 / 0.2.  EM assigns >= 95% of the episodes to their context
+ * under one naming: rewarded in an arm, or ended without it in the other. */
+static void test_separates_contexts_by_outcomes(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = 2;
+    sp.cols = 3;
+    char map[] = "1S2" "#C#";
+    sp.map = map;
+    sp.max_steps = 8;
+    sp.n_ctx_prob = 2;
+    sp.ctx_prob[0] = 0.8;
+    sp.ctx_prob[1] = 0.2;
+    snprintf(sp.name, sizeof sp.name, "tmaze-nocue");
+    gridworld_t g;
+    char e[256];
+    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    task_t task;
+    task_from_world(&task, &g, NULL, 0);
+    arena_t *ar = arena_create(1 << 20);
+    experience_t xp;
+    CHECK(xp_alloc(&xp, ar, EPISODES * 3) == 0);
+    rng_t er, pr;
+    rng_seed(&er, 5, 1, RNG_ENV);
+    rng_seed(&pr, 5, 1, RNG_AGENT);
+    env_t env;
+    env_init(&env, &g, &er);
+    int ctx[EPISODES];
+    long start[EPISODES];
+    for (int ep = 0; ep < EPISODES; ep++) {
+        int o = env_reset(&env), out = ENV_RUNNING;
+        ctx[ep] = env_context(&env);
+        start[ep] = xp.n;
+        xp_begin(&xp, o, -1);
+        const int a = rng_uniform(&pr) < 0.75 ? ACT_LEFT : ACT_RIGHT;
+        o = env_step(&env, a, NULL, &out);
+        xp_step(&xp, a, o, -1);
+        CHECK(out != ENV_RUNNING);
+        xp_end(&xp, out == ENV_GOAL ? XP_GOAL : XP_FAILED);
+    }
+    latent_ctx_t X;
+    latent_prior_t prior = latent_prior_defaults();
+    CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0);
+    rng_t r;
+    rng_seed(&r, 5, 1, RNG_INIT);
+    latent_ctx_em(&X, &xp, 200, 1e-6, &r);
+    int same = 0;
+    for (int ep = 0; ep < EPISODES; ep++) same += (X.resp[(size_t)1 * X.cap + start[ep]] > 0.5) == ctx[ep];
+    const int right = same > EPISODES - same ? same : EPISODES - same;
+    CHECK_MSG(right >= 0.95 * EPISODES, "%d of %d episodes assigned alike", right, EPISODES);
+    arena_free(ar);
+    gw_free(&g);
+}
+
 static void test_learns_the_tmaze(void) { learn_tmaze(1); }
 static void test_learns_the_tmaze_untied(void) { learn_tmaze(0); }
 
@@ -360,6 +417,7 @@ static const unit_test_t tests[] = {
     {"learns_the_tmaze", test_learns_the_tmaze},
     {"learns_the_tmaze_untied", test_learns_the_tmaze_untied},
     {"learns_three_contexts", test_learns_three_contexts},
+    {"separates_contexts_by_outcomes", test_separates_contexts_by_outcomes},
     {0, 0},
 };
 

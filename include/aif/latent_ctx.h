@@ -18,8 +18,10 @@
  * LATENT_CTX_RESTARTS starts and keeps the most likely (a local optimum can
  * explain one context's episodes by the other's): the first groups the
  * episodes by the cue symbol they saw most (0.9 on component j - 1 for symbol
- * j: a naming only, the symbol's meaning is still learned), the others are
- * random.  Which learned context is which
+ * j: a naming only, the symbol's meaning is still learned); the second by
+ * their outcomes (0.9 on component j for an episode that saw the reward at
+ * the j-th most rewarded location, 0.05 for one that ended there without
+ * it); the others are random.  Which learned context is which
  * true one is not identified (and need not be: the agent plans on its own).
  *
  * Tied (X->tie, the default): the context changes only the symbols seen and
@@ -43,7 +45,7 @@
 
 #define LATENT_CTX_MAX EFE_CTX_MAX /* contexts a learner handles (the belief planner's) */
 #define LATENT_CTX_AWIDTH 16  /* observation slots per state in the planner's sparse rows */
-#define LATENT_CTX_RESTARTS 4 /* EM runs from random starts; the most likely is kept */
+#define LATENT_CTX_RESTARTS 4 /* EM runs (by cue, by outcome, two random); the most likely is kept */
 #define LATENT_CTX_TIE_BW 64  /* successor slots latent_ctx_tie_model handles (a wider model is left as it is) */
 
 typedef struct {
@@ -57,6 +59,7 @@ typedef struct {
     int iterations;
     int tie;                  /* share B, pi and A's location part across the contexts (1 after alloc) */
     double *tmp;              /* [n_cells] scratch */
+    int *rank;                /* [n_cells] the outcome start's naming of the reward locations (-1: none) */
 } latent_ctx_t;
 
 /* For a context world's task (K = task->n_contexts <= LATENT_CTX_MAX) and a

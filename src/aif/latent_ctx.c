@@ -16,7 +16,8 @@ int latent_ctx_alloc(latent_ctx_t *X, arena_t *ar, const task_t *task, int max_l
     X->tie = 1;
     X->resp = arena_alloc(ar, (size_t)X->K * (size_t)X->cap, sizeof(double));
     X->tmp = arena_alloc(ar, (size_t)X->nc, sizeof(double));
-    if (!X->resp || !X->tmp) return -1;
+    X->rank = arena_alloc(ar, (size_t)X->nc, sizeof(int));
+    if (!X->resp || !X->tmp || !X->rank) return -1;
     for (int k = 0; k < X->K; k++) {
         if (latent_alloc(&X->comp[k], ar, task, max_len, prior) != 0) return -1;
         X->rho[k] = 1.0 / X->K;
@@ -152,18 +153,50 @@ static int episode_cue(const latent_ctx_t *X, const experience_t *xp, long st) {
     return best;
 }
 
+/* The outcome start's naming: the K locations where the record saw the reward
+ * symbol most often (ties by index) get components 0..K-1 (rank[loc], else -1). */
+static void reward_ranks(latent_ctx_t *X, const experience_t *xp) {
+    int *rank = X->rank;
+    double *cnt = X->tmp;
+    memset(cnt, 0, sizeof(double) * (size_t)X->nc);
+    for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
+        const int o = xp->o[xp->end[st]];
+        if (o / X->nc == X->K + 1) cnt[o % X->nc] += 1.0;
+    }
+    for (int c = 0; c < X->nc; c++) rank[c] = -1;
+    for (int k = 0; k < X->K; k++) {
+        int best = -1;
+        for (int c = 0; c < X->nc; c++)
+            if (rank[c] < 0 && cnt[c] > 0.0 && (best < 0 || cnt[c] > cnt[best])) best = c;
+        if (best < 0) break;
+        rank[best] = k;
+    }
+}
+
 /* One EM run.  It breaks the contexts' symmetry with random
  * responsibilities, Dirichlet(1) per episode; with by_cue, an episode that saw
  * a cue symbol starts with 0.9 on the component of that symbol's number (a
- * naming, not a meaning: which symbol goes with which goal is still learned). */
-static int em_once(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r, int by_cue) {
+ * naming, not a meaning: which symbol goes with which goal is still learned);
+ * with rank (the outcome start), an episode that saw the reward at the j-th
+ * most rewarded location starts with 0.9 on component j, and one that ended
+ * without it there with 0.05 (the rest by its random draw): where a context
+ * pays is what tells the contexts apart even when the cue was rarely seen. */
+static int em_once(latent_ctx_t *X, const experience_t *xp, int max_iter, double tol, rng_t *r, int by_cue,
+                   const int *rank) {
     long tokens = 0;
     for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
         double g[LATENT_CTX_MAX], z = 0.0;
         for (int k = 0; k < X->K; k++) z += g[k] = -log(1.0 - rng_uniform(r));
         const int cue = by_cue ? episode_cue(X, xp, st) : 0;
+        double *resp = X->resp + st;
         for (int k = 0; k < X->K; k++)
-            X->resp[(size_t)k * X->cap + st] = cue ? (k == cue - 1 ? 0.9 : 0.1 / (X->K - 1)) : g[k] / z;
+            resp[(size_t)k * X->cap] = cue ? (k == cue - 1 ? 0.9 : 0.1 / (X->K - 1)) : g[k] / z;
+        const int o = xp->o[xp->end[st]], j = rank ? rank[o % X->nc] : -1;
+        if (j >= 0 && o / X->nc == X->K + 1) /* the reward seen at the j-th reward location */
+            for (int k = 0; k < X->K; k++) resp[(size_t)k * X->cap] = k == j ? 0.9 : 0.1 / (X->K - 1);
+        else if (j >= 0 && xp->ending[st] == XP_FAILED) /* ended there without it: not that context */
+            for (int k = 0; k < X->K; k++)
+                resp[(size_t)k * X->cap] = k == j ? 0.05 : z > g[j] ? 0.95 * g[k] / (z - g[j]) : 0.95 / (X->K - 1);
         tokens += xp->end[st] - st + 1;
     }
     counts_from_resp(X, xp);
@@ -187,13 +220,14 @@ int latent_ctx_em(latent_ctx_t *X, const experience_t *xp, int max_iter, double 
     double best = -INFINITY;
     int its = 0;
     int best_k = 0;
-    for (int k = 0; k < LATENT_CTX_RESTARTS; k++) {
+    reward_ranks(X, xp);
+    for (int k = 0; k < LATENT_CTX_RESTARTS; k++) { /* start 0 by the cue, 1 by the outcomes, the rest at random */
         rng_t here = *r;
-        its += em_once(X, xp, max_iter, tol, r, k == 0);
+        its += em_once(X, xp, max_iter, tol, r, k == 0, k == 1 ? X->rank : NULL);
         if (X->loglik > best) { best = X->loglik; best_start = here; best_k = k; }
     }
     rng_t again = best_start;
-    its += em_once(X, xp, max_iter, tol, &again, best_k == 0);
+    its += em_once(X, xp, max_iter, tol, &again, best_k == 0, best_k == 1 ? X->rank : NULL);
     X->iterations = its;
     return its;
 }
