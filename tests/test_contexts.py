@@ -361,3 +361,18 @@ agents:
             assert np.mean(cue_first) >= 0.9, (agent[r], cue_first)
         assert np.isnan(f["traj/p_context"][:]).all()
         assert (f["efe_check/n_policies"][:] == 0).all()
+
+
+def test_more_contexts_than_the_planner_handles_are_refused(tmp_path):
+    """Five contexts: the belief planner and the learners stop at four; each
+    agent says so in one line naming the world, and nothing is written."""
+    env = '  - name: five\n    map: ["1F2F3", "FFSFF", "4FCF5"]\n    max_steps: 20\n'
+    for agent, want in [("type: exact-aif\n    params: {model: true}", "at most 4 hidden contexts; world 'five' has 5"),
+                        ("type: exact-aif\n    params: {model: learned}", "at most 4 hidden contexts; world 'five' has 5"),
+                        ("type: diffusion-aif", "more than 4 hidden contexts")]:
+        job = write_job(tmp_path, "name: five\nseeds: 1\ntrain_steps: 100\neval_episodes: 1\nenvironments:\n" + env +
+                        f"agents:\n  - {agent}\n")
+        p = subprocess.run([BIN, str(job), "-o", str(tmp_path / "x.h5")], capture_output=True, text=True, timeout=60)
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode != 0 and len(lines) == 1 and want in lines[0] and "five" in lines[0], p.stderr
+        assert not (tmp_path / "x.h5").exists()
