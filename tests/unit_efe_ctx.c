@@ -157,6 +157,49 @@ static void test_matches_brute_force_with_three_contexts(void) {
     world_free(&w);
 }
 
+/* A solve keeps its steps for its iterations (the model is fixed within
+ * it): the tables are those of recomputing every step, bit for bit, on
+ * slippery worlds with two and three contexts and an unreliable cue. */
+static void test_kept_steps_change_nothing(void) {
+    const char *maps[2] = {"1S2" "#C#", "#3#" "1S2" "#C#"};
+    for (int wi = 0; wi < 2; wi++) {
+        gw_spec_t sp;
+        gw_spec_init(&sp);
+        sp.rows = wi ? 3 : 2;
+        sp.cols = 3;
+        char buf[16];
+        snprintf(buf, sizeof buf, "%s", maps[wi]);
+        sp.map = buf;
+        sp.max_steps = 8;
+        sp.slip = 0.2;
+        sp.cue_reliability = 0.8;
+        gridworld_t g;
+        char e[256];
+        CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+        world_knowledge_t k;
+        CHECK(world_knowledge_build(&k, &g) == 0);
+        const efe_model_t *m = &k.model;
+        efe_pref_t pref = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
+        unsigned char avoid[16] = {0};
+        double lnp[64];
+        efe_log_preferences_ctx(&pref, g.n_states, g.n_sym, g.n_contexts + 1, avoid, lnp);
+        const efe_weights_t w = {1.0, 1.0};
+        efe_ctx_t a, b;
+        CHECK(efe_ctx_alloc(&a, g.n_states, g.n_contexts, m->n_obs, m->n_actions) == 0);
+        CHECK(efe_ctx_alloc(&b, g.n_states, g.n_contexts, m->n_obs, m->n_actions) == 0);
+        b.recompute = 1;
+        efe_ctx_solve(&a, m, lnp, &w, 8);
+        efe_ctx_solve(&b, m, lnp, &w, 8);
+        CHECK(a.ent != NULL && b.ent == NULL && a.n_ent > 0 && a.steps == b.steps);
+        const size_t n = (size_t)g.n_states * a.M;
+        CHECK(memcmp(a.Vr, b.Vr, sizeof(double) * n) == 0 && memcmp(a.Va, b.Va, sizeof(double) * n) == 0);
+        efe_ctx_free(&a);
+        efe_ctx_free(&b);
+        world_knowledge_free(&k);
+        gw_free(&g);
+    }
+}
+
 /* The interpolation: for K = 2..EFE_CTX_MAX and random beliefs (on faces
  * and vertices too), K valid grid points with weights >= 0 summing to 1
  * whose combination of the points' beliefs is the belief itself (so an
@@ -209,6 +252,7 @@ static const unit_test_t tests[] = {
     {"matches_brute_force_on_the_tmaze", test_matches_brute_force_on_the_tmaze},
     {"matches_brute_force_with_three_contexts", test_matches_brute_force_with_three_contexts},
     {"stencil_is_barycentric", test_stencil_is_barycentric},
+    {"kept_steps_change_nothing", test_kept_steps_change_nothing},
     {0, 0},
 };
 

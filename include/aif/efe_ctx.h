@@ -35,6 +35,7 @@
 #include "aif/efe.h"
 
 #define EFE_CTX_MAX 4    /* the most contexts the table is built for */
+#define EFE_CTX_CACHE_BYTES (256L << 20) /* the most a solve keeps of its steps (else it recomputes them) */
 
 typedef struct {
     int nc, K, no, na;
@@ -50,6 +51,15 @@ typedef struct {
     double *rprob;             /* [K nc] a decision's belief, its support rsupp */
     int *rsupp;
     unsigned char *omark, *cmark;
+    /* A solve's steps, kept for its iterations (the model does not change
+     * within a solve): each (cell, point, action)'s risk and ambiguity and the
+     * posteriors it leads to, as (cell, mass, interpolation); NULL ent when
+     * they would exceed EFE_CTX_CACHE_BYTES. */
+    void *ent;
+    long n_ent, ent_cap, *ent_off;
+    double *ent_r, *ent_a;
+    int recording;
+    int recompute;             /* 1: keep nothing, recompute every step (a check that keeping changes nothing) */
 } efe_ctx_t;
 
 /* The grid's resolution for K contexts: 40 for 2 (41 points), 21 for 3 (253),

@@ -4,6 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One posterior of a cached step: its cell, mass and interpolation. */
+typedef struct {
+    int c;
+    int idx[EFE_CTX_MAX];
+    double mass;
+    double lam[EFE_CTX_MAX];
+} ctx_entry_t;
+
 int efe_ctx_resolution(int K) {
     static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8};
     return K >= 2 && K <= EFE_CTX_MAX ? R[K] : 0;
@@ -87,6 +95,9 @@ void efe_ctx_free(efe_ctx_t *t) {
     free(t->bq);
     free(t->bsupp);
     free(t->omark);
+    free(t->ent);
+    free(t->ent_off);
+    free(t->ent_r);
     memset(t, 0, sizeof *t);
 }
 
@@ -136,6 +147,23 @@ static double interp(const efe_ctx_t *t, const double *T, int c, const int *idx,
     double v = 0.0;
     for (int m = 0; m < t->K; m++) v += lam[m] * row[idx[m]];
     return v;
+}
+
+/* Append a posterior to the solve's cache (growing it up to
+ * EFE_CTX_CACHE_BYTES; beyond, or out of memory, recording stops: -1). */
+static void record(efe_ctx_t *t, int c, double mass, const int *idx, const double *lam) {
+    if (t->n_ent == t->ent_cap) {
+        const long cap = t->ent_cap ? 2 * t->ent_cap : 4096;
+        void *e = (size_t)cap * sizeof(ctx_entry_t) <= (size_t)EFE_CTX_CACHE_BYTES
+                      ? realloc(t->ent, (size_t)cap * sizeof(ctx_entry_t)) : NULL;
+        if (!e) { t->recording = -1; return; }
+        t->ent = e;
+        t->ent_cap = cap;
+    }
+    ctx_entry_t *x = (ctx_entry_t *)t->ent + t->n_ent++;
+    x->c = c;
+    x->mass = mass;
+    for (int k = 0; k < t->K; k++) { x->idx[k] = idx[k]; x->lam[k] = lam[k]; }
 }
 
 /* One step of action a from the joint belief (supp, prob: ns states): its
@@ -191,6 +219,7 @@ static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, co
                 t->wk[(size_t)k * nc + c] = 0.0;
             }
             efe_ctx_stencil(t, w, mass, idx, lam);
+            if (t->recording > 0) record(t, c, mass, idx, lam);
             vr += mass * interp(t, t->Vr, c, idx, lam);
             va += mass * interp(t, t->Va, c, idx, lam);
             t->cmark[c] = 0;
@@ -205,26 +234,90 @@ static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, co
     *ca = va;
 }
 
+/* Grid point j at cell c as a joint belief: its states and probabilities. */
+static int point_support(const efe_ctx_t *t, int c, int j, int *supp, double *prob) {
+    const double *pb = t->pbel + (size_t)j * t->K;
+    int ns = 0;
+    for (int k = 0; k < t->K; k++)
+        if (pb[k] > 0.0) { supp[ns] = k * t->nc + c; prob[ns++] = pb[k]; }
+    return ns;
+}
+
+/* Every step of the solve once, kept (efe_ctx.h): 0, or -1 when it would not
+ * fit EFE_CTX_CACHE_BYTES (or no memory), and the iterations recompute. */
+static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp) {
+    const size_t nca = (size_t)t->nc * t->M * t->na;
+    if (nca * (sizeof(long) + 2 * sizeof(double)) > (size_t)EFE_CTX_CACHE_BYTES) return -1;
+    if (!t->ent_off) {
+        t->ent_off = malloc(sizeof(long) * (nca + 1));
+        t->ent_r = malloc(sizeof(double) * 2 * nca);
+        if (!t->ent_off || !t->ent_r) {
+            free(t->ent_off);
+            free(t->ent_r);
+            t->ent_off = NULL;
+            t->ent_r = NULL;
+            return -1;
+        }
+        t->ent_a = t->ent_r + nca;
+    }
+    t->n_ent = 0;
+    t->recording = 1;
+    size_t i = 0;
+    for (int c = 0; c < t->nc && t->recording > 0; c++)
+        for (int j = 0; j < t->M && t->recording > 0; j++) {
+            int supp[EFE_CTX_MAX];
+            double prob[EFE_CTX_MAX], cr, ca;
+            const int ns = point_support(t, c, j, supp, prob);
+            for (int a = 0; a < t->na; a++, i++) {
+                t->ent_off[i] = t->n_ent;
+                step_value(t, m, lnp, supp, prob, ns, a, &t->ent_r[i], &t->ent_a[i], &cr, &ca);
+            }
+        }
+    t->ent_off[i] = t->n_ent;
+    const int ok = t->recording > 0;
+    t->recording = 0;
+    return ok ? 0 : -1;
+}
+
+/* A kept step's value after it: the tables over its posteriors, summed in
+ * the order step_value sums them (the same numbers). */
+static void kept_value(const efe_ctx_t *t, size_t i, double *cr, double *ca) {
+    const ctx_entry_t *e = (const ctx_entry_t *)t->ent;
+    double vr = 0.0, va = 0.0;
+    for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++) {
+        vr += e[x].mass * interp(t, t->Vr, e[x].c, e[x].idx, e[x].lam);
+        va += e[x].mass * interp(t, t->Va, e[x].c, e[x].idx, e[x].lam);
+    }
+    *cr = vr;
+    *ca = va;
+}
+
 void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w, int steps) {
-    const int nc = t->nc, M = t->M, K = t->K;
+    const int nc = t->nc, M = t->M, na = t->na;
     const size_t g = (size_t)nc * M;
     memset(t->Vr, 0, sizeof(double) * g);
     memset(t->Va, 0, sizeof(double) * g);
     t->steps = 0;
+    const int kept = steps > 0 && !t->recompute && record_steps(t, m, lnp) == 0;
     for (int it = 0; it < steps; it++) {
         double vmin = INFINITY;
         size_t imin = 0;
         for (int c = 0; c < nc; c++)
             for (int j = 0; j < M; j++) {
-                const double *pb = t->pbel + (size_t)j * K;
                 int supp[EFE_CTX_MAX], ns = 0;
                 double prob[EFE_CTX_MAX];
-                for (int k = 0; k < K; k++)
-                    if (pb[k] > 0.0) { supp[ns] = k * nc + c; prob[ns++] = pb[k]; }
+                if (!kept) ns = point_support(t, c, j, supp, prob);
                 double best = INFINITY, br = 0.0, ba = 0.0;
-                for (int a = 0; a < t->na; a++) {
+                for (int a = 0; a < na; a++) {
                     double r, am, cr, ca;
-                    step_value(t, m, lnp, supp, prob, ns, a, &r, &am, &cr, &ca);
+                    const size_t k = ((size_t)c * M + j) * na + a;
+                    if (kept) {
+                        r = t->ent_r[k];
+                        am = t->ent_a[k];
+                        kept_value(t, k, &cr, &ca);
+                    } else {
+                        step_value(t, m, lnp, supp, prob, ns, a, &r, &am, &cr, &ca);
+                    }
                     const double q = efe_combine(w, r + cr, am + ca);
                     /* ties keep the lower action, as the induction tail does */
                     if (a == 0 || q < best - 1e-12 * fabs(best)) { best = q; br = r + cr; ba = am + ca; }
