@@ -179,6 +179,9 @@ agents:
     name: watch
     params: {train_stop: 0.05, stop_watch: readoff, train_iters: 6000}
   - type: diffusion-aif
+    name: moves
+    params: {train_stop: 0.02, stop_watch: moves, train_iters: 6000}
+  - type: diffusion-aif
     name: balanced
     params: {train_stop: 0.02, train_iters: 6000, train_balance: moves}
   - type: diffusion-aif
@@ -197,7 +200,7 @@ agents:
         fit_s, read_s = f["runs/fit_seconds"][:], f["runs/readoff_seconds"][:]
         fixed, counts = name == "fixed", name == "counts"
         assert (fit[fixed] == 40).all(), fit
-        for rule in (name == "rule", name == "watch", name == "balanced"):
+        for rule in (name == "rule", name == "watch", name == "moves", name == "balanced"):
             assert (fit[rule] > 0).all() and (fit[rule] < 6000 / 2).all(), fit
             assert success[rule].mean() >= 0.9, success[rule]
         assert (fit[counts] == 0).all() and (fit_s[counts] == 0).all() and (read_s[counts] == 0).all()

@@ -33,10 +33,11 @@ enum { NET_COND_CLEAN = 0, NET_COND_REPAINT = 1 };
  * SAMPLES (decide 0.6, likelihood 0.2, transition 0.2: the paper's sampled
  * prediction; the read-off still gives the filter and the tail their model). */
 enum { NET_MIX_MODEL = 0, NET_MIX_SAMPLES = 1, NET_MIX_READOFF = 2 };
-/* What the stopping rule watches: the denoising loss on fixed windows, or the
- * transitions read off the network for fixed (state, action) pairs of the
- * record with the sampler's noise fixed (netmodel_fit). */
-enum { NET_WATCH_LOSS = 0, NET_WATCH_READOFF = 1 };
+/* What the stopping rule watches: the denoising loss on fixed windows drawn
+ * by token (LOSS) or by move (MOVES), or the transitions read off the network
+ * for fixed (state, action) pairs of the record with the sampler's noise
+ * fixed (READOFF; netmodel_fit). */
+enum { NET_WATCH_LOSS = 0, NET_WATCH_READOFF = 1, NET_WATCH_MOVES = 2 };
 /* How a training window's present token is drawn (netmodel_fit): TOKENS =
  * uniformly over the record (a context world's likelihood windows over its
  * states first); MOVES = a transition window's over the record's distinct

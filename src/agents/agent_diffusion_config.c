@@ -15,7 +15,7 @@ static const char *const support_choices[] = {"model", "data", "moves", NULL};
 static const char *const exploration_choices[] = {"random", "novelty", "efe", "auto", NULL};
 static const char *const cond_choices[] = {"clean", "repaint", NULL};
 static const char *const model_choices[] = {"network", "counts", NULL};
-static const char *const watch_choices[] = {"loss", "readoff", NULL};
+static const char *const watch_choices[] = {"loss", "readoff", "moves", NULL};
 static const char *const balance_choices[] = {"tokens", "moves", NULL};
 static const char *const inference_choices[] = {"filter", "inpaint", NULL};
 
@@ -71,7 +71,8 @@ const param_spec_t dif_params[P_N] = {
                       "readoff = the successor generated for each of 256 fixed (state, action) pairs of the "
                       "agent's data, one draw with fixed sampler noise (done: the share agreeing with the "
                       "record's commonest successor is within train_stop of the record's own share of it, "
-                      "at stop_patience checks in a row)"},
+                      "at stop_patience checks in a row); moves = the loss rule on 256 fixed windows drawn as "
+                      "train_balance moves draws them (a move into a wall counts as much as a frequent one)"},
     [P_BALANCE] = {"train_balance", PT_CHOICE, NET_BALANCE_TOKENS, 0, 0, balance_choices,
                    "how a training window's present token is drawn: tokens = uniformly over the agent's record "
                    "(in a world with hidden contexts a likelihood window over its states first); moves = a "

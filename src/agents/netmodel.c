@@ -173,12 +173,12 @@ static int train_pattern(const netmodel_t *nm, rng_t *r) {
 }
 
 /* B training windows of the record (its first n tokens) into x, their
- * validity masks into mask and their query patterns into known. */
-static void draw_windows(netmodel_t *nm, const experience_t *xp, long n, int B, rng_t *r, float *x, float *mask,
-                         unsigned char *known) {
+ * validity masks into mask and their query patterns into known; bal: drawn
+ * by move (NET_BALANCE_MOVES) rather than by token. */
+static void draw_windows(netmodel_t *nm, const experience_t *xp, long n, int B, int bal, rng_t *r, float *x,
+                         float *mask, unsigned char *known) {
     for (int b = 0; b < B; b++) {
         const int pat = train_pattern(nm, r);
-        const int bal = nm->cfg.balance == NET_BALANCE_MOVES;
         long i = -1;
         if (pat == PAT_LIKELIHOOD && (nm->tok.n_ctx || bal)) i = xp_group_draw(&nm->by_state, r);
         else if (pat == PAT_TRANSITION && bal) i = xp_group_draw(&nm->by_move, r);
@@ -198,12 +198,13 @@ static void draw_windows(netmodel_t *nm, const experience_t *xp, long n, int B, 
 }
 
 /* The stopping rule's yardstick: the denoising loss of the present weights
- * on NETMODEL_MONITOR windows of the record drawn once per fit, with their
- * noise and steps (every step equally often) fixed, so that two checks
- * differ only by the weights. */
+ * on NETMODEL_MONITOR windows of the record drawn once per fit (by token, or
+ * with the moves watch by move: a move into a wall counts as much as a
+ * frequent one), with their noise and steps (every step equally often)
+ * fixed, so that two checks differ only by the weights. */
 static void monitor_draw(netmodel_t *nm, const experience_t *xp, long n, rng_t *r) {
     const int M = nm->mon_n;
-    draw_windows(nm, xp, n, M, r, nm->mon_x0, nm->mon_mask, nm->mon_known);
+    draw_windows(nm, xp, n, M, nm->cfg.stop_watch == NET_WATCH_MOVES, r, nm->mon_x0, nm->mon_mask, nm->mon_known);
     noise_clean(nm, nm->mon_x0, nm->mon_known, nm->mon_mask, M, 1, r, nm->mon_xt, nm->mon_eps, nm->mon_t);
 }
 
@@ -332,11 +333,12 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
     const int watch_ro = nm->cfg.stop_watch == NET_WATCH_READOFF;
     nm->by_state.n_seen = nm->by_move.n_seen = 0;
     const int bal = nm->cfg.balance == NET_BALANCE_MOVES;
-    if (n > 0 && ((nm->tok.n_ctx || bal) && xp_group(&nm->by_state, xp, n, nm->NS, nm->NA, XP_BY_STATE) != 0)) {
+    const int by_move = bal || (stop && nm->cfg.stop_watch == NET_WATCH_MOVES);
+    if (n > 0 && ((nm->tok.n_ctx || by_move) && xp_group(&nm->by_state, xp, n, nm->NS, nm->NA, XP_BY_STATE) != 0)) {
         snprintf(err, errlen, "diffusion-aif: out of memory (the record's tokens by state)");
         return -1;
     }
-    if (n > 0 && bal && xp_group(&nm->by_move, xp, n, nm->NS, nm->NA, XP_BY_MOVE) != 0) {
+    if (n > 0 && by_move && xp_group(&nm->by_move, xp, n, nm->NS, nm->NA, XP_BY_MOVE) != 0) {
         snprintf(err, errlen, "diffusion-aif: out of memory (the record's moves)");
         return -1;
     }
@@ -376,7 +378,7 @@ int netmodel_fit(netmodel_t *nm, const experience_t *xp, rng_t *r, const train_l
             }
         }
         nm->adam.cfg.lr = (float)(nm->acfg.lr * lr_scale(it, warm, decay_from, decay_to));
-        draw_windows(nm, xp, n, nm->cfg.batch, r, nm->tx, nm->tmask, nm->tknown);
+        draw_windows(nm, xp, n, nm->cfg.batch, bal, r, nm->tx, nm->tmask, nm->tknown);
         float loss = nm->cfg.cond == NET_COND_CLEAN
                          ? clean_train_step(nm, r)
                          : diffusion_train_step(&nm->net, &nm->adam, NULL, &nm->sched, nm->tx, nm->tmask, nm->cfg.batch,
