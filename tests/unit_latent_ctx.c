@@ -31,19 +31,54 @@ static double sym_marginal(const double *row, int nc, int y) {
     return p;
 }
 
-static void learn_tmaze(int tie) {
+/* The world of map (rows x cols letters, at most 8 steps; the contexts drawn
+ * with probs[n_probs], or uniformly with n_probs 0) and its task. */
+static void build_world(gridworld_t *g, task_t *task, const char *map, int rows, int cols, const double *probs,
+                        int n_probs, const char *name) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%s", map);
     gw_spec_t sp;
     gw_spec_init(&sp);
-    sp.rows = 2;
-    sp.cols = 3;
-    sp.map = "1S2" "#C#";
+    sp.rows = rows;
+    sp.cols = cols;
+    sp.map = buf;
     sp.max_steps = 8;
-    snprintf(sp.name, sizeof sp.name, "tmaze");
-    gridworld_t g;
+    sp.n_ctx_prob = n_probs;
+    for (int k = 0; k < n_probs; k++) sp.ctx_prob[k] = probs[k];
+    snprintf(sp.name, sizeof sp.name, "%s", name);
     char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    CHECK_MSG(gw_build(g, &sp, e, sizeof e) == 0, "%s", e);
+    task_from_world(task, g, NULL, 0);
+}
+
+static int random_move(rng_t *pr) { return (int)rng_below(pr, 4); }
+
+/* n_ep episodes of env recorded into xp, each at most 8 moves drawn by act
+ * from pr: each episode's context ctx[ep], first token start[ep] and (saw
+ * non-NULL) whether it saw location cue (nc cells). */
+static void record(env_t *env, experience_t *xp, int n_ep, int (*act)(rng_t *), rng_t *pr, int nc, int cue, int *ctx,
+                   long *start, int *saw) {
+    for (int ep = 0; ep < n_ep; ep++) {
+        int o = env_reset(env), out = ENV_RUNNING, steps = 0;
+        ctx[ep] = env_context(env);
+        start[ep] = xp->n;
+        if (saw) saw[ep] = 0;
+        xp_begin(xp, o, -1);
+        while (out == ENV_RUNNING && steps < 8) {
+            const int a = act(pr);
+            o = env_step(env, a, NULL, &out);
+            if (saw) saw[ep] |= o % nc == cue;
+            xp_step(xp, a, o, -1);
+            steps++;
+        }
+        xp_end(xp, out == ENV_GOAL ? XP_GOAL : out == ENV_FAILED ? XP_FAILED : XP_CUT);
+    }
+}
+
+static void learn_tmaze(int tie) {
+    gridworld_t g;
     task_t task;
-    task_from_world(&task, &g, NULL, 0);
+    build_world(&g, &task, "1S2" "#C#", 2, 3, NULL, 0, "tmaze");
     const int nc = task.n_cells, no = task.n_obs;
     arena_t *ar = arena_create(1 << 20);
     experience_t xp;
@@ -56,21 +91,7 @@ static void learn_tmaze(int tie) {
     int ctx[EPISODES];
     long start[EPISODES];
     int saw_cue[EPISODES];
-    for (int ep = 0; ep < EPISODES; ep++) {
-        int o = env_reset(&env), out = ENV_RUNNING, steps = 0;
-        ctx[ep] = env_context(&env);
-        start[ep] = xp.n;
-        saw_cue[ep] = 0;
-        xp_begin(&xp, o, -1);
-        while (out == ENV_RUNNING && steps < 8) {
-            int a = (int)rng_below(&pr, 4);
-            o = env_step(&env, a, NULL, &out);
-            saw_cue[ep] |= o % nc == 4;
-            xp_step(&xp, a, o, -1);
-            steps++;
-        }
-        xp_end(&xp, out == ENV_GOAL ? XP_GOAL : out == ENV_FAILED ? XP_FAILED : XP_CUT);
-    }
+    record(&env, &xp, EPISODES, random_move, &pr, nc, 4, ctx, start, saw_cue);
     latent_ctx_t X;
     latent_prior_t prior = latent_prior_defaults();
     CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0);
@@ -257,19 +278,9 @@ static void learn_tmaze(int tie) {
  * episodes; the planner's joint model keeps every context's moves in its
  * own block. */
 static void test_learns_three_contexts(void) {
-    gw_spec_t sp;
-    gw_spec_init(&sp);
-    sp.rows = 3;
-    sp.cols = 3;
-    char map[] = "#3#" "1S2" "#C#";
-    sp.map = map;
-    sp.max_steps = 8;
-    snprintf(sp.name, sizeof sp.name, "plus");
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
     task_t task;
-    task_from_world(&task, &g, NULL, 0);
+    build_world(&g, &task, "#3#" "1S2" "#C#", 3, 3, NULL, 0, "plus");
     const int nc = task.n_cells, no = task.n_obs, K = 3, cue = 7, n_ep = 3 * EPISODES / 2;
     CHECK(task.n_contexts == K);
     arena_t *ar = arena_create(1 << 20);
@@ -282,21 +293,7 @@ static void test_learns_three_contexts(void) {
     env_init(&env, &g, &er);
     int *ctx = malloc(sizeof(int) * n_ep), *saw_cue = malloc(sizeof(int) * n_ep);
     long *start = malloc(sizeof(long) * n_ep);
-    for (int ep = 0; ep < n_ep; ep++) {
-        int o = env_reset(&env), out = ENV_RUNNING, steps = 0;
-        ctx[ep] = env_context(&env);
-        start[ep] = xp.n;
-        saw_cue[ep] = 0;
-        xp_begin(&xp, o, -1);
-        while (out == ENV_RUNNING && steps < 8) {
-            int a = (int)rng_below(&pr, 4);
-            o = env_step(&env, a, NULL, &out);
-            saw_cue[ep] |= o % nc == cue;
-            xp_step(&xp, a, o, -1);
-            steps++;
-        }
-        xp_end(&xp, out == ENV_GOAL ? XP_GOAL : out == ENV_FAILED ? XP_FAILED : XP_CUT);
-    }
+    record(&env, &xp, n_ep, random_move, &pr, nc, cue, ctx, start, saw_cue);
     latent_ctx_t X;
     latent_prior_t prior = latent_prior_defaults();
     CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0 && X.K == K);
@@ -353,28 +350,19 @@ static void test_learns_three_contexts(void) {
     gw_free(&g);
 }
 
+/* Into an arm: the left (context 1's goal) three times in four. */
+static int arm_move(rng_t *pr) { return rng_uniform(pr) < 0.75 ? ACT_LEFT : ACT_RIGHT; }
+
 /* The contexts told apart by outcomes alone: a T-maze record whose episodes
  * never visit the cue (one step into an arm, three times in four the arm
  * of context 1: the contexts' outcomes are unequal) and whose contexts are
  * drawn 0.8 / 0.2.  EM assigns >= 95% of the episodes to their context
  * under one naming: rewarded in an arm, or ended without it in the other. */
 static void test_separates_contexts_by_outcomes(void) {
-    gw_spec_t sp;
-    gw_spec_init(&sp);
-    sp.rows = 2;
-    sp.cols = 3;
-    char map[] = "1S2" "#C#";
-    sp.map = map;
-    sp.max_steps = 8;
-    sp.n_ctx_prob = 2;
-    sp.ctx_prob[0] = 0.8;
-    sp.ctx_prob[1] = 0.2;
-    snprintf(sp.name, sizeof sp.name, "tmaze-nocue");
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
     task_t task;
-    task_from_world(&task, &g, NULL, 0);
+    const double probs[2] = {0.8, 0.2};
+    build_world(&g, &task, "1S2" "#C#", 2, 3, probs, 2, "tmaze-nocue");
     arena_t *ar = arena_create(1 << 20);
     experience_t xp;
     CHECK(xp_alloc(&xp, ar, EPISODES * 3) == 0);
@@ -385,17 +373,9 @@ static void test_separates_contexts_by_outcomes(void) {
     env_init(&env, &g, &er);
     int ctx[EPISODES];
     long start[EPISODES];
-    for (int ep = 0; ep < EPISODES; ep++) {
-        int o = env_reset(&env), out = ENV_RUNNING;
-        ctx[ep] = env_context(&env);
-        start[ep] = xp.n;
-        xp_begin(&xp, o, -1);
-        const int a = rng_uniform(&pr) < 0.75 ? ACT_LEFT : ACT_RIGHT;
-        o = env_step(&env, a, NULL, &out);
-        xp_step(&xp, a, o, -1);
-        CHECK(out != ENV_RUNNING);
-        xp_end(&xp, out == ENV_GOAL ? XP_GOAL : XP_FAILED);
-    }
+    record(&env, &xp, EPISODES, arm_move, &pr, task.n_cells, -1, ctx, start, NULL);
+    for (int ep = 0; ep < EPISODES; ep++) /* one move each: every arm ends an episode */
+        CHECK((ep + 1 < EPISODES ? start[ep + 1] : xp.n) - start[ep] == 2 && xp.end[start[ep]] == start[ep] + 1);
     latent_ctx_t X;
     latent_prior_t prior = latent_prior_defaults();
     CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0);

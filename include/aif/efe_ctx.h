@@ -45,7 +45,8 @@ typedef struct {
     double *nr, *na_;          /* [nc][M] next iterate */
     double *vbuf;              /* the block of the four tables */
     double *pbel;              /* [M][K] each grid point's belief */
-    int *lut;                  /* [(R+1)^(K-1)] a grid point's index by its cumulative counts */
+    int *lut;                  /* [pw[K]] a grid point's index by its cumulative counts' key */
+    long pw[EFE_CTX_MAX + 1];  /* pw[i] = (R+1)^(i-1): the weight of count u_i in a key; pw[K] the keys */
     double *bq, *qo, *wk;      /* scratch: [K nc] predicted joint belief, [no] q(o), [K][nc] per-cell weights */
     int *bsupp, *olist, *clist;
     double *rprob;             /* [K nc] a decision's belief, its support rsupp */

@@ -32,10 +32,8 @@ int efe_ctx_points(int K) {
  * u_{k+1}) and p_0 the rest. */
 static void build_grid(efe_ctx_t *t) {
     const int K = t->K, R = t->R;
-    long keys = 1;
-    for (int i = 1; i < K; i++) keys *= R + 1;
     int m = 0;
-    for (long key = 0; key < keys; key++) {
+    for (long key = 0; key < t->pw[K]; key++) {
         int u[EFE_CTX_MAX + 1], ok = 1;
         long x = key;
         u[0] = R;
@@ -61,12 +59,12 @@ int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions) {
     t->na = n_actions;
     t->R = efe_ctx_resolution(K);
     t->M = M;
-    long keys = 1;
-    for (int i = 1; i < K; i++) keys *= t->R + 1;
+    t->pw[1] = 1;
+    for (int i = 2; i <= K; i++) t->pw[i] = t->pw[i - 1] * (t->R + 1);
     const size_t g = (size_t)n_cells * M, n = (size_t)K * n_cells;
     t->Vr = t->vbuf = calloc(4 * g, sizeof(double));
     t->pbel = malloc(sizeof(double) * (size_t)M * K);
-    t->lut = malloc(sizeof(int) * (size_t)keys);
+    t->lut = malloc(sizeof(int) * (size_t)t->pw[K]);
     t->bq = calloc(3 * n + (size_t)n_obs, sizeof(double));
     t->bsupp = malloc(sizeof(int) * (2 * n + (size_t)n_obs + (size_t)n_cells));
     t->omark = calloc((size_t)n_obs + (size_t)n_cells, 1);
@@ -128,9 +126,8 @@ void efe_ctx_stencil(const efe_ctx_t *t, const double *w, double mass, int *idx,
         while (j >= 1 && d[ord[j]] < d[i]) { ord[j + 1] = ord[j]; j--; }
         ord[j + 1] = i;
     }
-    long key = 0, pw[EFE_CTX_MAX];
-    pw[1] = 1;
-    for (int i = 2; i < K; i++) pw[i] = pw[i - 1] * (R + 1);
+    const long *pw = t->pw;
+    long key = 0;
     for (int i = 1; i < K; i++) key += v[i] * pw[i];
     idx[0] = t->lut[key];
     lam[0] = 1.0 - d[ord[1]];
