@@ -20,6 +20,7 @@ conditions, one per agent entry with its conditions pooled (and say so).
            one panel per EFE weighting (any parameter columns can be chosen)
 """
 import csv
+import itertools
 import math
 import os
 from dataclasses import dataclass, field
@@ -763,18 +764,28 @@ def heatmap(res, out_dir, opt):
 
 
 # -- figctx: the belief about the hidden context over an episode -------------------------
-def _aligned_context_belief(p, ctx):
-    """The belief in each logged episode's true context from p (the belief in
-    the agent's second context, [episodes, T]) and the true contexts: a
-    learner names its contexts itself, so the naming that agrees with the
-    final beliefs of the run's episodes is taken (the reference's is the
-    world's, which that also finds).  Returns (belief, flipped)."""
-    last = np.array([row[np.isfinite(row)][-1] if np.isfinite(row).any() else np.nan for row in p])
-    ok = np.isfinite(last)
-    agree = np.mean(np.abs(last[ok] - (ctx[ok] == 1))) if ok.any() else 0.0
-    flipped = bool(ok.any() and agree > 0.5)
-    second = 1.0 - p if flipped else p
-    return np.where((ctx == 1)[:, None], second, 1.0 - second), flipped
+def _aligned_context_belief(b, ctx, K):
+    """The belief in each logged episode's true context from b (the belief in
+    each of the agent's K contexts, [episodes, T, >= K]) and the true
+    contexts: a learner names its contexts itself, so the naming (name[j]:
+    the agent's name of the world's context j) that agrees best with the
+    final beliefs of the run's episodes is taken, the world's own on a tie
+    (the reference's is the world's, which that also finds).  Returns
+    (belief [episodes, T], name)."""
+    E = b.shape[0]
+    last = np.full((E, K), np.nan)
+    for e in range(E):
+        t = np.flatnonzero(np.isfinite(b[e, :, 0]))
+        if t.size:
+            last[e] = b[e, t[-1], :K]
+    ok = np.isfinite(last[:, 0])
+    best, name = -1.0, tuple(range(K))
+    for perm in itertools.permutations(range(K)):
+        score = float(last[ok, np.asarray(perm)[ctx[ok]]].sum()) if ok.any() else 0.0
+        if score > best + 1e-9:
+            best, name = score, perm
+    own = np.asarray(name)[ctx]
+    return np.take_along_axis(b[:, :, :K], own[:, None, None], axis=2)[:, :, 0], name
 
 
 def figctx(res, out_dir, opt):
@@ -787,14 +798,14 @@ def figctx(res, out_dir, opt):
     paths, notes = [], []
     for env_name in res.env_names():
         env = res.envs[env_name]
-        if env.n_contexts != 2:
+        if env.n_contexts < 2:
             continue
         cue = set(env.cue_cells)
         series, note = series_for_env(res, env_name, opt)
         rows = []
         for srs in series:
             for r in srs.runs:
-                p = res.rows("traj/p_context", [r])[0].astype(float)
+                p = res.context_belief(r)
                 if np.isfinite(p).any():
                     rows.append((srs, int(r), p))
                     break
@@ -808,7 +819,7 @@ def figctx(res, out_dir, opt):
             L = res.rows("traj/length", [r])[0]
             pos = res.rows("traj/pos", [r])[0]
             ctx = res.rows("eval/context", [r])[0][:len(L)].astype(int)
-            b, flipped = _aligned_context_belief(p, ctx)
+            b, name = _aligned_context_belief(p, ctx, env.n_contexts)
             for k in range(min(len(L), max(opt.paths, 5))):
                 n = int(L[k])
                 if n == 0 or not np.isfinite(b[k, :n]).any():
@@ -822,7 +833,8 @@ def figctx(res, out_dir, opt):
             ax.set_ylim(-0.03, 1.03)
             ax.axhline(0.5, color="#999999", linewidth=0.6, linestyle=":")
             ax.set_ylabel("belief in the\ntrue context", fontsize=8)
-            naming = " (its contexts named the other way round)" if flipped else ""
+            naming = "" if name == tuple(range(env.n_contexts)) else \
+                " (its names of the world's contexts: " + ", ".join(str(k + 1) for k in name) + ")"
             ax.set_title(f"{srs.label}: run {r} (seed {res.seed[r]}){naming}; ● on a cue", fontsize=8)
             ax.legend(fontsize=6, ncol=3, loc="lower right")
         axes[-1, 0].set_xlabel("decision (time step)")
@@ -830,7 +842,7 @@ def figctx(res, out_dir, opt):
         fig.suptitle(f"{env_name}: the belief about the hidden context over logged episodes", fontsize=10)
         paths.append(_save(fig, out_dir, f"figctx_belief_{env_name}.png", opt))
     if not paths and not notes:
-        notes.append("figctx skipped: no world with two hidden contexts in this file")
+        notes.append("figctx skipped: no world with hidden contexts in this file")
     return paths, notes
 
 

@@ -17,9 +17,10 @@ import h5py  # noqa: E402
 from .codes import DONE, FAILED, PENDING, STARTED, STATUS_NAMES, text  # noqa: E402,F401 (re-exported)
 
 FORMAT = "aifsweep-results"
-FORMAT_VERSION = 7   # 4: /runs/fit_steps, fit_seconds, readoff_seconds (not required); 5: /eval/context (not required);
+FORMAT_VERSION = 8   # 4: /runs/fit_steps, fit_seconds, readoff_seconds (not required); 5: /eval/context (not required);
                      # 6: /traj/p_context (not required); 7: /runs/train_budget (not required: budgets.py
-                     # reads job_yaml without it)
+                     # reads job_yaml without it); 8: /traj/p_context [R, K, T, KC], the belief in each
+                     # context (6 and 7: [R, K, T], the belief in the second of two: context_belief reads both)
 JOB_TEXT_CHANGED = "job_yaml does not match job_sha256 (the stored job text was changed)"
 ACTIONS = ["up", "down", "left", "right", "stay"]
 # The run table's fixed columns; every field after seed_index is a parameter.
@@ -302,6 +303,17 @@ class Results:
         if uniq.size == 1:
             return ds[int(uniq[0]):int(uniq[0]) + 1][inv]
         return ds[uniq.tolist()][inv]
+
+    def context_belief(self, r):
+        """Run r's belief about the hidden context at each logged decision,
+        [log_episodes, T, KC]: the probability of each context as the agent
+        names them (NaN where it has none).  A file before format version 8
+        holds the belief in the second of two contexts; it is read as
+        [1 - p, p]."""
+        p = self.rows("traj/p_context", [r])[0].astype(float)
+        if p.ndim == 3:
+            return p
+        return np.stack([1.0 - p, p], axis=-1)
 
     def describe_run(self, r):
         c = self.by_id[int(self.condition[r])]

@@ -508,7 +508,7 @@ def expected_figures(path):
         P = f["traj/p_action"][:]
         checked = (f["efe_check/n_policies"][:] > 0).any(axis=1)
         names = f["runs/params"].dtype.names
-        two = {e for e in envs if int(f[f"envs/{e}"].attrs.get("n_contexts", 1)) == 2}
+        two = {e for e in envs if int(f[f"envs/{e}"].attrs.get("n_contexts", 1)) >= 2}
         PC = f["traj/p_context"][:] if "traj/p_context" in f else None
     files = [f"fig1_paths_{e}.png" for e in envs] + [f"fig2a_distance_{e}.png" for e in envs] + \
         ["fig2b_performance.png"] + [f"curves_{e}.png" for e in envs]
@@ -525,7 +525,7 @@ def expected_figures(path):
         if PC is not None and np.isfinite(PC[done & (d["env"] == e)]).any():
             files.append(f"figctx_belief_{e}.png")
     if not two:
-        notes.append("figctx skipped: no world with two hidden contexts in this file")
+        notes.append("figctx skipped: no world with hidden contexts in this file")
     if not np.isfinite(G[done]).any():
         notes.append("fig4 skipped: no agent in this file logs EFE")
     if not checked[done].any():

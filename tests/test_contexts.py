@@ -6,12 +6,18 @@ control) learning the T-maze from their observations, and the agents and
 options that do not handle contexts refusing them with one line that names
 the world."""
 import os
+import shutil
 import subprocess
+import sys
 
 import h5py
 import numpy as np
 
 from conftest import BIN, ROOT, run_sweep, write_job
+
+sys.path.insert(0, ROOT)
+from analysis import verify  # noqa: E402
+from analysis.results import Results  # noqa: E402
 
 TMAZE = """
 name: tmaze_ref
@@ -71,12 +77,14 @@ def test_exact_reference_visits_the_cue_first_and_takes_the_right_arm(tmp_path):
         # half before the cue, the episode's context after it (a reliable
         # cue); none for the agents that have none, nor in a world without
         # contexts
-        pc = f["traj/p_context"][:]
+        pc = f["traj/p_context"][:]             # [R, K, T, KC]: the belief in each context
+        assert pc.shape[3] == 4
         for r in np.flatnonzero(ref):
             for e in range(length.shape[1]):
-                assert abs(pc[r, e, 0] - 0.5) < 1e-6, pc[r, e, :4]
-                assert np.allclose(pc[r, e, 1:3], ctx[r, e], atol=1e-6), (pc[r, e, :4], ctx[r, e])
-                assert np.isnan(pc[r, e, 3:]).all()
+                assert np.allclose(pc[r, e, 0, :2], 0.5, atol=1e-6), pc[r, e, :4]
+                assert np.allclose(pc[r, e, 1:3, 1], ctx[r, e], atol=1e-6), (pc[r, e, :4], ctx[r, e])
+                assert np.allclose(pc[r, e, :3, :2].sum(axis=1), 1.0, atol=1e-6)
+                assert np.isnan(pc[r, e, 3:]).all() and np.isnan(pc[r, e, :, 2:]).all()
         assert np.isnan(pc[~ref]).all()
         # the EFE diagnostic on the joint state: the belief planner's first
         # actions scored by the same recursion on the true model from the
@@ -106,6 +114,28 @@ def test_exact_reference_visits_the_cue_first_and_takes_the_right_arm(tmp_path):
     png = tmp_path / "b" / "figctx_belief_tmaze.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000, p.stdout
     assert sorted(os.listdir(tmp_path / "b")) == ["figctx_belief_tmaze.png"]  # the plain world has none
+    # a file from before format version 8 held the belief in the second of
+    # two contexts, [R, K, T]: the analysis reads it as [1 - p, p] and draws it
+    old = tmp_path / "old.h5"
+    shutil.copy(out, old)
+    with h5py.File(old, "r+") as f:
+        second = f["traj/p_context"][:][..., 1]
+        del f["traj/p_context"]
+        f["traj/p_context"] = second
+        f.attrs["format_version"] = 7
+        covers = f["runs/crc32"].attrs["covers"].decode().split(",")
+        status, crc = f["runs/status"][:], f["runs/crc32"][:]
+        agents = [_text(a) for a in f["runs/params"]["agent"]]
+        for r in np.flatnonzero(status == 1):
+            crc[r] = verify.run_crc(f, int(r), int(status[r]), covers, agents[r])
+        f["runs/crc32"][:] = crc
+    with Results(out) as new, Results(old) as was:
+        assert not was.damaged.size and not was.notes, was.notes
+        for r in range(new.n_runs):
+            np.testing.assert_allclose(was.context_belief(r), new.context_belief(r)[..., :2], atol=1e-6)
+    p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "figctx", str(old), "--out", str(tmp_path / "c")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert p.returncode == 0 and (tmp_path / "c" / "figctx_belief_tmaze.png").is_file(), p.stderr
 
 
 def _refused(tmp_path, agent, want):
@@ -316,8 +346,11 @@ def test_three_contexts_the_reference_and_the_learners(tmp_path):
     simplex) and goes cue, junction, the arm of the episode's context in
     every logged episode; exact-aif's learner (a mixture of three) and
     diffusion-aif's counts control learn it from their observations and read
-    the cue first.  With more than two contexts no single number holds the
-    belief (/traj/p_context NaN) and the EFE diagnostic scores nothing."""
+    the cue first.  /traj/p_context holds the belief in each of the three
+    contexts: the reference's a third each at the start and the episode's
+    context once it has seen the cue.  The EFE diagnostic scores every
+    checked decision, under each learner's own naming of the contexts: the
+    reference's estimates are the exact values."""
     job = write_job(tmp_path, """
 name: plus
 seed: 3
@@ -359,8 +392,22 @@ agents:
             assert succ[r].mean() >= 0.9, (agent[r], succ[r].mean())
             cue_first = [pos[r, e, 1] == 7 for e in range(length.shape[1])]
             assert np.mean(cue_first) >= 0.9, (agent[r], cue_first)
-        assert np.isnan(f["traj/p_context"][:]).all()
-        assert (f["efe_check/n_policies"][:] == 0).all()
+        pc = f["traj/p_context"][:]
+        for r in np.flatnonzero(agent == "exact-goal"):
+            for e in range(length.shape[1]):
+                assert np.allclose(pc[r, e, 0, :3], 1 / 3, atol=1e-6), pc[r, e, 0]
+                assert np.allclose(pc[r, e, 1:3, ctx[r, e]], 1.0, atol=1e-6), (pc[r, e, :3], ctx[r, e])
+                assert np.isnan(pc[r, e, :, 3]).all()
+        for r in range(len(agent)):   # every agent's belief: a distribution over three contexts
+            b = pc[r, :, :, :3][np.isfinite(pc[r, :, :, 0])]
+            assert len(b) > 0 and np.allclose(b.sum(axis=1), 1.0, atol=1e-5) and (b >= 0).all(), agent[r]
+        n, est, exact = f["efe_check/n_policies"][:], f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
+        rho = f["efe_check/spearman_median"][:]
+        assert (n == 4).all(), n
+        for r in np.flatnonzero(agent == "exact-goal"):
+            assert np.array_equal(est[r, :, :4], exact[r, :, :4]) and rho[r] == 1.0, (est[r, 0, :4], exact[r, 0, :4])
+        print("EFE rank correlation (median per run):", dict(zip(agent, np.round(rho, 2))))
+        assert np.isfinite(rho).all(), rho
 
 
 def test_more_contexts_than_the_planner_handles_are_refused(tmp_path):

@@ -79,7 +79,9 @@ static void median_and_naming(void) {
     CHECK(result_alloc(&res, &d, 0) == 0);
     result_reset(&res, &d, 0);
     efe_check_t xc;
-    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check) == 0 && xc.ctx_alloc && xc.swapped);
+    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check) == 0 && xc.ctx_alloc && xc.named);
+    CHECK(xc.K == 2 && xc.n_names == 2 && xc.name[0][0] == 0 && xc.name[0][1] == 1 && xc.name[1][0] == 1 &&
+          xc.name[1][1] == 0);
     /* the median of the defined correlations: 0.2, 0.4, 0.9 (one NaN skipped) */
     const float rho[4] = {0.9f, NAN, 0.2f, 0.4f};
     for (int i = 0; i < 4; i++) res.check_rho[i] = rho[i];
@@ -94,20 +96,61 @@ static void median_and_naming(void) {
     const float est[3] = {1, 2, 3}, exact[3] = {3, 2, 1}, swapped[3] = {10, 20, 30};
     memcpy(res.check_est, est, sizeof est);
     memcpy(res.check_exact, exact, sizeof exact);
-    memcpy(xc.swapped, swapped, sizeof swapped);
-    efe_check_episode_end(&xc, 0.9f, 1);   /* agrees with the world's naming */
-    efe_check_episode_end(&xc, NAN, 0);    /* no belief: no vote */
+    memcpy(xc.named, exact, sizeof exact);
+    memcpy(xc.named + RESULT_CHECK_POLICIES, swapped, sizeof swapped);
+    const float world[4] = {0.1f, 0.9f, NAN, NAN}, none[4] = {NAN, NAN, NAN, NAN}, other[4] = {0.95f, 0.05f, NAN, NAN};
+    efe_check_episode_end(&xc, world, 1);  /* agrees with the world's naming */
+    efe_check_episode_end(&xc, none, 0);   /* no belief: no vote */
     efe_check_finish(&xc, &res, 1);
-    CHECK(res.check_exact[0] == 3 && xc.agree > xc.disagree);
-    efe_check_episode_end(&xc, 0.95f, 0);  /* then the other way round, twice */
-    efe_check_episode_end(&xc, 0.9f, 0);
-    CHECK(xc.disagree > xc.agree);
+    CHECK(res.check_exact[0] == 3 && xc.agree[0] > xc.agree[1]);
+    efe_check_episode_end(&xc, other, 1);  /* then the other way round, twice */
+    efe_check_episode_end(&xc, world, 0);
+    CHECK(xc.agree[1] > xc.agree[0]);
     efe_check_finish(&xc, &res, 1);
     CHECK(res.check_exact[0] == 10 && res.check_exact[2] == 30);
     CHECK_NEAR(res.check_rho[0], 1.0, 1e-6);
     efe_check_free(&xc);
-    CHECK(xc.work == NULL && xc.swapped == NULL);
+    CHECK(xc.work == NULL && xc.named == NULL);
     efe_check_free(&xc); /* twice is safe */
+    result_free(&res);
+    world_knowledge_free(&k);
+    gw_free(&g);
+    free(sp.map);
+    free(sp.eta);
+    /* three contexts: all six namings, the world's first; the one the
+     * beliefs agree with (the world's context j called j + 1 mod 3) is kept */
+    gw_spec_init(&sp);
+    CHECK(world_apply(world_find("plus-maze"), &sp, e, sizeof e) == 0 && gw_build(&g, &sp, e, sizeof e) == 0);
+    CHECK(world_knowledge_build(&k, &g) == 0);
+    d.max_steps = g.max_steps;
+    CHECK(result_alloc(&res, &d, 0) == 0);
+    result_reset(&res, &d, 0);
+    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check) == 0 && xc.ctx_alloc && xc.K == 3 && xc.n_names == 6);
+    int shifted = -1;
+    for (int m = 0; m < 6; m++) {
+        int seen = 0, is_shift = 1;
+        for (int j = 0; j < 3; j++) {
+            seen |= 1 << xc.name[m][j];
+            CHECK(m > 0 || xc.name[m][j] == j);
+            is_shift &= xc.name[m][j] == (j + 1) % 3;
+        }
+        CHECK(seen == 7);
+        for (int l = 0; l < m; l++) CHECK(memcmp(xc.name[l], xc.name[m], sizeof xc.name[m]) != 0);
+        if (is_shift) shifted = m;
+        for (int p = 0; p < 3; p++) xc.named[(size_t)m * RESULT_CHECK_POLICIES + p] = (float)(10 * m + p);
+    }
+    CHECK(shifted > 0);
+    xc.ctx_checks = 1;
+    res.check_n[0] = 3;
+    memcpy(res.check_est, est, sizeof est);
+    for (int j = 0; j < 3; j++) {
+        float b[4] = {0.1f, 0.1f, 0.1f, NAN};
+        b[(j + 1) % 3] = 0.8f;
+        efe_check_episode_end(&xc, b, j);
+    }
+    efe_check_finish(&xc, &res, 1);
+    CHECK_MSG(res.check_exact[0] == 10 * shifted && res.check_exact[2] == 10 * shifted + 2, "%g", res.check_exact[0]);
+    efe_check_free(&xc);
     result_free(&res);
     world_knowledge_free(&k);
     gw_free(&g);

@@ -26,7 +26,7 @@
  * each first action's EFE from the joint belief, one step on the model and
  * then the EFE to go over (cell, belief about the context).  Such a decision
  * exposes no policies to the EFE diagnostic (its G is not a tree's); it
- * reports the belief about the context (decision_t's p_context, with K = 2). */
+ * reports the belief about the context (decision_t's p_context). */
 #ifndef AIF_PLANNER_H
 #define AIF_PLANNER_H
 #include "interface/agents.h"

@@ -26,6 +26,7 @@
 
 #define DECISION_MAX_CHECK 64
 #define DECISION_MAX_H 16
+#define DECISION_MAX_CONTEXTS 4 /* the most hidden contexts a decision reports a belief about */
 
 /* The cost of an agent's network in one run (agent_class_t.fit_stats). */
 typedef struct {
@@ -42,9 +43,9 @@ typedef struct {
     float risk[TASK_MAX_ACTIONS];       /* its risk part */
     float ambiguity[TASK_MAX_ACTIONS];  /* its ambiguity part */
     float p_action[TASK_MAX_ACTIONS];   /* probability of choosing each action */
-    float p_context;                    /* a world with two hidden contexts: the belief, at this
-                                           decision, that the context is the second (as the agent
-                                           names it); NaN otherwise (more contexts too) */
+    float p_context[DECISION_MAX_CONTEXTS]; /* a world with K hidden contexts: the belief, at this
+                                           decision, in each context as the agent names them (the
+                                           first K entries, summing to 1); NaN otherwise */
     /* The EFE diagnostic.  The caller sets want_check (after decision_clear);
      * an agent that estimates EFE then exposes its first n_check candidate
      * policies (check_H actions each) with its estimates of their G, and run.c,

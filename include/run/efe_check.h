@@ -4,8 +4,8 @@
  * candidate policies, their estimated G, its belief and its preference; this
  * module scores the same policies from the same belief with the world's true
  * A and B (and, with the induction planner, the same tail solved on the true
- * model; in a world with two hidden contexts, the belief recursion of
- * efe_ctx.h; with more, no check), and records both with Spearman's rank correlation per decision
+ * model; in a world with hidden contexts, the belief recursion of
+ * efe_ctx.h), and records both with Spearman's rank correlation per decision
  * and its median per run (result.h's check_* fields; docs/diffusion-aif.md,
  * "The EFE error diagnostic").  An agent without the hook gets no check.
  * run.c drives it; it is the only place that knows the diagnostic. */
@@ -19,11 +19,13 @@
 
 /* The exact side, per run: the true model's tail under the agent's
  * preference and weights, solved at the first check that needs one
- * (evaluation does not change the preference); in a 2-context world the
- * belief recursion and each check's exact values under the other naming of
- * the agent's contexts (a learner's naming is its own: the one its beliefs
- * at the ends of the evaluation episodes agree with is kept, as analysis
- * figctx does). */
+ * (evaluation does not change the preference); in a world with K hidden
+ * contexts the belief recursion and each check's exact values under every
+ * naming of the agent's contexts (a learner's naming is its own: the one its
+ * beliefs at the ends of the evaluation episodes agree with best is kept, as
+ * analysis figctx does). */
+#define EFE_CHECK_NAMINGS 24 /* EFE_CTX_MAX!: the namings of the most contexts */
+
 typedef struct {
     const efe_model_t *tm;  /* the world's true model */
     efe_tail_t tail;
@@ -31,8 +33,10 @@ typedef struct {
     double *work;           /* 2 n_states + n_obs doubles */
     efe_ctx_t ctx;
     int ctx_alloc, ctx_solved, ctx_checks;
-    float *swapped;         /* [n_check][RESULT_CHECK_POLICIES] */
-    double agree, disagree;
+    int K, n_names;                       /* contexts (0: none), their namings (K!) */
+    int name[EFE_CHECK_NAMINGS][EFE_CTX_MAX]; /* naming m: the agent's name of the world's context j */
+    float *named;                         /* [n_check][n_names][RESULT_CHECK_POLICIES] exact G */
+    double agree[EFE_CHECK_NAMINGS];      /* per naming: the end-of-episode beliefs in the true contexts */
 } efe_check_t;
 
 /* For world g with true model tm (world_knowledge_t.model) and n_check
@@ -45,11 +49,11 @@ void efe_check_free(efe_check_t *xc);
 void efe_check_score(efe_check_t *xc, const agent_class_t *c, const void *agent, int n_cells, const decision_t *dec,
                      run_result_t *res, int i);
 /* An evaluation episode ended in context `context` with the agent's belief
- * p_context that the context is 1 (NaN: it has none). */
-void efe_check_episode_end(efe_check_t *xc, float p_context, int context);
+ * p_context in each context as it names them (decision_t's; NaN: it has none). */
+void efe_check_episode_end(efe_check_t *xc, const float *p_context, int context);
 /* After the evaluation, with n_checked checks made: the naming of the
- * contexts settled (the swapped values where the agent's beliefs name them
- * the other way round) and res->check_rho_median (NaN if no check has a
+ * contexts settled (the exact values under the naming the agent's beliefs
+ * agree with) and res->check_rho_median (NaN if no check has a
  * defined correlation). */
 void efe_check_finish(const efe_check_t *xc, run_result_t *res, int n_checked);
 /* Spearman's rank correlation with average ranks for ties; NaN when either

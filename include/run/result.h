@@ -25,6 +25,7 @@ typedef struct {
 } layout_dims_t;
 
 #define RESULT_CHECK_POLICIES 64   /* KP: policies compared per checked decision */
+#define RESULT_CONTEXTS 4          /* KC: hidden contexts a logged belief has room for (agents.h's DECISION_MAX_CONTEXTS) */
 
 typedef struct {
     long run_id;
@@ -50,7 +51,7 @@ typedef struct {
     int32_t *traj_obs;           /* [K][T+1] observed cell */
     int8_t  *traj_action;        /* [K][T] action taken at t (-1 after) */
     float   *traj_G, *traj_risk, *traj_ambiguity, *traj_p_action; /* [K][T][NA] */
-    float   *traj_p_context;                                     /* [K][T] */
+    float   *traj_p_context;                                     /* [K][T][KC] */
     int32_t *check_n;            /* [D] policies compared at each checked decision (0: none) */
     float   *check_est, *check_exact; /* [D][KP] the agent's G and the exact G of those policies */
     float   *check_rho;          /* [D] Spearman rank correlation of the two (NaN: undefined) */

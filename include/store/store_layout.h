@@ -13,13 +13,14 @@
 
 /* The file's format and its version (the store refuses any other). */
 #define STORE_FORMAT "aifsweep-results"
-#define STORE_FORMAT_VERSION 7   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds;
+#define STORE_FORMAT_VERSION 8   /* 2: /runs/crc32; 3: /model; 4: /runs/fit_steps, fit_seconds, readoff_seconds;
                                      5: /eval/context, context attributes of /envs/<name>; 6: /traj/p_context;
-                                     7: /runs/train_budget */
+                                     7: /runs/train_budget; 8: /traj/p_context over each context [K, T, KC]
+                                     (before: [K, T], the belief in the second of two) */
 
 /* Shape of a per-run dataset: [n_runs, a, b, c] where each tail dimension is
  * taken from the layout dims. */
-typedef enum { X_NONE, X_E, X_K, X_T, X_T1, X_NA, X_C, X_CK, X_D, X_KP } extent_t;
+typedef enum { X_NONE, X_E, X_K, X_T, X_T1, X_NA, X_C, X_CK, X_D, X_KP, X_KC } extent_t;
 
 /* Where a run's row of a dataset comes from in its run_result_t (result.h):
  * none (the status, the checksum, and the rows written with the layout),

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(EFE_CTX_MAX <= DECISION_MAX_CONTEXTS, "a decision reports the belief in every context the planner handles");
+
 const char *const planner_search_names[] = {"auto", "exhaustive", "beam", NULL};
 const char *const planner_kind_names[] = {"tree", "induction", NULL};
 
@@ -344,12 +346,10 @@ static int decide_ctx(planner_t *p, const double *q, rng_t *r, decision_t *d) {
             d->p_action[k] = (float)pa[k];
         }
         d->action = a;
-        double all = 0.0, second = 0.0; /* two contexts: the belief in the second; more: not logged */
-        for (int s = 0; s < p->n; s++) {
-            all += q[s];
-            if (s >= p->cfg.ctx_cells) second += q[s];
-        }
-        d->p_context = all > 0.0 && p->ctx.K == 2 ? (float)(second / all) : NAN;
+        double mass[EFE_CTX_MAX] = {0}, all = 0.0; /* the belief in each context */
+        for (int s = 0; s < p->n; s++) mass[s / p->cfg.ctx_cells] += q[s];
+        for (int k = 0; k < p->ctx.K; k++) all += mass[k];
+        for (int k = 0; k < p->ctx.K && all > 0.0; k++) d->p_context[k] = (float)(mass[k] / all);
         if (d->want_check) { /* the EFE diagnostic: the first actions, scored by run.c on the true model */
             for (int k = 0; k < p->na && k < DECISION_MAX_CHECK; k++) {
                 d->check_policy[k][0] = (signed char)k;

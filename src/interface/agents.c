@@ -36,7 +36,7 @@ void decision_clear(decision_t *d) {
     d->action = -1;
     for (int a = 0; a < TASK_MAX_ACTIONS; a++)
         d->G[a] = d->risk[a] = d->ambiguity[a] = d->p_action[a] = NAN;
-    d->p_context = NAN;
+    for (int k = 0; k < DECISION_MAX_CONTEXTS; k++) d->p_context[k] = NAN;
     d->want_check = 0;
     d->n_check = 0;
     d->check_H = 0;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(EFE_CTX_MAX == 4 && EFE_CHECK_NAMINGS == 24, "every naming of EFE_CTX_MAX contexts has its slot");
+
 /* Average ranks (ties share the mean of their positions). */
 static void ranks(const float *x, int n, double *r) {
     for (int i = 0; i < n; i++) {
@@ -39,13 +41,34 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The exact G of each first action from belief q [2 n_cells] (or with the
- * contexts' halves swapped) on the true model, by the belief recursion. */
+/* The namings of K contexts: every permutation of 0..K-1 (K! of them, the
+ * identity first), perm[m][j] the agent's name of the world's context j. */
+static int namings(int K, int perm[][EFE_CTX_MAX]) {
+    int a[EFE_CTX_MAX], n = 0;
+    for (int j = 0; j < K; j++) a[j] = j;
+    for (;;) { /* lexicographic order */
+        memcpy(perm[n++], a, sizeof a);
+        int i = K - 2;
+        while (i >= 0 && a[i] > a[i + 1]) i--;
+        if (i < 0) return n;
+        int j = K - 1;
+        while (a[j] < a[i]) j--;
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        for (int l = i + 1, r = K - 1; l < r; l++, r--) t = a[l], a[l] = a[r], a[r] = t;
+    }
+}
+
+/* The exact G of each first action from the agent's belief [K n_cells] read
+ * under naming `name` (the world's context j is the agent's name[j]) on the
+ * true model, by the belief recursion. */
 static void exact_ctx_first(efe_check_t *xc, const efe_model_t *tm, const check_context_t *ctx,
-                            const efe_weights_t *w, int swap, float *out, int np) {
-    const int n = tm->n_states, nc = n / 2;
+                            const efe_weights_t *w, const int *name, float *out, int np) {
+    const int n = tm->n_states, K = xc->K, nc = n / K;
     double *q = xc->work, G[TASK_MAX_ACTIONS], risk[TASK_MAX_ACTIONS], amb[TASK_MAX_ACTIONS];
-    for (int s = 0; s < n; s++) q[s] = ctx->belief[swap ? (s + nc) % n : s];
+    for (int j = 0; j < K; j++)
+        for (int c = 0; c < nc; c++) q[j * nc + c] = ctx->belief[name[j] * nc + c];
     efe_ctx_first(&xc->ctx, tm, q, ctx->lnp, w, G, risk, amb);
     for (int p = 0; p < np; p++) out[p] = (float)G[p];
 }
@@ -57,39 +80,44 @@ int efe_check_init(efe_check_t *xc, const gridworld_t *g, const efe_model_t *tm,
     if (!xc->work) return -1;
     if (efe_tail_alloc(&xc->tail, tm->n_states, tm->n_actions) != 0) return -1;
     xc->tail_alloc = 1;
-    /* a 2-context world with checks: the belief recursion and the other naming's slots */
-    if (g->n_contexts != 2 || n_check < 1) return 0;
-    xc->swapped = calloc((size_t)n_check * RESULT_CHECK_POLICIES, sizeof(float));
-    xc->ctx_alloc = xc->swapped && efe_ctx_alloc(&xc->ctx, g->n_states, 2, tm->n_obs, tm->n_actions) == 0;
+    /* a context world with checks: the belief recursion and every naming's slots */
+    const int K = g->n_contexts;
+    if (K < 2 || K > EFE_CTX_MAX || n_check < 1) return 0;
+    xc->K = K;
+    xc->n_names = namings(K, xc->name);
+    xc->named = calloc((size_t)n_check * (size_t)xc->n_names * RESULT_CHECK_POLICIES, sizeof(float));
+    xc->ctx_alloc = xc->named && efe_ctx_alloc(&xc->ctx, g->n_states, K, tm->n_obs, tm->n_actions) == 0;
     return xc->ctx_alloc ? 0 : -1;
 }
 
 void efe_check_free(efe_check_t *xc) {
     free(xc->work);
-    free(xc->swapped);
+    free(xc->named);
     if (xc->tail_alloc) efe_tail_free(&xc->tail);
     if (xc->ctx_alloc) efe_ctx_free(&xc->ctx);
     memset(xc, 0, sizeof *xc);
 }
 
-void efe_check_episode_end(efe_check_t *xc, float p_context, int context) {
-    if (isnan(p_context)) return;
-    /* which naming of the contexts the agent's last belief agrees with */
-    const double right = context == 1 ? p_context : 1.0 - p_context;
-    xc->agree += right;
-    xc->disagree += 1.0 - right;
+void efe_check_episode_end(efe_check_t *xc, const float *p_context, int context) {
+    if (xc->K < 2 || context < 0 || context >= xc->K || isnan(p_context[0])) return;
+    /* how much each naming's belief in the episode's context is */
+    for (int m = 0; m < xc->n_names; m++) xc->agree[m] += p_context[xc->name[m][context]];
 }
 
-/* After the evaluation: if the agent's beliefs at the ends of its episodes
- * name the contexts the other way round, the checks' exact values are those
- * of the swapped belief (and their rank correlations with them). */
+/* After the evaluation: the naming under which the agent's beliefs at the
+ * ends of its episodes put the most weight on their true contexts (the
+ * world's own on a tie); the checks' exact values and rank correlations are
+ * those under it. */
 static void settle_ctx_naming(const efe_check_t *xc, run_result_t *res) {
-    if (xc->ctx_checks < 1 || xc->disagree <= xc->agree) return;
+    int best = 0;
+    for (int m = 1; m < xc->n_names; m++)
+        if (xc->agree[m] > xc->agree[best]) best = m;
     for (int i = 0; i < xc->ctx_checks; i++) {
         float *ex = res->check_exact + (size_t)i * RESULT_CHECK_POLICIES;
         const int np = res->check_n[i];
         if (np < 1) continue;
-        memcpy(ex, xc->swapped + (size_t)i * RESULT_CHECK_POLICIES, sizeof(float) * (size_t)np);
+        memcpy(ex, xc->named + ((size_t)i * (size_t)xc->n_names + (size_t)best) * RESULT_CHECK_POLICIES,
+               sizeof(float) * (size_t)np);
         res->check_rho[i] = efe_check_spearman(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, ex, np);
     }
 }
@@ -113,9 +141,10 @@ void efe_check_score(efe_check_t *xc, const agent_class_t *c, const void *agent,
             xc->ctx_solved = 1;
         }
         int np = dec->n_check < RESULT_CHECK_POLICIES ? dec->n_check : RESULT_CHECK_POLICIES;
-        float exact[RESULT_CHECK_POLICIES];
-        exact_ctx_first(xc, tm, &ctx, &w, 0, exact, np);
-        exact_ctx_first(xc, tm, &ctx, &w, 1, xc->swapped + (size_t)i * RESULT_CHECK_POLICIES, np);
+        for (int m = 0; m < xc->n_names; m++)
+            exact_ctx_first(xc, tm, &ctx, &w, xc->name[m],
+                            xc->named + ((size_t)i * (size_t)xc->n_names + (size_t)m) * RESULT_CHECK_POLICIES, np);
+        const float *exact = xc->named + (size_t)i * (size_t)xc->n_names * RESULT_CHECK_POLICIES; /* the identity */
         res->check_n[i] = np;
         memcpy(res->check_est + (size_t)i * RESULT_CHECK_POLICIES, dec->check_est, sizeof(float) * (size_t)np);
         memcpy(res->check_exact + (size_t)i * RESULT_CHECK_POLICIES, exact, sizeof(float) * (size_t)np);

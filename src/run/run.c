@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+_Static_assert(RESULT_CONTEXTS == DECISION_MAX_CONTEXTS, "the logged belief holds a decision's");
+
 size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run) {
     const agent_class_t *c = job->agents[run->agent].cls;
     task_t task;
@@ -43,7 +45,8 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
     double ret = 0;
     int t = 0;
     decision_t dec;
-    float last_pc = NAN;
+    float last_pc[DECISION_MAX_CONTEXTS];
+    for (int j = 0; j < DECISION_MAX_CONTEXTS; j++) last_pc[j] = NAN;
     c->begin_episode(agent, o);
     if (k >= 0) {
         res->traj_pos[(size_t)k * (T + 1)] = s;
@@ -53,7 +56,7 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
         decision_clear(&dec);
         dec.want_check = *n_checked < d->n_check;
         int a = c->act(agent, o, agent_rng, &dec);
-        last_pc = dec.p_context;
+        memcpy(last_pc, dec.p_context, sizeof last_pc);
         if (dec.want_check && dec.n_check > 0) {
             efe_check_score(xc, c, agent, g->n_states, &dec, res, *n_checked);
             if (res->check_n[*n_checked] > 0) (*n_checked)++;
@@ -71,7 +74,8 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
             memcpy(res->traj_risk + base, dec.risk, sizeof(float) * NA);
             memcpy(res->traj_ambiguity + base, dec.ambiguity, sizeof(float) * NA);
             memcpy(res->traj_p_action + base, dec.p_action, sizeof(float) * NA);
-            res->traj_p_context[(size_t)k * T + (size_t)t] = dec.p_context;
+            memcpy(res->traj_p_context + ((size_t)k * T + (size_t)t) * RESULT_CONTEXTS, dec.p_context,
+                   sizeof(float) * RESULT_CONTEXTS);
         }
         t++;
         if (outcome != ENV_RUNNING) break;

@@ -104,11 +104,10 @@ ds_def_t sl_defs[DS_COUNT] = {
     [DS_TRAJ_P] = {"/traj/p_action", 0, 4, {X_K, X_T, X_NA}, "probability",
         "probability of each action at each decision (random: uniform; NaN: agent has none, q-learning)",
         FROM_ARRAY(traj_p_action), .done_only = 1},
-    [DS_TRAJ_PCTX] = {"/traj/p_context", 0, 4, {X_K, X_T}, "probability",
-        "a world with two hidden contexts: the agent's belief at each decision, after that step's "
-        "observation, that the context is the second as it names them (the reference's naming is the "
-        "world's, a learner's its own: docs/contexts.md; NaN: agent or world has none, or the world "
-        "has more than two contexts)",
+    [DS_TRAJ_PCTX] = {"/traj/p_context", 0, 4, {X_K, X_T, X_KC}, "probability",
+        "a world with K hidden contexts: the agent's belief at each decision, after that step's "
+        "observation, in each context as it names them, the first K entries (the reference's naming is "
+        "the world's, a learner's its own: docs/contexts.md; NaN: agent or world has none, and beyond K)",
         FROM_ARRAY(traj_p_context), .done_only = 1},
     [DS_CKPT_STEP] = {"/checkpoints/step", 0, 3, {X_CK}, "environment steps",
         "training step at which each checkpoint was taken (-1: none)",
@@ -189,6 +188,7 @@ static hsize_t extent_of(extent_t e, const layout_dims_t *d) {
     case X_CK: return (hsize_t)d->n_ckpt;
     case X_D: return (hsize_t)d->n_check;
     case X_KP: return RESULT_CHECK_POLICIES;
+    case X_KC: return RESULT_CONTEXTS;
     default: return 0;
     }
 }
@@ -597,7 +597,7 @@ static void md_cell(FILE *out, const char *text) {
 
 void sl_print_schema(FILE *out) {
     static const char *const extent[] = {[X_E] = "E", [X_K] = "K", [X_T] = "T", [X_T1] = "T+1", [X_NA] = "NA",
-                                         [X_C] = "C", [X_CK] = "CK", [X_D] = "D", [X_KP] = "KP"};
+                                         [X_C] = "C", [X_CK] = "CK", [X_D] = "D", [X_KP] = "KP", [X_KC] = "KC"};
     static const char *const type[] = {"int8", "uint8", "int32", "int64", "float32", "float64", "string (256)"};
     _Static_assert(RESULT_MSG_LEN == 256, "the message type's length, as printed");
     for (int i = 0; i < DS_COUNT; i++) {
