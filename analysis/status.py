@@ -21,6 +21,13 @@ import numpy as np
 from .results import DONE, FAILED, JOB_TEXT_CHANGED, PENDING, STARTED, STATUS_NAMES, _compress_ids, text
 
 
+def _over_finite(f, xs):
+    """f over the finite values of xs; None when there are none (a run whose
+    time the file does not hold is NaN)."""
+    xs = np.asarray(xs, dtype=float)
+    return float(f(xs[np.isfinite(xs)])) if np.isfinite(xs).any() else None
+
+
 def _utc(t):
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -109,7 +116,7 @@ def collect(res, with_runs=False):
                       "started": int((s == STARTED).sum()),
                       "pending": int(((s == PENDING) & ~damaged[c.runs]).sum()),
                       "damaged": int(damaged[c.runs].sum()),
-                      "mean_seconds": float(np.nanmean(dur[fin])) if len(fin) else None})
+                      "mean_seconds": _over_finite(np.mean, dur[fin])})
     out["conditions"] = conds
     # Time per run by agent and world, over every finished run of its
     # conditions: what a larger sweep of the same agents and worlds costs per
@@ -122,10 +129,8 @@ def collect(res, with_runs=False):
         t[1] += train_s[fin].tolist()
         t[2] += eval_s[fin].tolist()
     out["timing"] = [{"agent": a, "env": e, "runs": len(t[0]),
-                      "mean_seconds": float(np.nanmean(t[0])) if t[0] else None,
-                      "max_seconds": float(np.nanmax(t[0])) if t[0] else None,
-                      "train_seconds": float(np.nanmean(t[1])) if t[1] else None,
-                      "eval_seconds": float(np.nanmean(t[2])) if t[2] else None}
+                      "mean_seconds": _over_finite(np.mean, t[0]), "max_seconds": _over_finite(np.max, t[0]),
+                      "train_seconds": _over_finite(np.mean, t[1]), "eval_seconds": _over_finite(np.mean, t[2])}
                      for (a, e), t in timing.items()]
     out["worlds"] = [_world(res.envs[name]) for name in res.env_names()]
     ranks = []
