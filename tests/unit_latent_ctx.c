@@ -343,6 +343,24 @@ static void test_learns_three_contexts(void) {
                 }
     }
     genmodel_free(&gm);
+    /* one sample of the record's states draws each episode's context with
+     * its responsibility: every episode's set to (0.2, 0.5, 0.3), the shares
+     * of the contexts drawn over 100 samples of the record (60,000 draws) */
+    const double want[3] = {0.2, 0.5, 0.3};
+    long drawn[3] = {0}, total = 0;
+    for (int ep = 0; ep < n_ep; ep++)
+        for (int k = 0; k < K; k++) X.resp[(size_t)k * X.cap + start[ep]] = want[k];
+    for (int rep = 0; rep < 100; rep++) {
+        latent_ctx_sample(&X, &xp, &r);
+        for (int ep = 0; ep < n_ep; ep++, total++) {
+            const long en = xp.end[start[ep]];
+            for (long i = start[ep]; i <= en; i++) CHECK(xp.z[i] / nc == xp.z[start[ep]] / nc); /* one per episode */
+            drawn[xp.z[start[ep]] / nc]++;
+        }
+    }
+    for (int k = 0; k < K; k++)
+        CHECK_MSG(fabs((double)drawn[k] / total - want[k]) < 0.01, "context %d drawn %.4f of the time, not %.1f", k,
+                  (double)drawn[k] / total, want[k]);
     free(ctx);
     free(saw_cue);
     free(start);

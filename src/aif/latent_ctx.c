@@ -316,9 +316,11 @@ void latent_ctx_absorb(const latent_ctx_t *X, genmodel_t *g) {
 
 void latent_ctx_sample(latent_ctx_t *X, experience_t *xp, rng_t *r) {
     for (long st = 0, lim = closed_tokens(xp); st < lim; st = xp->end[st] + 1) {
+        /* the episode's context: k with probability resp[k] */
         const double u = rng_uniform(r);
         int k = 0;
-        for (double acc = X->resp[st]; k < X->K - 1 && u >= acc; acc += X->resp[(size_t)(k + 1) * X->cap + st]) k++;
+        double acc = X->resp[st];
+        while (k < X->K - 1 && u >= acc) acc += X->resp[(size_t)(++k) * X->cap + st];
         latent_episode_sample(&X->comp[k], xp, st, r);
         for (long i = st; i <= xp->end[st]; i++) xp->z[i] += k * X->nc;
     }
