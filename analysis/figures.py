@@ -831,6 +831,7 @@ def figctx(res, out_dir, opt):
                 at_cue = [i for i in range(n) if int(pos[k, i]) in cue]
                 ax.plot(at_cue, b[k, at_cue], "o", color=color, markersize=4)
             ax.set_ylim(-0.03, 1.03)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             ax.axhline(0.5, color="#999999", linewidth=0.6, linestyle=":")
             ax.set_ylabel("belief in the\ntrue context", fontsize=8)
             naming = "" if name == tuple(range(env.n_contexts)) else \
@@ -838,7 +839,6 @@ def figctx(res, out_dir, opt):
             ax.set_title(f"{srs.label}: run {r} (seed {res.seed[r]}){naming}; ● on a cue", fontsize=8)
             ax.legend(fontsize=6, ncol=3, loc="lower right")
         axes[-1, 0].set_xlabel("decision (time step)")
-        axes[-1, 0].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         fig.suptitle(f"{env_name}: the belief about the hidden context over logged episodes", fontsize=10)
         paths.append(_save(fig, out_dir, f"figctx_belief_{env_name}.png", opt))
     if not paths and not notes:
