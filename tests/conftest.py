@@ -152,6 +152,7 @@ FULL_TIER_TESTS = {
     "test_figures_say_why_they_are_skipped", "test_agents_without_contexts_refuse_a_context_world",
     "test_exact_reference_visits_the_cue_first_and_takes_the_right_arm",
     "test_three_contexts_the_reference_and_the_learners",
+    "test_four_contexts_the_reference_and_the_learners",
 }
 # C unit tests of the same kind (pytest ids of tests/test_unit.py's cases).
 FULL_TIER_UNIT = {"unit_diffusion::trained_walk", "unit_agent_diffusion::maze_goal_only",

@@ -410,6 +410,65 @@ agents:
         assert np.isfinite(rho).all(), rho
 
 
+def test_four_contexts_the_reference_and_the_learners(tmp_path):
+    """Four contexts, the most the belief planner handles: a goal in each
+    corner of a 3x3 room, the cue below the start.  The reference goes to
+    the cue first and then to the goal it shows; exact-aif's learner and
+    diffusion-aif's counts control, fitting a mixture of four from their
+    observations, reach the goal in >= 90% of the episodes.  /traj/p_context
+    holds the belief in each of the four (the reference's a quarter each at
+    the start, the episode's context after the cue), and the EFE diagnostic
+    scores every checked decision under each learner's own naming of the
+    contexts (one of 24)."""
+    job = write_job(tmp_path, """
+name: four
+seed: 7
+seeds: 2
+train_steps: 4000
+eval_episodes: 20
+log_episodes: 20
+checkpoints: 0
+efe_checks: 4
+environments:
+  - name: four-corners
+    map: ["1F2", "FSF", "3C4"]
+    max_steps: 10
+agents:
+  - type: exact-aif
+    name: exact-goal
+    params: {model: true}
+  - type: exact-aif
+    name: exact-learned
+    params: {model: learned}
+  - type: diffusion-aif
+    name: counts
+    params: {model: counts}
+""")
+    out = tmp_path / "f.h5"
+    run_sweep(job, out, 3, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        agent = np.array([_text(x) for x in f["runs/params"]["agent"]])
+        ctx, succ = f["eval/context"][:], f["eval/success"][:]
+        pos, length, pc = f["traj/pos"][:], f["traj/length"][:], f["traj/p_context"][:]
+        assert int(f["envs/four-corners"].attrs["n_contexts"]) == 4
+        assert set(np.unique(ctx)) == {0, 1, 2, 3}
+        for r in range(len(agent)):
+            assert succ[r].mean() >= 0.9, (agent[r], succ[r].mean())
+            b = pc[r][np.isfinite(pc[r, :, :, 0])]
+            assert len(b) > 0 and np.allclose(b.sum(axis=1), 1.0, atol=1e-5) and (b >= 0).all(), agent[r]
+        for r in np.flatnonzero(agent == "exact-goal"):
+            for e in range(length.shape[1]):
+                assert pos[r, e, 1] == 7, pos[r, e, :length[r, e] + 1]      # the cue first
+                assert np.allclose(pc[r, e, 0], 0.25, atol=1e-6), pc[r, e, 0]
+                assert abs(pc[r, e, 1, ctx[r, e]] - 1.0) < 1e-6, (pc[r, e, 1], ctx[r, e])
+        n, est, exact = f["efe_check/n_policies"][:], f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
+        assert (n == 4).all(), n
+        for r in np.flatnonzero(agent == "exact-goal"):
+            assert np.array_equal(est[r, :, :4], exact[r, :, :4])
+        assert np.isfinite(f["efe_check/spearman_median"][:]).all()
+
+
 def test_more_contexts_than_the_planner_handles_are_refused(tmp_path):
     """Five contexts: the belief planner and the learners stop at four; each
     agent says so in one line naming the world, and nothing is written."""
