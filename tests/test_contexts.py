@@ -340,6 +340,38 @@ def test_diffusion_aif_and_its_counts_control_learn_the_tmaze(tmp_path):
             assert int(w[6]) == 4 + 4 + 3 + 4 + 2  # d_tok: o, z, actions, flags, 4 symbols, 2 contexts
 
 
+# The reference and the two learners of the tests with more than two contexts.
+LEARNERS = """agents:
+  - type: exact-aif
+    name: exact-goal
+    params: {model: true}
+  - type: exact-aif
+    name: exact-learned
+    params: {model: learned}
+  - type: diffusion-aif
+    name: counts
+    params: {model: counts}
+"""
+
+
+def _beliefs_and_checks(f, agent, K):
+    """Every agent's logged belief is a distribution over the K contexts;
+    every checked decision is scored (4 first actions), the reference's
+    estimates being the exact values; every run has a rank correlation."""
+    pc = f["traj/p_context"][:]
+    for r in range(len(agent)):
+        b = pc[r, :, :, :K][np.isfinite(pc[r, :, :, 0])]
+        assert len(b) > 0 and np.allclose(b.sum(axis=1), 1.0, atol=1e-5) and (b >= 0).all(), agent[r]
+        assert np.isnan(pc[r, :, :, K:]).all()
+    n, est, exact = f["efe_check/n_policies"][:], f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
+    rho = f["efe_check/spearman_median"][:]
+    assert (n == 4).all(), n
+    for r in np.flatnonzero(agent == "exact-goal"):
+        assert np.array_equal(est[r, :, :4], exact[r, :, :4]) and rho[r] == 1.0, (est[r, 0, :4], exact[r, 0, :4])
+    print("EFE rank correlation (median per run):", list(zip(agent, np.round(rho, 2))))
+    assert np.isfinite(rho).all(), rho
+
+
 def test_three_contexts_the_reference_and_the_learners(tmp_path):
     """The plus-maze (three arms, the cue below the junction): the reference
     plans over the belief about three contexts (efe_ctx.h's grid on the
@@ -362,17 +394,7 @@ checkpoints: 0
 efe_checks: 4
 environments:
   - preset: plus-maze
-agents:
-  - type: exact-aif
-    name: exact-goal
-    params: {model: true}
-  - type: exact-aif
-    name: exact-learned
-    params: {model: learned}
-  - type: diffusion-aif
-    name: counts
-    params: {model: counts}
-""")
+""" + LEARNERS)
     out = tmp_path / "p.h5"
     run_sweep(job, out, 2, check=True, timeout=600)
     with h5py.File(out, "r") as f:
@@ -397,17 +419,7 @@ agents:
             for e in range(length.shape[1]):
                 assert np.allclose(pc[r, e, 0, :3], 1 / 3, atol=1e-6), pc[r, e, 0]
                 assert np.allclose(pc[r, e, 1:3, ctx[r, e]], 1.0, atol=1e-6), (pc[r, e, :3], ctx[r, e])
-                assert np.isnan(pc[r, e, :, 3]).all()
-        for r in range(len(agent)):   # every agent's belief: a distribution over three contexts
-            b = pc[r, :, :, :3][np.isfinite(pc[r, :, :, 0])]
-            assert len(b) > 0 and np.allclose(b.sum(axis=1), 1.0, atol=1e-5) and (b >= 0).all(), agent[r]
-        n, est, exact = f["efe_check/n_policies"][:], f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
-        rho = f["efe_check/spearman_median"][:]
-        assert (n == 4).all(), n
-        for r in np.flatnonzero(agent == "exact-goal"):
-            assert np.array_equal(est[r, :, :4], exact[r, :, :4]) and rho[r] == 1.0, (est[r, 0, :4], exact[r, 0, :4])
-        print("EFE rank correlation (median per run):", dict(zip(agent, np.round(rho, 2))))
-        assert np.isfinite(rho).all(), rho
+        _beliefs_and_checks(f, agent, 3)
 
 
 def test_four_contexts_the_reference_and_the_learners(tmp_path):
@@ -433,17 +445,7 @@ environments:
   - name: four-corners
     map: ["1F2", "FSF", "3C4"]
     max_steps: 10
-agents:
-  - type: exact-aif
-    name: exact-goal
-    params: {model: true}
-  - type: exact-aif
-    name: exact-learned
-    params: {model: learned}
-  - type: diffusion-aif
-    name: counts
-    params: {model: counts}
-""")
+""" + LEARNERS)
     out = tmp_path / "f.h5"
     run_sweep(job, out, 3, check=True, timeout=600)
     with h5py.File(out, "r") as f:
@@ -455,18 +457,12 @@ agents:
         assert set(np.unique(ctx)) == {0, 1, 2, 3}
         for r in range(len(agent)):
             assert succ[r].mean() >= 0.9, (agent[r], succ[r].mean())
-            b = pc[r][np.isfinite(pc[r, :, :, 0])]
-            assert len(b) > 0 and np.allclose(b.sum(axis=1), 1.0, atol=1e-5) and (b >= 0).all(), agent[r]
         for r in np.flatnonzero(agent == "exact-goal"):
             for e in range(length.shape[1]):
                 assert pos[r, e, 1] == 7, pos[r, e, :length[r, e] + 1]      # the cue first
                 assert np.allclose(pc[r, e, 0], 0.25, atol=1e-6), pc[r, e, 0]
                 assert abs(pc[r, e, 1, ctx[r, e]] - 1.0) < 1e-6, (pc[r, e, 1], ctx[r, e])
-        n, est, exact = f["efe_check/n_policies"][:], f["efe_check/G_estimate"][:], f["efe_check/G_exact"][:]
-        assert (n == 4).all(), n
-        for r in np.flatnonzero(agent == "exact-goal"):
-            assert np.array_equal(est[r, :, :4], exact[r, :, :4])
-        assert np.isfinite(f["efe_check/spearman_median"][:]).all()
+        _beliefs_and_checks(f, agent, 4)
 
 
 def test_more_contexts_than_the_planner_handles_are_refused(tmp_path):
