@@ -25,8 +25,9 @@
  * the planner decide over the belief about the context instead (efe_ctx.h):
  * each first action's EFE from the joint belief, one step on the model and
  * then the EFE to go over (cell, belief about the context).  Such a decision
- * exposes no policies to the EFE diagnostic (its G is not a tree's); it
- * reports the belief about the context (decision_t's p_context). */
+ * exposes its first actions to the EFE diagnostic (check_ctx: scored by the
+ * same recursion on the true model, not as a tree's policies) and reports the
+ * belief about the context (decision_t's p_context). */
 #ifndef AIF_PLANNER_H
 #define AIF_PLANNER_H
 #include "interface/agents.h"

@@ -44,7 +44,7 @@ static int cmp_float(const void *a, const void *b) {
 /* The namings of K contexts: every permutation of 0..K-1 (K! of them, the
  * identity first), perm[m][j] the agent's name of the world's context j. */
 static int namings(int K, int perm[][EFE_CTX_MAX]) {
-    int a[EFE_CTX_MAX], n = 0;
+    int a[EFE_CTX_MAX] = {0}, n = 0;
     for (int j = 0; j < K; j++) a[j] = j;
     for (;;) { /* lexicographic order */
         memcpy(perm[n++], a, sizeof a);
