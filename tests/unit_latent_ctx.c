@@ -53,20 +53,26 @@ static void build_world(gridworld_t *g, task_t *task, const char *map, int rows,
 
 static int random_move(rng_t *pr) { return (int)rng_below(pr, 4); }
 
-/* n_ep episodes of env recorded into xp, each at most 8 moves drawn by act
- * from pr: each episode's context ctx[ep], first token start[ep] and (saw
- * non-NULL) whether it saw location cue (nc cells). */
-static void record(env_t *env, experience_t *xp, int n_ep, int (*act)(rng_t *), rng_t *pr, int nc, int cue, int *ctx,
-                   long *start, int *saw) {
+/* n_ep episodes of world g recorded into xp (the world's and the mover's
+ * random streams from seed), each at most 8 moves drawn by act: each
+ * episode's context ctx[ep], first token start[ep] and (saw non-NULL)
+ * whether it saw location cue (nc cells). */
+static void record(const gridworld_t *g, uint64_t seed, experience_t *xp, int n_ep, int (*act)(rng_t *), int nc,
+                   int cue, int *ctx, long *start, int *saw) {
+    rng_t er, pr;
+    rng_seed(&er, seed, 1, RNG_ENV);
+    rng_seed(&pr, seed, 1, RNG_AGENT);
+    env_t env;
+    env_init(&env, g, &er);
     for (int ep = 0; ep < n_ep; ep++) {
-        int o = env_reset(env), out = ENV_RUNNING, steps = 0;
-        ctx[ep] = env_context(env);
+        int o = env_reset(&env), out = ENV_RUNNING, steps = 0;
+        ctx[ep] = env_context(&env);
         start[ep] = xp->n;
         if (saw) saw[ep] = 0;
         xp_begin(xp, o, -1);
         while (out == ENV_RUNNING && steps < 8) {
-            const int a = act(pr);
-            o = env_step(env, a, NULL, &out);
+            const int a = act(&pr);
+            o = env_step(&env, a, NULL, &out);
             if (saw) saw[ep] |= o % nc == cue;
             xp_step(xp, a, o, -1);
             steps++;
@@ -83,15 +89,10 @@ static void learn_tmaze(int tie) {
     arena_t *ar = arena_create(1 << 20);
     experience_t xp;
     CHECK(xp_alloc(&xp, ar, EPISODES * 8) == 0);
-    rng_t er, pr;
-    rng_seed(&er, 7, 1, RNG_ENV);
-    rng_seed(&pr, 7, 1, RNG_AGENT);
-    env_t env;
-    env_init(&env, &g, &er);
     int ctx[EPISODES];
     long start[EPISODES];
     int saw_cue[EPISODES];
-    record(&env, &xp, EPISODES, random_move, &pr, nc, 4, ctx, start, saw_cue);
+    record(&g, 7, &xp, EPISODES, random_move, nc, 4, ctx, start, saw_cue);
     latent_ctx_t X;
     latent_prior_t prior = latent_prior_defaults();
     CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0);
@@ -286,14 +287,9 @@ static void test_learns_three_contexts(void) {
     arena_t *ar = arena_create(1 << 20);
     experience_t xp;
     CHECK(xp_alloc(&xp, ar, (long)n_ep * 8) == 0);
-    rng_t er, pr;
-    rng_seed(&er, 9, 1, RNG_ENV);
-    rng_seed(&pr, 9, 1, RNG_AGENT);
-    env_t env;
-    env_init(&env, &g, &er);
     int *ctx = malloc(sizeof(int) * n_ep), *saw_cue = malloc(sizeof(int) * n_ep);
     long *start = malloc(sizeof(long) * n_ep);
-    record(&env, &xp, n_ep, random_move, &pr, nc, cue, ctx, start, saw_cue);
+    record(&g, 9, &xp, n_ep, random_move, nc, cue, ctx, start, saw_cue);
     latent_ctx_t X;
     latent_prior_t prior = latent_prior_defaults();
     CHECK(latent_ctx_alloc(&X, ar, &task, 9, xp.cap, &prior) == 0 && X.K == K);
@@ -384,14 +380,9 @@ static void test_separates_contexts_by_outcomes(void) {
     arena_t *ar = arena_create(1 << 20);
     experience_t xp;
     CHECK(xp_alloc(&xp, ar, EPISODES * 3) == 0);
-    rng_t er, pr;
-    rng_seed(&er, 5, 1, RNG_ENV);
-    rng_seed(&pr, 5, 1, RNG_AGENT);
-    env_t env;
-    env_init(&env, &g, &er);
     int ctx[EPISODES];
     long start[EPISODES];
-    record(&env, &xp, EPISODES, arm_move, &pr, task.n_cells, -1, ctx, start, NULL);
+    record(&g, 5, &xp, EPISODES, arm_move, task.n_cells, -1, ctx, start, NULL);
     for (int ep = 0; ep < EPISODES; ep++) /* one move each: every arm ends an episode */
         CHECK((ep + 1 < EPISODES ? start[ep + 1] : xp.n) - start[ep] == 2 && xp.end[start[ep]] == start[ep] + 1);
     latent_ctx_t X;
