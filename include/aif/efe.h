@@ -192,9 +192,15 @@ void efe_predict_obs(const efe_model_t *m, const double *q, double *q_obs);
  * if no state can emit o). */
 int  efe_observe(const efe_model_t *m, double *q, int o);
 
+/* The belief q0 carried through the actions policy[0..H-1]: the risk and
+ * ambiguity of each step summed into *risk and *amb; returns the belief after
+ * the last step (inside work, 2 * n_states + n_obs doubles). */
+const double *efe_rollout(const efe_model_t *m, const double *q0, const int *policy, int H,
+                          const double *lnp, double *risk, double *amb, double *work);
+
 /* G of one policy (actions policy[0..H-1]) from belief q0, with its risk and
- * ambiguity sums.  work holds 2 * n_states + n_obs doubles.  Reference
- * implementation: no sharing between policies. */
+ * ambiguity sums (either may be NULL).  work holds 2 * n_states + n_obs
+ * doubles.  Reference implementation: no sharing between policies. */
 double efe_policy_G(const efe_model_t *m, const double *q0, const int *policy, int H,
                     const double *lnp, const efe_weights_t *w, double *risk, double *amb,
                     double *work);

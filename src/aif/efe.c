@@ -243,9 +243,8 @@ int efe_observe(const efe_model_t *m, double *q, int o) {
     return 1;
 }
 
-double efe_policy_G(const efe_model_t *m, const double *q0, const int *policy, int H,
-                    const double *lnp, const efe_weights_t *w, double *risk, double *amb,
-                    double *work) {
+const double *efe_rollout(const efe_model_t *m, const double *q0, const int *policy, int H,
+                          const double *lnp, double *risk, double *amb, double *work) {
     const int n = m->n_states;
     double *q = work, *q2 = work + n, *qo = work + 2 * n;
     memcpy(q, q0, sizeof(double) * (size_t)n);
@@ -257,6 +256,16 @@ double efe_policy_G(const efe_model_t *m, const double *q0, const int *policy, i
         r += efe_risk(qo, lnp, m->n_obs);
         am += efe_ambiguity(q, m->H_A, n);
     }
+    *risk = r;
+    *amb = am;
+    return q;
+}
+
+double efe_policy_G(const efe_model_t *m, const double *q0, const int *policy, int H,
+                    const double *lnp, const efe_weights_t *w, double *risk, double *amb,
+                    double *work) {
+    double r, am;
+    efe_rollout(m, q0, policy, H, lnp, &r, &am, work);
     if (risk) *risk = r;
     if (amb) *amb = am;
     return efe_combine(w, r, am);

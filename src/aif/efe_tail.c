@@ -106,17 +106,8 @@ void efe_tail_of_belief(const efe_tail_t *t, const double *q, double *risk, doub
 
 double efe_tail_policy_G(const efe_model_t *m, const efe_tail_t *t, const double *q0, const int *policy, int H,
                          const double *lnp, const efe_weights_t *w, double *risk, double *amb, double *work) {
-    const int n = m->n_states;
-    double *q = work, *q2 = work + n, *qo = work + 2 * n;
-    memcpy(q, q0, sizeof(double) * (size_t)n);
-    double r = 0.0, am = 0.0;
-    for (int k = 0; k < H; k++) {
-        efe_predict_states(m, policy[k], q, q2);
-        double *tmp = q; q = q2; q2 = tmp;
-        efe_predict_obs(m, q, qo);
-        r += efe_risk(qo, lnp, m->n_obs);
-        am += efe_ambiguity(q, m->H_A, n);
-    }
+    double r, am;
+    const double *q = efe_rollout(m, q0, policy, H, lnp, &r, &am, work);
     if (t) {
         double tr, ta;
         efe_tail_of_belief(t, q, &tr, &ta);
