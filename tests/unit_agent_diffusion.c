@@ -10,6 +10,7 @@
 #include "agents/agent_diffusion_config.h"
 #include "aif/latent.h"
 #include "unit.h"
+#include "unit_world.h"
 
 static const agent_class_t *const X = &agent_diffusion_aif;
 
@@ -59,8 +60,7 @@ static void world3(gridworld_t *g) {
     snprintf(sp.name, sizeof sp.name, "w3");
     sp.rows = sp.cols = 3;
     sp.max_steps = 30;
-    char e[256];
-    if (gw_build(g, &sp, e, sizeof e) != 0) { fprintf(stderr, "%s\n", e); abort(); }
+    build_or_abort(g, &sp);
 }
 
 typedef struct { void *agent; double mean_steps, success; } trained_t;
@@ -176,8 +176,7 @@ static void maze5(gridworld_t *g) {
     sp.map = map;
     sp.rows = sp.cols = 5;
     sp.max_steps = 60;
-    char e[256];
-    if (gw_build(g, &sp, e, sizeof e) != 0) { fprintf(stderr, "%s\n", e); abort(); }
+    build_or_abort(g, &sp);
 }
 
 /* Goal-only preference (the default), default planner (induction over the
@@ -226,8 +225,7 @@ static void first_action_agrees_with_exact(void) {
     sp.cols = 5;
     sp.max_steps = 30;
     gridworld_t g;
-    char e[256];
-    if (gw_build(&g, &sp, e, sizeof e) != 0) { fprintf(stderr, "%s\n", e); abort(); }
+    build_or_abort(&g, &sp);
     double pv[64];
     walls(pv, 3000);
     void *a = train(&g, pv, 2000, 21);

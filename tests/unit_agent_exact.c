@@ -12,9 +12,7 @@
 #include "world/env.h"
 #include "world/gridworld.h"
 #include "unit.h"
-
-#define BUILD(g, spec) do { char e_[256]; \
-    CHECK_MSG(gw_build(&(g), &(spec), e_, sizeof e_) == 0, "gw_build: %s", e_); } while (0)
+#include "unit_world.h"
 
 static const agent_class_t *const X = &agent_exact_aif;
 

@@ -7,6 +7,7 @@
 #include "interface/agents.h"
 #include "world/env.h"
 #include "unit.h"
+#include "unit_world.h"
 
 static const agent_class_t *const X = &agent_qlearning;
 
@@ -73,8 +74,7 @@ static void test_shaping_keeps_greedy_policy(void) {
     sp.map = "SFF" "##F" "GFF";
     sp.max_steps = 40;
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     world_knowledge_t k;
     CHECK(world_knowledge_build(&k, &g) == 0);
     const int route[5] = {0, 1, 2, 5, 8}, want[5] = {ACT_RIGHT, ACT_RIGHT, ACT_DOWN, ACT_DOWN, ACT_LEFT};
@@ -104,8 +104,7 @@ static void test_shaping_is_applied(void) {
     sp.map = "SFF" "##F" "GFF";
     sp.max_steps = 40;
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     world_knowledge_t k;
     CHECK(world_knowledge_build(&k, &g) == 0);
     double *Q0 = train_q(&g, &k, "none", 60000), *Q1 = train_q(&g, &k, "oracle-distance", 60000);

@@ -7,6 +7,7 @@
 #include "interface/agents.h"
 #include "world/env.h"
 #include "unit.h"
+#include "unit_world.h"
 
 static task_t view(int n_actions) {
     task_t t;
@@ -58,7 +59,7 @@ static void test_spends_no_budget(void) {
     sp.rows = sp.cols = 3;
     gridworld_t g;
     char err[256] = "";
-    CHECK_MSG(gw_build(&g, &sp, err, sizeof err) == 0, "%s", err);
+    BUILD(g, sp);
     task_t t;
     task_from_world(&t, &g, NULL, 0);
     rng_t er, ar;

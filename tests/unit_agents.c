@@ -8,6 +8,7 @@
 #include "interface/agents.h"
 #include "world/env.h"
 #include "unit.h"
+#include "unit_world.h"
 
 /* Every class is found under its name, has what run.c calls, and declares
  * parameters whose defaults are inside their own ranges. */
@@ -118,8 +119,7 @@ static void test_learning_agents_from_view(void) {
     sp.rows = sp.cols = 4;
     sp.map = "SFFF" "F#HF" "FFFF" "FFFG";
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     task_t t;
     task_from_world(&t, &g, NULL, 0);
     const char *names[] = {"random", "q-learning", "exact-aif", "diffusion-aif"};

@@ -11,6 +11,7 @@
 #include "world/env.h"
 #include "aif/genmodel.h"
 #include "unit.h"
+#include "unit_world.h"
 
 /* A world from its map (rows of equal length), or fail the test. */
 static int build(gridworld_t *g, gw_spec_t *sp, int rows, int cols, const char *map, char *err, size_t n) {
@@ -41,7 +42,7 @@ static void test_tmaze_parses(void) {
     sp.n_ctx_prob = 2;
     sp.ctx_prob[0] = 0.25;
     sp.ctx_prob[1] = 0.75;
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     CHECK_MSG(g.opt_steps == 3.75, "%g", g.opt_steps);
     gw_free(&g);
     /* a world without digits: K = 1, as before */
@@ -93,7 +94,6 @@ static void test_bad_context_worlds(void) {
 static void test_contexts_and_cues_as_stated(void) {
     gw_spec_t sp;
     gridworld_t g;
-    char e[256];
     gw_spec_init(&sp);
     sp.rows = 2;
     sp.cols = 3;
@@ -103,7 +103,7 @@ static void test_contexts_and_cues_as_stated(void) {
     sp.ctx_prob[0] = 0.3;
     sp.ctx_prob[1] = 0.7;
     sp.cue_reliability = 0.9;
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     rng_t r;
     rng_seed(&r, 5, 2, RNG_ENV);
     env_t env;
@@ -157,7 +157,6 @@ static void test_no_context_draws_nothing(void) {
 static void test_joint_model(void) {
     gw_spec_t sp;
     gridworld_t g;
-    char e[256];
     gw_spec_init(&sp);
     sp.rows = 2;
     sp.cols = 3;
@@ -166,7 +165,7 @@ static void test_joint_model(void) {
     sp.slip = 0.2;
     sp.eta_all = 0.8;
     sp.cue_reliability = 0.75;
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     world_knowledge_t k;
     CHECK(world_knowledge_build(&k, &g) == 0);
     const efe_model_t *m = &k.model;
@@ -216,7 +215,6 @@ static void test_joint_model(void) {
 static void test_filter_matches_brute_force(void) {
     gw_spec_t sp;
     gridworld_t g;
-    char e[256];
     gw_spec_init(&sp);
     sp.rows = 2;
     sp.cols = 3;
@@ -228,7 +226,7 @@ static void test_filter_matches_brute_force(void) {
     sp.n_ctx_prob = 2;
     sp.ctx_prob[0] = 0.4;
     sp.ctx_prob[1] = 0.6;
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     world_knowledge_t k;
     CHECK(world_knowledge_build(&k, &g) == 0);
     task_t t;

@@ -11,9 +11,7 @@
 #include "world/gridworld.h"
 #include "core/rng.h"
 #include "unit.h"
-
-#define BUILD(g, spec) do { char e_[256]; \
-    CHECK_MSG(gw_build(&(g), &(spec), e_, sizeof e_) == 0, "gw_build: %s", e_); } while (0)
+#include "unit_world.h"
 
 static const efe_weights_t W11 = {1.0, 1.0};
 

@@ -13,6 +13,7 @@
 #include "core/rng.h"
 #include "world/env.h"
 #include "unit.h"
+#include "unit_world.h"
 
 typedef struct {
     const efe_model_t *m;
@@ -67,8 +68,7 @@ static void world_build(world_t *w, const char *map, int rows, int cols) {
     snprintf(buf, sizeof buf, "%s", map);
     sp.map = buf;
     sp.max_steps = 8;
-    char e[256];
-    CHECK_MSG(gw_build(&w->g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(w->g, sp);
     CHECK(world_knowledge_build(&w->k, &w->g) == 0);
     const int nc = w->g.n_states;
     efe_pref_t pref = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
@@ -174,8 +174,7 @@ static void test_kept_steps_change_nothing(void) {
         sp.slip = 0.2;
         sp.cue_reliability = 0.8;
         gridworld_t g;
-        char e[256];
-        CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+        BUILD(g, sp);
         world_knowledge_t k;
         CHECK(world_knowledge_build(&k, &g) == 0);
         const efe_model_t *m = &k.model;

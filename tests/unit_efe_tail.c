@@ -6,9 +6,7 @@
 #include "aif/efe_tail.h"
 #include "world/env.h"
 #include "unit.h"
-
-#define BUILD(g, spec) do { char e_[256]; \
-    CHECK_MSG(gw_build(&(g), &(spec), e_, sizeof e_) == 0, "gw_build: %s", e_); } while (0)
+#include "unit_world.h"
 
 /* Deterministic and fully observable, goal-only preference: a step away from
  * the goal costs exactly c_goal more than one at it, so the tail is

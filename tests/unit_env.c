@@ -8,6 +8,7 @@
 #include <string.h>
 #include "world/env.h"
 #include "unit.h"
+#include "unit_world.h"
 
 /* What the world side hands over: shape, actions, goal, max_steps; the oracle
  * and the truth only when asked. */
@@ -21,8 +22,7 @@ static void test_task_from_world(void) {
     sp.n_actions = 5;
     snprintf(sp.name, sizeof sp.name, "w");
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     world_knowledge_t k;
     CHECK(world_knowledge_build(&k, &g) == 0);
     task_t t;
@@ -65,8 +65,7 @@ static void test_env_steps(void) {
     sp.cols = 3;
     sp.map = "SHF" "FFG";
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     rng_t r;
     rng_seed(&r, 1, 2, 3);
     env_t env;
@@ -227,8 +226,7 @@ static void test_env_rewards(void) {
     sp.goal_reward = 2.0;
     sp.hole_reward = -1.5;
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     rng_t r;
     rng_seed(&r, 1, 1, RNG_ENV);
     env_t env;

@@ -9,6 +9,7 @@
 #include "world/gridworld.h"
 #include "world/presets.h"
 #include "unit.h"
+#include "unit_world.h"
 
 static void build_preset(gridworld_t *g, const char *name, double slip) {
     gw_spec_t sp;
@@ -18,7 +19,7 @@ static void build_preset(gridworld_t *g, const char *name, double slip) {
     if (!w || world_apply(w, &sp, e, sizeof e) != 0) { fprintf(stderr, "preset %s\n", name); abort(); }
     snprintf(sp.name, sizeof sp.name, "%s", name);
     sp.slip = slip;
-    if (gw_build(g, &sp, e, sizeof e) != 0) { fprintf(stderr, "%s\n", e); abort(); }
+    build_or_abort(g, &sp);
     free(sp.map);
     free(sp.eta);
 }

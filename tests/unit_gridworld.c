@@ -6,12 +6,11 @@
 #include <string.h>
 #include "world/gridworld.h"
 #include "unit.h"
+#include "unit_world.h"
 
 #define N_SAMPLES 200000
 
 /* Builds or fails the current test. */
-#define BUILD(g, spec) do { char e_[256]; \
-    CHECK_MSG(gw_build(&(g), &(spec), e_, sizeof e_) == 0, "gw_build: %s", e_); } while (0)
 
 static double B_at(const gridworld_t *g, int a, int s, int s2) {
     return g->B[((size_t)a * g->n_states + s) * g->n_states + s2];

@@ -13,6 +13,7 @@
 #include "aif/latent.h"
 #include "world/presets.h"
 #include "unit.h"
+#include "unit_world.h"
 
 static void build_preset(gridworld_t *g, const char *name, double slip, double eta_all) {
     gw_spec_t sp;
@@ -27,7 +28,7 @@ static void build_preset(gridworld_t *g, const char *name, double slip, double e
         sp.eta = NULL;
         sp.eta_all = eta_all;
     }
-    if (gw_build(g, &sp, e, sizeof e) != 0) { fprintf(stderr, "%s\n", e); abort(); }
+    build_or_abort(g, &sp);
     free(sp.map);
     free(sp.eta);
 }

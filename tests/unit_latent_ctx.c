@@ -15,6 +15,7 @@
 #include "world/env.h"
 #include "aif/latent_ctx.h"
 #include "unit.h"
+#include "unit_world.h"
 
 #define EPISODES 400
 
@@ -46,8 +47,7 @@ static void build_world(gridworld_t *g, task_t *task, const char *map, int rows,
     sp.n_ctx_prob = n_probs;
     for (int k = 0; k < n_probs; k++) sp.ctx_prob[k] = probs[k];
     snprintf(sp.name, sizeof sp.name, "%s", name);
-    char e[256];
-    CHECK_MSG(gw_build(g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(*g, sp);
     task_from_world(task, g, NULL, 0);
 }
 

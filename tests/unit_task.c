@@ -7,6 +7,7 @@
 #include "interface/agents.h"
 #include "world/env.h"
 #include "unit.h"
+#include "unit_world.h"
 
 static task_t shape(int rows, int cols) {
     task_t t;
@@ -54,8 +55,7 @@ static void test_decode_uses_shape_only(void) {
     sp.rows = sp.cols = 3;
     sp.map = "SFF" "F#F" "FFG";
     gridworld_t g;
-    char e[256];
-    CHECK_MSG(gw_build(&g, &sp, e, sizeof e) == 0, "%s", e);
+    BUILD(g, sp);
     task_t walled, open = shape(3, 3);
     task_from_world(&walled, &g, NULL, 0);
     CHECK(walled.oracle_dist == NULL && walled.truth == NULL);

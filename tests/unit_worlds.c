@@ -12,6 +12,7 @@
 #include "job/jobspec.h"
 #include "job/worlds.h"
 #include "unit.h"
+#include "unit_world.h"
 
 /* What jobs/README.md documents for each preset (typed here, not read from
  * worlds.c, so a change to the data that the docs do not follow fails). */
@@ -320,8 +321,7 @@ static void test_ambiguity_routes(void) {
     gridworld_t lit;
     gw_spec_t sp = job.envs[0];
     sp.map = map;
-    char err[256];
-    CHECK_MSG(gw_build(&lit, &sp, err, sizeof err) == 0, "%s", err);
+    BUILD(lit, sp);
     CHECK_MSG(lit.dist[lit.start] == 12, "the lit route is %d steps", lit.dist[lit.start]);
     int on_route = 0;
     for (int s = 0; s < lit.n_states; s++) { /* what is left is the lit route: no hole beside it */
