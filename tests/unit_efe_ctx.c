@@ -189,7 +189,7 @@ static void test_kept_steps_change_nothing(void) {
         b.recompute = 1;
         efe_ctx_solve(&a, m, lnp, &w, 8);
         efe_ctx_solve(&b, m, lnp, &w, 8);
-        CHECK(a.ent != NULL && b.ent == NULL && a.n_ent > 0 && a.steps == b.steps);
+        CHECK(a.ent_d != NULL && b.ent_d == NULL && a.n_ent > 0 && a.steps == b.steps);
         const size_t n = (size_t)g.n_states * a.M;
         CHECK(memcmp(a.Vr, b.Vr, sizeof(double) * n) == 0 && memcmp(a.Va, b.Va, sizeof(double) * n) == 0);
         efe_ctx_free(&a);

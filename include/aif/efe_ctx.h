@@ -54,9 +54,12 @@ typedef struct {
     unsigned char *omark, *cmark;
     /* A solve's steps, kept for its iterations (the model does not change
      * within a solve): each (cell, point, action)'s risk and ambiguity and the
-     * posteriors it leads to, as (cell, mass, interpolation); NULL ent when
-     * they would exceed EFE_CTX_CACHE_BYTES. */
-    void *ent;
+     * posteriors it leads to, each as its mass and K interpolation weights
+     * (ent_d: 1 + K doubles) and the K table entries they weigh (ent_i: K
+     * indices c M + point); NULL ent_d when they would exceed
+     * EFE_CTX_CACHE_BYTES. */
+    double *ent_d;
+    int *ent_i;
     long n_ent, ent_cap, *ent_off;
     double *ent_r, *ent_a;
     int recording;

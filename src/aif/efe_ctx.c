@@ -4,13 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One posterior of a cached step: its cell, mass and interpolation. */
-typedef struct {
-    int c;
-    int idx[EFE_CTX_MAX];
-    double mass;
-    double lam[EFE_CTX_MAX];
-} ctx_entry_t;
+/* The bytes of one kept posterior (efe_ctx.h): its mass, K weights, K indices. */
+static size_t entry_bytes(int K) { return sizeof(double) * (size_t)(1 + K) + sizeof(int) * (size_t)K; }
 
 int efe_ctx_resolution(int K) {
     static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8};
@@ -93,7 +88,8 @@ void efe_ctx_free(efe_ctx_t *t) {
     free(t->bq);
     free(t->bsupp);
     free(t->omark);
-    free(t->ent);
+    free(t->ent_d);
+    free(t->ent_i);
     free(t->ent_off);
     free(t->ent_r);
     memset(t, 0, sizeof *t);
@@ -149,18 +145,22 @@ static double interp(const efe_ctx_t *t, const double *T, int c, const int *idx,
 /* Append a posterior to the solve's cache (growing it up to
  * EFE_CTX_CACHE_BYTES; beyond, or out of memory, recording stops: -1). */
 static void record(efe_ctx_t *t, int c, double mass, const int *idx, const double *lam) {
+    const int K = t->K;
     if (t->n_ent == t->ent_cap) {
         const long cap = t->ent_cap ? 2 * t->ent_cap : 4096;
-        void *e = (size_t)cap * sizeof(ctx_entry_t) <= (size_t)EFE_CTX_CACHE_BYTES
-                      ? realloc(t->ent, (size_t)cap * sizeof(ctx_entry_t)) : NULL;
-        if (!e) { t->recording = -1; return; }
-        t->ent = e;
+        if ((size_t)cap * entry_bytes(K) > (size_t)EFE_CTX_CACHE_BYTES) { t->recording = -1; return; }
+        double *d = realloc(t->ent_d, sizeof(double) * (size_t)(1 + K) * (size_t)cap);
+        if (d) t->ent_d = d;
+        int *i = d ? realloc(t->ent_i, sizeof(int) * (size_t)K * (size_t)cap) : NULL;
+        if (i) t->ent_i = i;
+        if (!d || !i) { t->recording = -1; return; }
         t->ent_cap = cap;
     }
-    ctx_entry_t *x = (ctx_entry_t *)t->ent + t->n_ent++;
-    x->c = c;
-    x->mass = mass;
-    for (int k = 0; k < t->K; k++) { x->idx[k] = idx[k]; x->lam[k] = lam[k]; }
+    double *d = t->ent_d + (size_t)(1 + K) * (size_t)t->n_ent;
+    int *i = t->ent_i + (size_t)K * (size_t)t->n_ent;
+    t->n_ent++;
+    d[0] = mass;
+    for (int k = 0; k < K; k++) { d[1 + k] = lam[k]; i[k] = c * t->M + idx[k]; }
 }
 
 /* One step of action a from the joint belief (supp, prob: ns states): its
@@ -279,11 +279,19 @@ static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp) {
 /* A kept step's value after it: the tables over its posteriors, summed in
  * the order step_value sums them (the same numbers). */
 static void kept_value(const efe_ctx_t *t, size_t i, double *cr, double *ca) {
-    const ctx_entry_t *e = (const ctx_entry_t *)t->ent;
+    const int K = t->K;
+    const double *Vr = t->Vr, *Va = t->Va;
+    const double *d = t->ent_d + (size_t)(1 + K) * (size_t)t->ent_off[i];
+    const int *ix = t->ent_i + (size_t)K * (size_t)t->ent_off[i];
     double vr = 0.0, va = 0.0;
-    for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++) {
-        vr += e[x].mass * interp(t, t->Vr, e[x].c, e[x].idx, e[x].lam);
-        va += e[x].mass * interp(t, t->Va, e[x].c, e[x].idx, e[x].lam);
+    for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++, d += 1 + K, ix += K) {
+        double r = 0.0, a = 0.0; /* interp's sums, in its order */
+        for (int m = 0; m < K; m++) {
+            r += d[1 + m] * Vr[ix[m]];
+            a += d[1 + m] * Va[ix[m]];
+        }
+        vr += d[0] * r;
+        va += d[0] * a;
     }
     *cr = vr;
     *ca = va;

@@ -54,8 +54,9 @@ double planner_bytes(int n, int na, const planner_config_t *cfg) {
     double b = 8.0 * (n * 3.0) + 44.0 * ps.max_pol + 12.0 * (cfg->H + 1) * n + 64.0 * n;
     if (ps.beam) b += 2.0 * na * ps.bw * (12.0 * n + 24.0) + 40.0 * ps.bw * na;
     if (cfg->ctx_cells > 0) { /* the context table's four arrays, and the steps a solve keeps (about 16 each) */
-        const double pts = (double)cfg->ctx_cells * efe_ctx_points(n / cfg->ctx_cells);
-        b += 32.0 * pts + fmin((double)EFE_CTX_CACHE_BYTES, pts * na * (24.0 + 16.0 * 64.0));
+        const int K = n / cfg->ctx_cells;
+        const double pts = (double)cfg->ctx_cells * efe_ctx_points(K);
+        b += 32.0 * pts + fmin((double)EFE_CTX_CACHE_BYTES, pts * na * (24.0 + 16.0 * (8.0 + 12.0 * K)));
     }
     return b;
 }
