@@ -42,6 +42,8 @@ typedef struct {
     unsigned char *ended;       /* [n] an episode ended on entering it */
     unsigned char *seen;        /* [n] the agent has been there */
     double *V;                  /* [n] */
+    double *now;                /* [n][na] the worth of making the move now (q_value's first term) */
+    double *p;                  /* [n][na][EXPLORE_WIDTH] the successors' frequencies cnt / tried */
     int dirty;                  /* counts changed since the last solve */
 } explorer_t;
 
