@@ -4,8 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The bytes of one kept posterior (efe_ctx.h): its mass, K weights, K indices. */
-static size_t entry_bytes(int K) { return sizeof(double) * (size_t)(1 + K) + sizeof(int) * (size_t)K; }
+/* A kept posterior (efe_ctx.h): its mass and K weights, and the K table
+ * entries they weigh; with two contexts the stencil's points are adjacent
+ * (j, j + 1) and its weights 1 - f and f, so f and j are enough (1 - f is
+ * recomputed, the same double).  ENT_D(K) doubles and ENT_I(K) indices. */
+#define ENT_D(K) ((K) == 2 ? 2 : 1 + (K))
+#define ENT_I(K) ((K) == 2 ? 1 : (K))
+static size_t entry_bytes(int K) { return sizeof(double) * (size_t)ENT_D(K) + sizeof(int) * (size_t)ENT_I(K); }
 
 int efe_ctx_resolution(int K) {
     static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8};
@@ -149,17 +154,18 @@ static void record(efe_ctx_t *t, int c, double mass, const int *idx, const doubl
     if (t->n_ent == t->ent_cap) {
         const long cap = t->ent_cap ? 2 * t->ent_cap : 4096;
         if ((size_t)cap * entry_bytes(K) > (size_t)EFE_CTX_CACHE_BYTES) { t->recording = -1; return; }
-        double *d = realloc(t->ent_d, sizeof(double) * (size_t)(1 + K) * (size_t)cap);
+        double *d = realloc(t->ent_d, sizeof(double) * (size_t)ENT_D(K) * (size_t)cap);
         if (d) t->ent_d = d;
-        int *i = d ? realloc(t->ent_i, sizeof(int) * (size_t)K * (size_t)cap) : NULL;
+        int *i = d ? realloc(t->ent_i, sizeof(int) * (size_t)ENT_I(K) * (size_t)cap) : NULL;
         if (i) t->ent_i = i;
         if (!d || !i) { t->recording = -1; return; }
         t->ent_cap = cap;
     }
-    double *d = t->ent_d + (size_t)(1 + K) * (size_t)t->n_ent;
-    int *i = t->ent_i + (size_t)K * (size_t)t->n_ent;
+    double *d = t->ent_d + (size_t)ENT_D(K) * (size_t)t->n_ent;
+    int *i = t->ent_i + (size_t)ENT_I(K) * (size_t)t->n_ent;
     t->n_ent++;
     d[0] = mass;
+    if (K == 2) { d[1] = lam[1]; i[0] = c * t->M + idx[0]; return; }
     for (int k = 0; k < K; k++) { d[1 + k] = lam[k]; i[k] = c * t->M + idx[k]; }
 }
 
@@ -281,9 +287,20 @@ static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp) {
 static void kept_value(const efe_ctx_t *t, size_t i, double *cr, double *ca) {
     const int K = t->K;
     const double *Vr = t->Vr, *Va = t->Va;
-    const double *d = t->ent_d + (size_t)(1 + K) * (size_t)t->ent_off[i];
-    const int *ix = t->ent_i + (size_t)K * (size_t)t->ent_off[i];
+    const double *d = t->ent_d + (size_t)ENT_D(K) * (size_t)t->ent_off[i];
+    const int *ix = t->ent_i + (size_t)ENT_I(K) * (size_t)t->ent_off[i];
     double vr = 0.0, va = 0.0;
+    if (K == 2) {
+        for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++, d += 2, ix++) {
+            const double f = d[1], g = 1.0 - f; /* the stencil's 1 - f, recomputed */
+            const int j = ix[0];
+            vr += d[0] * (0.0 + g * Vr[j] + f * Vr[j + 1]);
+            va += d[0] * (0.0 + g * Va[j] + f * Va[j + 1]);
+        }
+        *cr = vr;
+        *ca = va;
+        return;
+    }
     for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++, d += 1 + K, ix += K) {
         double r = 0.0, a = 0.0; /* interp's sums, in its order */
         for (int m = 0; m < K; m++) {
