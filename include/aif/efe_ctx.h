@@ -72,6 +72,8 @@ typedef struct {
 int efe_ctx_resolution(int K);
 /* Its points: C(R + K - 1, K - 1); 0 for K outside [2, EFE_CTX_MAX]. */
 int efe_ctx_points(int K);
+/* The bytes a solve keeps per posterior of a step (the ent_d and ent_i arrays). */
+size_t efe_ctx_entry_bytes(int K);
 
 /* The interpolation at the belief w / mass (w [K], per context; mass their
  * sum > 0): the K grid points idx of Freudenthal's simplex piece holding it

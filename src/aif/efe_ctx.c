@@ -10,7 +10,7 @@
  * recomputed, the same double).  ENT_D(K) doubles and ENT_I(K) indices. */
 #define ENT_D(K) ((K) == 2 ? 2 : 1 + (K))
 #define ENT_I(K) ((K) == 2 ? 1 : (K))
-static size_t entry_bytes(int K) { return sizeof(double) * (size_t)ENT_D(K) + sizeof(int) * (size_t)ENT_I(K); }
+size_t efe_ctx_entry_bytes(int K) { return sizeof(double) * (size_t)ENT_D(K) + sizeof(int) * (size_t)ENT_I(K); }
 
 int efe_ctx_resolution(int K) {
     static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8};
@@ -153,7 +153,7 @@ static void record(efe_ctx_t *t, int c, double mass, const int *idx, const doubl
     const int K = t->K;
     if (t->n_ent == t->ent_cap) {
         const long cap = t->ent_cap ? 2 * t->ent_cap : 4096;
-        if ((size_t)cap * entry_bytes(K) > (size_t)EFE_CTX_CACHE_BYTES) { t->recording = -1; return; }
+        if ((size_t)cap * efe_ctx_entry_bytes(K) > (size_t)EFE_CTX_CACHE_BYTES) { t->recording = -1; return; }
         double *d = realloc(t->ent_d, sizeof(double) * (size_t)ENT_D(K) * (size_t)cap);
         if (d) t->ent_d = d;
         int *i = d ? realloc(t->ent_i, sizeof(int) * (size_t)ENT_I(K) * (size_t)cap) : NULL;

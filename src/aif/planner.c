@@ -56,7 +56,7 @@ double planner_bytes(int n, int na, const planner_config_t *cfg) {
     if (cfg->ctx_cells > 0) { /* the context table's four arrays, and the steps a solve keeps (about 16 each) */
         const int K = n / cfg->ctx_cells;
         const double pts = (double)cfg->ctx_cells * efe_ctx_points(K);
-        b += 32.0 * pts + fmin((double)EFE_CTX_CACHE_BYTES, pts * na * (24.0 + 16.0 * (8.0 + 12.0 * K)));
+        b += 32.0 * pts + fmin((double)EFE_CTX_CACHE_BYTES, pts * na * (24.0 + 16.0 * (double)efe_ctx_entry_bytes(K)));
     }
     return b;
 }
