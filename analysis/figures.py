@@ -580,7 +580,7 @@ def _budget_figure(env, curves_, out_dir, opt):
         ax.minorticks_off()
     if env.n_contexts > 1 and np.isfinite(env.optimal_route):
         axes[0].axhline(env.optimal_route, linestyle="--", color="green", linewidth=0.8,
-                        label=f"optimal via the cue ({env.optimal_route:.2f})")
+                        label=f"optimal {env.route_words} ({env.optimal_route:.2f})")
     elif env.n_contexts <= 1 and env.optimal_steps > 0:
         axes[0].axhline(env.optimal_steps, linestyle="--", color="green", linewidth=0.8,
                         label=f"BFS optimal ({env.optimal_steps})")

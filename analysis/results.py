@@ -94,6 +94,11 @@ class Env:
             return float("nan")
 
     @property
+    def route_words(self):
+        """What optimal_route is: via a cue, or (no cue) straight to the episode's goal."""
+        return "via the cue" if self.cue_cells else "to the context's goal (no cue)"
+
+    @property
     def cue_cells(self):
         """The cells (row * cols + col) of the cues, 'C' in the map (none without contexts)."""
         return sorted(int(r) * self.cols + int(c) for (r, c), kind in np.ndenumerate(self.cells) if kind == "C")

@@ -252,7 +252,7 @@ def _md_table(header, body):
 def _optimal_text(e):
     if e.n_contexts > 1:  # the BFS distance to one context's goal means nothing here
         route = e.optimal_route
-        return f"optimal {route:.2f} steps expected via the cue" if np.isfinite(route) else \
+        return f"optimal {route:.2f} steps expected {e.route_words}" if np.isfinite(route) else \
             "optimal route not recorded"
     return f"BFS optimal {e.optimal_steps} steps" if e.optimal_steps >= 0 else "goal unreachable from the start"
 

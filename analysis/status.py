@@ -163,7 +163,8 @@ def collect(res, with_runs=False):
 def _world(e):
     return {"name": e.name, "rows": e.rows, "cols": e.cols, "describe": e.describe(), "max_steps": e.max_steps,
             "holes": e.holes, "optimal_steps": e.optimal_steps, "n_contexts": e.n_contexts,
-            "optimal_route": float(e.optimal_route) if np.isfinite(e.optimal_route) else None}
+            "optimal_route": float(e.optimal_route) if np.isfinite(e.optimal_route) else None,
+            "route_words": e.route_words}
 
 
 def _table(header, body, align=None):
@@ -219,9 +220,11 @@ def to_text(s):
                  f"--resume runs them again)")
     ctx = any(w.get("n_contexts", 1) > 1 for w in s["worlds"])
     L += ["", "worlds (optimal: BFS shortest path from the start to the goal, in moves" +
-          ("; a world with hidden contexts: the expected moves via the cue):" if ctx else "):")]
+          ("; a world with hidden contexts: the expected moves via a cue, if it has one, to the context's goal):"
+           if ctx else "):")]
     body = [[w["name"], w["describe"], w["holes"],
-             (f"{w['optimal_route']:.2f} via the cue" if w["optimal_route"] is not None else "not recorded")
+             (f"{w['optimal_route']:.2f} {w.get('route_words', 'via the cue')}" if w["optimal_route"] is not None
+              else "not recorded")
              if w.get("n_contexts", 1) > 1
              else w["optimal_steps"] if w["optimal_steps"] >= 0 else "unreachable"] for w in s["worlds"]]
     L += ["  " + x for x in _table(["world", "kind", "holes", "optimal"], body, ["<", "<", ">", ">"])]

@@ -198,6 +198,18 @@ def test_a_context_world_drawn_in_a_job_file(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "world corridor: 4x4, slip 0.1" in p.stdout and "2 hidden contexts, cue reliability 0.9" in p.stdout, \
         p.stdout
+    assert "(the cue first, then the context's goal)" in p.stdout, p.stdout
+    # without a cue the optimal route is straight to the episode's goal, and says so
+    nocue = write_job(tmp_path, "name: own\nseeds: 1\ntrain_steps: 10\neval_episodes: 1\nenvironments:\n"
+                      '  - name: n\n    map: ["1SFF2"]\nagents:\n  - type: random\n')
+    p = subprocess.run([BIN, str(nocue), "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "optimal route 2.00 steps expected (no cue: straight to the context's goal)" \
+        in p.stdout, p.stdout
+    out = tmp_path / "n.h5"
+    run_sweep(nocue, out, 1, check=True)
+    p = subprocess.run(["/usr/bin/python3", "-m", "analysis", "status", str(out)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=300)
+    assert p.returncode == 0 and "2.00 to the context's goal (no cue)" in p.stdout, p.stdout
     bad = write_job(tmp_path, "name: own\nseeds: 1\ntrain_steps: 10\neval_episodes: 1\nenvironments:\n"
                     '  - name: c\n    map: ["CFF", "FFG", "SFF"]\nagents:\n  - type: random\n')
     p = subprocess.run([BIN, str(bad), "--dry-run"], capture_output=True, text=True, timeout=60)
@@ -471,7 +483,7 @@ def test_more_contexts_than_the_planner_handles_are_refused(tmp_path):
     env = '  - name: five\n    map: ["1F2F3", "FFSFF", "4FCF5"]\n    max_steps: 20\n'
     for agent, want in [("type: exact-aif\n    params: {model: true}", "at most 4 hidden contexts; world 'five' has 5"),
                         ("type: exact-aif\n    params: {model: learned}", "at most 4 hidden contexts; world 'five' has 5"),
-                        ("type: diffusion-aif", "more than 4 hidden contexts")]:
+                        ("type: diffusion-aif", "at most 4 hidden contexts; world 'five' has 5")]:
         job = write_job(tmp_path, "name: five\nseeds: 1\ntrain_steps: 100\neval_episodes: 1\nenvironments:\n" + env +
                         f"agents:\n  - {agent}\n")
         p = subprocess.run([BIN, str(job), "-o", str(tmp_path / "x.h5")], capture_output=True, text=True, timeout=60)

@@ -87,6 +87,9 @@ static void test_bad_context_worlds(void) {
     refused(2, 3, "1S2" "#C#", NULL, 0, 1.0, 2, "goal: a world with contexts has its goals in its map");
     refused(1, 3, "S12", NULL, 0, 1.0, -1, "the goal of context 2 (row 0, col 2) is unreachable");
     refused(2, 3, "1S2" "##C", NULL, 0, 1.0, -1, "the cue at row 1, col 2 is unreachable");
+    /* no 'S': the start is cell 0, which must not be a context's goal or a cue */
+    refused(2, 3, "2F1" "FCF", NULL, 0, 1.0, -1, "the start (row 0, col 0) is on the goal of context 2");
+    refused(2, 3, "CF1" "FF2", NULL, 0, 1.0, -1, "the start (row 0, col 0) is on a cue 'C'");
 }
 
 /* Each episode draws its context with the stated probabilities (one draw),

@@ -283,6 +283,11 @@ static const char *idle_loop_setting(const dif_cfg_t *c) {
 /* The checks of the parameters alone, and of them against the task. */
 int dif_check(const task_t *env, const dif_cfg_t *c, char *err, size_t n) {
     const char *no = env->n_contexts > 1 ? ctx_refusal(env, c) : NULL, *idle = idle_loop_setting(c);
+    if (no && env->n_contexts > LATENT_CTX_MAX) {
+        snprintf(err, n, "diffusion-aif: at most %d hidden contexts; world '%s' has %d (docs/contexts.md)",
+                 LATENT_CTX_MAX, env->name, env->n_contexts);
+        return -1;
+    }
     if (no) {
         snprintf(err, n, "diffusion-aif: world '%s' has hidden contexts, and with them it does not take %s "
                  "(docs/contexts.md)", env->name, no);

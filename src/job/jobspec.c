@@ -183,7 +183,7 @@ static int read_cell(yr_t *r, const yaml_node_t *n, int keyline, const gw_spec_t
             return yr_fail(r, keyline, "given here and as '%c' in the map (row %d, col %d); give one of them",
                            letter, (int)(at - g->map) / g->cols, (int)(at - g->map) % g->cols);
         char c = g->map[s];
-        if (c == '#' || c == 'H' || c == (letter == 'S' ? 'G' : 'S'))
+        if (c == '#' || c == 'H' || c == (letter == 'S' ? 'G' : 'S') || c == 'C' || (c >= '1' && c <= '9'))
             return yr_fail(r, keyline, "[%d, %d] is '%c' in the map (the %s must be on a floor cell 'F')",
                            rc[0], rc[1], c, letter == 'S' ? "start" : "goal");
     }
@@ -375,7 +375,8 @@ static int env_scalars(yr_t *r, gw_spec_t *g, const yaml_node_t **v, const int *
         if (len < 2 || len > GW_MAX_CONTEXTS)
             return yr_fail(r, yr_value_line(n, kl[E_CONTEXTS]),
                            "expected a list of 2 to %d context probabilities (one per goal digit of the map), got %s",
-                           GW_MAX_CONTEXTS, len < 0 ? yr_describe(n, b, sizeof b) : "a list of that length");
+                           GW_MAX_CONTEXTS, len < 0 ? yr_describe(n, b, sizeof b) :
+                           (snprintf(b, sizeof b, "a list of %ld", len), b));
         for (long i = 0; i < len; i++) {
             size_t mi = yr_idx(r, i);
             if (yr_real(r, yr_seq_item(r, n, i), yr_value_line(n, kl[E_CONTEXTS]), 0, 1, 1, 0, &g->ctx_prob[i]))

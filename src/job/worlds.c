@@ -32,8 +32,9 @@ static int job_fits_world(yr_t *r, const jobspec_t *job, int e, const gridworld_
         yr_idx(r, e);
         if (w->n_contexts > 1)
             return yr_fail(r, job->env_line[e],
-                           "environment %s: max_steps %d is below the expected shortest route via the cue to the "
-                           "context's goal (%.2f steps)", job->envs[e].name, w->max_steps, w->opt_steps);
+                           "environment %s: max_steps %d is below the expected shortest route %s the context's "
+                           "goal (%.2f steps)", job->envs[e].name, w->max_steps,
+                           w->n_cues ? "via the cue to" : "(no cue) to", w->opt_steps);
         return yr_fail(r, job->env_line[e],
                        "environment %s: max_steps %d is below the shortest path from start to goal (%d steps): "
                        "no episode could reach the goal", job->envs[e].name, w->max_steps, w->dist[w->start]);

@@ -177,8 +177,9 @@ static void print_worlds(const worlds_t *ws) {
         const gridworld_t *w = &ws->w[e];
         if (w->n_contexts > 1)
             printf("# world %s: %dx%d, slip %g, max_steps %d, %d hidden contexts, cue reliability %g, optimal "
-                   "route %.2f steps expected (the cue first, then the context's goal)\n", w->name, w->rows, w->cols,
-                   w->slip, w->max_steps, w->n_contexts, w->cue_rel, w->opt_steps);
+                   "route %.2f steps expected (%s)\n", w->name, w->rows, w->cols, w->slip, w->max_steps,
+                   w->n_contexts, w->cue_rel, w->opt_steps,
+                   w->n_cues ? "the cue first, then the context's goal" : "no cue: straight to the context's goal");
         else
             printf("# world %s: %dx%d, slip %g, max_steps %d, optimal path %d steps\n", w->name, w->rows, w->cols,
                    w->slip, w->max_steps, w->dist[w->start]);

@@ -198,6 +198,11 @@ static int resolve_ends(const gw_spec_t *sp, int *start, int *goal, char *err, s
     *goal = sp->goal >= 0 ? sp->goal : find_letter(sp, map_contexts(sp) > 1 ? '1' : 'G');
     if (*goal < 0) *goal = n - 1;
     if (check_end(sp, "start", *start, err, errlen)) return -1;
+    const char at = map_letter(sp, *start);
+    if (map_contexts(sp) > 1 && ((at >= '1' && at <= '9') || at == 'C'))
+        return fail(err, errlen, sp, "the start (row %d, col %d) is on %s%c%s: it must be on a floor cell%s",
+                    *start / sp->cols, *start % sp->cols, at == 'C' ? "a cue '" : "the goal of context ", at,
+                    at == 'C' ? "'" : "", sp->start < 0 ? " (a map without 'S' starts at row 0, col 0)" : "");
     if (check_end(sp, "goal", *goal, err, errlen)) return -1;
     if (*start == *goal)
         return fail(err, errlen, sp, "start and goal are the same cell (%d)", *start);
