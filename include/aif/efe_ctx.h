@@ -56,8 +56,9 @@ typedef struct {
      * within a solve): each (cell, point, action)'s risk and ambiguity and the
      * posteriors it leads to, each as its mass and K interpolation weights
      * (ent_d: 1 + K doubles) and the K table entries they weigh (ent_i: K
-     * indices c M + point); NULL ent_d when they would exceed
-     * EFE_CTX_CACHE_BYTES. */
+     * indices c M + point); with K = 2 the mass and the second weight, and
+     * the first entry (the second is the next, the first weight 1 minus the
+     * second); NULL ent_d when they would exceed EFE_CTX_CACHE_BYTES. */
     double *ent_d;
     int *ent_i;
     long n_ent, ent_cap, *ent_off;
