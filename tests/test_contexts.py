@@ -276,6 +276,62 @@ agents:
                     assert cue not in path and not succ[r, e], (r, e, path)
 
 
+def test_what_makes_the_tmaze_reference_read_the_cue(tmp_path):
+    """The first decision on the T-maze, read by scripts/first-decision.py
+    (jobs/contexts_epistemic.yaml has the 20-seed figures).  The belief
+    planner prefers the cue by the value of knowing the context (c_goal = 8
+    nats here), and as much with no epistemic term at all (risk_term:
+    expected-cost, w_ambiguity 0): the detour is instrumental.  The open-loop
+    tree prefers it by the cue's information gain alone, ln 2, and without
+    the epistemic term the cue ties with waiting (every decision)."""
+    job = write_job(tmp_path, """
+name: epistemic
+seed: 5
+seeds: 2
+train_steps: 0
+eval_episodes: 4
+log_episodes: 4
+checkpoints: 0
+efe_checks: 0
+environments:
+  - preset: tmaze
+agents:
+  - type: exact-aif
+    name: belief
+  - type: exact-aif
+    name: belief-cost
+    params: {risk_term: expected-cost, w_ambiguity: 0}
+  - type: exact-aif
+    name: tree
+    params: {planner: tree}
+  - type: exact-aif
+    name: tree-cost
+    params: {planner: tree, risk_term: expected-cost, w_ambiguity: 0}
+""")
+    out = tmp_path / "e.h5"
+    run_sweep(job, out, 1, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        agent = [_text(x) for x in f["runs/params"]["agent"]]
+        risk = [_text(x) for x in f["runs/params"]["risk_term"]]
+        assert all((r == "expected-cost") == a.endswith("-cost") for a, r in zip(agent, risk)), (agent, risk)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "first-decision.py"), str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    rows = {}
+    for line in p.stdout.splitlines()[2:]:
+        cells = [x.strip() for x in line.strip("|").split("|")]
+        rows[cells[1]] = cells
+    assert set(rows) == {"belief", "belief-cost", "tree", "tree-cost"}, p.stdout
+    for name in ("belief", "belief-cost"):
+        world, _, n, to_cue, taken, gap, tied, best = rows[name]
+        assert (world, n, to_cue, tied, best) == ("tmaze", "8", "100.0%", "0.0%", "down"), rows[name]
+        assert abs(float(gap) - 8.0) < 1e-3, rows[name]
+    world, _, n, to_cue, taken, gap, tied, best = rows["tree"]
+    assert (to_cue, tied, best) == ("100.0%", "0.0%", "down") and abs(float(gap) - np.log(2)) < 1e-3, rows["tree"]
+    world, _, n, to_cue, taken, gap, tied, best = rows["tree-cost"]
+    assert (tied, best) == ("100.0%", "-") and float(gap) == 0.0, rows["tree-cost"]
+
+
 def _tmaze_learning_job(tmp_path, name, seeds, train_steps, agents):
     """A job that trains learners on the T-maze and logs every evaluation episode."""
     return write_job(tmp_path, f"""

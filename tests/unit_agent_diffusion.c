@@ -405,7 +405,7 @@ static void decode_reads_each_parameter(void) {
     const dif_cfg_t c = dif_decode(pv);
     const struct { int idx; double got; } f[] = {
         {P_HORIZON, c.horizon}, {P_CONTEXT, c.context}, {P_SAMPLES, c.samples}, {P_MAX_POL, c.max_policies},
-        {P_GAMMA, c.efe.gamma}, {P_W_RISK, c.efe.w.w_risk}, {P_W_AMB, c.efe.w.w_ambiguity},
+        {P_GAMMA, c.efe.gamma}, {P_W_RISK, c.efe.w.w_risk}, {P_W_AMB, c.efe.w.w_ambiguity}, {P_RISK_TERM, c.efe.w.risk},
         {P_PREF, c.efe.pref.kind}, {P_LAMBDA, c.efe.pref.lambda}, {P_C_GOAL, c.efe.pref.c_goal},
         {P_HOLE, c.efe.pref.hole_penalty}, {P_SELECTION, c.efe.sel}, {P_SCHEDULE, c.schedule}, {P_T, c.T},
         {P_SAMPLER, c.sampler.kind}, {P_STEPS, c.sample_steps}, {P_ETA, c.sampler.ddim_eta},

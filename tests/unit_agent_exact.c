@@ -129,7 +129,7 @@ static eval_t evaluate(void *ag, const gridworld_t *g, int n, uint64_t seed, int
 
 static void test_params_table(void) {
     CHECK(agent_class_find("exact-aif") == X);
-    const char *need[] = {"horizon", "gamma", "w_risk", "w_ambiguity", "preference", "lambda",
+    const char *need[] = {"horizon", "gamma", "w_risk", "w_ambiguity", "risk_term", "preference", "lambda",
                           "selection", "model", "policy_cap", "dirichlet_prior"};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++) CHECK_MSG(agent_param_index(X, need[i]) >= 0, "%s", need[i]);
     for (int i = 0; i < X->n_params; i++) {
@@ -180,8 +180,9 @@ static void test_validate(void) {
 
 /* Along an episode on the paper's 8x8, every decision's per-action record equals
  * the brute force over all policies with efe_policy_G from the same filtered
- * belief (the test filters with efe_observe / efe_predict_states itself). */
-static void test_tree_matches_reference(void) {
+ * belief (the test filters with efe_observe / efe_predict_states itself);
+ * with either risk term. */
+static void tree_matches_reference(efe_risk_kind_t risk) {
     gw_spec_t sp;
     spec_paper8x8(&sp);
     gridworld_t g;
@@ -193,6 +194,7 @@ static void test_tree_matches_reference(void) {
     setp(pv, "gamma", 2.0); /* soft enough that every p_action is visible */
     setp(pv, "w_ambiguity", 0.7);
     setp(pv, "w_risk", 1.3);
+    if (risk == EFE_RISK_COST) setc(pv, "risk_term", "expected-cost");
     void *ag = create(&g, pv);
     CHECK(ag);
     efe_model_t m;
@@ -200,7 +202,7 @@ static void test_tree_matches_reference(void) {
     double lnp[64], q[64] = {0}, q2[64], work[3 * 64];
     efe_pref_t pref = {EFE_PREF_ORACLE, 1.0, 8.0, 10.0};
     efe_log_preferences(&pref, g.rows, g.cols, g.goal, kn[0].oracle_dist, kn[0].failure, lnp);
-    const efe_weights_t w = {1.3, 0.7};
+    const efe_weights_t w = {1.3, 0.7, risk};
     rng_t er, ar;
     rng_seed(&er, 3, 1, RNG_EVAL_ENV);
     rng_seed(&ar, 3, 1, RNG_EVAL_AGENT);
@@ -244,6 +246,9 @@ static void test_tree_matches_reference(void) {
     X->destroy(ag);
     free_world(&g);
 }
+
+static void test_tree_matches_reference(void) { tree_matches_reference(EFE_RISK_KL); }
+static void test_tree_matches_reference_expected_cost(void) { tree_matches_reference(EFE_RISK_COST); }
 
 /* The decision record: P(a) sums to 1, G = w_risk risk + w_amb ambiguity, and
  * the slot of a missing 5th action stays NaN. */
@@ -706,6 +711,7 @@ static const unit_test_t tests[] = {
     {"params_table", test_params_table},
     {"validate", test_validate},
     {"tree_matches_reference", test_tree_matches_reference},
+    {"tree_matches_reference_expected_cost", test_tree_matches_reference_expected_cost},
     {"decision_record", test_decision_record},
     {"beam_equals_exhaustive_when_wide", test_beam_equals_exhaustive_when_wide},
     {"beam_beyond_cap", test_beam_beyond_cap},

@@ -13,7 +13,7 @@
 #include "unit.h"
 #include "unit_world.h"
 
-static const efe_weights_t W11 = {1.0, 1.0};
+static const efe_weights_t W11 = {1.0, 1.0, EFE_RISK_KL};
 
 /* ln p~ of a world as the agents compute it: with the true map's distances
  * (the oracle) and its holes as the cells to avoid. */
@@ -193,6 +193,16 @@ static void test_risk_ambiguity_2x2(void) {
     }
     CHECK_NEAR(efe_risk(qo, lnp, 4), r, 1e-12);
     CHECK_NEAR(efe_ambiguity(qh, m.H_A, 4), 0.5 * H_NOISY, 1e-12);
+    /* risk_term expected-cost: sum_o q(o) (-ln p~(o)), the KL plus the entropy of q(o) */
+    const efe_weights_t kl = {1.0, 1.0, EFE_RISK_KL}, cost = {1.0, 1.0, EFE_RISK_COST};
+    double c = 0.0, h = 0.0;
+    for (int o = 0; o < 4; o++) {
+        c -= want[o] * lnp[o];
+        h -= want[o] * log(want[o]);
+    }
+    CHECK_NEAR(efe_risk_w(&cost, qo, lnp, 4), c, 1e-12);
+    CHECK_NEAR(efe_risk_w(&cost, qo, lnp, 4), r + h, 1e-12);
+    CHECK(efe_risk_w(&kl, qo, lnp, 4) == efe_risk(qo, lnp, 4));
     efe_model_free(&m);
     gw_free(&g);
 }
@@ -222,7 +232,7 @@ static void test_policy_G_corridor(void) {
     int ud[2] = {ACT_UP, ACT_DOWN};
     CHECK_NEAR(efe_policy_G(&m, q0, ud, 2, lnp, &W11, NULL, NULL, work), 4.0 + 2 * LNZ_CORRIDOR, 1e-12);
     /* weights scale the parts */
-    efe_weights_t w2 = {2.0, 5.0};
+    efe_weights_t w2 = {2.0, 5.0, EFE_RISK_KL};
     CHECK_NEAR(efe_policy_G(&m, q0, rr, 2, lnp, &w2, NULL, NULL, work), 2 * 1.8152119288887607, 1e-12);
     efe_model_free(&m);
     gw_free(&g);
@@ -253,7 +263,7 @@ static void test_policy_G_2x2(void) {
      * entropy of q(o) inside risk: both first steps cost E[-ln p~(o)] = 1 + lnZ. */
     CHECK_NEAR(RISK_NOISY + H_NOISY, 1.0 + LNZ_2X2, 1e-12);
     /* w_ambiguity = 0: the noisy cell looks better (risk favours spread outcomes) */
-    efe_weights_t w10 = {1.0, 0.0};
+    efe_weights_t w10 = {1.0, 0.0, EFE_RISK_KL};
     CHECK(efe_policy_G(&m, q0, right, 1, lnp, &w10, NULL, NULL, work) <
           efe_policy_G(&m, q0, down, 1, lnp, &w10, NULL, NULL, work));
     /* two steps, right then down: 1 -> 3 (goal, fully observable) */
@@ -261,6 +271,16 @@ static void test_policy_G_2x2(void) {
     G = efe_policy_G(&m, q0, rd, 2, lnp, &W11, &r, &a, work);
     CHECK_NEAR(r, RISK_NOISY + LNZ_2X2, 1e-12);
     CHECK_NEAR(a, H_NOISY, 1e-12);
+    /* risk_term expected-cost, w_ambiguity 0 (no epistemic term): with a
+     * certain state each step costs E[-ln p~(o)], the default's G; the two
+     * first steps tie, where w_ambiguity 0 with the KL preferred the noisy cell */
+    const efe_weights_t c10 = {1.0, 0.0, EFE_RISK_COST};
+    CHECK_NEAR(efe_policy_G(&m, q0, right, 1, lnp, &c10, &r, &a, work), 1.0 + LNZ_2X2, 1e-12);
+    CHECK_NEAR(r, RISK_NOISY + H_NOISY, 1e-12);
+    CHECK_NEAR(a, H_NOISY, 1e-12);
+    CHECK_NEAR(efe_policy_G(&m, q0, down, 1, lnp, &c10, NULL, NULL, work), 1.0 + LNZ_2X2, 1e-12);
+    CHECK_NEAR(efe_policy_G(&m, q0, rd, 2, lnp, &c10, NULL, NULL, work),
+               efe_policy_G(&m, q0, rd, 2, lnp, &W11, NULL, NULL, work), 1e-12);
     efe_model_free(&m);
     gw_free(&g);
 }

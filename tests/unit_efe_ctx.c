@@ -34,7 +34,7 @@ static double brute(const bf_t *b, const double *q, int depth, double *Qa) {
         efe_predict_states(m, a, q, q2);
         memset(qo, 0, sizeof(double) * (size_t)no);
         efe_predict_obs(m, q2, qo);
-        double g = b->w.w_risk * efe_risk(qo, b->lnp, no) + b->w.w_ambiguity * efe_ambiguity(q2, m->H_A, n);
+        double g = b->w.w_risk * efe_risk_w(&b->w, qo, b->lnp, no) + b->w.w_ambiguity * efe_ambiguity(q2, m->H_A, n);
         for (int o = 0; o < no; o++) {
             if (qo[o] <= 0.0) continue;
             memcpy(post, q2, sizeof(double) * (size_t)n);
@@ -87,13 +87,15 @@ static void world_free(world_t *w) {
  * between actions (the table keeps values relative to their minimum), from
  * the start with each belief about the context in starts [n_starts][K] (grid
  * points, so that every belief reached is one), depths 1..4, with and
- * without the ambiguity term. */
+ * without the ambiguity term, and with no epistemic term at all (risk_term
+ * expected-cost, w_ambiguity 0): the cue is still the best first move, for
+ * what knowing the context is worth afterwards (docs/contexts.md). */
 static void check_brute_force(world_t *w, const double *starts, int n_starts) {
     const efe_model_t *m = &w->k.model;
     const int nc = w->g.n_states, K = w->g.n_contexts, n = m->n_states;
     double *q = calloc((size_t)n, sizeof(double));
-    for (int wi = 0; wi < 2; wi++) {
-        bf_t b = {m, w->lnp, {1.0, wi ? 0.0 : 1.0}};
+    for (int wi = 0; wi < 3; wi++) { /* risk + ambiguity, risk alone, expected cost alone */
+        bf_t b = {m, w->lnp, {1.0, wi ? 0.0 : 1.0, wi == 2 ? EFE_RISK_COST : EFE_RISK_KL}};
         efe_ctx_t t;
         CHECK(efe_ctx_alloc(&t, nc, K, m->n_obs, m->n_actions) == 0);
         for (int depth = 1; depth <= 4; depth++) {
@@ -106,7 +108,7 @@ static void check_brute_force(world_t *w, const double *starts, int n_starts) {
                 efe_ctx_first(&t, m, q, w->lnp, &b.w, G, r, a);
                 for (int x = 1; x < 4; x++)
                     CHECK_MSG(fabs((G[x] - G[0]) - (Qb[x] - Qb[0])) < 1e-9,
-                              "K %d w_amb %d depth %d start %d action %d: table %.12g, brute force %.12g", K, 1 - wi,
+                              "K %d variant %d depth %d start %d action %d: table %.12g, brute force %.12g", K, wi,
                               depth, st, x, G[x] - G[0], Qb[x] - Qb[0]);
                 for (int x = 0; x < 4; x++) CHECK(fabs(G[x] - (b.w.w_risk * r[x] + b.w.w_ambiguity * a[x])) < 1e-9);
             }
@@ -119,7 +121,8 @@ static void check_brute_force(world_t *w, const double *starts, int n_starts) {
         for (int k = 0; k < K; k++) q[k * nc + w->g.start] = 1.0 / K;
         efe_ctx_first(&t, m, q, w->lnp, &b.w, G, r, a);
         for (int x = 0; x < 4; x++)
-            CHECK_MSG(x == ACT_DOWN || G[ACT_DOWN] < G[x] - 1e-6, "K %d: G %g %g %g %g", K, G[0], G[1], G[2], G[3]);
+            CHECK_MSG(x == ACT_DOWN || G[ACT_DOWN] < G[x] - 1e-6, "K %d variant %d: G %g %g %g %g", K, wi, G[0], G[1],
+                      G[2], G[3]);
         for (int k = 0; k < K; k++) {
             memset(q, 0, sizeof(double) * (size_t)n);
             q[k * nc + w->g.start] = 1.0;
@@ -182,7 +185,7 @@ static void test_kept_steps_change_nothing(void) {
         unsigned char avoid[16] = {0};
         double lnp[64];
         efe_log_preferences_ctx(&pref, g.n_states, g.n_sym, g.n_contexts + 1, avoid, lnp);
-        const efe_weights_t w = {1.0, 1.0};
+        const efe_weights_t w = {1.0, 1.0, EFE_RISK_KL};
         efe_ctx_t a, b;
         CHECK(efe_ctx_alloc(&a, g.n_states, g.n_contexts, m->n_obs, m->n_actions) == 0);
         CHECK(efe_ctx_alloc(&b, g.n_states, g.n_contexts, m->n_obs, m->n_actions) == 0);

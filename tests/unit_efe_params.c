@@ -14,14 +14,14 @@
 /* The shared EFE block: its names in order, and one decoding of every value
  * (selection by name: "sample" is EFE_SELECT_SAMPLE whatever the enum's order). */
 static void test_param_block(void) {
-    static const char *const names[EFE_N_PARAMS] = {"gamma", "w_risk", "w_ambiguity", "preference",
+    static const char *const names[EFE_N_PARAMS] = {"gamma",  "w_risk", "w_ambiguity",  "risk_term", "preference",
                                                     "lambda", "c_goal", "hole_penalty", "selection"};
     for (int i = 0; i < EFE_N_PARAMS; i++) CHECK_MSG(!strcmp(efe_param_specs[i].name, names[i]), "%d", i);
     double pv[EFE_N_PARAMS];
     for (int i = 0; i < EFE_N_PARAMS; i++) pv[i] = efe_param_specs[i].def;
     efe_params_t ep;
     efe_params_read(pv, &ep);
-    CHECK(ep.gamma == 16.0 && ep.w.w_risk == 1.0 && ep.w.w_ambiguity == 1.0);
+    CHECK(ep.gamma == 16.0 && ep.w.w_risk == 1.0 && ep.w.w_ambiguity == 1.0 && ep.w.risk == EFE_RISK_KL);
     CHECK(ep.pref.kind == EFE_PREF_GOAL && ep.pref.c_goal == 8.0 && ep.pref.hole_penalty == 10.0);
     CHECK(ep.sel == EFE_SELECT_ARGMAX);
     pv[EFE_P_SELECTION] = param_choice_index(&efe_param_specs[EFE_P_SELECTION], "sample");
@@ -58,17 +58,18 @@ static void read_every_field(void) {
     pv[EFE_P_GAMMA] = 2.5;
     pv[EFE_P_W_RISK] = 0.75;
     pv[EFE_P_W_AMB] = 3.25;
+    pv[EFE_P_RISK_TERM] = param_choice_index(&efe_param_specs[EFE_P_RISK_TERM], "expected-cost");
     pv[EFE_P_PREF] = param_choice_index(&efe_param_specs[EFE_P_PREF], "oracle-distance");
     pv[EFE_P_LAMBDA] = 0.125;
     pv[EFE_P_C_GOAL] = 42.0;
     pv[EFE_P_HOLE] = 6.5;
     pv[EFE_P_SELECTION] = param_choice_index(&efe_param_specs[EFE_P_SELECTION], "sample");
-    CHECK(pv[EFE_P_PREF] >= 0 && pv[EFE_P_SELECTION] >= 0);
+    CHECK(pv[EFE_P_PREF] >= 0 && pv[EFE_P_SELECTION] >= 0 && pv[EFE_P_RISK_TERM] == 1);
     efe_params_t ep;
     memset(&ep, 0xA5, sizeof ep);   /* nothing left over from before */
     efe_params_read(pv, &ep);
     CHECK(ep.gamma == 2.5);
-    CHECK(ep.w.w_risk == 0.75 && ep.w.w_ambiguity == 3.25);
+    CHECK(ep.w.w_risk == 0.75 && ep.w.w_ambiguity == 3.25 && ep.w.risk == EFE_RISK_COST);
     CHECK(ep.pref.kind == EFE_PREF_ORACLE);
     CHECK(ep.pref.lambda == 0.125 && ep.pref.c_goal == 42.0 && ep.pref.hole_penalty == 6.5);
     CHECK(ep.sel == EFE_SELECT_SAMPLE);
@@ -81,7 +82,7 @@ static void read_every_field(void) {
           ep2.pref.hole_penalty == 6.5 && ep2.sel == EFE_SELECT_SAMPLE);
 }
 
-/* Every choice of `preference` and `selection` by its name (as the job file
+/* Every choice of `preference`, `selection` and `risk_term` by its name (as the job file
  * gives it), against the meaning the name has, written here independently of
  * the enums' order. */
 static void choices_by_name(void) {
@@ -108,6 +109,18 @@ static void choices_by_name(void) {
             CHECK_MSG(ep.pref.kind == prefs[p].kind, "preference %s -> %d", prefs[p].name, (int)ep.pref.kind);
             CHECK_MSG(ep.sel == sels[s].sel, "selection %s -> %d", sels[s].name, (int)ep.sel);
         }
+    /* risk_term: kl (the default) and expected-cost */
+    const param_spec_t *rs = &efe_param_specs[EFE_P_RISK_TERM];
+    CHECK(param_n_choices(rs) == 2 && !strcmp(rs->choices[(int)rs->def], "kl"));
+    static const struct { const char *name; efe_risk_kind_t kind; } risks[] = {
+        {"kl", EFE_RISK_KL}, {"expected-cost", EFE_RISK_COST},
+    };
+    for (int k = 0; k < 2; k++) {
+        pv[EFE_P_RISK_TERM] = param_choice_index(rs, risks[k].name);
+        efe_params_t ep;
+        efe_params_read(pv, &ep);
+        CHECK_MSG(ep.w.risk == risks[k].kind, "risk_term %s -> %d", risks[k].name, (int)ep.w.risk);
+    }
 }
 
 static int same_spec(const param_spec_t *a, const param_spec_t *b) {
@@ -116,7 +129,7 @@ static int same_spec(const param_spec_t *a, const param_spec_t *b) {
 }
 
 /* Both EFE agents splice the block in whole: at some position g, entries g ..
- * g+7 are efe_param_specs in order, and no block name appears elsewhere. */
+ * g+8 are efe_param_specs in order, and no block name appears elsewhere. */
 static void agents_hold_the_block(void) {
     const agent_class_t *classes[] = {&agent_exact_aif, &agent_diffusion_aif};
     for (int c = 0; c < 2; c++) {

@@ -26,7 +26,7 @@ static void test_goal_only_closed_form(void) {
     efe_log_preferences(&p, 3, 5, g.goal, NULL, NULL, lnp);
     efe_tail_t t;
     CHECK(efe_tail_alloc(&t, 15, 4) == 0);
-    const efe_weights_t w = {1.0, 1.0};
+    const efe_weights_t w = {1.0, 1.0, EFE_RISK_KL};
     efe_tail_solve(&t, &k.model, lnp, &w, 100, NULL);
     /* (walls are absorbing cells of the true model that never see the goal:
      * their values grow with every step, so the solve runs all 100) */
@@ -61,7 +61,8 @@ static double ref_value(const gridworld_t *g, const double *cost, int s, int k) 
 
 /* Slip, partial observability and a hole: the solved tail equals the
  * brute-force recursion up to the constant it is kept relative to, and the
- * per-state cost is w_risk KL[p(o|s) || p~] + w_amb H[p(o|s)] from the dense A. */
+ * per-state cost is w_risk KL[p(o|s) || p~] + w_amb H[p(o|s)] from the dense A
+ * (with risk_term expected-cost, w_risk E_p(o|s)[-ln p~] + w_amb H[p(o|s)]). */
 static void test_matches_expectimax(void) {
     gw_spec_t sp;
     gw_spec_init(&sp);
@@ -78,29 +79,32 @@ static void test_matches_expectimax(void) {
     double lnp[6];
     efe_pref_t p = {EFE_PREF_GOAL, 1.0, 4.0, 3.0};
     efe_log_preferences(&p, 2, 3, g.goal, NULL, k.failure, lnp);
-    const efe_weights_t w = {1.3, 0.6};
-    double cost[6];
-    for (int s = 0; s < 6; s++) {
-        double kl = 0.0, h = 0.0;
-        for (int o = 0; o < 6; o++) {
-            double a = g.A[s * 6 + o];
-            if (a > 0) { kl += a * (log(a) - lnp[o]); h -= a * log(a); }
-        }
-        cost[s] = w.w_risk * kl + w.w_ambiguity * h;
-    }
     efe_tail_t t;
     CHECK(efe_tail_alloc(&t, 6, 4) == 0);
-    for (int K = 1; K <= 5; K++) {
-        efe_tail_solve(&t, &k.model, lnp, &w, K, NULL);
-        CHECK(t.steps == K); /* the hole keeps the values moving: no early stop */
-        double ref[6], mn = INFINITY;
-        for (int s = 0; s < 6; s++) { ref[s] = ref_value(&g, cost, s, K); if (ref[s] < mn) mn = ref[s]; }
+    for (int rk = 1; rk >= 0; rk--) {
+        const efe_weights_t w = {1.3, 0.6, rk ? EFE_RISK_COST : EFE_RISK_KL};
+        double cost[6];
         for (int s = 0; s < 6; s++) {
-            CHECK_MSG(fabs(t.V[s] - (ref[s] - mn)) < 1e-9 * (1 + fabs(ref[s])), "K %d cell %d: %.12g vs %.12g", K,
-                      s, t.V[s], ref[s] - mn);
-            CHECK_NEAR(t.V[s], w.w_risk * t.Vr[s] + w.w_ambiguity * t.Va[s], 1e-9);
+            double kl = 0.0, h = 0.0, ce = 0.0;
+            for (int o = 0; o < 6; o++) {
+                double a = g.A[s * 6 + o];
+                if (a > 0) { kl += a * (log(a) - lnp[o]); h -= a * log(a); ce -= a * lnp[o]; }
+            }
+            cost[s] = w.w_risk * (rk ? ce : kl) + w.w_ambiguity * h;
+        }
+        for (int K = 1; K <= 5; K++) {
+            efe_tail_solve(&t, &k.model, lnp, &w, K, NULL);
+            CHECK(t.steps == K); /* the hole keeps the values moving: no early stop */
+            double ref[6], mn = INFINITY;
+            for (int s = 0; s < 6; s++) { ref[s] = ref_value(&g, cost, s, K); if (ref[s] < mn) mn = ref[s]; }
+            for (int s = 0; s < 6; s++) {
+                CHECK_MSG(fabs(t.V[s] - (ref[s] - mn)) < 1e-9 * (1 + fabs(ref[s])), "K %d cell %d: %.12g vs %.12g", K,
+                          s, t.V[s], ref[s] - mn);
+                CHECK_NEAR(t.V[s], w.w_risk * t.Vr[s] + w.w_ambiguity * t.Va[s], 1e-9);
+            }
         }
     }
+    const efe_weights_t w = {1.3, 0.6, EFE_RISK_KL};
     /* A novelty bonus lowers the cost of the cells it is given to. */
     double bonus[6] = {0, 0, 5.0, 0, 0, 0};
     efe_tail_solve(&t, &k.model, lnp, &w, 3, NULL);
@@ -128,7 +132,7 @@ static void test_policy_G_with_tail(void) {
     efe_log_preferences(&p, 3, 3, g.goal, NULL, NULL, lnp);
     q0[0] = 0.7;
     q0[1] = 0.3;
-    const efe_weights_t w = {1.0, 1.0};
+    const efe_weights_t w = {1.0, 1.0, EFE_RISK_KL};
     const int pol[2] = {ACT_RIGHT, ACT_DOWN};
     double r1, a1, r2, a2;
     double G1 = efe_policy_G(&k.model, q0, pol, 2, lnp, &w, &r1, &a1, work);

@@ -57,7 +57,7 @@ static int fixture(fixture_t *f) {
     latent_to_genmodel(&L, &f->gm);
     efe_pref_t pref = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
     efe_log_preferences(&pref, 8, 8, f->g.goal, NULL, f->gm.avoid, f->lnp);
-    f->ep = (efe_params_t){3.0, {1.3, 0.7}, pref, EFE_SELECT_ARGMAX};
+    f->ep = (efe_params_t){3.0, {1.3, 0.7, EFE_RISK_KL}, pref, EFE_SELECT_ARGMAX};
     return 0;
 }
 

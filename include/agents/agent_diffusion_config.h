@@ -22,7 +22,7 @@
 /* The parameters' positions in the table (the job's values arrive in this
  * order; the results file's columns follow it). */
 enum {
-    P_HORIZON, P_CONTEXT, P_SAMPLES, P_MAX_POL, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA,
+    P_HORIZON, P_CONTEXT, P_SAMPLES, P_MAX_POL, P_GAMMA, P_W_RISK, P_W_AMB, P_RISK_TERM, P_PREF, P_LAMBDA,
     P_C_GOAL, P_HOLE, P_SELECTION,
     P_SCHEDULE, P_T, P_SAMPLER, P_STEPS, P_ETA, P_JUMP, P_RESAMPLE, P_CLIP,
     P_DMODEL, P_HEADS, P_LAYERS, P_LR, P_BATCH, P_ITERS, P_ROUNDS, P_EXPLORE, P_TRAIN_EPS,

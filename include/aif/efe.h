@@ -3,6 +3,7 @@
  * Notation (docs/efe.md has the derivations and references):
  *   p~(o)  = softmax(C)(o)                     prior preferences over observations
  *   risk_t = KL[q(o_t|pi) || p~(o)]             = sum_o q(o) (ln q(o) - ln p~(o))
+ *            or, with risk_term: expected-cost,  sum_o q(o) (- ln p~(o))
  *   amb_t  = E_q(s_t|pi)[H(p(o|s_t))]           = sum_s q(s) H_A(s)
  *   G(pi)  = sum_{t=1..H} w_risk * risk_t + w_ambiguity * amb_t
  *   P(pi)  = softmax(-gamma * G(pi) + ln E(pi))  (E: habit prior; NULL = uniform)
@@ -23,6 +24,7 @@
  * q(s_t|pi) from samples instead and uses only the first half. */
 #ifndef AIF_EFE_H
 #define AIF_EFE_H
+#include <math.h>
 #include <stddef.h>
 #include "core/params.h"
 #include "core/rng.h"
@@ -87,7 +89,23 @@ static inline double efe_risk(const double *q_obs, const double *lnp, int n_obs)
 /* ambiguity = sum_s q(s) H_A(s). */
 double efe_ambiguity(const double *q_state, const double *H_A, int n_states);
 
-typedef struct { double w_risk, w_ambiguity; } efe_weights_t;
+/* What the risk term is (parameter risk_term).  KL (the default) holds
+ * -H[q(o)], so that risk + ambiguity = E_q(o)[-ln p~(o)] - I_q(s; o): expected
+ * cost minus the information gain.  COST is the expected cost E_q(o)[-ln p~(o)]
+ * alone (extrinsic value): with w_ambiguity = 0, G then has no epistemic term
+ * at all (docs/efe.md). */
+typedef enum { EFE_RISK_KL = 0, EFE_RISK_COST = 1 } efe_risk_kind_t;
+extern const char *const efe_risk_names[]; /* "kl", "expected-cost", NULL (index = efe_risk_kind_t) */
+
+/* Initialisers that leave risk out get EFE_RISK_KL. */
+typedef struct { double w_risk, w_ambiguity; efe_risk_kind_t risk; } efe_weights_t;
+
+/* One observation's share of risk, per unit of its predicted probability q > 0. */
+static inline double efe_risk_term(const efe_weights_t *w, double q, double lnp) {
+    return w->risk == EFE_RISK_COST ? -lnp : log(q) - lnp;
+}
+/* The risk term w asks for: efe_risk (KL) or the expected cost. */
+double efe_risk_w(const efe_weights_t *w, const double *q_obs, const double *lnp, int n_obs);
 
 static inline double efe_combine(const efe_weights_t *w, double risk, double ambiguity) {
     return w->w_risk * risk + w->w_ambiguity * ambiguity;
@@ -119,20 +137,24 @@ void efe_first_action_summary(const double *G, const double *risk, const double 
 
 /* ---- the parameters every EFE agent shares ---------------------------------------- */
 
-/* The EFE parameter block: eight consecutive entries of an agent's parameter
+/* The EFE parameter block: nine consecutive entries of an agent's parameter
  * table (params.h), in this order.  An agent splices EFE_PARAM_SPECS into its
  * table where the block goes (the order of a table is the order of the
  * results file's columns), and reads the block with efe_params_read from the
  * values at that position.  One definition, one help text, one decoding. */
 enum {
-    EFE_P_GAMMA, EFE_P_W_RISK, EFE_P_W_AMB, EFE_P_PREF, EFE_P_LAMBDA, EFE_P_C_GOAL, EFE_P_HOLE,
+    EFE_P_GAMMA, EFE_P_W_RISK, EFE_P_W_AMB, EFE_P_RISK_TERM, EFE_P_PREF, EFE_P_LAMBDA, EFE_P_C_GOAL, EFE_P_HOLE,
     EFE_P_SELECTION, EFE_N_PARAMS
 };
 
 #define EFE_PARAM_SPECS                                                                              \
     {"gamma", PT_REAL, 16.0, 0.0, 1e4, NULL, "policy precision: P(pi) = softmax(-gamma G(pi))"},     \
-    {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk KL[q(o|pi) || p~(o)] in G"},            \
+    {"w_risk", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of risk (risk_term) in G"},                     \
     {"w_ambiguity", PT_REAL, 1.0, 0.0, 1e3, NULL, "weight of ambiguity E_q(s|pi) H[p(o|s)] in G"},   \
+    {"risk_term", PT_CHOICE, EFE_RISK_KL, 0, 0, efe_risk_names,                                      \
+     "risk: kl = KL[q(o|pi) || p~(o)], which holds -H[q(o)] (with the ambiguity term, G = expected "  \
+     "cost - information gain); expected-cost = E_q(o|pi)[-ln p~(o)] (extrinsic value alone: with "   \
+     "w_ambiguity 0, G has no epistemic term)"},                                                     \
     {"preference", PT_CHOICE, EFE_PREF_GOAL, 0, 0, efe_pref_names,                                   \
      "prior preference p~(o) = softmax(C): goal = c_goal at the goal's observation only; "           \
      "manhattan = -lambda * Manhattan distance to the goal; oracle-distance = -lambda * "            \
@@ -151,7 +173,7 @@ extern const param_spec_t efe_param_specs[EFE_N_PARAMS];
 /* What the block decodes to. */
 typedef struct {
     double gamma;          /* policy precision */
-    efe_weights_t w;       /* w_risk, w_ambiguity */
+    efe_weights_t w;       /* w_risk, w_ambiguity, risk_term */
     efe_pref_t pref;       /* preference, lambda, c_goal, hole_penalty */
     efe_select_t sel;      /* selection */
 } efe_params_t;
@@ -192,11 +214,11 @@ void efe_predict_obs(const efe_model_t *m, const double *q, double *q_obs);
  * if no state can emit o). */
 int  efe_observe(const efe_model_t *m, double *q, int o);
 
-/* The belief q0 carried through the actions policy[0..H-1]: the risk and
- * ambiguity of each step summed into *risk and *amb; returns the belief after
+/* The belief q0 carried through the actions policy[0..H-1]: the risk (of
+ * w's kind; w's weights are not used) and ambiguity of each step summed into *risk and *amb; returns the belief after
  * the last step (inside work, 2 * n_states + n_obs doubles). */
 const double *efe_rollout(const efe_model_t *m, const double *q0, const int *policy, int H,
-                          const double *lnp, double *risk, double *amb, double *work);
+                          const double *lnp, const efe_weights_t *w, double *risk, double *amb, double *work);
 
 /* G of one policy (actions policy[0..H-1]) from belief q0, with its risk and
  * ambiguity sums (either may be NULL).  work holds 2 * n_states + n_obs

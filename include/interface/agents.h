@@ -71,13 +71,14 @@ typedef struct {
     const double *lnp;         /* ln p~(o) it planned with [its observations] */
     int n_states;              /* states of belief: 0 = the cells; a context world's (cell, context) */
     double w_risk, w_ambiguity;
+    int risk_cost;             /* risk_term: 0 = KL, 1 = expected cost (aif/efe.h) */
     int tail_steps;            /* 0: G is the tree's alone; else it adds the tail of
                                   that many backward steps (efe_tail.h) on the agent's model */
 } check_context_t;
 
 /* Fill ctx for an agent's check_context; returns 0 (check_context's "has one"). */
 int check_context_set(check_context_t *ctx, const double *belief, const double *lnp, double w_risk,
-                      double w_ambiguity, int tail_steps);
+                      double w_ambiguity, int risk_cost, int tail_steps);
 
 /* Training record: a learning curve binned over the step budget, and checkpoints
  * at evenly spaced steps (k * budget / n_ckpt, k = 1..n_ckpt). */

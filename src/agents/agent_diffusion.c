@@ -307,7 +307,7 @@ static void score_policies(dif_t *a) {
                     amb += a->plan.tail.Va[z] / a->M;
                 }
             }
-            risk += efe_kl_log(qo, a->lnp, S);
+            risk += efe_risk_w(&a->ep.w, qo, a->lnp, S);
             amb += ambh / a->M;
         }
         a->risk[k] = risk;
@@ -408,7 +408,8 @@ static void dif_note(dif_t *a, int act) {
 
 static int dif_check_context(const void *self, check_context_t *ctx) {
     const dif_t *a = self;
-    check_context_set(ctx, a->belief, a->lnp, a->ep.w.w_risk, a->ep.w.w_ambiguity, a->tail_steps);
+    check_context_set(ctx, a->belief, a->lnp, a->ep.w.w_risk, a->ep.w.w_ambiguity, a->ep.w.risk == EFE_RISK_COST,
+                      a->tail_steps);
     ctx->n_states = a->NS;
     return 0;
 }

@@ -45,7 +45,7 @@
 #include "aif/planner.h"
 
 enum {
-    P_HORIZON, P_GAMMA, P_W_RISK, P_W_AMB, P_PREF, P_LAMBDA, P_C_GOAL, P_HOLE,
+    P_HORIZON, P_GAMMA, P_W_RISK, P_W_AMB, P_RISK_TERM, P_PREF, P_LAMBDA, P_C_GOAL, P_HOLE,
     P_SELECTION, P_MODEL, P_SEARCH, P_CAP, P_DIRICHLET, P_EXPLORE, P_START_KNOWN, P_PLANNER, P_TAIL, P_LABELS,
     P_CTX_TAIL, P_CTX_TIE, P_N
 };
@@ -418,7 +418,8 @@ static void exact_checkpoint(const void *self, float *out) {
 
 static int exact_check_context(const void *self, check_context_t *ctx) {
     const exact_t *x = self;
-    check_context_set(ctx, x->q, x->lnp, x->ep.w.w_risk, x->ep.w.w_ambiguity, x->plan.cfg.tail_steps);
+    check_context_set(ctx, x->q, x->lnp, x->ep.w.w_risk, x->ep.w.w_ambiguity, x->ep.w.risk == EFE_RISK_COST,
+                      x->plan.cfg.tail_steps);
     ctx->n_states = x->n;
     return 0;
 }

@@ -98,6 +98,14 @@ double efe_kl(const double *q, const double *p, int n) {
     return kl;
 }
 
+double efe_risk_w(const efe_weights_t *w, const double *q, const double *lnp, int n) {
+    if (w->risk != EFE_RISK_COST) return efe_kl_log(q, lnp, n);
+    double c = 0.0;
+    for (int i = 0; i < n; i++)
+        if (q[i] > 0.0) c -= q[i] * lnp[i];
+    return c;
+}
+
 double efe_ambiguity(const double *q_state, const double *H_A, int n_states) {
     double a = 0.0;
     for (int s = 0; s < n_states; s++)
@@ -244,7 +252,7 @@ int efe_observe(const efe_model_t *m, double *q, int o) {
 }
 
 const double *efe_rollout(const efe_model_t *m, const double *q0, const int *policy, int H,
-                          const double *lnp, double *risk, double *amb, double *work) {
+                          const double *lnp, const efe_weights_t *w, double *risk, double *amb, double *work) {
     const int n = m->n_states;
     double *q = work, *q2 = work + n, *qo = work + 2 * n;
     memcpy(q, q0, sizeof(double) * (size_t)n);
@@ -253,7 +261,7 @@ const double *efe_rollout(const efe_model_t *m, const double *q0, const int *pol
         efe_predict_states(m, policy[t], q, q2);
         double *tmp = q; q = q2; q2 = tmp;
         efe_predict_obs(m, q, qo);
-        r += efe_risk(qo, lnp, m->n_obs);
+        r += efe_risk_w(w, qo, lnp, m->n_obs);
         am += efe_ambiguity(q, m->H_A, n);
     }
     *risk = r;
@@ -265,7 +273,7 @@ double efe_policy_G(const efe_model_t *m, const double *q0, const int *policy, i
                     const double *lnp, const efe_weights_t *w, double *risk, double *amb,
                     double *work) {
     double r, am;
-    efe_rollout(m, q0, policy, H, lnp, &r, &am, work);
+    efe_rollout(m, q0, policy, H, lnp, w, &r, &am, work);
     if (risk) *risk = r;
     if (amb) *amb = am;
     return efe_combine(w, r, am);

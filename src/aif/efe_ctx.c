@@ -171,8 +171,9 @@ static void record(efe_ctx_t *t, int c, double mass, const int *idx, const doubl
 
 /* One step of action a from the joint belief (supp, prob: ns states): its
  * risk and ambiguity, and the tables' value after each observation (cr, ca). */
-static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const int *supp, const double *prob,
-                       int ns, int a, double *risk, double *amb, double *cr, double *ca) {
+static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *wt,
+                       const int *supp, const double *prob, int ns, int a, double *risk, double *amb, double *cr,
+                       double *ca) {
     const int nc = t->nc, K = t->K, n = K * nc, bw = m->b_width, aw = m->a_width, no = t->no;
     /* the predicted joint belief; a state is in the support once (bq > 0 marks it) */
     int nb = 0;
@@ -202,7 +203,7 @@ static void step_value(efe_ctx_t *t, const efe_model_t *m, const double *lnp, co
     for (int i = 0; i < nobs; i++) {
         const int o = t->olist[i];
         const double po = t->qo[o];
-        if (po > 0.0) r += po * (log(po) - lnp[o]);
+        if (po > 0.0) r += po * efe_risk_term(wt, po, lnp[o]);
         /* the posterior after o, per cell: its mass and belief about the context */
         int ncl = 0;
         for (int j = 0; j < nb; j++) {
@@ -248,7 +249,7 @@ static int point_support(const efe_ctx_t *t, int c, int j, int *supp, double *pr
 
 /* Every step of the solve once, kept (efe_ctx.h): 0, or -1 when it would not
  * fit EFE_CTX_CACHE_BYTES (or no memory), and the iterations recompute. */
-static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp) {
+static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w) {
     const size_t nca = (size_t)t->nc * t->M * t->na;
     if (nca * (sizeof(long) + 2 * sizeof(double)) > (size_t)EFE_CTX_CACHE_BYTES) return -1;
     if (!t->ent_off) {
@@ -273,7 +274,7 @@ static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp) {
             const int ns = point_support(t, c, j, supp, prob);
             for (int a = 0; a < t->na; a++, i++) {
                 t->ent_off[i] = t->n_ent;
-                step_value(t, m, lnp, supp, prob, ns, a, &t->ent_r[i], &t->ent_a[i], &cr, &ca);
+                step_value(t, m, lnp, w, supp, prob, ns, a, &t->ent_r[i], &t->ent_a[i], &cr, &ca);
             }
         }
     t->ent_off[i] = t->n_ent;
@@ -320,7 +321,7 @@ void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const 
     memset(t->Vr, 0, sizeof(double) * g);
     memset(t->Va, 0, sizeof(double) * g);
     t->steps = 0;
-    const int kept = steps > 0 && !t->recompute && record_steps(t, m, lnp) == 0;
+    const int kept = steps > 0 && !t->recompute && record_steps(t, m, lnp, w) == 0;
     for (int it = 0; it < steps; it++) {
         double vmin = INFINITY;
         size_t imin = 0;
@@ -338,7 +339,7 @@ void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const 
                         am = t->ent_a[k];
                         kept_value(t, k, &cr, &ca);
                     } else {
-                        step_value(t, m, lnp, supp, prob, ns, a, &r, &am, &cr, &ca);
+                        step_value(t, m, lnp, w, supp, prob, ns, a, &r, &am, &cr, &ca);
                     }
                     const double q = efe_combine(w, r + cr, am + ca);
                     /* ties keep the lower action, as the induction tail does */
@@ -377,7 +378,7 @@ void efe_ctx_first(efe_ctx_t *t, const efe_model_t *m, const double *q, const do
     for (int i = 0; i < ns; i++) t->rprob[i] /= sum;
     for (int a = 0; a < t->na; a++) {
         double r, am, cr, ca;
-        step_value(t, m, lnp, t->rsupp, t->rprob, ns, a, &r, &am, &cr, &ca);
+        step_value(t, m, lnp, w, t->rsupp, t->rprob, ns, a, &r, &am, &cr, &ca);
         risk[a] = r + cr;
         amb[a] = am + ca;
         G[a] = efe_combine(w, risk[a], amb[a]);

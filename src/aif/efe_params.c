@@ -3,6 +3,7 @@
 #include "aif/efe.h"
 
 const char *const efe_select_names[] = {"argmax", "sample", NULL};
+const char *const efe_risk_names[] = {"kl", "expected-cost", NULL};
 
 const param_spec_t efe_param_specs[EFE_N_PARAMS] = {EFE_PARAM_SPECS};
 
@@ -16,6 +17,7 @@ void efe_params_read(const double *pv, efe_params_t *out) {
     out->gamma = pv[EFE_P_GAMMA];
     out->w.w_risk = pv[EFE_P_W_RISK];
     out->w.w_ambiguity = pv[EFE_P_W_AMB];
+    out->w.risk = (int)pv[EFE_P_RISK_TERM] == 1 ? EFE_RISK_COST : EFE_RISK_KL;
     out->pref = (efe_pref_t){
         .kind = (efe_pref_kind_t)(int)pv[EFE_P_PREF],
         .lambda = pv[EFE_P_LAMBDA], .c_goal = pv[EFE_P_C_GOAL], .hole_penalty = pv[EFE_P_HOLE],

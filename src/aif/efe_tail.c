@@ -27,15 +27,17 @@ void efe_tail_free(efe_tail_t *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* Per-state risk KL[p(o|s) || p~] and ambiguity H[p(o|s)] from the sparse rows of A. */
-static void state_costs(efe_tail_t *t, const efe_model_t *m, const double *lnp, const double *bonus) {
+/* Per-state risk (KL[p(o|s) || p~], or with risk_term expected-cost
+ * E_p(o|s)[-ln p~]) and ambiguity H[p(o|s)] from the sparse rows of A. */
+static void state_costs(efe_tail_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w,
+                        const double *bonus) {
     const int aw = m->a_width;
     for (int s = 0; s < t->n; s++) {
         const size_t base = (size_t)s * aw;
         double kl = 0.0;
         for (int k = 0; k < aw && m->a_idx[base + k] >= 0; k++) {
             const double p = m->a_p[base + k];
-            if (p > 0.0) kl += p * (log(p) - lnp[m->a_idx[base + k]]);
+            if (p > 0.0) kl += p * efe_risk_term(w, p, lnp[m->a_idx[base + k]]);
         }
         t->g_risk[s] = kl - (bonus ? bonus[s] : 0.0);
         t->g_amb[s] = m->H_A[s];
@@ -45,7 +47,7 @@ static void state_costs(efe_tail_t *t, const efe_model_t *m, const double *lnp, 
 void efe_tail_solve(efe_tail_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w,
                     int steps, const double *bonus) {
     const int n = t->n, bw = m->b_width;
-    state_costs(t, m, lnp, bonus);
+    state_costs(t, m, lnp, w, bonus);
     memset(t->Vr, 0, sizeof(double) * (size_t)n);
     memset(t->Va, 0, sizeof(double) * (size_t)n);
     memset(t->V, 0, sizeof(double) * (size_t)n);
@@ -107,7 +109,7 @@ void efe_tail_of_belief(const efe_tail_t *t, const double *q, double *risk, doub
 double efe_tail_policy_G(const efe_model_t *m, const efe_tail_t *t, const double *q0, const int *policy, int H,
                          const double *lnp, const efe_weights_t *w, double *risk, double *amb, double *work) {
     double r, am;
-    const double *q = efe_rollout(m, q0, policy, H, lnp, &r, &am, work);
+    const double *q = efe_rollout(m, q0, policy, H, lnp, w, &r, &am, work);
     if (t) {
         double tr, ta;
         efe_tail_of_belief(t, q, &tr, &ta);

@@ -155,7 +155,7 @@ static int node_eval(planner_t *p, int a, const double *q_in, const int *supp_in
     for (int i = 0; i < nobs; i++) {
         const int o = p->obs_list[i];
         const double po = p->qo[o];
-        if (po > 0.0) r += po * (log(po) - p->lnp[o]);
+        if (po > 0.0) r += po * efe_risk_term(&p->ep.w, po, p->lnp[o]);
         p->qo[o] = 0.0;
         p->mark_o[o] = 0;
     }

@@ -26,9 +26,9 @@ int agent_param_index(const agent_class_t *c, const char *name) {
 }
 
 int check_context_set(check_context_t *ctx, const double *belief, const double *lnp, double w_risk,
-                      double w_ambiguity, int tail_steps) {
+                      double w_ambiguity, int risk_cost, int tail_steps) {
     *ctx = (check_context_t){.belief = belief, .lnp = lnp, .w_risk = w_risk, .w_ambiguity = w_ambiguity,
-                             .tail_steps = tail_steps};
+                             .risk_cost = risk_cost, .tail_steps = tail_steps};
     return 0;
 }
 

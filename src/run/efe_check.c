@@ -133,7 +133,7 @@ void efe_check_score(efe_check_t *xc, const agent_class_t *c, const void *agent,
     /* a belief over other states than the true model's (the cells alone in a
      * context world) cannot be scored on it */
     if ((ctx.n_states ? ctx.n_states : n_cells) != tm->n_states) return;
-    const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity};
+    const efe_weights_t w = {ctx.w_risk, ctx.w_ambiguity, ctx.risk_cost ? EFE_RISK_COST : EFE_RISK_KL};
     if (dec->check_ctx) {
         if (!xc->ctx_alloc || dec->check_H != 1 || ctx.tail_steps < 1) return;
         if (!xc->ctx_solved) {
