@@ -1,6 +1,7 @@
 /* unit_latent: hidden states learned from observations alone (latent.h).
  * The forward-backward posterior and likelihood against brute-force
- * enumeration of every state path; EM never lowering the likelihood; the
+ * enumeration of every state path (under the agent's model, and under one
+ * with exact zeros, where the passes touch only each token's support); EM never lowering the likelihood; the
  * backward sampler against the posterior; labelled counts against direct
  * counting; and learning without labels on partially observable, slippery
  * worlds: the model within a stated total variation of the truth, close to
@@ -82,9 +83,12 @@ static void tiny(gridworld_t *g, task_t *t) {
     task_from_world(t, g, NULL, 0);
 }
 
-/* p(o_{0:T}, s_{0:T}) of one path under L's model (the same factors as the
- * E-step: start, likelihood, running on or the ending, transitions). */
-static double path_prob(const latent_t *L, const experience_t *xp, long st, long en, const int *s) {
+/* p(o_{0:T}, s_{0:T}) of one path under transitions (b_idx, b_p: bw slots
+ * per row) and likelihood A [n][n], with L's start and endings (the same
+ * factors as the E-step: start, likelihood, running on or the ending,
+ * transitions). */
+static double path_prob_under(const latent_t *L, const int *b_idx, const double *b_p, int bw, const double *A,
+                              const experience_t *xp, long st, long en, const int *s) {
     const int n = L->n;
     double p = L->pi[s[0]];
     for (long i = st; i <= en; i++) {
@@ -92,17 +96,22 @@ static double path_prob(const latent_t *L, const experience_t *xp, long st, long
         if (i > st) {
             const int a = xp->a[i - 1], prev = s[i - st - 1];
             double b = 0.0;
-            for (int k = 0; k < LATENT_WIDTH; k++)
-                if (L->b_idx[((size_t)a * n + prev) * LATENT_WIDTH + k] == z) b = L->B[((size_t)a * n + prev) * LATENT_WIDTH + k];
+            for (int k = 0; k < bw; k++)
+                if (b_idx[((size_t)a * n + prev) * bw + k] == z) b = b_p[((size_t)a * n + prev) * bw + k];
             p *= b;
         }
-        p *= L->A[(size_t)z * n + xp->o[i]];
+        p *= A[(size_t)z * n + xp->o[i]];
         const int last = i == en, ending = xp->ending[i];
         if (last && i > st && ending == XP_GOAL) p *= z == L->goal;
         else if (z == L->goal) p = 0.0;
         else if (i > st) p *= last && ending == XP_FAILED ? L->h[z] : 1.0 - L->h[z];
     }
     return p;
+}
+
+/* The same under L's own model. */
+static double path_prob(const latent_t *L, const experience_t *xp, long st, long en, const int *s) {
+    return path_prob_under(L, L->b_idx, L->B, LATENT_WIDTH, L->A, xp, st, en, s);
 }
 
 static void forward_backward_is_exact(void) {
@@ -158,6 +167,84 @@ static void forward_backward_is_exact(void) {
     double sb = 0.0;
     for (int i = 0; i < 3 * 4 * LATENT_WIDTH; i++) sb += L.cB[i];
     CHECK_NEAR(sb, 6.0, 1e-9);
+    arena_free(ar);
+    gw_free(&g);
+}
+
+/* Under a model with exact zeros (here the true model of a slippery corridor
+ * seen exactly but in one noisy cell; diffusion-aif's read-off tables have
+ * such zeros), each token's posterior lives on a few cells and the passes
+ * touch only those (latent.c): the likelihood and the expected counts still
+ * equal enumeration over every path. */
+static void sparse_model_estep_is_exact(void) {
+    gw_spec_t sp;
+    gw_spec_init(&sp);
+    sp.rows = 1;
+    sp.cols = 7;
+    sp.slip = 0.2;
+    double eta[7] = {1, 1, 1, 0.5, 1, 1, 1};
+    sp.eta = eta;
+    gridworld_t g;
+    BUILD(g, sp);
+    task_t t;
+    task_from_world(&t, &g, NULL, 0);
+    efe_model_t m;
+    CHECK(env_true_model(&m, &g) == 0);
+    arena_t *ar = arena_create(1 << 20);
+    experience_t xp;
+    CHECK(xp_alloc(&xp, ar, 64) == 0);
+    rng_t r;
+    rng_seed(&r, 9, 0, RNG_INIT);
+    for (int e = 0; e < 6; e++) { /* episodes of at most 7 tokens, mostly to the right */
+        int s = g.start;
+        xp_begin(&xp, gw_observe(&g, s, &r), -1);
+        int k = 0;
+        for (; k < 6 && !gw_terminal(&g, s); k++) {
+            const int a = rng_uniform(&r) < 0.8 ? ACT_RIGHT : ACT_LEFT;
+            s = gw_step(&g, s, a, &r);
+            xp_step(&xp, a, gw_observe(&g, s, &r), -1);
+        }
+        xp_end(&xp, gw_terminal(&g, s) ? XP_GOAL : XP_CUT);
+    }
+    latent_prior_t pr = latent_prior_defaults();
+    latent_t L;
+    CHECK(latent_alloc(&L, ar, &t, 8, &pr) == 0);
+    const double ll = latent_estep(&L, &xp, &m);
+    double ll_bf = 0.0, visit[7] = {0}, start[7] = {0};
+    long small = 0, tokens = 0;
+    for (long st = 0; st < xp.n; st = xp.end[st] + 1) {
+        const long en = xp.end[st], T = en - st + 1;
+        long paths = 1;
+        int s[8];
+        for (long i = 0; i < T; i++) paths *= 7;
+        double Z = 0.0, post[8][7] = {{0}};
+        for (long k = 0; k < paths; k++) {
+            long x = k;
+            for (long i = 0; i < T; i++) { s[i] = (int)(x % 7); x /= 7; }
+            const double p = path_prob_under(&L, m.b_idx, m.b_p, m.b_width, m.A, &xp, st, en, s);
+            Z += p;
+            for (long i = 0; i < T; i++) post[i][s[i]] += p;
+        }
+        CHECK(Z > 0.0);
+        ll_bf += log(Z);
+        for (long i = 0; i < T; i++) {
+            int nz = 0;
+            for (int c = 0; c < 7; c++) {
+                visit[c] += post[i][c] / Z;
+                if (i == 0) start[c] += post[i][c] / Z;
+                nz += post[i][c] > 0.0;
+            }
+            small += nz <= 3;
+            tokens++;
+        }
+    }
+    CHECK(small > tokens / 2); /* the posteriors are sparse: the test touches what it means to */
+    CHECK_NEAR(ll, ll_bf, 1e-9);
+    for (int c = 0; c < 7; c++) {
+        CHECK_NEAR(L.c_visit[c], visit[c], 1e-9);
+        CHECK_NEAR(L.c_start[c], start[c], 1e-9);
+    }
+    efe_model_free(&m);
     arena_free(ar);
     gw_free(&g);
 }
@@ -324,6 +411,7 @@ static void learns_noisy_slippery_maze(void) { learns_world("serpentine9x9", 0.1
 
 static const unit_test_t tests[] = {
     {"forward_backward_is_exact", forward_backward_is_exact},
+    {"sparse_model_estep_is_exact", sparse_model_estep_is_exact},
     {"sampler_matches_posterior", sampler_matches_posterior},
     {"labelled_counts", labelled_counts},
     {"learns_paper8x8", learns_paper8x8},

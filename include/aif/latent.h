@@ -43,7 +43,9 @@
  * training windows.
  *
  * Memory: A and its counts are dense (n x n doubles each); the forward pass
- * keeps one [max_len][n] array; all allocated in latent_alloc. */
+ * keeps one [max_len][n] array, and each row's support (its nonzero states,
+ * [max_len][n] ints: the passes touch only those, in the order of a full
+ * scan, so the numbers are a full scan's); all allocated in latent_alloc. */
 #ifndef AIF_LATENT_H
 #define AIF_LATENT_H
 #include "core/arena.h"
@@ -90,6 +92,11 @@ typedef struct {
     int iterations;      /* of the last latent_em */
     /* workspace */
     double *alpha;       /* [max_len][n] scaled forward messages */
+    int *supp;           /* [max_len][n] each alpha row's support: its nonzero states, ascending (a superset
+                            of them may hold zeros), so that the passes touch only those */
+    int *nsupp;          /* [max_len] its size */
+    int *psupp;          /* [n] the support of a prediction */
+    unsigned char *mark; /* [n] all 0 between uses */
     double *beta, *beta2, *w; /* [n] */
 } latent_t;
 

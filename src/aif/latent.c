@@ -49,6 +49,10 @@ int latent_alloc(latent_t *L, arena_t *ar, const task_t *task, int max_len, cons
     L->h = arena_alloc(ar, n, sizeof(double));
 
     L->alpha = arena_alloc(ar, (size_t)L->max_len * n, sizeof(double));
+    L->supp = arena_alloc(ar, (size_t)L->max_len * n, sizeof(int));
+    L->nsupp = arena_alloc(ar, (size_t)L->max_len, sizeof(int));
+    L->psupp = arena_alloc(ar, n, sizeof(int));
+    L->mark = arena_alloc(ar, n, 1);
     L->beta = arena_alloc(ar, n, sizeof(double));
     L->beta2 = arena_alloc(ar, n, sizeof(double));
     L->w = arena_alloc(ar, n, sizeof(double));
@@ -134,29 +138,76 @@ static inline double end_factor(const latent_t *L, int s, int first, int last, i
     return last && ending == XP_FAILED ? L->h[s] : 1.0 - L->h[s];
 }
 
+/* The passes touch only the states of each row's support (supp, ascending)
+ * and add in the order of a scan over every state, skipping the zeros, so
+ * they give the numbers of that scan exactly. */
+
+/* Ascending order of a short list (a prediction's support, nearly sorted). */
+static void sort_ascending(int *x, int m) {
+    for (int i = 1; i < m; i++) {
+        const int v = x[i];
+        int j = i - 1;
+        while (j >= 0 && x[j] > v) { x[j + 1] = x[j]; j--; }
+        x[j + 1] = v;
+    }
+}
+
+/* The prediction out = B_a prev (out zero on entry) from prev's support ps
+ * (nps states, ascending), in the scan's order; its support, ascending, into
+ * os.  Returns its size. */
+static int predict_support(latent_t *L, const view_t *v, int a, const double *prev, const int *ps, int nps,
+                           double *out, int *os) {
+    const int n = L->n;
+    int m = 0;
+    for (int j = 0; j < nps; j++) {
+        const int s = ps[j];
+        if (prev[s] == 0.0) continue;
+        const size_t base = ((size_t)a * n + s) * v->bw;
+        for (int k = 0; k < v->bw && v->b_idx[base + k] >= 0; k++) {
+            const int s2 = v->b_idx[base + k];
+            if (!L->mark[s2]) { L->mark[s2] = 1; os[m++] = s2; }
+            out[s2] += prev[s] * v->b_p[base + k];
+        }
+    }
+    if (m > 64 && 4 * m > n) { /* broad: one pass over the marks is ascending */
+        m = 0;
+        for (int s = 0; s < n; s++)
+            if (L->mark[s]) { L->mark[s] = 0; os[m++] = s; }
+        return m;
+    }
+    for (int j = 0; j < m; j++) L->mark[os[j]] = 0;
+    sort_ascending(os, m);
+    return m;
+}
+
+/* Every state with a nonzero entry of x, ascending, into os; returns how many. */
+static int support_of(const double *x, int n, int *os) {
+    int m = 0;
+    for (int s = 0; s < n; s++)
+        if (x[s] != 0.0) os[m++] = s;
+    return m;
+}
+
 /* Forward messages of the episode at tokens [st, en] into L->alpha (one row
- * per token, normalised); returns sum ln c_t.  A token whose evidence the
- * model gives probability 0 keeps the prediction alone. */
+ * per token, normalised; its support in L->supp); returns sum ln c_t.  A token
+ * whose evidence the model gives probability 0 keeps the prediction alone. */
 static double forward(latent_t *L, const experience_t *xp, long st, long en, const view_t *v) {
     const int n = L->n, no = L->no, ending = xp->ending[st];
     double ll = 0.0;
     for (long i = st; i <= en; i++) {
         double *al = L->alpha + (size_t)(i - st) * n;
+        int *sp = L->supp + (size_t)(i - st) * n, ns;
         const int o = xp->o[i], last = i == en;
         if (i == st) {
             memcpy(al, L->pi, sizeof(double) * (size_t)n);
+            ns = support_of(al, n, sp);
         } else {
-            const double *prev = al - n;
-            const int a = xp->a[i - 1];
             memset(al, 0, sizeof(double) * (size_t)n);
-            for (int s = 0; s < n; s++) {
-                if (prev[s] == 0.0) continue;
-                const size_t base = ((size_t)a * n + s) * v->bw;
-                for (int k = 0; k < v->bw && v->b_idx[base + k] >= 0; k++) al[v->b_idx[base + k]] += prev[s] * v->b_p[base + k];
-            }
+            ns = predict_support(L, v, xp->a[i - 1], al - n, sp - n, L->nsupp[i - 1 - st], al, sp);
         }
         double c = 0.0;
-        for (int s = 0; s < n; s++) {
+        for (int j = 0; j < ns; j++) {
+            const int s = sp[j];
             if (al[s] == 0.0) continue;
             double e = v->A[(size_t)s * no + o] * end_factor(L, s, i == st, last, ending);
             L->w[s] = al[s] * e;
@@ -165,35 +216,49 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
         if (c > 0.0 && isfinite(c)) {
             /* States below 1e-12 are dropped: it bounds the work by the states
              * that carry probability and changes nothing that is measured. */
-            for (int s = 0; s < n; s++) al[s] = al[s] == 0.0 || L->w[s] < 1e-12 * c ? 0.0 : L->w[s] / c;
+            int m = 0;
+            for (int j = 0; j < ns; j++) {
+                const int s = sp[j];
+                al[s] = al[s] == 0.0 || L->w[s] < 1e-12 * c ? 0.0 : L->w[s] / c;
+                if (al[s] != 0.0) sp[m++] = s;
+            }
+            ns = m;
             ll += log(c);
         } else if (last && i > st && ending == XP_GOAL && L->goal >= 0) {
             /* the ending is certain even where the model says it cannot be */
-            for (int s = 0; s < n; s++) al[s] = s == L->goal;
+            for (int j = 0; j < ns; j++) al[sp[j]] = 0.0;
+            al[L->goal] = 1.0;
+            sp[0] = L->goal;
+            ns = 1;
         } else {
             double z = 0.0;
-            for (int s = 0; s < n; s++) z += al[s];
-            for (int s = 0; s < n; s++) al[s] = z > 0.0 ? al[s] / z : 1.0 / n;
+            for (int j = 0; j < ns; j++) z += al[sp[j]];
+            if (z > 0.0) {
+                for (int j = 0; j < ns; j++) al[sp[j]] /= z;
+            } else {
+                for (int s = 0; s < n; s++) al[s] = 1.0 / n;
+                ns = support_of(al, n, sp);
+            }
         }
+        L->nsupp[i - st] = ns;
     }
     return ll;
 }
 
 /* w(s') = p(o_t | s') e_t(s') beta_t(s') / c_t for token t = i (c_t recovered
- * as the normaliser of the prediction times the evidence). */
-static void backward_weights(latent_t *L, const experience_t *xp, long st, long en, long i, const view_t *v,
-                             const double *beta_t) {
+ * as the normaliser of the prediction times the evidence), on the
+ * prediction's support (its states, ascending, into L->psupp); returns its size. */
+static int backward_weights(latent_t *L, const experience_t *xp, long st, long en, long i, const view_t *v,
+                            const double *beta_t) {
     const int n = L->n, no = L->no, o = xp->o[i], a = xp->a[i - 1];
     const double *prev = L->alpha + (size_t)(i - 1 - st) * n;
     double *pred = L->beta2;
+    int *ps = L->psupp;
     memset(pred, 0, sizeof(double) * (size_t)n);
-    for (int s = 0; s < n; s++) {
-        if (prev[s] == 0.0) continue;
-        const size_t base = ((size_t)a * n + s) * v->bw;
-        for (int k = 0; k < v->bw && v->b_idx[base + k] >= 0; k++) pred[v->b_idx[base + k]] += prev[s] * v->b_p[base + k];
-    }
+    const int m = predict_support(L, v, a, prev, L->supp + (size_t)(i - 1 - st) * n, L->nsupp[i - 1 - st], pred, ps);
     double c = 0.0;
-    for (int s = 0; s < n; s++) {
+    for (int j = 0; j < m; j++) {
+        const int s = ps[j];
         const double e = v->A[(size_t)s * no + o] * end_factor(L, s, 0, i == en, xp->ending[st]);
         L->w[s] = e * beta_t[s];
         c += pred[s] * e;
@@ -202,11 +267,12 @@ static void backward_weights(latent_t *L, const experience_t *xp, long st, long 
     if (inv == 0.0) {
         /* The evidence was dropped in the forward pass: drop it here too. */
         double z = 0.0;
-        for (int s = 0; s < n; s++) z += pred[s];
-        for (int s = 0; s < n; s++) L->w[s] = z > 0.0 ? beta_t[s] / z : 0.0;
-        return;
+        for (int j = 0; j < m; j++) z += pred[ps[j]];
+        for (int j = 0; j < m; j++) L->w[ps[j]] = z > 0.0 ? beta_t[ps[j]] / z : 0.0;
+        return m;
     }
-    for (int s = 0; s < n; s++) L->w[s] *= inv;
+    for (int j = 0; j < m; j++) L->w[ps[j]] *= inv;
+    return m;
 }
 
 /* The slot of successor s2 in L's local rows of (a, s), or -1. */
@@ -227,8 +293,10 @@ static void estep_counts(latent_t *L, const experience_t *xp, long st, long en, 
     for (int s = 0; s < n; s++) beta[s] = 1.0;
     for (long i = en; i >= st; i--) {
         const double *al = L->alpha + (size_t)(i - st) * n;
+        const int *sp = L->supp + (size_t)(i - st) * n, ns = L->nsupp[i - st];
         const int o = xp->o[i];
-        for (int s = 0; s < n; s++) {
+        for (int j = 0; j < ns; j++) {
+            const int s = sp[j];
             const double g = al[s] * beta[s] * wgt;
             if (g == 0.0) continue;
             L->cA[(size_t)s * no + o] += g;
@@ -239,12 +307,20 @@ static void estep_counts(latent_t *L, const experience_t *xp, long st, long en, 
             if (i == en && i > st && xp->ending[st] == XP_GOAL) L->c_success[s] += g;
         }
         if (i == st) break;
-        /* beta_{i-1}(s) = sum_s' B(s'|s,a) w(s'); xi(s, s') = alpha_{i-1}(s) B(s'|s,a) w(s'). */
+        /* beta_{i-1}(s) = sum_s' B(s'|s,a) w(s'); xi(s, s') = alpha_{i-1}(s) B(s'|s,a) w(s').
+         * beta_{i-1} is 0 off the support of alpha_{i-1} (gamma and xi are 0
+         * there): beta_i's entries are cleared first (all of them at the last
+         * token, where beta is 1 everywhere). */
         backward_weights(L, xp, st, en, i, v, beta);
+        if (i == en) memset(beta, 0, sizeof(double) * (size_t)n);
+        else
+            for (int j = 0; j < ns; j++) beta[sp[j]] = 0.0;
         const double *prev = al - n;
+        const int *pp = sp - n, np = L->nsupp[i - 1 - st];
         const int a = xp->a[i - 1];
-        for (int s = 0; s < n; s++) {
-            if (prev[s] == 0.0) { beta[s] = 0.0; continue; } /* gamma and xi are 0 there */
+        for (int j = 0; j < np; j++) {
+            const int s = pp[j];
+            if (prev[s] == 0.0) continue;
             const size_t base = ((size_t)a * n + s) * v->bw;
             double b = 0.0;
             for (int k = 0; k < v->bw && v->b_idx[base + k] >= 0; k++) {
