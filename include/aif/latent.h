@@ -95,7 +95,8 @@ typedef struct {
     int *supp;           /* [max_len][n] each alpha row's support: its nonzero states, ascending (a superset
                             of them may hold zeros), so that the passes touch only those */
     int *nsupp;          /* [max_len] its size */
-    int *psupp;          /* [n] the support of a prediction */
+    int *psupp;          /* [n] the support of a prediction (beta2's) */
+    int npsupp;          /* its size; alpha rows and beta2 are 0 off their supports */
     unsigned char *mark; /* [n] all 0 between uses */
     double *beta, *beta2, *w; /* [n] */
 } latent_t;

@@ -202,7 +202,7 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
             memcpy(al, L->pi, sizeof(double) * (size_t)n);
             ns = support_of(al, n, sp);
         } else {
-            memset(al, 0, sizeof(double) * (size_t)n);
+            for (int j = 0; j < L->nsupp[i - st]; j++) al[sp[j]] = 0.0; /* the row's last use */
             ns = predict_support(L, v, xp->a[i - 1], al - n, sp - n, L->nsupp[i - 1 - st], al, sp);
         }
         double c = 0.0;
@@ -254,8 +254,9 @@ static int backward_weights(latent_t *L, const experience_t *xp, long st, long e
     const double *prev = L->alpha + (size_t)(i - 1 - st) * n;
     double *pred = L->beta2;
     int *ps = L->psupp;
-    memset(pred, 0, sizeof(double) * (size_t)n);
+    for (int j = 0; j < L->npsupp; j++) pred[ps[j]] = 0.0; /* its last use */
     const int m = predict_support(L, v, a, prev, L->supp + (size_t)(i - 1 - st) * n, L->nsupp[i - 1 - st], pred, ps);
+    L->npsupp = m;
     double c = 0.0;
     for (int j = 0; j < m; j++) {
         const int s = ps[j];
