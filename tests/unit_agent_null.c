@@ -102,6 +102,7 @@ static void test_decisions(void) {
     }
     /* What the diagnostic scores against: a distribution and a log-preference. */
     check_context_t ctx;
+    memset(&ctx, 0xA5, sizeof ctx); /* every field is set: nothing left from before */
     CHECK(agent_null.check_context && agent_null.check_context(a, &ctx) == 0);
     double sum = 0;
     for (int s = 0; s < t.n_cells; s++) {
@@ -109,7 +110,8 @@ static void test_decisions(void) {
         CHECK_NEAR(ctx.lnp[s], -log((double)t.n_cells), 1e-12);
     }
     CHECK_NEAR(sum, 1.0, 1e-12);
-    CHECK(ctx.w_risk == 1.0 && ctx.w_ambiguity == 1.0 && ctx.tail_steps == 0);
+    CHECK(ctx.w_risk == 1.0 && ctx.w_ambiguity == 1.0 && ctx.tail_steps == 0 && ctx.risk_cost == 0);
+    CHECK(ctx.n_states == t.n_cells);
     agent_null.destroy(a);
 }
 

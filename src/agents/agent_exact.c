@@ -448,7 +448,8 @@ static int exact_train(void *self, env_t *env, rng_t *agent_rng, train_log_t *lo
         return -1;
     }
     long t = 0;
-    decision_t dec;
+    decision_t dec; /* the record of a training decision: written, never read */
+    decision_clear(&dec);
     while (t < log->budget && !trainlog_cancelled(log)) {
         int o = env_reset(env);
         xp_begin(&x->xp, o, label(x, env));

@@ -123,11 +123,7 @@ static int null_act(void *self, int obs, rng_t *rng, decision_t *d) {
  * of the diagnostic has something well defined to score. */
 static int null_check_context(const void *self, check_context_t *ctx) {
     const null_agent_t *a = self;
-    ctx->belief = a->flat;
-    ctx->lnp = a->flat + a->n_cells;
-    ctx->w_risk = 1.0;
-    ctx->w_ambiguity = 1.0;
-    ctx->tail_steps = 0;
+    check_context_set(ctx, a->flat, a->flat + a->n_cells, 1.0, 1.0, 0, 0); /* every field set */
     ctx->n_states = a->n_cells;
     return 0;
 }

@@ -128,7 +128,7 @@ static void settle_ctx_naming(const efe_check_t *xc, run_result_t *res) {
 void efe_check_score(efe_check_t *xc, const agent_class_t *c, const void *agent, int n_cells, const decision_t *dec,
                      run_result_t *res, int i) {
     const efe_model_t *tm = xc->tm;
-    check_context_t ctx;
+    check_context_t ctx = {0}; /* an agent that leaves a field out gets 0, never stack garbage */
     if (!c->check_context || c->check_context(agent, &ctx) != 0 || dec->check_H < 1) return;
     /* a belief over other states than the true model's (the cells alone in a
      * context world) cannot be scored on it */
