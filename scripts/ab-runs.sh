@@ -2,8 +2,9 @@
 # ab-runs.sh A_BIN B_BIN [JOB...]: the same one-run jobs with two builds of
 # aif-sweep in turn, one worker each (scripts/mpirun.sh 2), printing each
 # run's training + evaluation time and success and whether the two results
-# files are the same (scripts/compare-results.py: everything but timings).
-# Default jobs: jobs/perf/*.yaml.  For a speed-up that must not change
+# files are the same (scripts/compare-results.py: everything but timings;
+# the datasets that differ, if any).  null-work entries (which pad run ids)
+# are left out of the times and success.  Default jobs: jobs/perf/*.yaml.  For a speed-up that must not change
 # results, e.g. the build of an older commit against today's:
 #   git worktree add /tmp/old COMMIT && make -C /tmp/old
 #   sh scripts/ab-runs.sh /tmp/old/build/aif-sweep build/aif-sweep
@@ -35,8 +36,13 @@ t = (f["runs/train_seconds"][:] + f["runs/eval_seconds"][:])[keep]
 print(f"ab-runs: {sys.argv[2]:22s} {sys.argv[3]} {t.mean():8.1f} s/run  success {f['eval/success'][:][keep].mean():.2f}  ({sys.argv[4]})")
 PY
     done
-    /usr/bin/python3 scripts/compare-results.py "$TMP/$name.A.h5" "$TMP/$name.B.h5" >"$TMP/cmp" 2>&1 || status=1
-    echo "ab-runs: $name: $(tail -1 "$TMP/cmp")"; [ -n "$AB_DEBUG" ] && cat "$TMP/cmp"
+    if /usr/bin/python3 scripts/compare-results.py "$TMP/$name.A.h5" "$TMP/$name.B.h5" >"$TMP/cmp" 2>&1; then
+        echo "ab-runs: $name: $(tail -1 "$TMP/cmp")"
+    else
+        status=1
+        echo "ab-runs: $name: $(tail -1 "$TMP/cmp"):"
+        sed '$d' "$TMP/cmp" | sed 's/^/    /'   # which datasets differ
+    fi
 done
 echo "ab-runs: load $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status
