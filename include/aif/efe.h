@@ -215,8 +215,9 @@ void efe_predict_obs(const efe_model_t *m, const double *q, double *q_obs);
 int  efe_observe(const efe_model_t *m, double *q, int o);
 
 /* The belief q0 carried through the actions policy[0..H-1]: the risk (of
- * w's kind; w's weights are not used) and ambiguity of each step summed into *risk and *amb; returns the belief after
- * the last step (inside work, 2 * n_states + n_obs doubles). */
+ * w's kind; w's weights are not used) and ambiguity of each step summed
+ * into *risk and *amb; returns the belief after the last step (inside work,
+ * 2 * n_states + n_obs doubles). */
 const double *efe_rollout(const efe_model_t *m, const double *q0, const int *policy, int H,
                           const double *lnp, const efe_weights_t *w, double *risk, double *amb, double *work);
 
