@@ -10,8 +10,14 @@
  *   r_k(e) = rho_k p(e | k) / sum_j rho_j p(e | j),
  * from each component's forward pass, and each component's expected counts
  * times r_k(e); the M-step is each component's (latent_mstep) and
- * rho_k = (sum_e r_k(e) + rho_prior) / (episodes + K rho_prior).  The
- * log-likelihood sum_e ln sum_k rho_k p(e | k) never falls (tested).  The
+ * rho_k = (sum_e r_k(e) + rho_prior) / (episodes + K rho_prior), rho_prior =
+ * LATENT_CTX_RHO_PRIOR pseudo-episodes per context: the agent is told that K
+ * contexts exist, and until its record says otherwise each holds a share of
+ * the episodes (a record of few episodes with a cue and a goal otherwise lets
+ * EM give one context nearly all of them, a trap the agent's own behaviour
+ * then keeps: docs/contexts.md).  The
+ * log-likelihood sum_e ln sum_k rho_k p(e | k) plus the priors' log densities
+ * never falls (tested on the log-likelihood from convergence).  The
  * contexts are exchangeable a priori, so the first E-step's responsibilities
  * are drawn at random (Dirichlet(1) per episode, from the caller's stream):
  * the symmetry must be broken for EM to move.  EM runs from
@@ -46,6 +52,7 @@
 #define LATENT_CTX_MAX EFE_CTX_MAX /* contexts a learner handles (the belief planner's) */
 #define LATENT_CTX_AWIDTH 16  /* observation slots per state in the planner's sparse rows */
 #define LATENT_CTX_RESTARTS 4 /* EM runs (by cue, by outcome, two random); the most likely is kept */
+#define LATENT_CTX_RHO_PRIOR 10.0 /* Dirichlet pseudo-episodes per context on the context weights rho */
 #define LATENT_CTX_TIE_BW 64  /* successor slots latent_ctx_tie_model handles (a wider model is left as it is) */
 
 typedef struct {

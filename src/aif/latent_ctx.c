@@ -11,7 +11,7 @@ int latent_ctx_alloc(latent_ctx_t *X, arena_t *ar, const task_t *task, int max_l
     X->K = task->n_contexts;
     X->nc = task->n_cells;
     X->no = task->n_obs;
-    X->rho_prior = 1.0;
+    X->rho_prior = LATENT_CTX_RHO_PRIOR;
     X->cap = cap < 1 ? 1 : cap;
     X->tie = 1;
     X->resp = arena_alloc(ar, (size_t)X->K * (size_t)X->cap, sizeof(double));
