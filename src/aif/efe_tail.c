@@ -34,12 +34,12 @@ static void state_costs(efe_tail_t *t, const efe_model_t *m, const double *lnp, 
     const int aw = m->a_width;
     for (int s = 0; s < t->n; s++) {
         const size_t base = (size_t)s * aw;
-        double kl = 0.0;
+        double r = 0.0;
         for (int k = 0; k < aw && m->a_idx[base + k] >= 0; k++) {
             const double p = m->a_p[base + k];
-            if (p > 0.0) kl += p * efe_risk_term(w, p, lnp[m->a_idx[base + k]]);
+            if (p > 0.0) r += p * efe_risk_term(w, p, lnp[m->a_idx[base + k]]);
         }
-        t->g_risk[s] = kl - (bonus ? bonus[s] : 0.0);
+        t->g_risk[s] = r - (bonus ? bonus[s] : 0.0);
         t->g_amb[s] = m->H_A[s];
     }
 }

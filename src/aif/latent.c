@@ -247,8 +247,8 @@ static double forward(latent_t *L, const experience_t *xp, long st, long en, con
 
 /* w(s') = p(o_t | s') e_t(s') beta_t(s') / c_t for token t = i (c_t recovered
  * as the normaliser of the prediction times the evidence), on the
- * prediction's support (its states, ascending, into L->psupp); returns its size. */
-static int backward_weights(latent_t *L, const experience_t *xp, long st, long en, long i, const view_t *v,
+ * prediction's support (its states, ascending, into L->psupp, L->npsupp). */
+static void backward_weights(latent_t *L, const experience_t *xp, long st, long en, long i, const view_t *v,
                             const double *beta_t) {
     const int n = L->n, no = L->no, o = xp->o[i], a = xp->a[i - 1];
     const double *prev = L->alpha + (size_t)(i - 1 - st) * n;
@@ -270,10 +270,9 @@ static int backward_weights(latent_t *L, const experience_t *xp, long st, long e
         double z = 0.0;
         for (int j = 0; j < m; j++) z += pred[ps[j]];
         for (int j = 0; j < m; j++) L->w[ps[j]] = z > 0.0 ? beta_t[ps[j]] / z : 0.0;
-        return m;
+        return;
     }
     for (int j = 0; j < m; j++) L->w[ps[j]] *= inv;
-    return m;
 }
 
 /* The slot of successor s2 in L's local rows of (a, s), or -1. */
