@@ -30,6 +30,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import scipy.optimize  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from . import budgets as budget_data  # noqa: E402
@@ -780,10 +781,17 @@ def _aligned_context_belief(b, ctx, K):
             last[e] = b[e, t[-1], :K]
     ok = np.isfinite(last[:, 0])
     best, name = -1.0, tuple(range(K))
-    for perm in itertools.permutations(range(K)):
-        score = float(last[ok, np.asarray(perm)[ctx[ok]]].sum()) if ok.any() else 0.0
-        if score > best + 1e-9:
-            best, name = score, perm
+    if K <= 4:
+        for perm in itertools.permutations(range(K)):
+            score = float(last[ok, np.asarray(perm)[ctx[ok]]].sum()) if ok.any() else 0.0
+            if score > best + 1e-9:
+                best, name = score, perm
+    elif ok.any():  # K! namings are too many to list: the assignment that maximises the same sum
+        W = np.zeros((K, K))
+        np.add.at(W, ctx[ok], last[ok])
+        _, cols = scipy.optimize.linear_sum_assignment(W, maximize=True)
+        if W[np.arange(K), cols].sum() > np.trace(W) + 1e-9:
+            name = tuple(int(c) for c in cols)
     own = np.asarray(name)[ctx]
     return np.take_along_axis(b[:, :, :K], own[:, None, None], axis=2)[:, :, 0], name
 

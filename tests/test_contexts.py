@@ -533,16 +533,69 @@ environments:
         _beliefs_and_checks(f, agent, 4)
 
 
-def test_more_contexts_than_the_planner_handles_are_refused(tmp_path):
-    """Five contexts: the belief planner and the learners stop at four; each
-    agent says so in one line naming the world, and nothing is written."""
-    env = '  - name: five\n    map: ["1F2F3", "FFSFF", "4FCF5"]\n    max_steps: 20\n'
-    for agent, want in [("type: exact-aif\n    params: {model: true}", "at most 4 hidden contexts; world 'five' has 5"),
-                        ("type: exact-aif\n    params: {model: learned}", "at most 4 hidden contexts; world 'five' has 5"),
-                        ("type: diffusion-aif", "at most 4 hidden contexts; world 'five' has 5")]:
-        job = write_job(tmp_path, "name: five\nseeds: 1\ntrain_steps: 100\neval_episodes: 1\nenvironments:\n" + env +
-                        f"agents:\n  - {agent}\n")
-        p = subprocess.run([BIN, str(job), "-o", str(tmp_path / "x.h5")], capture_output=True, text=True, timeout=60)
+def test_five_contexts_the_reference_and_the_learners(tmp_path):
+    """Five contexts, above the four the belief planner once stopped at (its
+    grid on the simplex is then every belief in fifths, 126 points, the
+    uniform belief and each known context among them): the reference goes to
+    the cue first in every episode and then to the goal it shows; the
+    learners fit a mixture of five and reach the goal in >= 90% of the
+    episodes.  /traj/p_context has room for the five (KC = 5), the
+    reference's belief a fifth each at the start; the EFE diagnostic settles
+    each learner's naming among the 120."""
+    job = write_job(tmp_path, """
+name: five
+seed: 7
+seeds: 1
+train_steps: 3000
+eval_episodes: 20
+log_episodes: 20
+checkpoints: 0
+efe_checks: 4
+environments:
+  - name: five
+    map: ["1F2F3", "FFSFF", "4FCF5"]
+    max_steps: 12
+""" + LEARNERS)
+    out = tmp_path / "f.h5"
+    run_sweep(job, out, 2, check=True, timeout=600)
+    with h5py.File(out, "r") as f:
+        assert (f["runs/status"][:] == 1).all()
+        agent = np.array([_text(x) for x in f["runs/params"]["agent"]])
+        ctx, succ = f["eval/context"][:], f["eval/success"][:]
+        pos, length, pc = f["traj/pos"][:], f["traj/length"][:], f["traj/p_context"][:]
+        assert int(f["envs/five"].attrs["n_contexts"]) == 5 and pc.shape[-1] == 5
+        assert len(set(np.unique(ctx))) >= 4
+        for r in range(len(agent)):
+            assert succ[r].mean() >= 0.9, (agent[r], succ[r].mean())
+            if agent[r] == "exact-goal":
+                for e in range(length.shape[1]):
+                    assert pos[r, e, 1] == 12, pos[r, e, :length[r, e] + 1]      # the cue first
+                    assert np.allclose(pc[r, e, 0], 0.2, atol=1e-6), pc[r, e, 0]
+                    assert abs(pc[r, e, 1, ctx[r, e]] - 1.0) < 1e-6, (pc[r, e, 1], ctx[r, e])
+        _beliefs_and_checks(f, agent, 5)
+
+
+def test_a_belief_table_too_large_is_refused(tmp_path):
+    """Nine contexts on 45 cells: the belief planner's table would have
+    45 x 24,310 information states, above the 2^20 it is built for; each
+    agent that would plan over it says so in one line naming the world, and
+    nothing is written.  The reference with the tail over states plans
+    without it."""
+    env = ('  - name: nine\n    map: ["1F2F3F4F5", "FFFFSFFFF", "6F7FCF8F9", "FFFFFFFFF", "FFFFFFFFF"]\n'
+           '    max_steps: 30\n')
+    for agent, ok in [("type: exact-aif\n    params: {model: true}", False),
+                      ("type: exact-aif\n    params: {model: learned}", False),
+                      ("type: diffusion-aif", False),
+                      ("type: exact-aif\n    params: {model: true, context_tail: state}", True)]:
+        job = write_job(tmp_path, "name: nine\nseeds: 1\ntrain_steps: 100\neval_episodes: 1\nenvironments:\n" +
+                        env + f"agents:\n  - {agent}\n")
+        p = subprocess.run([BIN, str(job), "-o", str(tmp_path / "x.h5"), "--dry-run"], capture_output=True,
+                           text=True, timeout=60)
+        if ok:
+            assert p.returncode == 0, p.stderr
+            continue
         lines = p.stderr.strip().splitlines()
-        assert p.returncode != 0 and len(lines) == 1 and want in lines[0] and "five" in lines[0], p.stderr
+        assert p.returncode != 0 and len(lines) == 1, p.stderr
+        assert "45 cells x 24310 beliefs about 9 hidden contexts in world 'nine'" in lines[0], lines[0]
+        assert "1048576 information states" in lines[0], lines[0]
         assert not (tmp_path / "x.h5").exists()

@@ -12,6 +12,7 @@
 #include "world/env.h"
 #include "world/presets.h"
 #include "core/rng.h"
+#include "aif/efe.h"
 #include "unit.h"
 
 /* Pearson's correlation of the average ranks, written out directly. */
@@ -79,9 +80,7 @@ static void median_and_naming(void) {
     CHECK(result_alloc(&res, &d, 0) == 0);
     result_reset(&res, &d, 0);
     efe_check_t xc;
-    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check) == 0 && xc.ctx_alloc && xc.named);
-    CHECK(xc.K == 2 && xc.n_names == 2 && xc.name[0][0] == 0 && xc.name[0][1] == 1 && xc.name[1][0] == 1 &&
-          xc.name[1][1] == 0);
+    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check, d.eval_episodes) == 0 && xc.ctx_alloc && xc.K == 2);
     /* the median of the defined correlations: 0.2, 0.4, 0.9 (one NaN skipped) */
     const float rho[4] = {0.9f, NAN, 0.2f, 0.4f};
     for (int i = 0; i < 4; i++) res.check_rho[i] = rho[i];
@@ -90,77 +89,103 @@ static void median_and_naming(void) {
     res.check_rho[1] = 0.5f;
     efe_check_finish(&xc, &res, 4);
     CHECK_NEAR(res.check_rho_median, 0.45, 1e-7);
-    /* beliefs that name the contexts the other way round: the swapped exact values are kept */
+    /* one check from a belief of 0.8 / 0.2 at the start, scored under the
+     * world's naming; beliefs that name the contexts the other way round
+     * re-score it as the belief 0.2 / 0.8 */
+    const int nc = g.n_states, n = k.model.n_states, na = g.n_actions;
+    efe_pref_t pref = {EFE_PREF_GOAL, 1.0, 8.0, 10.0};
+    efe_log_preferences_ctx(&pref, nc, g.n_sym, g.n_contexts + 1, NULL, xc.lnp);
+    xc.w = (efe_weights_t){1.0, 1.0, EFE_RISK_KL};
+    efe_ctx_solve(&xc.ctx, &k.model, xc.lnp, &xc.w, g.max_steps);
+    xc.ctx_solved = 1;
+    double *q = xc.check_q, flip[64] = {0}, Gw[8], Gf[8], r8[8], a8[8];
+    CHECK(n <= 64 && na <= 8);
+    memset(q, 0, sizeof(double) * (size_t)n);
+    q[g.start] = flip[nc + g.start] = 0.8;
+    q[nc + g.start] = flip[g.start] = 0.2;
+    efe_ctx_first(&xc.ctx, &k.model, q, xc.lnp, &xc.w, Gw, r8, a8);
+    efe_ctx_first(&xc.ctx, &k.model, flip, xc.lnp, &xc.w, Gf, r8, a8);
+    int differ = 0;
+    for (int x = 0; x < na; x++) differ |= (float)Gw[x] != (float)Gf[x];
+    CHECK(differ);
     xc.ctx_checks = 1;
-    res.check_n[0] = 3;
-    const float est[3] = {1, 2, 3}, exact[3] = {3, 2, 1}, swapped[3] = {10, 20, 30};
-    memcpy(res.check_est, est, sizeof est);
-    memcpy(res.check_exact, exact, sizeof exact);
-    memcpy(xc.named, exact, sizeof exact);
-    memcpy(xc.named + RESULT_CHECK_POLICIES, swapped, sizeof swapped);
+    res.check_n[0] = na;
+    const float est[5] = {1, 2, 3, 4, 5};
+    memcpy(res.check_est, est, sizeof(float) * (size_t)na);
+    for (int x = 0; x < na; x++) res.check_exact[x] = (float)Gw[x];
     const float world[4] = {0.1f, 0.9f, NAN, NAN}, none[4] = {NAN, NAN, NAN, NAN}, other[4] = {0.95f, 0.05f, NAN, NAN};
+    int name[EFE_CTX_MAX];
     efe_check_episode_end(&xc, world, 1);  /* agrees with the world's naming */
     efe_check_episode_end(&xc, none, 0);   /* no belief: no vote */
+    efe_check_naming(&xc, name);
+    CHECK(xc.n_ep == 1 && name[0] == 0 && name[1] == 1);
     efe_check_finish(&xc, &res, 1);
-    CHECK(res.check_exact[0] == 3 && xc.agree[0] > xc.agree[1]);
+    for (int x = 0; x < na; x++) CHECK(res.check_exact[x] == (float)Gw[x]);
     efe_check_episode_end(&xc, other, 1);  /* then the other way round, twice */
     efe_check_episode_end(&xc, world, 0);
-    CHECK(xc.agree[1] > xc.agree[0]);
+    efe_check_naming(&xc, name);
+    CHECK(name[0] == 1 && name[1] == 0);
     efe_check_finish(&xc, &res, 1);
-    CHECK(res.check_exact[0] == 10 && res.check_exact[2] == 30);
-    CHECK_NEAR(res.check_rho[0], 1.0, 1e-6);
+    for (int x = 0; x < na; x++) CHECK_MSG(res.check_exact[x] == (float)Gf[x], "%d: %g %g", x, res.check_exact[x], Gf[x]);
+    CHECK(res.check_rho[0] == efe_check_spearman(est, res.check_exact, na));
+    for (int v = 0; v < 3; v++) efe_check_episode_end(&xc, world, 1); /* votes beyond the episodes: none */
+    CHECK(xc.n_ep == d.eval_episodes);
     efe_check_free(&xc);
-    CHECK(xc.work == NULL && xc.named == NULL);
+    CHECK(xc.work == NULL && xc.check_q == NULL);
     efe_check_free(&xc); /* twice is safe */
     result_free(&res);
     world_knowledge_free(&k);
     gw_free(&g);
     free(sp.map);
     free(sp.eta);
-    /* three contexts: all six namings, the world's first; the one the
-     * beliefs agree with (the world's context j called j + 1 mod 3) is kept */
+    /* three contexts: the naming the beliefs agree with (the world's context j
+     * called j + 1 mod 3) */
     gw_spec_init(&sp);
     CHECK(world_apply(world_find("plus-maze"), &sp, e, sizeof e) == 0 && gw_build(&g, &sp, e, sizeof e) == 0);
     CHECK(world_knowledge_build(&k, &g) == 0);
-    d.max_steps = g.max_steps;
-    CHECK(result_alloc(&res, &d, 0) == 0);
-    result_reset(&res, &d, 0);
-    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check) == 0 && xc.ctx_alloc && xc.K == 3 && xc.n_names == 6);
-    int shifted = -1;
-    for (int m = 0; m < 6; m++) {
-        int seen = 0, is_shift = 1;
-        for (int j = 0; j < 3; j++) {
-            seen |= 1 << xc.name[m][j];
-            CHECK(m > 0 || xc.name[m][j] == j);
-            is_shift &= xc.name[m][j] == (j + 1) % 3;
-        }
-        CHECK(seen == 7);
-        for (int l = 0; l < m; l++) CHECK(memcmp(xc.name[l], xc.name[m], sizeof xc.name[m]) != 0);
-        if (is_shift) shifted = m;
-        for (int p = 0; p < 3; p++) xc.named[(size_t)m * RESULT_CHECK_POLICIES + p] = (float)(10 * m + p);
-    }
-    CHECK(shifted > 0);
-    xc.ctx_checks = 1;
-    res.check_n[0] = 3;
-    memcpy(res.check_est, est, sizeof est);
+    CHECK(efe_check_init(&xc, &g, &k.model, d.n_check, 3) == 0 && xc.ctx_alloc && xc.K == 3);
     for (int j = 0; j < 3; j++) {
         float b[4] = {0.1f, 0.1f, 0.1f, NAN};
         b[(j + 1) % 3] = 0.8f;
         efe_check_episode_end(&xc, b, j);
     }
-    efe_check_finish(&xc, &res, 1);
-    CHECK_MSG(res.check_exact[0] == 10 * shifted && res.check_exact[2] == 10 * shifted + 2, "%g", res.check_exact[0]);
+    efe_check_naming(&xc, name);
+    for (int j = 0; j < 3; j++) CHECK(name[j] == (j + 1) % 3);
     efe_check_free(&xc);
-    result_free(&res);
     world_knowledge_free(&k);
     gw_free(&g);
     free(sp.map);
     free(sp.eta);
+    /* nine contexts (9! namings): the agent calls the world's context j
+     * (j + 4) mod 9, and says so with a belief of 0.6 at each episode's end */
+    gw_spec_init(&sp);
+    char map9[] = "1F2F3"
+                  "FFFFF"
+                  "4FSF5"
+                  "FFCFF"
+                  "6789F";
+    sp.rows = sp.cols = 5;
+    sp.map = map9;
+    CHECK(gw_build(&g, &sp, e, sizeof e) == 0 && g.n_contexts == 9);
+    CHECK(world_knowledge_build(&k, &g) == 0);
+    CHECK(efe_check_init(&xc, &g, &k.model, 2, 18) == 0 && xc.ctx_alloc && xc.K == 9);
+    for (int ep = 0; ep < 18; ep++) {
+        const int j = ep % 9;
+        float b[DECISION_MAX_CONTEXTS];
+        for (int x = 0; x < 9; x++) b[x] = 0.05f;
+        b[(j + 4) % 9] = 0.6f;
+        efe_check_episode_end(&xc, b, j);
+    }
+    efe_check_naming(&xc, name);
+    for (int j = 0; j < 9; j++) CHECK_MSG(name[j] == (j + 4) % 9, "context %d named %d", j, name[j]);
+    efe_check_free(&xc);
+    world_knowledge_free(&k);
+    gw_free(&g);
     /* a world without contexts has no belief recursion */
     gw_spec_init(&sp);
     CHECK(world_apply(world_find("paper4x4"), &sp, e, sizeof e) == 0 && gw_build(&g, &sp, e, sizeof e) == 0);
     CHECK(world_knowledge_build(&k, &g) == 0);
-    CHECK(efe_check_init(&xc, &g, &k.model, 3) == 0 && !xc.ctx_alloc && xc.work != NULL);
+    CHECK(efe_check_init(&xc, &g, &k.model, 3, 4) == 0 && !xc.ctx_alloc && xc.work != NULL);
     efe_check_free(&xc);
     world_knowledge_free(&k);
     gw_free(&g);

@@ -211,6 +211,11 @@ static void test_stencil_is_barycentric(void) {
     efe_ctx_t t;
     CHECK(efe_ctx_alloc(&t, 1, 1, 4, 4) != 0 && efe_ctx_alloc(&t, 1, EFE_CTX_MAX + 1, 4, 4) != 0);
     CHECK(efe_ctx_points(2) == 41 && efe_ctx_points(3) == 253 && efe_ctx_points(4) == 165);
+    CHECK(efe_ctx_points(5) == 126 && efe_ctx_points(6) == 462 && efe_ctx_points(7) == 1716 &&
+          efe_ctx_points(8) == 6435 && efe_ctx_points(9) == 24310 && efe_ctx_points(10) == 0);
+    /* the size guard: four contexts on any grid up to 64 x 64; nine on at most 43 cells */
+    CHECK(efe_ctx_fits(64 * 64, 4) && efe_ctx_fits(43, 9) && !efe_ctx_fits(44, 9) && !efe_ctx_fits(4, 10));
+    CHECK(efe_ctx_alloc(&t, 44, 9, 4, 4) != 0);
     rng_t r;
     rng_seed(&r, 3, 0, RNG_INIT);
     for (int K = 2; K <= EFE_CTX_MAX; K++) {
@@ -240,6 +245,13 @@ static void test_stencil_is_barycentric(void) {
             for (int k = 0; k < K; k++)
                 CHECK_MSG(fabs(rec[k] - w[k] / mass) < 1e-12, "K %d trial %d: context %d %.15g for %.15g", K, trial,
                           k, rec[k], w[k] / mass);
+            if (trial >= t.M && trial <= t.M + K) { /* the uniform belief and each vertex are grid points */
+                for (int k = 0; k < K; k++) w[k] = trial == t.M ? 1.0 : k == trial - t.M - 1;
+                efe_ctx_stencil(&t, w, trial == t.M ? (double)K : 1.0, idx, lam);
+                int on = 0;
+                for (int m = 0; m < K; m++) on += lam[m] > 1.0 - 1e-12;
+                CHECK_MSG(on == 1, "K %d: %s is not a grid point", K, trial == t.M ? "the uniform belief" : "a vertex");
+            }
             if (trial < t.M) {
                 double own = 0.0;
                 for (int m = 0; m < K; m++) own += idx[m] == trial ? lam[m] : 0.0;

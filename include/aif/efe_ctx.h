@@ -34,7 +34,9 @@
 #define AIF_EFE_CTX_H
 #include "aif/efe.h"
 
-#define EFE_CTX_MAX 4    /* the most contexts the table is built for */
+#define EFE_CTX_MAX 9    /* the most contexts the table is built for (a map's goal digits 1..9) */
+#define EFE_CTX_MAX_INFO (1L << 20) /* the most information states (cells x grid points) a table has */
+#define EFE_CTX_DENSE_KEYS (1L << 22) /* up to this many keys a point is found in a dense table, else by search */
 #define EFE_CTX_CACHE_BYTES (256L << 20) /* the most a solve keeps of its steps (else it recomputes them) */
 
 typedef struct {
@@ -45,7 +47,9 @@ typedef struct {
     double *nr, *na_;          /* [nc][M] next iterate */
     double *vbuf;              /* the block of the four tables */
     double *pbel;              /* [M][K] each grid point's belief */
-    int *lut;                  /* [pw[K]] a grid point's index by its cumulative counts' key */
+    int *lut;                  /* [pw[K]] a grid point's index by its cumulative counts' key (NULL above
+                                  EFE_CTX_DENSE_KEYS keys: then by binary search in keys) */
+    long *keys;                /* [M] each grid point's key, ascending */
     long pw[EFE_CTX_MAX + 1];  /* pw[i] = (R+1)^(i-1): the weight of count u_i in a key; pw[K] the keys */
     double *bq, *qo, *wk;      /* scratch: [K nc] predicted joint belief, [no] q(o), [K][nc] per-cell weights */
     int *bsupp, *olist, *clist;
@@ -68,11 +72,17 @@ typedef struct {
 } efe_ctx_t;
 
 /* The grid's resolution for K contexts: 40 for 2 (41 points), 21 for 3 (253),
- * 8 for 4 (165); a multiple of K, so the uniform belief is a grid point; 0 for
- * K outside [2, EFE_CTX_MAX]. */
+ * 8 for 4 (165), then K itself (5: 126, 6: 462, 7: 1,716, 8: 6,435, 9: 24,310);
+ * a multiple of K, so the uniform belief is a grid point, and every vertex
+ * (a context known) is one; 0 for K outside [2, EFE_CTX_MAX]. */
 int efe_ctx_resolution(int K);
 /* Its points: C(R + K - 1, K - 1); 0 for K outside [2, EFE_CTX_MAX]. */
 int efe_ctx_points(int K);
+/* 1 if the table for n_cells cells and K contexts is built: 2 <= K <=
+ * EFE_CTX_MAX and n_cells * efe_ctx_points(K) <= EFE_CTX_MAX_INFO (its time and
+ * memory grow with that count; with up to four contexts every grid of up to
+ * 64 x 64 cells fits). */
+int efe_ctx_fits(int n_cells, int K);
 /* The bytes a solve keeps per posterior of a step (the ent_d and ent_i arrays). */
 size_t efe_ctx_entry_bytes(int K);
 
@@ -82,7 +92,7 @@ size_t efe_ctx_entry_bytes(int K);
  * = the belief). */
 void efe_ctx_stencil(const efe_ctx_t *t, const double *w, double mass, int *idx, double *lam);
 
-/* 0, or -1 (no memory, or K outside [2, EFE_CTX_MAX]).  efe_ctx_free releases it. */
+/* 0, or -1 (no memory, or !efe_ctx_fits).  efe_ctx_free releases it. */
 int  efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions);
 void efe_ctx_free(efe_ctx_t *t);
 

@@ -26,7 +26,7 @@
 
 #define DECISION_MAX_CHECK 64
 #define DECISION_MAX_H 16
-#define DECISION_MAX_CONTEXTS 4 /* the most hidden contexts a decision reports a belief about */
+#define DECISION_MAX_CONTEXTS TASK_MAX_CONTEXTS /* the most hidden contexts a decision reports a belief about */
 
 /* The cost of an agent's network in one run (agent_class_t.fit_stats). */
 typedef struct {

@@ -111,5 +111,6 @@ void jobspec_use_agent_classes(const agent_class_t *const *classes);
 /* Largest max_steps over the job's worlds, and largest action count. */
 int  jobspec_max_steps(const jobspec_t *job);
 int  jobspec_max_actions(const jobspec_t *job);
+int  jobspec_max_contexts(const jobspec_t *job); /* the most hidden contexts of its worlds (1: none) */
 
 #endif

@@ -22,10 +22,17 @@ typedef struct {
     int curve_points;    /* C */
     int n_ckpt;          /* checkpoints per run */
     int n_check;         /* D: decisions per run with the exact-EFE diagnostic */
+    int n_contexts;      /* the most hidden contexts of a world of the job (KC: result_ctx_slots) */
 } layout_dims_t;
 
 #define RESULT_CHECK_POLICIES 64   /* KP: policies compared per checked decision */
-#define RESULT_CONTEXTS 4          /* KC: hidden contexts a logged belief has room for (agents.h's DECISION_MAX_CONTEXTS) */
+#define RESULT_CONTEXTS 4          /* KC at least: hidden contexts a logged belief has room for */
+/* KC: RESULT_CONTEXTS, or the job's most contexts above that (agents.h's
+ * DECISION_MAX_CONTEXTS at most), so a job of worlds with up to four keeps
+ * the shape it always had. */
+static inline int result_ctx_slots(const layout_dims_t *d) {
+    return d->n_contexts > RESULT_CONTEXTS ? d->n_contexts : RESULT_CONTEXTS;
+}
 
 typedef struct {
     long run_id;

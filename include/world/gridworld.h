@@ -91,6 +91,8 @@ typedef struct {
  * observable, noise_radius 1, max_steps 100, 4 actions, rewards step 0 /
  * goal 1 / hole 0.  The spec does not own map or eta memory: the caller does. */
 void gw_spec_init(gw_spec_t *spec);
+/* The hidden contexts the spec's map declares (its highest goal digit; 1: none). */
+int  gw_spec_contexts(const gw_spec_t *spec);
 
 /* Build a world from its spec.  Returns 0, or -1 with a message in err
  * (e.g. goal unreachable from start, start on a wall).  gw_free releases it. */

@@ -255,8 +255,7 @@ planner_config_t dif_plan_config(const task_t *task, const dif_cfg_t *c) {
 /* What diffusion-aif does not do in a world with hidden contexts
  * (docs/contexts.md): a message, or NULL. */
 static const char *ctx_refusal(const task_t *env, const dif_cfg_t *c) {
-    _Static_assert(LATENT_CTX_MAX == 4, "the message below names LATENT_CTX_MAX");
-    if (env->n_contexts > LATENT_CTX_MAX) return "more than 4 hidden contexts";
+    _Static_assert(LATENT_CTX_MAX >= TASK_MAX_CONTEXTS, "the learner handles every world's contexts");
     if (c->labels) return "state_labels: true (the labels are cells, not (cell, context))";
     if (c->em_rounds > 0) return "em_rounds > 0";
     if (c->predict == PREDICT_SAMPLES) return "prediction: samples";
@@ -283,9 +282,11 @@ static const char *idle_loop_setting(const dif_cfg_t *c) {
 /* The checks of the parameters alone, and of them against the task. */
 int dif_check(const task_t *env, const dif_cfg_t *c, char *err, size_t n) {
     const char *no = env->n_contexts > 1 ? ctx_refusal(env, c) : NULL, *idle = idle_loop_setting(c);
-    if (no && env->n_contexts > LATENT_CTX_MAX) {
-        snprintf(err, n, "diffusion-aif: at most %d hidden contexts; world '%s' has %d (docs/contexts.md)",
-                 LATENT_CTX_MAX, env->name, env->n_contexts);
+    if (env->n_contexts > 1 && c->planner.kind == PLANNER_INDUCTION && !efe_ctx_fits(env->n_cells, env->n_contexts)) {
+        snprintf(err, n, "diffusion-aif: planner: induction plans over %d cells x %d beliefs about %d hidden contexts "
+                 "in world '%s', above the %ld information states it is built for (use planner: tree, or a smaller "
+                 "world; docs/contexts.md)", env->n_cells, efe_ctx_points(env->n_contexts), env->n_contexts,
+                 env->name, EFE_CTX_MAX_INFO);
         return -1;
     }
     if (no) {

@@ -196,20 +196,18 @@ static int exact_check(const task_t *task, const exact_cfg_t *c, char *err, size
         snprintf(err, errlen, "exact-aif: horizon %d exceeds the world's max_steps %d", H, task->max_steps);
         return -1;
     }
-    if (task->n_contexts > LATENT_CTX_MAX && learned) {
-        snprintf(err, errlen, "exact-aif: model: learned handles at most %d hidden contexts; world '%s' has %d "
-                 "(docs/contexts.md)", LATENT_CTX_MAX, task->name, task->n_contexts);
-        return -1;
-    }
+    _Static_assert(LATENT_CTX_MAX >= TASK_MAX_CONTEXTS, "model: learned handles every world's contexts");
     if (task->n_contexts > 1 && learned && c->labels) {
         snprintf(err, errlen, "exact-aif: state_labels: the labels are cells, not (cell, context): not for world "
                  "'%s' with hidden contexts", task->name);
         return -1;
     }
-    if (task->n_contexts > EFE_CTX_MAX && c->planner.kind == PLANNER_INDUCTION && c->context_tail == CTX_TAIL_BELIEF) {
-        snprintf(err, errlen, "exact-aif: planner: induction plans over the belief about at most %d hidden contexts; "
-                 "world '%s' has %d (use context_tail: state, or planner: tree)", EFE_CTX_MAX, task->name,
-                 task->n_contexts);
+    if (task->n_contexts > 1 && c->planner.kind == PLANNER_INDUCTION && c->context_tail == CTX_TAIL_BELIEF &&
+        !efe_ctx_fits(task->n_cells, task->n_contexts)) {
+        snprintf(err, errlen, "exact-aif: planner: induction plans over %d cells x %d beliefs about %d hidden "
+                 "contexts in world '%s', above the %ld information states it is built for (use context_tail: "
+                 "state, planner: tree, or a smaller world; docs/contexts.md)", task->n_cells,
+                 efe_ctx_points(task->n_contexts), task->n_contexts, task->name, EFE_CTX_MAX_INFO);
         return -1;
     }
     if (task->n_contexts > 1 && c->efe.pref.kind != EFE_PREF_GOAL) {

@@ -13,7 +13,7 @@
 size_t efe_ctx_entry_bytes(int K) { return sizeof(double) * (size_t)ENT_D(K) + sizeof(int) * (size_t)ENT_I(K); }
 
 int efe_ctx_resolution(int K) {
-    static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8};
+    static const int R[EFE_CTX_MAX + 1] = {0, 0, 40, 21, 8, 5, 6, 7, 8, 9};
     return K >= 2 && K <= EFE_CTX_MAX ? R[K] : 0;
 }
 
@@ -25,34 +25,61 @@ int efe_ctx_points(int K) {
     return (int)c;
 }
 
+int efe_ctx_fits(int n_cells, int K) {
+    const int M = efe_ctx_points(K);
+    return M > 0 && n_cells > 0 && (long)n_cells * M <= EFE_CTX_MAX_INFO;
+}
+
 /* The grid: every cumulative count vector u_1 >= ... >= u_{K-1} (u_i = R times
  * the belief in contexts i..K-1, in [0, R]) gets the next index, in the order
  * of its key sum_i u_i (R+1)^(i-1), so with K = 2 point j is the belief j / R in
  * the second context; its belief pbel, p_k = n_k / R for k >= 1 (n_k = u_k -
- * u_{k+1}) and p_0 the rest. */
+ * u_{k+1}) and p_0 the rest.  The vectors are enumerated with u_{K-1} (the
+ * key's most significant digit) outermost, each digit from the one after it
+ * up to the one before it (R for u_1): the ascending order of their keys. */
+static void add_point(efe_ctx_t *t, const int *u, long key) {
+    const int K = t->K, R = t->R, m = (int)t->M;
+    double *pb = t->pbel + (size_t)m * K, rest = 0.0;
+    for (int k = 1; k < K; k++) rest += pb[k] = (double)(u[k] - u[k + 1]) / R;
+    pb[0] = u[0] > u[1] ? 1.0 - rest : 0.0;
+    t->keys[m] = key;
+    if (t->lut) t->lut[key] = m;
+    t->M = m + 1;
+}
+
+static void enumerate(efe_ctx_t *t, int *u, int i, long key) {
+    if (i == 0) { add_point(t, u, key); return; }
+    for (u[i] = u[i + 1]; u[i] <= t->R; u[i]++) enumerate(t, u, i - 1, key + u[i] * t->pw[i]);
+}
+
 static void build_grid(efe_ctx_t *t) {
-    const int K = t->K, R = t->R;
-    int m = 0;
-    for (long key = 0; key < t->pw[K]; key++) {
-        int u[EFE_CTX_MAX + 1], ok = 1;
-        long x = key;
-        u[0] = R;
-        u[K] = 0;
-        for (int i = 1; i < K; i++) { u[i] = (int)(x % (R + 1)); x /= R + 1; }
-        for (int i = 1; i < K; i++) ok &= u[i] <= u[i - 1];
-        t->lut[key] = ok ? m : -1;
-        if (!ok) continue;
-        double *pb = t->pbel + (size_t)m * K, rest = 0.0;
-        for (int k = 1; k < K; k++) rest += pb[k] = (double)(u[k] - u[k + 1]) / R;
-        pb[0] = u[0] > u[1] ? 1.0 - rest : 0.0;
-        m++;
+    const int K = t->K;
+    int u[EFE_CTX_MAX + 1] = {0};
+    if (t->lut)
+        for (long key = 0; key < t->pw[K]; key++) t->lut[key] = -1;
+    u[0] = t->R;
+    u[K] = 0;
+    t->M = 0;
+    enumerate(t, u, K - 1, 0);
+}
+
+/* A grid point's index by its key: the dense table, or a binary search of the
+ * ascending keys. */
+static int point_of(const efe_ctx_t *t, long key) {
+    if (t->lut) return t->lut[key];
+    int lo = 0, hi = t->M - 1;
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        if (t->keys[mid] < key) lo = mid + 1;
+        else hi = mid;
     }
+    return t->keys[lo] == key ? lo : -1;
 }
 
 int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions) {
     memset(t, 0, sizeof *t);
     const int M = efe_ctx_points(K);
-    if (!M) return -1;
+    if (!efe_ctx_fits(n_cells, K)) return -1;
     t->nc = n_cells;
     t->K = K;
     t->no = n_obs;
@@ -64,11 +91,12 @@ int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions) {
     const size_t g = (size_t)n_cells * M, n = (size_t)K * n_cells;
     t->Vr = t->vbuf = calloc(4 * g, sizeof(double));
     t->pbel = malloc(sizeof(double) * (size_t)M * K);
-    t->lut = malloc(sizeof(int) * (size_t)t->pw[K]);
+    t->keys = malloc(sizeof(long) * (size_t)M);
+    if (t->pw[K] <= EFE_CTX_DENSE_KEYS) t->lut = malloc(sizeof(int) * (size_t)t->pw[K]);
     t->bq = calloc(3 * n + (size_t)n_obs, sizeof(double));
     t->bsupp = malloc(sizeof(int) * (2 * n + (size_t)n_obs + (size_t)n_cells));
     t->omark = calloc((size_t)n_obs + (size_t)n_cells, 1);
-    if (!t->vbuf || !t->pbel || !t->lut || !t->bq || !t->bsupp || !t->omark) {
+    if (!t->vbuf || !t->pbel || !t->keys || (t->pw[K] <= EFE_CTX_DENSE_KEYS && !t->lut) || !t->bq || !t->bsupp || !t->omark) {
         efe_ctx_free(t);
         return -1;
     }
@@ -90,6 +118,7 @@ void efe_ctx_free(efe_ctx_t *t) {
     free(t->vbuf); /* the four tables swap places in a solve: vbuf holds their block */
     free(t->pbel);
     free(t->lut);
+    free(t->keys);
     free(t->bq);
     free(t->bsupp);
     free(t->omark);
@@ -130,11 +159,11 @@ void efe_ctx_stencil(const efe_ctx_t *t, const double *w, double mass, int *idx,
     const long *pw = t->pw;
     long key = 0;
     for (int i = 1; i < K; i++) key += v[i] * pw[i];
-    idx[0] = t->lut[key];
+    idx[0] = point_of(t, key);
     lam[0] = 1.0 - d[ord[1]];
     for (int m = 1; m < K; m++) {
         key += pw[ord[m]];
-        idx[m] = t->lut[key];
+        idx[m] = point_of(t, key);
         lam[m] = m < K - 1 ? d[ord[m]] - d[ord[m + 1]] : d[ord[m]];
     }
 }

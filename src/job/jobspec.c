@@ -974,6 +974,13 @@ int jobspec_max_steps(const jobspec_t *job) {
     return m;
 }
 
+int jobspec_max_contexts(const jobspec_t *job) {
+    int m = 1;
+    for (int e = 0; e < job->n_envs; e++)
+        if (gw_spec_contexts(&job->envs[e]) > m) m = gw_spec_contexts(&job->envs[e]);
+    return m;
+}
+
 int jobspec_max_actions(const jobspec_t *job) {
     int m = 0;
     for (int e = 0; e < job->n_envs; e++)

@@ -55,7 +55,8 @@ static layout_dims_t job_dims(const jobspec_t *job, long n_runs) {
     return (layout_dims_t){.n_runs = n_runs, .eval_episodes = job->eval_episodes,
                            .log_episodes = job->log_episodes, .max_steps = jobspec_max_steps(job),
                            .n_actions = GW_MAX_ACTIONS, .curve_points = job->curve_points,
-                           .n_ckpt = job->checkpoints, .n_check = job->efe_checks};
+                           .n_ckpt = job->checkpoints, .n_check = job->efe_checks,
+                           .n_contexts = jobspec_max_contexts(job)};
 }
 
 int plan_count(const jobspec_t *job, layout_dims_t *dims, int *n_number, int *n_text,

@@ -26,7 +26,7 @@ int result_alloc(run_result_t *r, const layout_dims_t *d, size_t ckpt_cap) {
     ALLOC(r->traj_risk, K * T * NA);
     ALLOC(r->traj_ambiguity, K * T * NA);
     ALLOC(r->traj_p_action, K * T * NA);
-    ALLOC(r->traj_p_context, K * T * RESULT_CONTEXTS);
+    ALLOC(r->traj_p_context, K * T * (size_t)result_ctx_slots(d));
     ALLOC(r->check_n, d->n_check);
     ALLOC(r->check_est, (size_t)d->n_check * RESULT_CHECK_POLICIES);
     ALLOC(r->check_exact, (size_t)d->n_check * RESULT_CHECK_POLICIES);
@@ -70,7 +70,7 @@ void result_reset(run_result_t *r, const layout_dims_t *d, long run_id) {
     fill_f(r->traj_risk, K * T * NA, NAN);
     fill_f(r->traj_ambiguity, K * T * NA, NAN);
     fill_f(r->traj_p_action, K * T * NA, NAN);
-    fill_f(r->traj_p_context, K * T * RESULT_CONTEXTS, NAN);
+    fill_f(r->traj_p_context, K * T * (size_t)result_ctx_slots(d), NAN);
     fill_i32(r->check_n, (size_t)d->n_check, 0);
     fill_f(r->check_est, (size_t)d->n_check * RESULT_CHECK_POLICIES, NAN);
     fill_f(r->check_exact, (size_t)d->n_check * RESULT_CHECK_POLICIES, NAN);

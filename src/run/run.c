@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-_Static_assert(RESULT_CONTEXTS == DECISION_MAX_CONTEXTS, "the logged belief holds a decision's");
+_Static_assert(RESULT_CONTEXTS <= DECISION_MAX_CONTEXTS && TASK_MAX_CONTEXTS <= DECISION_MAX_CONTEXTS,
+               "a decision's belief fills the logged one");
 
 size_t run_ckpt_floats(const jobspec_t *job, const worlds_t *ws, const run_t *run) {
     const agent_class_t *c = job->agents[run->agent].cls;
@@ -74,8 +75,8 @@ static void eval_episode(const agent_class_t *c, void *agent, const gridworld_t 
             memcpy(res->traj_risk + base, dec.risk, sizeof(float) * NA);
             memcpy(res->traj_ambiguity + base, dec.ambiguity, sizeof(float) * NA);
             memcpy(res->traj_p_action + base, dec.p_action, sizeof(float) * NA);
-            memcpy(res->traj_p_context + ((size_t)k * T + (size_t)t) * RESULT_CONTEXTS, dec.p_context,
-                   sizeof(float) * RESULT_CONTEXTS);
+            const size_t kc = (size_t)result_ctx_slots(d);
+            memcpy(res->traj_p_context + ((size_t)k * T + (size_t)t) * kc, dec.p_context, sizeof(float) * kc);
         }
         t++;
         if (outcome != ENV_RUNNING) break;
@@ -168,7 +169,7 @@ int run_execute(const jobspec_t *job, const worlds_t *ws, const run_t *run,
     double *bins = calloc((size_t)C * 3, sizeof *bins);
     int *counts = calloc((size_t)C, sizeof *counts);
     efe_check_t xc; /* on the world's true model: over (cell, context) in a context world */
-    const int xc_rc = efe_check_init(&xc, g, &wk->model, d->n_check);
+    const int xc_rc = efe_check_init(&xc, g, &wk->model, d->n_check, d->eval_episodes);
     void *agent = NULL;
     int rc = 0, n_checked = 0;
     env_t env;

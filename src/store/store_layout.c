@@ -189,7 +189,7 @@ static hsize_t extent_of(extent_t e, const layout_dims_t *d) {
     case X_CK: return (hsize_t)d->n_ckpt;
     case X_D: return (hsize_t)d->n_check;
     case X_KP: return RESULT_CHECK_POLICIES;
-    case X_KC: return RESULT_CONTEXTS;
+    case X_KC: return (hsize_t)result_ctx_slots(d);
     default: return 0;
     }
 }

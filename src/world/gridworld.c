@@ -144,6 +144,8 @@ static int map_contexts(const gw_spec_t *sp) {
     return top > 1 ? top : 1;
 }
 
+int gw_spec_contexts(const gw_spec_t *sp) { return map_contexts(sp); }
+
 static int check_contexts(const gw_spec_t *sp, char *err, size_t errlen) {
     const int K = map_contexts(sp);
     if (K == 1) {
