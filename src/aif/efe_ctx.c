@@ -96,7 +96,8 @@ int efe_ctx_alloc(efe_ctx_t *t, int n_cells, int K, int n_obs, int n_actions) {
     t->bq = calloc(3 * n + (size_t)n_obs, sizeof(double));
     t->bsupp = malloc(sizeof(int) * (2 * n + (size_t)n_obs + (size_t)n_cells));
     t->omark = calloc((size_t)n_obs + (size_t)n_cells, 1);
-    if (!t->vbuf || !t->pbel || !t->keys || (t->pw[K] <= EFE_CTX_DENSE_KEYS && !t->lut) || !t->bq || !t->bsupp || !t->omark) {
+    const int no_lut = t->pw[K] <= EFE_CTX_DENSE_KEYS && !t->lut;
+    if (!t->vbuf || !t->pbel || !t->keys || no_lut || !t->bq || !t->bsupp || !t->omark) {
         efe_ctx_free(t);
         return -1;
     }

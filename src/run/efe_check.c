@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Average ranks (ties share the mean of their positions). */
 static void ranks(const float *x, int n, double *r) {
     for (int i = 0; i < n; i++) {
