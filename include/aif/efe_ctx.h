@@ -37,7 +37,7 @@
 #define EFE_CTX_MAX 9    /* the most contexts the table is built for (a map's goal digits 1..9) */
 #define EFE_CTX_MAX_INFO (1L << 20) /* the most information states (cells x grid points) a table has */
 #define EFE_CTX_DENSE_KEYS (1L << 22) /* up to this many keys a point is found in a dense table, else by search */
-#define EFE_CTX_CACHE_BYTES (256L << 20) /* the most a solve keeps of its steps (else it recomputes them) */
+#define EFE_CTX_CACHE_BYTES (512L << 20) /* the most a solve keeps of its steps (else it recomputes them) */
 
 typedef struct {
     int nc, K, no, na;
@@ -58,15 +58,21 @@ typedef struct {
     unsigned char *omark, *cmark;
     /* A solve's steps, kept for its iterations (the model does not change
      * within a solve): each (cell, point, action)'s risk and ambiguity and the
-     * posteriors it leads to, each as its mass and K interpolation weights
-     * (ent_d: 1 + K doubles) and the K table entries they weigh (ent_i: K
-     * indices c M + point); with K = 2 the mass and the second weight, and
-     * the first entry (the second is the next, the first weight 1 minus the
-     * second); NULL ent_d when they would exceed EFE_CTX_CACHE_BYTES. */
+     * posteriors it leads to.  With K = 2 a posterior is its mass and second
+     * weight (ent_d) and its first table entry (ent_i; the second is the
+     * next, the first weight 1 minus the second).  With K > 2 it is its mass
+     * and the index of its stencil (K interpolation weights st_lam and the K
+     * table entries c M + point they weigh, st_idx), each distinct stencil
+     * kept once (found by the hash st_hash: many posteriors of a solve share
+     * one), its values summed once per iteration (st_r).  Recording
+     * stops when the arrays would exceed EFE_CTX_CACHE_BYTES. */
     double *ent_d;
     int *ent_i;
     long n_ent, ent_cap, *ent_off;
     double *ent_r, *ent_a;
+    double *st_lam, *st_r;     /* st_r: each stencil's risk and ambiguity parts, interleaved */
+    int *st_idx;
+    long n_st, st_cap, *st_hash, hash_cap;
     int recording;
     int recompute;             /* 1: keep nothing, recompute every step (a check that keeping changes nothing) */
 } efe_ctx_t;

@@ -1,15 +1,16 @@
 /* efe_ctx: EFE to go over the belief about a hidden context (include/aif/efe_ctx.h). */
 #include "aif/efe_ctx.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A kept posterior (efe_ctx.h): its mass and K weights, and the K table
- * entries they weigh; with two contexts the stencil's points are adjacent
- * (j, j + 1) and its weights 1 - f and f, so f and j are enough (1 - f is
- * recomputed, the same double).  ENT_D(K) doubles and ENT_I(K) indices. */
-#define ENT_D(K) ((K) == 2 ? 2 : 1 + (K))
-#define ENT_I(K) ((K) == 2 ? 1 : (K))
+/* A kept posterior (efe_ctx.h): with two contexts the stencil's points are
+ * adjacent (j, j + 1) and its weights 1 - f and f, so its mass, f and j are
+ * enough (1 - f is recomputed, the same double); with more, its mass and
+ * its stencil's index.  ENT_D(K) doubles and ENT_I(K) indices. */
+#define ENT_D(K) ((K) == 2 ? 2 : 1)
+#define ENT_I(K) 1
 size_t efe_ctx_entry_bytes(int K) { return sizeof(double) * (size_t)ENT_D(K) + sizeof(int) * (size_t)ENT_I(K); }
 
 int efe_ctx_resolution(int K) {
@@ -127,6 +128,10 @@ void efe_ctx_free(efe_ctx_t *t) {
     free(t->ent_i);
     free(t->ent_off);
     free(t->ent_r);
+    free(t->st_lam);
+    free(t->st_r);
+    free(t->st_idx);
+    free(t->st_hash);
     memset(t, 0, sizeof *t);
 }
 
@@ -177,13 +182,93 @@ static double interp(const efe_ctx_t *t, const double *T, int c, const int *idx,
     return v;
 }
 
+/* The bytes the kept arrays hold at these capacities (efe_ctx.h). */
+static size_t kept_bytes(const efe_ctx_t *t, long ent_cap, long st_cap, long hash_cap) {
+    return (size_t)ent_cap * efe_ctx_entry_bytes(t->K) +
+           (size_t)st_cap * ((sizeof(double) + sizeof(int)) * (size_t)t->K + 2 * sizeof(double)) +
+           (size_t)hash_cap * sizeof(long);
+}
+
+/* A hash of the stencil's bits (its indices and its weights' bit patterns,
+ * one multiply each, then the high bits folded in). */
+static uint64_t stencil_hash(const int *idx, const double *lam, int K) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int k = 0; k < K; k++) {
+        uint64_t b;
+        memcpy(&b, lam + k, sizeof b);
+        h = (h ^ (uint64_t)(uint32_t)idx[k]) * 0xff51afd7ed558ccdULL;
+        h = (h ^ b) * 0xc4ceb9fe1a85ec53ULL;
+    }
+    return h ^ (h >> 31);
+}
+
+/* 1 if stored stencil s has exactly these indices and weights (bits). */
+static int same_stencil(const efe_ctx_t *t, long s, const int *idx, const double *lam) {
+    const int K = t->K;
+    const int *si = t->st_idx + s * K;
+    const double *sl = t->st_lam + s * K;
+    for (int k = 0; k < K; k++) {
+        uint64_t a, b;
+        memcpy(&a, sl + k, sizeof a);
+        memcpy(&b, lam + k, sizeof b);
+        if (si[k] != idx[k] || a != b) return 0;
+    }
+    return 1;
+}
+
+/* Grow the stencil store to hold one more (doubling; the hash table at four
+ * times its capacity, rebuilt): 0, or -1 past EFE_CTX_CACHE_BYTES or out of
+ * memory. */
+static int grow_stencils(efe_ctx_t *t) {
+    const int K = t->K;
+    const long cap = t->st_cap ? 2 * t->st_cap : 4096, hcap = 4 * cap;
+    if (kept_bytes(t, t->ent_cap, cap, hcap) > (size_t)EFE_CTX_CACHE_BYTES) return -1;
+    double *lam = realloc(t->st_lam, sizeof(double) * (size_t)K * (size_t)cap);
+    if (lam) t->st_lam = lam;
+    int *idx = lam ? realloc(t->st_idx, sizeof(int) * (size_t)K * (size_t)cap) : NULL;
+    if (idx) t->st_idx = idx;
+    double *r = idx ? realloc(t->st_r, sizeof(double) * 2 * (size_t)cap) : NULL;
+    if (r) t->st_r = r;
+    long *hash = r ? malloc(sizeof(long) * (size_t)hcap) : NULL;
+    if (!hash) return -1;
+    free(t->st_hash);
+    t->st_hash = hash;
+    t->st_cap = cap;
+    t->hash_cap = hcap;
+    for (long i = 0; i < hcap; i++) hash[i] = -1;
+    for (long s = 0; s < t->n_st; s++) {
+        long h = (long)(stencil_hash(t->st_idx + s * K, t->st_lam + s * K, K) & (uint64_t)(hcap - 1));
+        while (hash[h] >= 0) h = (h + 1) & (hcap - 1);
+        hash[h] = s;
+    }
+    return 0;
+}
+
+/* The index of stencil (idx, lam) in the store, added if it is not there
+ * (the same bits: the same stencil); -1 when the store cannot grow. */
+static long stencil_id(efe_ctx_t *t, const int *idx, const double *lam) {
+    const int K = t->K;
+    if (t->n_st >= t->st_cap && grow_stencils(t) != 0) return -1;
+    const uint64_t hv = stencil_hash(idx, lam, K);
+    long h = (long)(hv & (uint64_t)(t->hash_cap - 1));
+    for (; t->st_hash[h] >= 0; h = (h + 1) & (t->hash_cap - 1)) {
+        const long s = t->st_hash[h];
+        if (same_stencil(t, s, idx, lam)) return s;
+    }
+    const long s = t->n_st++;
+    memcpy(t->st_idx + s * K, idx, sizeof(int) * (size_t)K);
+    memcpy(t->st_lam + s * K, lam, sizeof(double) * (size_t)K);
+    t->st_hash[h] = s;
+    return s;
+}
+
 /* Append a posterior to the solve's cache (growing it up to
  * EFE_CTX_CACHE_BYTES; beyond, or out of memory, recording stops: -1). */
 static void record(efe_ctx_t *t, int c, double mass, const int *idx, const double *lam) {
     const int K = t->K;
     if (t->n_ent == t->ent_cap) {
         const long cap = t->ent_cap ? 2 * t->ent_cap : 4096;
-        if ((size_t)cap * efe_ctx_entry_bytes(K) > (size_t)EFE_CTX_CACHE_BYTES) { t->recording = -1; return; }
+        if (kept_bytes(t, cap, t->st_cap, t->hash_cap) > (size_t)EFE_CTX_CACHE_BYTES) { t->recording = -1; return; }
         double *d = realloc(t->ent_d, sizeof(double) * (size_t)ENT_D(K) * (size_t)cap);
         if (d) t->ent_d = d;
         int *i = d ? realloc(t->ent_i, sizeof(int) * (size_t)ENT_I(K) * (size_t)cap) : NULL;
@@ -193,10 +278,19 @@ static void record(efe_ctx_t *t, int c, double mass, const int *idx, const doubl
     }
     double *d = t->ent_d + (size_t)ENT_D(K) * (size_t)t->n_ent;
     int *i = t->ent_i + (size_t)ENT_I(K) * (size_t)t->n_ent;
-    t->n_ent++;
     d[0] = mass;
-    if (K == 2) { d[1] = lam[1]; i[0] = c * t->M + idx[0]; return; }
-    for (int k = 0; k < K; k++) { d[1 + k] = lam[k]; i[k] = c * t->M + idx[k]; }
+    if (K == 2) {
+        d[1] = lam[1];
+        i[0] = c * t->M + idx[0];
+        t->n_ent++;
+        return;
+    }
+    int at[EFE_CTX_MAX];
+    for (int k = 0; k < K; k++) at[k] = c * t->M + idx[k];
+    const long s = stencil_id(t, at, lam);
+    if (s < 0 || s > INT32_MAX) { t->recording = -1; return; }
+    i[0] = (int)s;
+    t->n_ent++;
 }
 
 /* One step of action a from the joint belief (supp, prob: ns states): its
@@ -295,6 +389,8 @@ static int record_steps(efe_ctx_t *t, const efe_model_t *m, const double *lnp, c
         t->ent_a = t->ent_r + nca;
     }
     t->n_ent = 0;
+    t->n_st = 0;
+    for (long h = 0; h < t->hash_cap; h++) t->st_hash[h] = -1;
     t->recording = 1;
     size_t i = 0;
     for (int c = 0; c < t->nc && t->recording > 0; c++)
@@ -332,17 +428,29 @@ static void kept_value(const efe_ctx_t *t, size_t i, double *cr, double *ca) {
         *ca = va;
         return;
     }
-    for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++, d += 1 + K, ix += K) {
-        double r = 0.0, a = 0.0; /* interp's sums, in its order */
-        for (int m = 0; m < K; m++) {
-            r += d[1 + m] * Vr[ix[m]];
-            a += d[1 + m] * Va[ix[m]];
-        }
-        vr += d[0] * r;
-        va += d[0] * a;
+    for (long x = t->ent_off[i]; x < t->ent_off[i + 1]; x++, d++, ix++) { /* the stencils' sums (stencil_sums) */
+        vr += d[0] * t->st_r[2 * (size_t)ix[0]];
+        va += d[0] * t->st_r[2 * (size_t)ix[0] + 1];
     }
     *cr = vr;
     *ca = va;
+}
+
+/* Each kept stencil's value in the present tables, risk and ambiguity parts:
+ * interp's sums, in its order. */
+static void stencil_sums(efe_ctx_t *t) {
+    const int K = t->K;
+    for (long s = 0; s < t->n_st; s++) {
+        const double *lam = t->st_lam + s * K;
+        const int *ix = t->st_idx + s * K;
+        double r = 0.0, a = 0.0;
+        for (int m = 0; m < K; m++) {
+            r += lam[m] * t->Vr[ix[m]];
+            a += lam[m] * t->Va[ix[m]];
+        }
+        t->st_r[2 * s] = r;
+        t->st_r[2 * s + 1] = a;
+    }
 }
 
 void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const efe_weights_t *w, int steps) {
@@ -355,6 +463,7 @@ void efe_ctx_solve(efe_ctx_t *t, const efe_model_t *m, const double *lnp, const 
     for (int it = 0; it < steps; it++) {
         double vmin = INFINITY;
         size_t imin = 0;
+        if (kept && t->K > 2) stencil_sums(t);
         for (int c = 0; c < nc; c++)
             for (int j = 0; j < M; j++) {
                 int supp[EFE_CTX_MAX], ns = 0;
